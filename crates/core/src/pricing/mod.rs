@@ -1,0 +1,1 @@
+//! Model prices and the cost of usage, in exact decimal money.

@@ -1,0 +1,1 @@
+//! HTTP backends for model providers.

@@ -1,0 +1,1 @@
+//! Incremental server-sent event parsing on bytes.

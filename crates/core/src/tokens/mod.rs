@@ -1,0 +1,1 @@
+//! Token counting for chat requests and texts.

@@ -1,0 +1,94 @@
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ExtraFields;
+use super::message::Role;
+use super::response::FinishReason;
+use super::tools::ToolCallDelta;
+use super::usage::Usage;
+
+/// One server-sent event of a streamed completion
+/// (`object: "chat.completion.chunk"`).
+///
+/// With `stream_options.include_usage`, the last chunk before `[DONE]` has
+/// empty `choices` and carries `usage`; earlier chunks carry `"usage": null`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionChunk {
+    /// The completion id, the same in every chunk of a stream.
+    pub id: String,
+    /// Always `chat.completion.chunk`.
+    #[serde(default = "chunk_object")]
+    pub object: String,
+    /// Unix time in seconds when the completion was created.
+    #[serde(default)]
+    pub created: u64,
+    /// The model that produced the chunk.
+    #[serde(default)]
+    pub model: String,
+    /// Deltas per choice; empty in the final usage chunk.
+    #[serde(default)]
+    pub choices: Vec<ChunkChoice>,
+    /// Token usage, in the final chunk only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// The backend configuration fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_fingerprint: Option<String>,
+    /// The service tier that processed the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
+    /// Fields without a typed counterpart, kept for pass-through.
+    #[serde(flatten)]
+    pub extra: ExtraFields,
+}
+
+fn chunk_object() -> String {
+    "chat.completion.chunk".to_owned()
+}
+
+impl ChatCompletionChunk {
+    /// Returns the content text of the first choice's delta, if any.
+    pub fn delta_text(&self) -> Option<&str> {
+        self.choices.first()?.delta.content.as_deref()
+    }
+}
+
+/// The delta of one choice in a chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkChoice {
+    /// The position of the choice this delta extends.
+    #[serde(default)]
+    pub index: u32,
+    /// The new content of this chunk.
+    #[serde(default)]
+    pub delta: Delta,
+    /// Set on the last chunk of the choice.
+    #[serde(default)]
+    pub finish_reason: Option<FinishReason>,
+    /// Token log-probabilities, when requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<Value>,
+    /// Fields without a typed counterpart, kept for pass-through.
+    #[serde(flatten)]
+    pub extra: ExtraFields,
+}
+
+/// New message content in a chunk.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Delta {
+    /// The role, in the first chunk only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// A piece of the content text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Tool-call fragments, each with the `index` of its call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCallDelta>>,
+    /// A piece of a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// Fields without a typed counterpart, kept for pass-through.
+    #[serde(flatten)]
+    pub extra: ExtraFields,
+}

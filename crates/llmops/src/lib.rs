@@ -1,0 +1,15 @@
+//! LLM operations for Rust applications.
+//!
+//! This facade re-exports the llmops crates, each behind a cargo feature, so
+//! an application depends on one crate and takes only what it needs.
+//!
+//! | feature | crate | what it adds |
+//! | --- | --- | --- |
+//! | always | [`core`] | wire types, backend traits, errors, tokens, pricing |
+//! | `openai` (default) | [`core::providers`] | OpenAI-compatible HTTP backend |
+//! | `anthropic` (default) | [`core::providers`] | Anthropic Messages HTTP backend |
+//! | `local` (default) | [`local`] | SmolLM2 on CPU, no API key needed |
+
+pub use llmops_core as core;
+#[cfg(feature = "local")]
+pub use llmops_local as local;

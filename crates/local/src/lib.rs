@@ -1,0 +1,1 @@
+//! An embedded local model backend.

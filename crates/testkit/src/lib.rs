@@ -1,0 +1,1 @@
+//! Mock model providers for tests.

@@ -1,0 +1,5 @@
+//! Examples, integration tests and benchmarks of the llmops workspace.
+//!
+//! This package publishes nothing; it gives `examples/`, `tests/` and
+//! `benches/` at the workspace root a home, so `cargo run --example
+//! quickstart` works from a fresh clone.

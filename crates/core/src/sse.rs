@@ -1,1 +1,0 @@
-//! Incremental server-sent event parsing on bytes.

@@ -117,9 +117,10 @@ pub(crate) async fn read_body(
     }
 }
 
-/// Classifies a reqwest failure: connect timeouts and other timeouts become
-/// [`Error::Timeout`], decoding failures [`Error::MalformedResponse`], the
-/// rest [`Error::Network`]. The URL is left out of the message.
+/// Classifies a reqwest failure: timeouts become [`Error::Timeout`], the rest
+/// [`Error::Network`]. reqwest reports a body cut short as a decode error,
+/// so decode errors are network errors too; llmops parses JSON itself. The
+/// URL is left out of the message.
 pub(crate) fn from_reqwest(provider: &str, error: reqwest::Error, timeouts: &Timeouts) -> Error {
     let provider = provider.to_owned();
     if error.is_timeout() {
@@ -135,19 +136,15 @@ pub(crate) fn from_reqwest(provider: &str, error: reqwest::Error, timeouts: &Tim
         };
     }
 
-    let is_decode = error.is_decode();
-    let is_connect = error.is_connect();
-    let message = error_chain(&error.without_url());
-    if is_decode {
-        Error::MalformedResponse { provider, message }
-    } else if is_connect {
-        Error::Network {
-            provider,
-            message: format!("connection failed: {message}"),
-        }
+    let context = if error.is_connect() {
+        "connection failed"
+    } else if error.is_decode() || error.is_body() {
+        "reading the response body failed"
     } else {
-        Error::Network { provider, message }
-    }
+        "sending the request failed"
+    };
+    let message = format!("{context}: {}", error_chain(&error.without_url()));
+    Error::Network { provider, message }
 }
 
 /// Joins an error and its sources into one line, skipping repeats.

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod loopback;
+
 use std::path::PathBuf;
 
 use llmops_core::providers::{DecoderStatus, StreamDecoder};

@@ -242,7 +242,7 @@ async fn clean_close_without_done_is_network_error() {
 
 #[tokio::test]
 async fn abrupt_disconnect_mid_chunk_is_network_error() {
-    // The chunk header promises 100 bytes; the connection closes after 20.
+    // The chunk header promises 100 bytes, but the connection closes after 19.
     let steps = vec![
         chunked_sse_head(),
         Step::Write(b"64\r\ndata: {\"id\":\"c\",\"ch".to_vec()),
@@ -388,8 +388,8 @@ async fn errors_never_contain_the_key() {
     let (base_url, _) = serve_once(vec![json_response(401, "", &body)]).await;
     let error = openai(&base_url).complete(request("m")).await.unwrap_err();
     assert!(matches!(error, Error::Authentication { .. }), "{error}");
-    let shown = format!("{error} {error:?}");
-    assert!(!shown.contains("sk-test-secret-0001"), "{shown}");
+    let rendered = format!("{error} {error:?}");
+    assert!(!rendered.contains("sk-test-secret-0001"), "{rendered}");
 }
 
 #[tokio::test]
@@ -407,7 +407,8 @@ async fn connection_refused_is_network_error() {
 
 #[tokio::test]
 async fn clones_share_one_connection_pool() {
-    // A keep-alive server that answers two requests on one connection.
+    // A keep-alive server that responds to every request and counts the
+    // connections it accepts.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let body = fixture("openai/chat_completion_text.json");

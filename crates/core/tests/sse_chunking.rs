@@ -11,7 +11,7 @@ use common::{fixture, fixtures_with_extension};
 use llmops_core::sse::{SseEvent, SseParser};
 use proptest::prelude::*;
 
-/// Every recorded stream, plus variants with CRLF and CR line endings and a
+/// Returns every recorded stream, plus variants with CRLF and CR line endings and a
 /// leading byte order mark.
 fn corpus() -> &'static Vec<(String, Vec<u8>)> {
     static CORPUS: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();

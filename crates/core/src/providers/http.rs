@@ -50,8 +50,8 @@ impl Deadlines {
         }
     }
 
-    /// The deadline that applies before any output arrived: the earlier of
-    /// the first-token and total deadlines.
+    /// Returns the deadline that applies before any output arrived, which is
+    /// the earlier of the first-token and total deadlines.
     pub(crate) fn before_output(&self) -> Deadline {
         if self.first_token < self.total {
             Deadline {

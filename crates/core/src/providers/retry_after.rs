@@ -1,4 +1,4 @@
-//! The wait a provider asks for in `Retry-After` style headers.
+//! The wait a provider requests in `Retry-After` style headers.
 
 use std::time::{Duration, SystemTime};
 
@@ -7,8 +7,7 @@ use reqwest::header::HeaderMap;
 /// Reads the wait a provider asked for from response headers.
 ///
 /// `retry-after-ms` (milliseconds, as OpenAI sends it) wins over
-/// `Retry-After`, which is either delay seconds or an HTTP date (RFC 9110,
-/// section 10.2.3). A date in the past gives a zero wait. Unparsable or
+/// `Retry-After`, which is either delay seconds or an HTTP date (RFC 9110). A date in the past gives a zero wait. Unparsable or
 /// negative values are ignored.
 pub fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());

@@ -2,12 +2,13 @@
 //!
 //! [`SseParser`] takes the body of a `text/event-stream` response in byte
 //! chunks of any size and returns complete [`SseEvent`]s. It follows the
-//! event-stream format of the WHATWG HTML standard (section 9.2.6): LF, CRLF
-//! and CR line endings, a leading byte order mark, `:` comment lines, fields
-//! with or without a space after the colon, multi-line `data` joined by `\n`,
-//! and dispatch on a blank line. UTF-8 is decoded once per complete event, so
-//! a character, a JSON object or a line split across chunks decodes exactly;
-//! invalid UTF-8 yields [`SseError::InvalidUtf8`] with the byte offset.
+//! event-stream format of the WHATWG HTML standard ("Server-sent events").
+//! It handles LF, CRLF and CR line endings, a leading byte order mark and
+//! `:` comment lines. Fields may have a space after the colon or not,
+//! multi-line `data` is joined by `\n`, and a blank line dispatches the
+//! event. UTF-8 is decoded once per complete event, so a character, a JSON
+//! object or a line split across chunks decodes exactly. Invalid UTF-8
+//! yields [`SseError::InvalidUtf8`] with the byte offset.
 //!
 //! [`SseStream`] adapts a stream of byte chunks, such as reqwest's
 //! `Response::bytes_stream()`, into a stream of events.

@@ -24,6 +24,10 @@ pub struct SseParser {
     /// Received bytes; everything before `pos` is parsed.
     buf: Vec<u8>,
     pos: usize,
+    /// Bytes from `pos` up to here hold no line ending, so the search for
+    /// the next one resumes here; this keeps a long line fed in small
+    /// chunks linear.
+    scanned: usize,
     /// Stream offset of `buf[0]`.
     base_offset: u64,
     /// The previous line ended with CR at the end of the buffer, so a leading
@@ -63,6 +67,7 @@ impl SseParser {
         SseParser {
             buf: Vec::new(),
             pos: 0,
+            scanned: 0,
             base_offset: 0,
             skip_lf: false,
             bom_checked: false,
@@ -102,6 +107,7 @@ impl SseParser {
         if self.pos > 0 {
             self.buf.drain(..self.pos);
             self.base_offset += self.pos as u64;
+            self.scanned = self.scanned.saturating_sub(self.pos);
             self.pos = 0;
         }
         self.buf.extend_from_slice(chunk);
@@ -137,13 +143,14 @@ impl SseParser {
             if self.skip_lf && !self.skip_crlf_tail() {
                 return Ok(None);
             }
-            let rest = &self.buf[self.pos..];
-            let Some(index) = memchr2(b'\n', b'\r', rest) else {
+            let search_start = self.scanned.max(self.pos);
+            let Some(index) = memchr2(b'\n', b'\r', &self.buf[search_start..]) else {
+                self.scanned = self.buf.len();
                 return self.at_buffer_end();
             };
 
             let line_start = self.pos;
-            let line_end = self.pos + index;
+            let line_end = search_start + index;
             self.pos = line_end + 1;
             if self.buf[line_end] == b'\r' {
                 self.skip_lf = true;
@@ -278,7 +285,8 @@ impl PendingEvent {
             }
             b"retry" => {
                 if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // Digits only, so this fails only on overflow, which is ignored.
+                    // The value is all digits, so parsing fails only on u64
+                    // overflow, and an overflowing value is ignored.
                     self.retry = std::str::from_utf8(value)
                         .ok()
                         .and_then(|digits| digits.parse().ok());

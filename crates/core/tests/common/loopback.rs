@@ -27,7 +27,7 @@ pub struct Observed {
     pub client_closed: oneshot::Receiver<()>,
 }
 
-/// Starts a server that answers one connection with `steps`, then closes it.
+/// Starts a server that serves one connection with `steps`, then closes it.
 /// Returns its base URL (`http://127.0.0.1:port`) and the observations.
 pub async fn serve_once(steps: Vec<Step>) -> (String, Observed) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

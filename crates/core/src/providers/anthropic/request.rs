@@ -17,10 +17,10 @@ const PASS_THROUGH_FIELDS: &[&str] = &[
 
 /// Builds the JSON body of `POST /v1/messages`.
 ///
-/// System and developer messages become `system`; consecutive messages of
-/// the same role merge into one turn, as the API requires; `tool` messages
-/// become `tool_result` blocks in a user turn; assistant `tool_calls` become
-/// `tool_use` blocks. `max_tokens` is the request's output limit, or
+/// System and developer messages become `system`. Consecutive messages of
+/// one role merge into one turn, because the API requires alternating turns.
+/// `tool` messages become `tool_result` blocks in a user turn, and assistant
+/// `tool_calls` become `tool_use` blocks. `max_tokens` is the request's output limit, or
 /// `default_max_tokens` when it sets none.
 ///
 /// NOTE: `response_format`, `logprobs`, `seed` and the penalties have no

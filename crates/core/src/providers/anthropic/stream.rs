@@ -109,11 +109,11 @@ struct ToolBlock {
 
 /// A [`StreamDecoder`] from Messages API stream events to OpenAI chunks.
 ///
-/// `message_start` gives a chunk with the assistant role; text deltas become
-/// content chunks; a `tool_use` block becomes tool-call deltas whose first
-/// fragment carries the id and name; `message_delta` gives the finish reason;
-/// at `message_stop`, a usage chunk with no choices follows when usage was
-/// requested. Thinking, signature and unknown events are skipped. An `error`
+/// `message_start` gives a chunk with the assistant role, and text deltas
+/// become content chunks. A `tool_use` block becomes tool-call deltas whose
+/// first fragment carries the id and name. `message_delta` gives the finish
+/// reason. At `message_stop`, a usage chunk with no choices follows when
+/// usage was requested. Thinking, signature and unknown events are skipped. An `error`
 /// event becomes the mapped [`Error`].
 #[derive(Debug)]
 pub struct AnthropicStreamDecoder {
@@ -248,9 +248,9 @@ impl AnthropicStreamDecoder {
         }
     }
 
-    /// Ends a block; a tool call that streamed no arguments gets the input
-    /// of its start event (`{}` for a tool without parameters), so the
-    /// assembled arguments are always valid JSON.
+    /// Ends a block. A tool call that streamed no arguments gets the input of
+    /// its start event (`{}` for a tool without parameters), so its assembled
+    /// arguments are valid JSON.
     fn stop_block(&mut self, index: u32, out: &mut Vec<ChatCompletionChunk>) {
         let Some(block) = self.tool_blocks.remove(&index) else {
             return;

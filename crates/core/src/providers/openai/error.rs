@@ -100,7 +100,8 @@ impl OpenAiErrorBody {
 ///
 /// 429 becomes [`Error::RateLimited`] with the wait from `retry-after-ms` or
 /// `Retry-After`; 400, 404 and 422 become [`Error::ContextLengthExceeded`] or
-/// [`Error::ContentPolicy`] when the body says so, else
+/// [`Error::ContentPolicy`] when the body's code or message names that cause,
+/// else
 /// [`Error::InvalidRequest`] with the offending `param`; 401 and 403 become
 /// [`Error::Authentication`]; 503 becomes [`Error::Overloaded`]; other 5xx
 /// become [`Error::UpstreamServer`]. A body that is not JSON still gives an

@@ -438,3 +438,43 @@ async fn clones_share_one_connection_pool() {
     clone.complete(request("m")).await.unwrap();
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn connect_timeout_when_backlog_full() {
+    // A listener that never accepts, with its accept queue filled, drops
+    // further connection attempts (Linux with the default
+    // net.ipv4.tcp_abort_on_overflow = 0), so connecting hangs until the
+    // deadline.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap();
+    let _listener = socket.listen(1).unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        let attempt = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(address),
+        );
+        if let Ok(Ok(stream)) = attempt.await {
+            fillers.push(stream);
+        }
+    }
+
+    let backend = OpenAiBackend::new(
+        OpenAiConfig::new()
+            .base_url(format!("http://{address}"))
+            .connect_timeout(Duration::from_millis(300)),
+    )
+    .unwrap();
+    let error = tokio::time::timeout(GUARD, backend.complete(request("m")))
+        .await
+        .unwrap()
+        .unwrap_err();
+    match error {
+        Error::Timeout { phase, after, .. } => {
+            assert_eq!(phase, TimeoutPhase::Connect);
+            assert_eq!(after, Duration::from_millis(300));
+        }
+        other => panic!("expected a connect timeout, got {other}"),
+    }
+}

@@ -1,11 +1,11 @@
 use std::collections::BTreeMap;
 
+use super::ExtraFields;
 use super::chunk::ChatCompletionChunk;
 use super::message::{ChatMessage, MessageContent, Role};
 use super::response::{ChatCompletion, Choice, FinishReason};
 use super::tools::{FunctionCall, ToolCall};
 use super::usage::Usage;
-use super::ExtraFields;
 
 /// Folds the chunks of a stream into the completion they describe.
 ///
@@ -68,7 +68,8 @@ impl StreamAccumulator {
             self.created = chunk.created;
         }
         if chunk.system_fingerprint.is_some() {
-            self.system_fingerprint.clone_from(&chunk.system_fingerprint);
+            self.system_fingerprint
+                .clone_from(&chunk.system_fingerprint);
         }
         if chunk.usage.is_some() {
             self.usage.clone_from(&chunk.usage);
@@ -130,7 +131,9 @@ impl ChoiceState {
             self.saw_content = true;
         }
         if let Some(refusal) = &delta.refusal {
-            self.refusal.get_or_insert_with(String::new).push_str(refusal);
+            self.refusal
+                .get_or_insert_with(String::new)
+                .push_str(refusal);
         }
         for fragment in delta.tool_calls.iter().flatten() {
             let call = self.tool_calls.entry(fragment.index).or_default();
@@ -173,8 +176,8 @@ impl ChoiceState {
                 extra: ExtraFields::new(),
             })
             .collect();
-        let content = (self.saw_content || tool_calls.is_empty())
-            .then(|| MessageContent::Text(self.content));
+        let content =
+            (self.saw_content || tool_calls.is_empty()).then(|| MessageContent::Text(self.content));
         let message = ChatMessage {
             role: self.role.unwrap_or(Role::Assistant),
             content,

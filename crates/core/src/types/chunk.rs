@@ -47,6 +47,21 @@ fn chunk_object() -> String {
 }
 
 impl ChatCompletionChunk {
+    /// Creates a chunk created now, with no usage.
+    pub fn new(id: impl Into<String>, model: impl Into<String>, choices: Vec<ChunkChoice>) -> Self {
+        ChatCompletionChunk {
+            id: id.into(),
+            object: chunk_object(),
+            created: super::response::unix_now(),
+            model: model.into(),
+            choices,
+            usage: None,
+            system_fingerprint: None,
+            service_tier: None,
+            extra: ExtraFields::new(),
+        }
+    }
+
     /// Returns the content text of the first choice's delta, if any.
     pub fn delta_text(&self) -> Option<&str> {
         self.choices.first()?.delta.content.as_deref()
@@ -73,6 +88,19 @@ pub struct ChunkChoice {
     pub extra: ExtraFields,
 }
 
+impl ChunkChoice {
+    /// Creates the delta of choice `index`.
+    pub fn new(index: u32, delta: Delta, finish_reason: Option<FinishReason>) -> Self {
+        ChunkChoice {
+            index,
+            delta,
+            finish_reason,
+            logprobs: None,
+            extra: ExtraFields::new(),
+        }
+    }
+}
+
 /// New message content in a chunk.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Delta {
@@ -91,4 +119,14 @@ pub struct Delta {
     /// Fields without a typed counterpart, kept for pass-through.
     #[serde(flatten)]
     pub extra: ExtraFields,
+}
+
+impl Delta {
+    /// Creates a delta carrying a piece of content text.
+    pub fn text(content: impl Into<String>) -> Self {
+        Delta {
+            content: Some(content.into()),
+            ..Delta::default()
+        }
+    }
 }

@@ -15,8 +15,11 @@ pub use chunk::{ChatCompletionChunk, ChunkChoice, Delta};
 pub use extra::ExtraFields;
 pub use message::{ChatMessage, ContentPart, MessageContent, Role};
 pub use request::{ChatRequest, ResponseFormat, StopSequences, StreamOptions};
-pub use response::{ChatCompletion, Choice, FinishReason};
+pub use response::{ChatCompletion, Choice, FinishReason, unix_now};
 pub use tools::{
     FunctionCall, FunctionCallDelta, FunctionDefinition, Tool, ToolCall, ToolCallDelta, ToolChoice,
 };
 pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};
+
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::ExtraFields;
-use super::message::ChatMessage;
+use super::chunk::{ChatCompletionChunk, ChunkChoice, Delta};
+use super::message::{ChatMessage, MessageContent};
+use super::tools::{FunctionCallDelta, ToolCallDelta};
 use super::usage::Usage;
 
 /// Why generation of a choice ended.
@@ -105,6 +107,86 @@ fn chat_completion_object() -> String {
 }
 
 impl ChatCompletion {
+    /// Creates a completion created now, with no usage.
+    pub fn new(id: impl Into<String>, model: impl Into<String>, choices: Vec<Choice>) -> Self {
+        ChatCompletion {
+            id: id.into(),
+            object: chat_completion_object(),
+            created: unix_now(),
+            model: model.into(),
+            choices,
+            usage: None,
+            system_fingerprint: None,
+            service_tier: None,
+            extra: ExtraFields::new(),
+        }
+    }
+
+    /// Converts the completion into the chunks a stream of it would carry:
+    /// a role chunk and a content chunk per choice (tool calls as fragments
+    /// with their `index`), then a usage chunk when `include_usage` is set.
+    pub fn to_chunks(&self, include_usage: bool) -> Vec<ChatCompletionChunk> {
+        let mut chunks = Vec::new();
+        for choice in &self.choices {
+            let message = &choice.message;
+            let role_delta = Delta {
+                role: Some(message.role.clone()),
+                content: Some(String::new()),
+                ..Delta::default()
+            };
+            chunks.push(self.chunk(ChunkChoice::new(choice.index, role_delta, None)));
+
+            let tool_calls = message.tool_calls.as_ref().map(|calls| {
+                calls
+                    .iter()
+                    .zip(0u32..)
+                    .map(|(call, index)| ToolCallDelta {
+                        index,
+                        id: Some(call.id.clone()),
+                        kind: Some(call.kind.clone()),
+                        function: Some(FunctionCallDelta {
+                            name: Some(call.function.name.clone()),
+                            arguments: Some(call.function.arguments.clone()),
+                            extra: ExtraFields::new(),
+                        }),
+                        extra: ExtraFields::new(),
+                    })
+                    .collect()
+            });
+            let content_delta = Delta {
+                content: message.content.as_ref().map(MessageContent::text),
+                tool_calls,
+                refusal: message.refusal.clone(),
+                ..Delta::default()
+            };
+            let finish = choice.finish_reason.clone();
+            chunks.push(self.chunk(ChunkChoice::new(choice.index, content_delta, finish)));
+        }
+        if include_usage {
+            if let Some(usage) = &self.usage {
+                let mut chunk = self.chunk_without_choices();
+                chunk.usage = Some(usage.clone());
+                chunks.push(chunk);
+            }
+        }
+        chunks
+    }
+
+    fn chunk(&self, choice: ChunkChoice) -> ChatCompletionChunk {
+        let mut chunk = self.chunk_without_choices();
+        chunk.choices.push(choice);
+        chunk
+    }
+
+    fn chunk_without_choices(&self) -> ChatCompletionChunk {
+        let mut chunk = ChatCompletionChunk::new(self.id.clone(), self.model.clone(), Vec::new());
+        chunk.created = self.created;
+        chunk
+            .system_fingerprint
+            .clone_from(&self.system_fingerprint);
+        chunk
+    }
+
     /// Returns the text of the first choice, or an empty string.
     pub fn text(&self) -> String {
         self.choices
@@ -112,6 +194,27 @@ impl ChatCompletion {
             .map(|choice| choice.message.text())
             .unwrap_or_default()
     }
+}
+
+impl Choice {
+    /// Creates a choice from a message and the reason generation ended.
+    pub fn new(index: u32, message: ChatMessage, finish_reason: Option<FinishReason>) -> Self {
+        Choice {
+            index,
+            message,
+            finish_reason,
+            logprobs: None,
+            extra: ExtraFields::new(),
+        }
+    }
+}
+
+/// Returns the current Unix time in seconds, as `created` fields carry it.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
 }
 
 /// One choice of a non-streamed completion.

@@ -19,7 +19,11 @@ pub struct Tool {
 
 impl Tool {
     /// Creates a `function` tool with a JSON-schema `parameters` object.
-    pub fn function(name: impl Into<String>, description: impl Into<String>, parameters: Value) -> Self {
+    pub fn function(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        parameters: Value,
+    ) -> Self {
         Tool {
             kind: "function".to_owned(),
             function: Some(FunctionDefinition {
@@ -39,7 +43,7 @@ impl Tool {
 pub struct FunctionDefinition {
     /// The function name the model calls.
     pub name: String,
-    /// What the function does, for the model.
+    /// A description of the function for the model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// A JSON schema of the arguments.
@@ -117,7 +121,7 @@ pub struct FunctionCallDelta {
     pub extra: ExtraFields,
 }
 
-/// How the model may use tools: `"none"`, `"auto"`, `"required"` or a named
+/// The tool-use mode: `"none"`, `"auto"`, `"required"` or a named
 /// function object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]

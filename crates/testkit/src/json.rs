@@ -1,0 +1,20 @@
+//! JSON serialization that cannot fail for the reply types of this crate.
+
+use serde::Serialize;
+
+/// Appends `value` as compact JSON. The reply types serialize only strings,
+/// numbers, nulls, arrays and structs, for which `serde_json` returns no
+/// error; an error would still be logged rather than panic.
+pub(crate) fn write_compact(buffer: &mut Vec<u8>, value: &impl Serialize) {
+    if let Err(error) = serde_json::to_writer(&mut *buffer, value) {
+        tracing::error!(%error, "failed to serialize a mock reply");
+    }
+}
+
+/// Returns `value` as JSON pretty-printed with two spaces.
+pub(crate) fn to_vec_pretty(value: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec_pretty(value).unwrap_or_else(|error| {
+        tracing::error!(%error, "failed to serialize a mock reply");
+        Vec::new()
+    })
+}

@@ -97,6 +97,7 @@ pub trait StreamDecoder {
 
 /// Returns whether a chunk carries model output, which ends the first-token
 /// phase: content, a refusal, a tool-call fragment or a finish reason.
+#[cfg(feature = "http")]
 pub(crate) fn carries_output(chunk: &ChatCompletionChunk) -> bool {
     chunk.choices.iter().any(|choice| {
         let delta = &choice.delta;

@@ -65,9 +65,26 @@ pub(crate) struct Plan {
 /// `error_event` is what `stream_error_after` sends.
 pub(crate) fn plan(events: Vec<Event>, scenario: &Scenario, error_event: Option<Bytes>) -> Plan {
     let mut writes: Vec<(Duration, Bytes)> = Vec::with_capacity(events.len() + 1);
+    let mut full_length = 0;
     let mut tail = Vec::new();
     let mut first_token_sent = false;
     let event_count = events.len();
+
+    // Malformed events are transformed up front, so `full_length` also
+    // counts the events an abort leaves unsent.
+    let events: Vec<Event> = events
+        .into_iter()
+        .enumerate()
+        .map(|(index, event)| {
+            let bytes = if scenario.malformed_at == Some(index) {
+                malform(&event.bytes)
+            } else {
+                event.bytes
+            };
+            full_length += bytes.len();
+            Event { bytes, ..event }
+        })
+        .collect();
     let mut events = events.into_iter();
 
     for index in 0..=event_count {
@@ -81,7 +98,9 @@ pub(crate) fn plan(events: Vec<Event>, scenario: &Scenario, error_event: Option<
             }
         };
         if scenario.disconnect_after == Some(index) {
-            tail.push(Step::Abort);
+            // Without the flush, the HTTP layer would drop the head and the
+            // events it still buffers when the body fails.
+            tail.extend([Step::Flush, Step::Abort]);
             break;
         }
         if scenario.stall_after == Some(index) {
@@ -99,15 +118,9 @@ pub(crate) fn plan(events: Vec<Event>, scenario: &Scenario, error_event: Option<
         };
         let delay = delay(event.token, first_token_sent);
         first_token_sent |= event.token;
-        let bytes = if scenario.malformed_at == Some(index) {
-            malform(&event.bytes)
-        } else {
-            event.bytes
-        };
-        writes.push((delay, bytes));
+        writes.push((delay, event.bytes));
     }
 
-    let full_length = writes.iter().map(|(_, bytes)| bytes.len()).sum();
     let mut steps = Vec::with_capacity(writes.len() * 2 + tail.len());
     let mut offset = 0;
     for (delay, bytes) in writes {

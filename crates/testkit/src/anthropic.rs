@@ -13,12 +13,12 @@ use crate::body::Event;
 use crate::recorded::anthropic::STREAM_ERROR_OVERLOADED_REPORTED;
 use crate::reply::{Content, ModelReply, TokenCounts};
 
-/// The `id` of the message with this serial number.
+/// Formats the `id` of the message with this serial number.
 fn message_id(serial: u64) -> String {
     format!("msg_mock{serial:012}")
 }
 
-/// The `id` of tool use block `index` of message `serial`.
+/// Formats the `id` of tool use block `index` of message `serial`.
 fn tool_use_id(serial: u64, index: usize) -> String {
     format!("toolu_mock{serial:012}n{index}")
 }
@@ -156,7 +156,7 @@ struct OutputUsageOut {
     output_tokens: u64,
 }
 
-/// The name of an event's `event:` line.
+/// Returns the name on an event's `event:` line.
 fn event_name(event: &StreamEventOut<'_>) -> &'static str {
     match event {
         StreamEventOut::MessageStart { .. } => "message_start",
@@ -267,8 +267,8 @@ fn push_block_start(events: &mut Vec<Event>, index: usize, block: BlockOut<'_>) 
     }
 }
 
-/// The `event: error` that `stream_error_after` sends, with the reported
-/// `overloaded_error` payload.
+/// Builds the `event: error` that `stream_error_after` sends, with the
+/// reported `overloaded_error` payload.
 pub(crate) fn stream_error_event() -> Bytes {
     let mut bytes = b"event: error\ndata: ".to_vec();
     bytes.extend_from_slice(STREAM_ERROR_OVERLOADED_REPORTED);

@@ -21,11 +21,4 @@ pub enum MockError {
         #[source]
         source: io::Error,
     },
-    /// The server task stopped with an I/O error.
-    #[error("the mock server stopped with an I/O error: {source}")]
-    Serve {
-        /// The I/O error returned by the accept loop.
-        #[source]
-        source: io::Error,
-    },
 }

@@ -86,7 +86,7 @@ struct Draft {
     events: Vec<Event>,
     /// Whether the body is an event stream, sent chunked.
     stream: bool,
-    /// What `stream_error_after` sends.
+    /// Event that `stream_error_after` sends.
     error_event: Option<Bytes>,
 }
 
@@ -180,7 +180,7 @@ fn request_id(serial: u64) -> String {
     format!("req_mock{serial:012}")
 }
 
-/// The request id header of a protocol.
+/// Returns the name of the request id header of a protocol.
 fn request_id_header(protocol: Protocol) -> &'static str {
     match protocol {
         Protocol::OpenAi => "x-request-id",
@@ -347,7 +347,7 @@ fn not_found_draft(uri: &Uri, serial: u64) -> Draft {
     Draft::json(404, ("x-request-id", &id), Bytes::from(body.to_string()))
 }
 
-/// A 200 head whose body fails at once, which aborts the connection.
+/// Builds a 200 response whose body fails at once, which aborts the connection.
 fn aborted_response() -> Response {
     let failed = futures::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::new(

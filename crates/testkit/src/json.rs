@@ -1,10 +1,10 @@
-//! JSON serialization that cannot fail for the reply types of this crate.
+//! JSON serialization of the reply types, which logs instead of failing.
 
 use serde::Serialize;
 
-/// Appends `value` as compact JSON. The reply types serialize only strings,
-/// numbers, nulls, arrays and structs, for which `serde_json` returns no
-/// error; an error would still be logged rather than panic.
+/// Appends `value` as compact JSON. The reply types contain only strings,
+/// numbers, nulls, arrays, structs and `serde_json::Value`, which
+/// `serde_json` serializes without error. An error is logged, not raised.
 pub(crate) fn write_compact(buffer: &mut Vec<u8>, value: &impl Serialize) {
     if let Err(error) = serde_json::to_writer(&mut *buffer, value) {
         tracing::error!(%error, "failed to serialize a mock reply");

@@ -6,9 +6,10 @@
 //!   `POST /v1/embeddings`, `GET /v1/models`) and Anthropic Messages
 //!   (`POST /v1/messages`), as JSON or as server-sent events. It records
 //!   every request for assertions.
-//! - [`Scenario`]: what one request gets: a text or tool-call reply, a real
-//!   provider error ([`Fault`]), a replayed recording, a hang; with latency,
-//!   slow or delayed tokens, disconnects, malformed JSON and split writes.
+//! - [`Scenario`]: the reply to one request. It is a text or tool-call reply,
+//!   a real provider error ([`Fault`]), a replayed recording or a hang. Faults
+//!   add latency, slow or delayed tokens, disconnects, malformed JSON and
+//!   split writes.
 //! - [`recorded`]: response bodies recorded from the real APIs, which the
 //!   faults send and parser tests can replay.
 //!

@@ -1,9 +1,9 @@
 //! Renders replies in the OpenAI Chat Completions wire format.
 //!
 //! Field order and null fields follow the recorded bodies in
-//! `data/openai/`: non-stream bodies are pretty-printed with two spaces and
-//! end with a newline; stream chunks are compact `data: {json}\n\n` lines
-//! ending with `data: [DONE]\n\n`.
+//! `data/openai/`. Non-stream bodies are pretty-printed with two spaces and
+//! end with a newline. Stream chunks are compact `data: {json}\n\n` lines,
+//! and the stream ends with `data: [DONE]\n\n`.
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -14,12 +14,12 @@ use crate::reply::{Content, ModelReply, TokenCounts};
 /// The `system_fingerprint` of every mock reply.
 const SYSTEM_FINGERPRINT: &str = "fp_llmopsmock";
 
-/// The `id` of the reply with this serial number.
+/// Formats the `id` of the reply with this serial number.
 fn completion_id(serial: u64) -> String {
     format!("chatcmpl-mock{serial:012}")
 }
 
-/// The `id` of tool call `index` of reply `serial`.
+/// Formats the `id` of tool call `index` of reply `serial`.
 fn tool_call_id(serial: u64, index: usize) -> String {
     format!("call_mock{serial:012}n{index}")
 }

@@ -6,8 +6,8 @@
 //! [`Scenario::replay_json`](crate::Scenario::replay_json). The files live in
 //! the crate's `data/` folder, whose README gives each file's source
 //! repository, commit and licence. Bodies named `*_REPORTED` were copied from
-//! bug reports in which users pasted what the API returned; the README says
-//! how exact each one is.
+//! bug reports in which users pasted what the API returned. The README gives
+//! the fidelity of each one.
 
 /// OpenAI Chat Completions and embeddings bodies.
 pub mod openai {

@@ -6,7 +6,7 @@ use serde_json::Value;
 /// repeats, so large prompts do not produce large replies.
 const ECHO_MAX_WORDS: usize = 32;
 
-/// What the mock server reads from a chat or messages request.
+/// Fields of a chat or messages request that shape the mock reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RequestSummary {
     /// The `model` field, empty when missing.
@@ -24,7 +24,8 @@ pub(crate) struct RequestSummary {
 
 impl RequestSummary {
     /// Reads a parsed request body. Missing or mistyped fields read as
-    /// their defaults, because the mock server answers any well-formed JSON.
+    /// their defaults, because the mock server replies to any well-formed
+    /// JSON.
     pub(crate) fn from_json(body: &Value) -> Self {
         let mut summary = RequestSummary {
             model: body
@@ -124,8 +125,8 @@ pub(crate) fn split_words(text: &str) -> Vec<String> {
 }
 
 /// Splits JSON text where a run of letters or digits meets a run of other
-/// characters, as `{"`, `city`, `":"`, `Seoul`, `"}`; this mirrors how
-/// recorded tool-call argument fragments break.
+/// characters, as `{"`, `city`, `":"`, `Seoul`, `"}`. Recorded tool-call
+/// argument fragments break at the same places.
 pub(crate) fn split_json_fragments(json: &str) -> Vec<String> {
     let mut pieces = Vec::new();
     let mut start = 0;

@@ -98,8 +98,8 @@ impl ScenarioTable {
     /// Picks the scenario for a request, in this order: the oldest queued
     /// scenario for this model, the oldest queued scenario for any model,
     /// the sticky scenario for this model, the sticky scenario for any
-    /// model, then the default. Non-chat routes get `None` when nothing
-    /// names their route, and answer normally.
+    /// model, then the default. Non-chat routes get `None` when no
+    /// scenario names their route, and then send their normal reply.
     pub(crate) fn select(&mut self, route: Route, model: &str) -> Option<Arc<Scenario>> {
         if !self.queued.is_empty() {
             let position = self

@@ -1,5 +1,4 @@
-//! What the mock server sends for one request: the reply, its usage, its
-//! timing and the faults injected into it.
+//! Scenarios: the reply, usage, timing and injected faults of one request.
 
 use std::time::Duration;
 
@@ -73,7 +72,7 @@ pub(crate) struct ToolCallSpec {
     pub(crate) arguments: String,
 }
 
-/// Where the body bytes are cut into separate writes.
+/// Cut points that divide the body into separate writes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) enum Split {
     #[default]

@@ -70,7 +70,7 @@ impl MockServerBuilder {
     }
 
     /// Sets whether requests are kept for [`MockServer::requests`]. Default
-    /// `true`; load tests turn it off so memory stays flat. Counts are kept
+    /// `true`. Load tests turn it off so memory stays flat. Counts are kept
     /// either way.
     pub fn record_requests(mut self, record: bool) -> Self {
         self.record_requests = record;
@@ -225,20 +225,20 @@ impl MockServer {
         lock(&self.shared.table).push(Some(route), None, scenario);
     }
 
-    /// Answers every chat request for `model` with `scenario` until
-    /// replaced or [`MockServer::reset`]; queued scenarios still go first.
+    /// Sends `scenario` for every chat request for `model` until replaced or
+    /// [`MockServer::reset`]. Queued scenarios still go first.
     pub fn always_for_model(&self, model: impl Into<String>, scenario: Scenario) {
         lock(&self.shared.table).always(None, Some(model.into()), scenario);
     }
 
-    /// Answers every request on `route` with `scenario` until replaced or
-    /// [`MockServer::reset`]; queued and model-specific scenarios go first.
+    /// Sends `scenario` for every request on `route` until replaced or
+    /// [`MockServer::reset`]. Queued and model-specific scenarios go first.
     pub fn always_for_route(&self, route: Route, scenario: Scenario) {
         lock(&self.shared.table).always(Some(route), None, scenario);
     }
 
-    /// Replaces the default chat scenario, [`Scenario::echo`], which
-    /// answers when nothing else matches.
+    /// Replaces the default chat scenario, [`Scenario::echo`], which applies
+    /// when no other scenario matches.
     pub fn set_default(&self, scenario: Scenario) {
         lock(&self.shared.table).set_default(scenario);
     }

@@ -49,6 +49,7 @@ async fn embeddings_are_deterministic_per_input() {
     let request =
         json!({"model": "text-embedding-3-small", "input": ["alpha beta", "감마", "alpha beta"]});
     let reply = post(&url(&server), &request).await;
+
     assert_eq!(reply.status, 200);
     let body: Value = serde_json::from_slice(&reply.bytes()).unwrap();
     assert_eq!(body["object"], "list");
@@ -59,6 +60,7 @@ async fn embeddings_are_deterministic_per_input() {
     );
     let data = body["data"].as_array().unwrap();
     assert_eq!(data.len(), 3);
+
     let vectors: Vec<Vec<f32>> = data
         .iter()
         .enumerate()

@@ -14,7 +14,7 @@ use llmops_testkit::recorded::anthropic::STREAM_ERROR_OVERLOADED_REPORTED;
 use llmops_testkit::{MockServer, Scenario};
 use serde_json::Value;
 
-/// Generous bound for waits that must end; no test asserts on timing.
+/// Generous bound for waits that must end. No test asserts on timing.
 const WAIT: Duration = Duration::from_secs(10);
 
 fn chat_url(server: &MockServer) -> String {

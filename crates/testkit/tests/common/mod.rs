@@ -84,7 +84,7 @@ pub fn data_json(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The `event:` names of an Anthropic stream, in order.
+/// Returns the `event:` names of an Anthropic stream, in order.
 pub fn event_names(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|line| line.strip_prefix("event: "))

@@ -76,13 +76,6 @@ fn tool_input(arguments: &str) -> Value {
     serde_json::from_str(arguments).unwrap_or_else(|_| Value::String(arguments.to_owned()))
 }
 
-fn stop_reason(content: &Content) -> &'static str {
-    match content {
-        Content::Text(_) => "end_turn",
-        Content::ToolCalls(_) => "tool_use",
-    }
-}
-
 /// Renders a non-stream `message` body. Tool `input` objects are parsed
 /// and written back, so their keys come out in sorted order.
 pub(crate) fn message_body(reply: &ModelReply) -> Bytes {
@@ -105,7 +98,7 @@ pub(crate) fn message_body(reply: &ModelReply) -> Bytes {
         role: "assistant",
         model: &reply.model,
         content,
-        stop_reason: Some(stop_reason(&reply.content)),
+        stop_reason: Some(reply.stop_reason()),
         stop_sequence: None,
         usage: UsageOut::new(&reply.counts, reply.counts.completion),
     };
@@ -243,7 +236,7 @@ pub(crate) fn stream_events(reply: &ModelReply) -> Vec<Event> {
 
     let message_delta = StreamEventOut::MessageDelta {
         delta: MessageDeltaOut {
-            stop_reason: stop_reason(&reply.content),
+            stop_reason: reply.stop_reason(),
             stop_sequence: None,
         },
         usage: OutputUsageOut {

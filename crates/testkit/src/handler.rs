@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::body::{self, Event, PlannedBody, shutdown_signal};
 use crate::counters::DisconnectGuard;
-use crate::fault::{ErrorReply, Protocol};
+use crate::fault::{ErrorReply, Fault, Protocol};
 use crate::recording::RecordedRequest;
 use crate::reply::ModelReply;
 use crate::request::RequestSummary;
@@ -120,6 +120,7 @@ async fn handle(
         .map(RequestSummary::from_json)
         .unwrap_or_default();
     tracing::debug!(serial, ?route, model = %summary.model, "mock request");
+    let authorized = route.is_none_or(|route| has_api_key(&shared, route, &headers));
     if shared.record_requests {
         let path = uri
             .path_and_query()
@@ -138,6 +139,19 @@ async fn handle(
     let Some(route) = route else {
         return finish(&shared, not_found_draft(&uri, serial), None, guard(&shared));
     };
+    if !authorized {
+        tracing::debug!(serial, ?route, "mock request without the required API key");
+        let fault = match protocol(route) {
+            Protocol::OpenAi => Fault::OpenAiInvalidApiKey,
+            Protocol::Anthropic => Fault::AnthropicAuthentication,
+        };
+        let draft = error_draft(&ErrorReply::new(
+            &fault,
+            protocol(route),
+            &request_id(serial),
+        ));
+        return finish(&shared, draft, None, guard(&shared));
+    }
     let scenario = lock(&shared.table).select(route, &summary.model);
     let mut guard = guard(&shared);
 
@@ -163,6 +177,31 @@ async fn handle(
         None => invalid_json_draft(route, serial),
     };
     finish(&shared, draft, scenario.as_deref(), guard)
+}
+
+/// Returns whether the request carries the server's required API key, or
+/// true when the server requires none.
+fn has_api_key(shared: &Shared, route: Route, headers: &HeaderMap) -> bool {
+    let Some(key) = shared.api_key.as_deref() else {
+        return true;
+    };
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    match protocol(route) {
+        Protocol::OpenAi => header("authorization")
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .is_some_and(|given| given == key),
+        Protocol::Anthropic => header("x-api-key").is_some_and(|given| given == key),
+    }
+}
+
+fn error_draft(reply: &ErrorReply) -> Draft {
+    Draft {
+        status: reply.status,
+        headers: reply.headers.clone(),
+        events: vec![Event::frame(reply.body.clone())],
+        stream: false,
+        error_event: None,
+    }
 }
 
 fn guard(shared: &Shared) -> DisconnectGuard {
@@ -209,14 +248,7 @@ fn draft(
 
     match scenario.map(|scenario| &scenario.reply) {
         Some(Reply::Error(fault)) => {
-            let reply = ErrorReply::new(fault, protocol, &id);
-            return Draft {
-                status: reply.status,
-                headers: reply.headers,
-                events: vec![Event::frame(reply.body)],
-                stream: false,
-                error_event: None,
-            };
+            return error_draft(&ErrorReply::new(fault, protocol, &id));
         }
         Some(Reply::Replay { content_type, body }) => {
             let stream = content_type.starts_with("text/event-stream");

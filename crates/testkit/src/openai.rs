@@ -113,8 +113,8 @@ struct FunctionOut<'a> {
 
 /// Renders a non-stream `chat.completion` body.
 pub(crate) fn completion_body(reply: &ModelReply) -> Bytes {
-    let (content, tool_calls, finish_reason) = match &reply.content {
-        Content::Text(_) => (Some(reply.text()), None, "stop"),
+    let (content, tool_calls) = match &reply.content {
+        Content::Text(_) => (Some(reply.text()), None),
         Content::ToolCalls(calls) => {
             let calls = calls
                 .iter()
@@ -128,7 +128,7 @@ pub(crate) fn completion_body(reply: &ModelReply) -> Bytes {
                     },
                 })
                 .collect();
-            (None, Some(calls), "tool_calls")
+            (None, Some(calls))
         }
     };
     let completion = CompletionOut {
@@ -146,7 +146,7 @@ pub(crate) fn completion_body(reply: &ModelReply) -> Bytes {
                 annotations: [],
             },
             logprobs: None,
-            finish_reason,
+            finish_reason: reply.finish_reason(),
         }],
         usage: UsageOut::new(&reply.counts),
         service_tier: "default",
@@ -268,7 +268,7 @@ pub(crate) fn stream_events(reply: &ModelReply, include_usage: bool) -> Vec<Even
         events: Vec::new(),
     };
 
-    let finish_reason = match &reply.content {
+    match &reply.content {
         Content::Text(pieces) => {
             let role = DeltaOut {
                 role: Some("assistant"),
@@ -284,7 +284,6 @@ pub(crate) fn stream_events(reply: &ModelReply, include_usage: bool) -> Vec<Even
                 };
                 writer.push(delta, None, true);
             }
-            "stop"
         }
         Content::ToolCalls(calls) => {
             for (index, call) in calls.iter().enumerate() {
@@ -322,11 +321,11 @@ pub(crate) fn stream_events(reply: &ModelReply, include_usage: bool) -> Vec<Even
                     writer.push(delta, None, true);
                 }
             }
-            "tool_calls"
         }
-    };
+    }
 
-    writer.push(DeltaOut::default(), Some(finish_reason), false);
+    let finish_reason = Some(reply.finish_reason());
+    writer.push(DeltaOut::default(), finish_reason, false);
     if include_usage {
         writer.push_usage();
     }

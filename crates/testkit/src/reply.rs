@@ -52,6 +52,8 @@ pub(crate) struct ModelReply {
     pub(crate) serial: u64,
     /// Unix time in seconds.
     pub(crate) created: u64,
+    /// Whether the reply stopped at the output token limit.
+    pub(crate) truncated: bool,
 }
 
 impl ModelReply {
@@ -103,7 +105,26 @@ impl ModelReply {
             model,
             serial,
             created,
+            truncated: scenario.truncated,
         })
+    }
+
+    /// Returns the OpenAI `finish_reason`.
+    pub(crate) fn finish_reason(&self) -> &'static str {
+        match (&self.content, self.truncated) {
+            (_, true) => "length",
+            (Content::Text(_), false) => "stop",
+            (Content::ToolCalls(_), false) => "tool_calls",
+        }
+    }
+
+    /// Returns the Anthropic `stop_reason`.
+    pub(crate) fn stop_reason(&self) -> &'static str {
+        match (&self.content, self.truncated) {
+            (_, true) => "max_tokens",
+            (Content::Text(_), false) => "end_turn",
+            (Content::ToolCalls(_), false) => "tool_use",
+        }
     }
 
     /// Returns the full text of a text reply, empty for tool calls.

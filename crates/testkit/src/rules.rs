@@ -135,6 +135,7 @@ impl ScenarioTable {
 mod tests {
     use super::*;
     use crate::scenario::Reply;
+    use proptest::prelude::*;
 
     fn text_of(scenario: Option<Arc<Scenario>>) -> String {
         match scenario.map(|s| s.reply.clone()) {
@@ -187,6 +188,74 @@ mod tests {
                 "sticky-messages"
             );
             assert_eq!(text_of(table.select(Route::ChatCompletions, "b")), "<echo>");
+        }
+    }
+
+    /// One step of a random table workload.
+    #[derive(Debug, Clone)]
+    enum Operation {
+        Push(Option<usize>, usize),
+        Always(usize, usize),
+        SetDefault(usize),
+        Select(usize),
+    }
+
+    const MODELS: [&str; 3] = ["a", "b", "c"];
+
+    fn operation() -> impl Strategy<Value = Operation> {
+        prop_oneof![
+            (proptest::option::of(0..3usize), 0..1000usize)
+                .prop_map(|(model, id)| Operation::Push(model, id)),
+            (0..3usize, 0..1000usize).prop_map(|(model, id)| Operation::Always(model, id)),
+            (0..1000usize).prop_map(Operation::SetDefault),
+            (0..3usize).prop_map(Operation::Select),
+        ]
+    }
+
+    proptest! {
+        /// The table agrees with a plain reference model: per-model queues
+        /// first, then the shared queue, then sticky rules, then the default.
+        #[test]
+        fn table_matches_reference_model(operations in proptest::collection::vec(operation(), 0..60)) {
+            let mut table = ScenarioTable::default();
+            let mut model_queues: [VecDeque<String>; 3] = Default::default();
+            let mut shared_queue: VecDeque<String> = VecDeque::new();
+            let mut sticky: [Option<String>; 3] = Default::default();
+            let mut default = "<echo>".to_owned();
+
+            for operation in operations {
+                match operation {
+                    Operation::Push(model, id) => {
+                        let text = format!("queued-{id}");
+                        let name = model.map(|index| MODELS[index].to_owned());
+                        table.push(None, name, Scenario::text(&text));
+                        match model {
+                            Some(index) => model_queues[index].push_back(text),
+                            None => shared_queue.push_back(text),
+                        }
+                    }
+                    Operation::Always(model, id) => {
+                        let text = format!("sticky-{id}");
+                        table.always(None, Some(MODELS[model].to_owned()), Scenario::text(&text));
+                        sticky[model] = Some(text);
+                    }
+                    Operation::SetDefault(id) => {
+                        default = format!("default-{id}");
+                        table.set_default(Scenario::text(&default));
+                    }
+                    Operation::Select(model) => {
+                        let expected = model_queues[model]
+                            .pop_front()
+                            .or_else(|| shared_queue.pop_front())
+                            .or_else(|| sticky[model].clone())
+                            .unwrap_or_else(|| default.clone());
+                        let actual = text_of(table.select(Route::ChatCompletions, MODELS[model]));
+                        prop_assert_eq!(actual, expected);
+                    }
+                }
+                let queued: usize = model_queues.iter().map(VecDeque::len).sum::<usize>() + shared_queue.len();
+                prop_assert_eq!(table.queued_len(), queued);
+            }
         }
     }
 

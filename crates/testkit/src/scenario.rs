@@ -34,6 +34,7 @@ pub struct Scenario {
     pub(crate) cached_tokens: u64,
     pub(crate) cache_creation_tokens: u64,
     pub(crate) model: Option<String>,
+    pub(crate) truncated: bool,
     pub(crate) latency: Duration,
     pub(crate) first_token_delay: Duration,
     pub(crate) chunk_delay: Duration,
@@ -47,7 +48,7 @@ pub struct Scenario {
 /// The body of a reply before faults apply.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Reply {
-    /// Text derived from the request; see [`Scenario::echo`].
+    /// Text derived from the request, as [`Scenario::echo`] describes.
     #[default]
     Echo,
     /// Text sent as the given stream pieces.
@@ -212,6 +213,14 @@ impl Scenario {
     /// Sets the model name in the reply. Default: the request's `model`.
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
+        self
+    }
+
+    /// Ends the reply as if it reached the output token limit:
+    /// `finish_reason: "length"` on OpenAI routes, `stop_reason:
+    /// "max_tokens"` on Anthropic routes. Default: a normal stop.
+    pub fn truncated(mut self) -> Self {
+        self.truncated = true;
         self
     }
 

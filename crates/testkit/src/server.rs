@@ -28,6 +28,7 @@ pub(crate) struct Shared {
     pub(crate) record_requests: bool,
     pub(crate) embedding_dimension: usize,
     pub(crate) models: Vec<String>,
+    pub(crate) api_key: Option<String>,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
@@ -44,6 +45,7 @@ pub struct MockServerBuilder {
     record_requests: bool,
     embedding_dimension: usize,
     models: Vec<String>,
+    api_key: Option<String>,
 }
 
 impl Default for MockServerBuilder {
@@ -57,6 +59,7 @@ impl Default for MockServerBuilder {
                 "gpt-4o".to_owned(),
                 "text-embedding-3-small".to_owned(),
             ],
+            api_key: None,
         }
     }
 }
@@ -95,6 +98,15 @@ impl MockServerBuilder {
         self
     }
 
+    /// Rejects requests without this API key with the provider's recorded
+    /// 401 reply. OpenAI routes read `authorization: Bearer KEY` and the
+    /// Anthropic route reads `x-api-key: KEY`. A rejected request is
+    /// recorded and counted but takes no scenario. Default: no check.
+    pub fn require_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
     /// Binds the socket and starts serving on the current Tokio runtime.
     ///
     /// # Errors
@@ -120,6 +132,7 @@ impl MockServerBuilder {
             record_requests: self.record_requests,
             embedding_dimension: self.embedding_dimension,
             models: self.models,
+            api_key: self.api_key,
             shutdown: shutdown.clone(),
         });
 

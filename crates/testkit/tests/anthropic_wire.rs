@@ -178,3 +178,22 @@ async fn default_reply_counts_system_words() {
     assert_eq!(body["usage"]["input_tokens"], 5);
     assert_eq!(body["usage"]["output_tokens"], 4);
 }
+
+#[tokio::test]
+async fn truncated_reply_stops_at_max_tokens() {
+    let server = MockServer::start().await.unwrap();
+    server.push(Scenario::text("cut short").truncated());
+    server.push(Scenario::text("cut short").truncated());
+
+    let plain = post(&url(&server), &messages_request("c", "q", false)).await;
+    let body: Value = serde_json::from_str(&plain.text()).unwrap();
+    assert_eq!(body["stop_reason"], "max_tokens");
+
+    let streamed = post(&url(&server), &messages_request("c", "q", true)).await;
+    let data = data_json(&streamed.text());
+    let message_delta = data
+        .iter()
+        .find(|event| event["type"] == "message_delta")
+        .unwrap();
+    assert_eq!(message_delta["delta"]["stop_reason"], "max_tokens");
+}

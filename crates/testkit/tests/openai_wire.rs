@@ -247,3 +247,21 @@ async fn empty_text_stream_still_finishes() {
     assert_eq!(chunks[2]["usage"]["completion_tokens"], 0);
     assert_eq!(chunks[2]["usage"]["prompt_tokens"], 0);
 }
+
+#[tokio::test]
+async fn truncated_reply_finishes_with_length() {
+    let server = MockServer::start().await.unwrap();
+    server.push(Scenario::text("cut short").truncated());
+    server.push(Scenario::text("cut short").truncated());
+
+    let plain = post(&url(&server), &chat_request("m", "q", false, false)).await;
+    let body: Value = serde_json::from_str(&plain.text()).unwrap();
+    assert_eq!(body["choices"][0]["finish_reason"], "length");
+
+    let streamed = post(&url(&server), &chat_request("m", "q", true, false)).await;
+    let chunks = data_json(&streamed.text());
+    assert_eq!(
+        chunks.last().unwrap()["choices"][0]["finish_reason"],
+        "length"
+    );
+}

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::body::Event;
 use crate::recorded::anthropic::STREAM_ERROR_OVERLOADED_REPORTED;
-use crate::reply::{Content, ModelReply, TokenCounts};
+use crate::reply::{ModelReply, TokenCounts};
 
 /// Formats the `id` of the message with this serial number.
 fn message_id(serial: u64) -> String {
@@ -80,18 +80,17 @@ fn tool_input(arguments: &str) -> Value {
 /// and written back, so their keys come out in sorted order.
 pub(crate) fn message_body(reply: &ModelReply) -> Bytes {
     let text = reply.text();
-    let content = match &reply.content {
-        Content::Text(_) => vec![BlockOut::Text { text: &text }],
-        Content::ToolCalls(calls) => calls
-            .iter()
-            .enumerate()
-            .map(|(index, call)| BlockOut::ToolUse {
-                id: tool_use_id(reply.serial, index),
-                name: &call.name,
-                input: tool_input(&call.arguments),
-            })
-            .collect(),
-    };
+    let mut content = Vec::with_capacity(reply.content.tool_calls.len() + 1);
+    if reply.content.has_text() {
+        content.push(BlockOut::Text { text: &text });
+    }
+    for (index, call) in reply.content.tool_calls.iter().enumerate() {
+        content.push(BlockOut::ToolUse {
+            id: tool_use_id(reply.serial, index),
+            name: &call.name,
+            input: tool_input(&call.arguments),
+        });
+    }
     let message = MessageOut {
         id: message_id(reply.serial),
         kind: "message",
@@ -196,42 +195,42 @@ pub(crate) fn stream_events(reply: &ModelReply) -> Vec<Event> {
     };
     events.push(Event::frame(frame(&start)));
 
-    match &reply.content {
-        Content::Text(pieces) => {
-            let block = BlockOut::Text { text: "" };
-            push_block_start(&mut events, 0, block);
-            for piece in pieces {
-                let delta = DeltaOut::TextDelta { text: piece };
-                let event = StreamEventOut::ContentBlockDelta { index: 0, delta };
-                events.push(Event::token(frame(&event)));
-            }
-            events.push(Event::frame(frame(&StreamEventOut::ContentBlockStop {
-                index: 0,
-            })));
+    let mut block_index = 0;
+    if reply.content.has_text() {
+        push_block_start(&mut events, block_index, BlockOut::Text { text: "" });
+        for piece in &reply.content.text {
+            let delta = DeltaOut::TextDelta { text: piece };
+            let event = StreamEventOut::ContentBlockDelta {
+                index: block_index,
+                delta,
+            };
+            events.push(Event::token(frame(&event)));
         }
-        Content::ToolCalls(calls) => {
-            for (index, call) in calls.iter().enumerate() {
-                let block = BlockOut::ToolUse {
-                    id: tool_use_id(reply.serial, index),
-                    name: &call.name,
-                    input: Value::Object(serde_json::Map::new()),
-                };
-                push_block_start(&mut events, index, block);
-                // The recorded tool streams open with an empty fragment.
-                let fragments =
-                    std::iter::once("").chain(call.fragments.iter().map(String::as_str));
-                for fragment in fragments {
-                    let delta = DeltaOut::InputJsonDelta {
-                        partial_json: fragment,
-                    };
-                    let event = StreamEventOut::ContentBlockDelta { index, delta };
-                    events.push(Event::token(frame(&event)));
-                }
-                events.push(Event::frame(frame(&StreamEventOut::ContentBlockStop {
-                    index,
-                })));
-            }
+        push_block_stop(&mut events, block_index);
+        block_index += 1;
+    }
+
+    for (call_index, call) in reply.content.tool_calls.iter().enumerate() {
+        let block = BlockOut::ToolUse {
+            id: tool_use_id(reply.serial, call_index),
+            name: &call.name,
+            input: Value::Object(serde_json::Map::new()),
+        };
+        push_block_start(&mut events, block_index, block);
+        // The recorded tool streams open with an empty fragment.
+        let fragments = std::iter::once("").chain(call.fragments.iter().map(String::as_str));
+        for fragment in fragments {
+            let delta = DeltaOut::InputJsonDelta {
+                partial_json: fragment,
+            };
+            let event = StreamEventOut::ContentBlockDelta {
+                index: block_index,
+                delta,
+            };
+            events.push(Event::token(frame(&event)));
         }
+        push_block_stop(&mut events, block_index);
+        block_index += 1;
     }
 
     let message_delta = StreamEventOut::MessageDelta {
@@ -246,6 +245,11 @@ pub(crate) fn stream_events(reply: &ModelReply) -> Vec<Event> {
     events.push(Event::frame(frame(&message_delta)));
     events.push(Event::frame(frame(&StreamEventOut::MessageStop)));
     events
+}
+
+fn push_block_stop(events: &mut Vec<Event>, index: usize) {
+    let stop = StreamEventOut::ContentBlockStop { index };
+    events.push(Event::frame(frame(&stop)));
 }
 
 /// Pushes `content_block_start`, and after the first block a `ping`.

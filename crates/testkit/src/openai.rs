@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::body::Event;
-use crate::reply::{Content, ModelReply, TokenCounts};
+use crate::reply::{ModelReply, TokenCounts};
 
 /// The `system_fingerprint` of every mock reply.
 const SYSTEM_FINGERPRINT: &str = "fp_llmopsmock";
@@ -113,24 +113,23 @@ struct FunctionOut<'a> {
 
 /// Renders a non-stream `chat.completion` body.
 pub(crate) fn completion_body(reply: &ModelReply) -> Bytes {
-    let (content, tool_calls) = match &reply.content {
-        Content::Text(_) => (Some(reply.text()), None),
-        Content::ToolCalls(calls) => {
-            let calls = calls
-                .iter()
-                .enumerate()
-                .map(|(index, call)| ToolCallOut {
-                    id: tool_call_id(reply.serial, index),
-                    kind: "function",
-                    function: FunctionOut {
-                        name: &call.name,
-                        arguments: &call.arguments,
-                    },
-                })
-                .collect();
-            (None, Some(calls))
-        }
-    };
+    let content = reply.content.has_text().then(|| reply.text());
+    let tool_calls = (!reply.content.tool_calls.is_empty()).then(|| {
+        reply
+            .content
+            .tool_calls
+            .iter()
+            .enumerate()
+            .map(|(index, call)| ToolCallOut {
+                id: tool_call_id(reply.serial, index),
+                kind: "function",
+                function: FunctionOut {
+                    name: &call.name,
+                    arguments: &call.arguments,
+                },
+            })
+            .collect()
+    });
     let completion = CompletionOut {
         id: completion_id(reply.serial),
         object: "chat.completion",
@@ -268,59 +267,58 @@ pub(crate) fn stream_events(reply: &ModelReply, include_usage: bool) -> Vec<Even
         events: Vec::new(),
     };
 
-    match &reply.content {
-        Content::Text(pieces) => {
-            let role = DeltaOut {
-                role: Some("assistant"),
-                content: Some(Some("")),
-                refusal: Some(None),
+    let has_text = reply.content.has_text();
+    if has_text {
+        let role = DeltaOut {
+            role: Some("assistant"),
+            content: Some(Some("")),
+            refusal: Some(None),
+            ..DeltaOut::default()
+        };
+        writer.push(role, None, false);
+        for piece in &reply.content.text {
+            let delta = DeltaOut {
+                content: Some(Some(piece)),
                 ..DeltaOut::default()
             };
-            writer.push(role, None, false);
-            for piece in pieces {
-                let delta = DeltaOut {
-                    content: Some(Some(piece)),
-                    ..DeltaOut::default()
-                };
-                writer.push(delta, None, true);
-            }
+            writer.push(delta, None, true);
         }
-        Content::ToolCalls(calls) => {
-            for (index, call) in calls.iter().enumerate() {
-                let head = ToolCallDeltaOut {
-                    index,
-                    id: Some(tool_call_id(reply.serial, index)),
-                    kind: Some("function"),
-                    function: FunctionDeltaOut {
-                        name: Some(&call.name),
-                        arguments: "",
-                    },
-                };
-                // Only the first chunk of the reply carries the role.
-                let delta = DeltaOut {
-                    role: (index == 0).then_some("assistant"),
-                    content: (index == 0).then_some(None),
-                    tool_calls: Some([head]),
-                    refusal: (index == 0).then_some(None),
-                };
-                writer.push(delta, None, true);
-                for fragment in &call.fragments {
-                    let fragment_delta = ToolCallDeltaOut {
-                        index,
-                        id: None,
-                        kind: None,
-                        function: FunctionDeltaOut {
-                            name: None,
-                            arguments: fragment,
-                        },
-                    };
-                    let delta = DeltaOut {
-                        tool_calls: Some([fragment_delta]),
-                        ..DeltaOut::default()
-                    };
-                    writer.push(delta, None, true);
-                }
-            }
+    }
+
+    for (index, call) in reply.content.tool_calls.iter().enumerate() {
+        let head = ToolCallDeltaOut {
+            index,
+            id: Some(tool_call_id(reply.serial, index)),
+            kind: Some("function"),
+            function: FunctionDeltaOut {
+                name: Some(&call.name),
+                arguments: "",
+            },
+        };
+        // Only the first chunk of the reply carries the role.
+        let first_chunk = index == 0 && !has_text;
+        let delta = DeltaOut {
+            role: first_chunk.then_some("assistant"),
+            content: first_chunk.then_some(None),
+            tool_calls: Some([head]),
+            refusal: first_chunk.then_some(None),
+        };
+        writer.push(delta, None, true);
+        for fragment in &call.fragments {
+            let fragment_delta = ToolCallDeltaOut {
+                index,
+                id: None,
+                kind: None,
+                function: FunctionDeltaOut {
+                    name: None,
+                    arguments: fragment,
+                },
+            };
+            let delta = DeltaOut {
+                tool_calls: Some([fragment_delta]),
+                ..DeltaOut::default()
+            };
+            writer.push(delta, None, true);
         }
     }
 

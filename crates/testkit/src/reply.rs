@@ -34,12 +34,21 @@ pub(crate) struct ToolCallReply {
     pub(crate) fragments: Vec<String>,
 }
 
-/// The generated content of a reply.
+/// The generated content of a reply: text, tool calls, or text followed by
+/// tool calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Content {
+pub(crate) struct Content {
     /// Text as its stream pieces.
-    Text(Vec<String>),
-    ToolCalls(Vec<ToolCallReply>),
+    pub(crate) text: Vec<String>,
+    pub(crate) tool_calls: Vec<ToolCallReply>,
+}
+
+impl Content {
+    /// Returns whether the reply carries a text part. A reply without tool
+    /// calls always does, even when the text is empty.
+    pub(crate) fn has_text(&self) -> bool {
+        self.tool_calls.is_empty() || !self.text.is_empty()
+    }
 }
 
 /// A successful model reply before it is rendered.
@@ -66,10 +75,17 @@ impl ModelReply {
         created: u64,
     ) -> Option<ModelReply> {
         let content = match &scenario.reply {
-            Reply::Echo => Content::Text(split_words(&request.echo_text())),
-            Reply::Text(pieces) => Content::Text(pieces.clone()),
-            Reply::ToolCalls(calls) => Content::ToolCalls(
-                calls
+            Reply::Echo => Content {
+                text: split_words(&request.echo_text()),
+                tool_calls: Vec::new(),
+            },
+            Reply::Text(pieces) => Content {
+                text: pieces.clone(),
+                tool_calls: Vec::new(),
+            },
+            Reply::ToolCalls { text, calls } => Content {
+                text: text.clone(),
+                tool_calls: calls
                     .iter()
                     .map(|call| ToolCallReply {
                         name: call.name.clone(),
@@ -77,14 +93,16 @@ impl ModelReply {
                         fragments: split_json_fragments(&call.arguments),
                     })
                     .collect(),
-            ),
+            },
             Reply::Error(_) | Reply::Hang | Reply::Replay { .. } => return None,
         };
 
-        let generated_pieces = match &content {
-            Content::Text(pieces) => pieces.len(),
-            Content::ToolCalls(calls) => calls.iter().map(|call| call.fragments.len()).sum(),
-        } as u64;
+        let fragments: usize = content
+            .tool_calls
+            .iter()
+            .map(|call| call.fragments.len())
+            .sum();
+        let generated_pieces = (content.text.len() + fragments) as u64;
         let (prompt, completion) = scenario
             .usage
             .unwrap_or((request.input_words, generated_pieces));
@@ -111,27 +129,28 @@ impl ModelReply {
 
     /// Returns the OpenAI `finish_reason`.
     pub(crate) fn finish_reason(&self) -> &'static str {
-        match (&self.content, self.truncated) {
-            (_, true) => "length",
-            (Content::Text(_), false) => "stop",
-            (Content::ToolCalls(_), false) => "tool_calls",
+        if self.truncated {
+            "length"
+        } else if self.content.tool_calls.is_empty() {
+            "stop"
+        } else {
+            "tool_calls"
         }
     }
 
     /// Returns the Anthropic `stop_reason`.
     pub(crate) fn stop_reason(&self) -> &'static str {
-        match (&self.content, self.truncated) {
-            (_, true) => "max_tokens",
-            (Content::Text(_), false) => "end_turn",
-            (Content::ToolCalls(_), false) => "tool_use",
+        if self.truncated {
+            "max_tokens"
+        } else if self.content.tool_calls.is_empty() {
+            "end_turn"
+        } else {
+            "tool_use"
         }
     }
 
-    /// Returns the full text of a text reply, empty for tool calls.
+    /// Returns the full text, empty for a reply of tool calls only.
     pub(crate) fn text(&self) -> String {
-        match &self.content {
-            Content::Text(pieces) => pieces.concat(),
-            Content::ToolCalls(_) => String::new(),
-        }
+        self.content.text.concat()
     }
 }

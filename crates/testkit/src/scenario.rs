@@ -53,8 +53,11 @@ pub(crate) enum Reply {
     Echo,
     /// Text sent as the given stream pieces.
     Text(Vec<String>),
-    /// One or more tool calls.
-    ToolCalls(Vec<ToolCallSpec>),
+    /// One or more tool calls, after optional text.
+    ToolCalls {
+        text: Vec<String>,
+        calls: Vec<ToolCallSpec>,
+    },
     /// An HTTP error.
     Error(Fault),
     /// No reply until the server shuts down.
@@ -121,25 +124,40 @@ impl Scenario {
     /// digits meet punctuation, as the real APIs do.
     pub fn tool_call(name: impl Into<String>, arguments: impl Into<String>) -> Scenario {
         Scenario {
-            reply: Reply::ToolCalls(vec![ToolCallSpec {
-                name: name.into(),
-                arguments: arguments.into(),
-            }]),
+            reply: Reply::ToolCalls {
+                text: Vec::new(),
+                calls: vec![ToolCallSpec {
+                    name: name.into(),
+                    arguments: arguments.into(),
+                }],
+            },
             ..Scenario::default()
         }
     }
 
-    /// Adds another tool call after the existing ones. On a scenario that is
-    /// not a tool-call reply, this replaces the reply with this one call.
+    /// Adds a tool call after the existing content. On a text reply the text
+    /// stays and comes first: an OpenAI message with both `content` and
+    /// `tool_calls`, or an Anthropic text block before the `tool_use` block.
+    /// On any other scenario, this call replaces the reply.
     pub fn and_tool_call(mut self, name: impl Into<String>, arguments: impl Into<String>) -> Self {
         let call = ToolCallSpec {
             name: name.into(),
             arguments: arguments.into(),
         };
-        match &mut self.reply {
-            Reply::ToolCalls(calls) => calls.push(call),
-            other => *other = Reply::ToolCalls(vec![call]),
-        }
+        self.reply = match std::mem::take(&mut self.reply) {
+            Reply::ToolCalls { text, mut calls } => {
+                calls.push(call);
+                Reply::ToolCalls { text, calls }
+            }
+            Reply::Text(text) => Reply::ToolCalls {
+                text,
+                calls: vec![call],
+            },
+            _ => Reply::ToolCalls {
+                text: Vec::new(),
+                calls: vec![call],
+            },
+        };
         self
     }
 

@@ -197,3 +197,48 @@ async fn truncated_reply_stops_at_max_tokens() {
         .unwrap();
     assert_eq!(message_delta["delta"]["stop_reason"], "max_tokens");
 }
+
+#[tokio::test]
+async fn text_block_before_tool_use() {
+    let server = MockServer::start().await.unwrap();
+    let scenario = Scenario::text("Checking.").and_tool_call("lookup", r#"{"q":"x"}"#);
+    server.push(scenario.clone());
+    server.push(scenario);
+
+    let plain = post(&url(&server), &messages_request("c", "q", false)).await;
+    let body: Value = serde_json::from_str(&plain.text()).unwrap();
+    assert_eq!(
+        body["content"][0],
+        json!({"type": "text", "text": "Checking."})
+    );
+    assert_eq!(body["content"][1]["type"], "tool_use");
+    assert_eq!(body["content"][1]["input"], json!({"q": "x"}));
+    assert_eq!(body["stop_reason"], "tool_use");
+
+    let streamed = post(&url(&server), &messages_request("c", "q", true)).await;
+    let text = streamed.text();
+    assert_eq!(
+        event_names(&text),
+        [
+            "message_start",
+            "content_block_start",
+            "ping",
+            "content_block_delta",
+            "content_block_stop",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    let data = data_json(&text);
+    assert_eq!(data[5]["index"], 1);
+    assert_eq!(data[5]["content_block"]["type"], "tool_use");
+    assert_eq!(data[12]["index"], 1);
+}

@@ -265,3 +265,36 @@ async fn truncated_reply_finishes_with_length() {
         "length"
     );
 }
+
+#[tokio::test]
+async fn text_then_tool_call_reply() {
+    let server = MockServer::start().await.unwrap();
+    let scenario = Scenario::text("Let me check.").and_tool_call("lookup", r#"{"q":"x"}"#);
+    server.push(scenario.clone());
+    server.push(scenario);
+
+    let plain = post(&url(&server), &chat_request("m", "q", false, false)).await;
+    let body: Value = serde_json::from_str(&plain.text()).unwrap();
+    let message = &body["choices"][0]["message"];
+    assert_eq!(message["content"], "Let me check.");
+    assert_eq!(message["tool_calls"][0]["function"]["name"], "lookup");
+    assert_eq!(body["choices"][0]["finish_reason"], "tool_calls");
+    // 3 text pieces and 5 argument fragments: {" q ":" x "}
+    assert_eq!(body["usage"]["completion_tokens"], 8);
+
+    let streamed = post(&url(&server), &chat_request("m", "q", true, false)).await;
+    let chunks = data_json(&streamed.text());
+    let roles = chunks
+        .iter()
+        .filter(|chunk| chunk["choices"][0]["delta"].get("role").is_some())
+        .count();
+    assert_eq!(roles, 1, "only the first chunk carries the role");
+    assert_eq!(chunks[1]["choices"][0]["delta"], json!({"content": "Let"}));
+    let head = &chunks[4]["choices"][0]["delta"];
+    assert_eq!(head["tool_calls"][0]["function"]["name"], "lookup");
+    assert!(head.get("content").is_none());
+    assert_eq!(
+        chunks.last().unwrap()["choices"][0]["finish_reason"],
+        "tool_calls"
+    );
+}

@@ -1,0 +1,54 @@
+//! Shared helpers of the model tests.
+//!
+//! The model file is found through the normal resolution (configured path,
+//! `LLMOPS_LOCAL_MODEL`, then the cache) with downloads off, so a missing
+//! model fails the test with the resolution error instead of skipping it.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use futures::StreamExt;
+use llmops_core::ModelBackend;
+use llmops_core::types::{ChatCompletionChunk, ChatMessage, ChatRequest};
+use llmops_local::{LocalBackend, LocalModelConfig};
+use tokio::sync::OnceCell;
+
+/// The configuration every model test uses: no downloads.
+pub fn config() -> LocalModelConfig {
+    LocalModelConfig::default().with_download(false)
+}
+
+/// Returns a backend loaded once per test binary.
+pub async fn backend() -> &'static LocalBackend {
+    static BACKEND: OnceCell<LocalBackend> = OnceCell::const_new();
+    BACKEND
+        .get_or_init(|| async {
+            match LocalBackend::load(config()).await {
+                Ok(backend) => backend,
+                Err(error) => panic!("cannot load the local model: {error}"),
+            }
+        })
+        .await
+}
+
+/// A greedy request for `max_tokens` tokens answering `prompt`.
+pub fn greedy(prompt: &str, max_tokens: u32) -> ChatRequest {
+    let mut request = ChatRequest::new("local", vec![ChatMessage::user(prompt)]);
+    request.temperature = Some(0.0);
+    request.max_tokens = Some(max_tokens);
+    request
+}
+
+/// Streams `request` and returns every chunk.
+pub async fn collect(backend: &impl ModelBackend, request: ChatRequest) -> Vec<ChatCompletionChunk> {
+    let mut stream = backend.stream(request).await.unwrap();
+    let mut chunks = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        chunks.push(chunk.unwrap());
+    }
+    chunks
+}
+
+/// Returns the concatenated content of `chunks`.
+pub fn content(chunks: &[ChatCompletionChunk]) -> String {
+    chunks.iter().filter_map(|chunk| chunk.delta_text()).collect()
+}

@@ -303,3 +303,31 @@ async fn read_frames_sees_whole_body_after_latency() {
     let body: Value = serde_json::from_slice(&reply.bytes()).unwrap();
     assert_eq!(body["content"][0]["text"], "late");
 }
+
+#[tokio::test]
+async fn client_drop_during_long_delay_is_counted() {
+    let server = MockServer::start().await.unwrap();
+    // The delay outlasts the wait below, so only the closed connection can
+    // end the response in time.
+    server.push(Scenario::text("late").first_token_delay(Duration::from_secs(60)));
+
+    let response = client()
+        .post(chat_url(&server))
+        .json(&chat_request("m", "q", true, false))
+        .send()
+        .await
+        .unwrap();
+    let mut stream = response.bytes_stream();
+    let first = tokio::time::timeout(WAIT, stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(first.starts_with(b"data: "));
+    drop(stream);
+
+    tokio::time::timeout(WAIT, server.wait_for_disconnects(1))
+        .await
+        .unwrap();
+    assert_eq!(server.disconnects(), 1);
+}

@@ -29,8 +29,8 @@
 //! server.push(Scenario::text("Hello from the mock").with_usage(12, 4));
 //!
 //! // Point a client at `server.openai_base_url()` or
-//! // `server.anthropic_base_url()`; requests for gpt-4o get a 429, the next
-//! // request for any other model gets the text reply.
+//! // `server.anthropic_base_url()`. The next request for gpt-4o gets a 429,
+//! // and the next request for any other model gets the text reply.
 //! assert!(server.openai_base_url().starts_with("http://127.0.0.1:"));
 //! assert_eq!(server.pending_scenarios(), 2);
 //! # Ok(())

@@ -12,7 +12,9 @@ use common::{assemble, fixture};
 use futures::StreamExt;
 use llmops_core::providers::anthropic::{AnthropicBackend, AnthropicConfig};
 use llmops_core::providers::openai::{OpenAiBackend, OpenAiConfig};
-use llmops_core::types::{ChatCompletionChunk, ChatMessage, ChatRequest, StreamOptions};
+use llmops_core::types::{
+    ChatCompletionChunk, ChatMessage, ChatRequest, FinishReason, StreamOptions,
+};
 use llmops_core::{Error, ModelBackend, Result, TimeoutPhase};
 use llmops_testkit::{Fault, MockServer, Scenario};
 
@@ -363,5 +365,79 @@ async fn dropping_stream_disconnects_upstream() {
         drop(stream);
         let waited = tokio::time::timeout(GUARD, server.wait_for_disconnects(count)).await;
         assert!(waited.is_ok(), "{label}: the server saw no disconnect");
+    }
+}
+
+#[tokio::test]
+async fn required_key_accepted_or_rejected() {
+    let server = MockServer::builder()
+        .require_api_key("sk-right")
+        .start()
+        .await
+        .unwrap();
+    let right: Vec<(&str, Box<dyn ModelBackend>)> = vec![
+        (
+            "openai",
+            Box::new(
+                OpenAiBackend::new(
+                    OpenAiConfig::new()
+                        .base_url(server.openai_base_url())
+                        .api_key("sk-right"),
+                )
+                .unwrap(),
+            ),
+        ),
+        (
+            "anthropic",
+            Box::new(
+                AnthropicBackend::new(
+                    AnthropicConfig::new()
+                        .base_url(server.anthropic_base_url())
+                        .api_key("sk-right"),
+                )
+                .unwrap(),
+            ),
+        ),
+    ];
+    for (label, backend) in right {
+        server.push(Scenario::text("welcome"));
+        let completion = backend.complete(request()).await.unwrap();
+        assert_eq!(completion.text(), "welcome", "{label}");
+    }
+
+    for (label, backend) in both(&server) {
+        let error = backend.complete(request()).await.unwrap_err();
+        assert!(
+            matches!(error, Error::Authentication { .. }),
+            "{label}: {error}"
+        );
+        let rendered = format!("{error} {error:?}");
+        assert!(
+            !rendered.contains("sk-mock-key-1") && !rendered.contains("sk-ant-mock-2"),
+            "{rendered}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn truncated_reply_finishes_with_length() {
+    let server = MockServer::start().await.unwrap();
+    for (label, backend) in both(&server) {
+        server.push(Scenario::text("cut short").truncated());
+        let completion = backend.complete(request()).await.unwrap();
+        assert_eq!(
+            completion.choices[0].finish_reason,
+            Some(FinishReason::Length),
+            "{label}"
+        );
+
+        server.push(Scenario::text("cut short").truncated());
+        let chunks: Vec<_> = collect(backend.as_ref())
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let finish = assemble(&chunks).choices[0].finish_reason.clone();
+        assert_eq!(finish, Some(FinishReason::Length), "{label}");
     }
 }

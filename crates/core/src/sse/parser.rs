@@ -24,9 +24,9 @@ pub struct SseParser {
     /// Received bytes; everything before `pos` is parsed.
     buf: Vec<u8>,
     pos: usize,
-    /// Bytes from `pos` up to here hold no line ending, so the search for
-    /// the next one resumes here; this keeps a long line fed in small
-    /// chunks linear.
+    /// Bytes from `pos` up to here contain no line ending, so the search for
+    /// the next one resumes here. This keeps parsing linear when a long line
+    /// arrives in small chunks.
     scanned: usize,
     /// Stream offset of `buf[0]`.
     base_offset: u64,

@@ -23,10 +23,11 @@ pub enum SseStreamError<E> {
 
 /// A stream of [`SseEvent`]s parsed from a stream of byte chunks.
 ///
-/// The item type of the byte stream may be anything that derefs to bytes,
-/// such as `bytes::Bytes` from `reqwest::Response::bytes_stream()`. When the
-/// byte stream ends, a final event without its closing blank line is still
-/// returned. Dropping this stream drops the byte stream.
+/// The byte stream's items may be of any type that implements
+/// `AsRef<[u8]>`, such as `bytes::Bytes` from
+/// `reqwest::Response::bytes_stream()`. When the byte stream ends, a final
+/// event without its closing blank line is still returned. Dropping this
+/// stream drops the byte stream.
 pub struct SseStream<S> {
     bytes: Pin<Box<S>>,
     parser: SseParser,

@@ -98,14 +98,15 @@ impl OpenAiErrorBody {
 /// Maps an HTTP error response of an OpenAI-compatible server onto an
 /// [`Error`].
 ///
-/// 429 becomes [`Error::RateLimited`] with the wait from `retry-after-ms` or
-/// `Retry-After`; 400, 404 and 422 become [`Error::ContextLengthExceeded`] or
-/// [`Error::ContentPolicy`] when the body's code or message names that cause,
-/// else
-/// [`Error::InvalidRequest`] with the offending `param`; 401 and 403 become
-/// [`Error::Authentication`]; 503 becomes [`Error::Overloaded`]; other 5xx
-/// become [`Error::UpstreamServer`]. A body that is not JSON still gives an
-/// error naming the status.
+/// - 429: [`Error::RateLimited`], with the wait from `retry-after-ms` or
+///   `Retry-After`.
+/// - 401 and 403: [`Error::Authentication`].
+/// - 503: [`Error::Overloaded`]; other 5xx: [`Error::UpstreamServer`].
+/// - Other statuses (400, 404, 422 and the rest): [`Error::ContextLengthExceeded`]
+///   or [`Error::ContentPolicy`] when the body's code or message names that
+///   cause, else [`Error::InvalidRequest`] with the offending `param`.
+///
+/// A body that is not JSON still gives an error naming the status.
 pub fn error_from_response(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
     let provider = provider.to_owned();
     let parsed = OpenAiErrorBody::parse(body);

@@ -176,8 +176,8 @@ impl ChoiceState {
                 extra: ExtraFields::new(),
             })
             .collect();
-        let content =
-            (self.saw_content || tool_calls.is_empty()).then(|| MessageContent::Text(self.content));
+        let content = (self.saw_content || tool_calls.is_empty())
+            .then_some(MessageContent::Text(self.content));
         let message = ChatMessage {
             role: self.role.unwrap_or(Role::Assistant),
             content,

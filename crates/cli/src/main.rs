@@ -1,1 +1,56 @@
-fn main() {}
+//! `llmops`: the llmops command-line tool.
+//!
+//! Each subcommand lives in its own module with an `Args` struct and a
+//! `run` function; adding one takes a module and a [`Command`] variant.
+//! Exit codes: 0 on success, 2 for a usage error (a bad argument or value),
+//! 1 for any other failure.
+
+mod cost;
+mod failure;
+mod input;
+mod tokens;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::failure::Failure;
+
+/// Operate LLM applications: count tokens and price usage.
+#[derive(Debug, Parser)]
+#[command(name = "llmops", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Tokens(tokens::Args),
+    Cost(cost::Args),
+}
+
+impl Command {
+    fn run(self) -> Result<(), Failure> {
+        match self {
+            Command::Tokens(args) => tokens::run(args),
+            Command::Cost(args) => cost::run(args),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+
+    let cli = Cli::parse();
+    match cli.command.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
+}

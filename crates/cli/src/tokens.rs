@@ -1,0 +1,84 @@
+//! `llmops tokens`: count the tokens of a text file or a chat request.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use llmops_core::tokens::{TokenCount, TokenCounter};
+use llmops_core::types::{ChatMessage, ChatRequest};
+use serde_json::Value;
+
+use crate::failure::Failure;
+use crate::input::read_text;
+
+/// Count the tokens of a text file, or of a chat request with `--chat`.
+///
+/// Prints the count and whether it is exact (the model's own tokenizer) or
+/// an estimate. OpenAI models (gpt-4o, gpt-4.1, o1/o3/o4, gpt-5, gpt-4,
+/// gpt-3.5-turbo, text-embedding-3) are counted exactly with tiktoken; other
+/// models are estimated with the o200k_base encoding.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  llmops tokens --model gpt-4o notes.txt\n  echo 'Hello' | llmops tokens --model gpt-4o -\n  llmops tokens --model gpt-4o --chat request.json"
+)]
+pub(crate) struct Args {
+    /// Model whose tokenizer to use, such as gpt-4o or openai/gpt-4o-mini.
+    #[arg(long, short)]
+    model: String,
+
+    /// Read FILE as a JSON chat request (an object with `messages` and
+    /// optional `tools`) or a JSON list of messages, and include the chat
+    /// format's per-message and reply tokens.
+    #[arg(long)]
+    chat: bool,
+
+    /// UTF-8 text file to count, or `-` for standard input.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    let text = read_text(&args.file)?;
+    let counter = TokenCounter::new();
+    let count = if args.chat {
+        let request = parse_chat(&text, &args.model)
+            .with_context(|| format!("{} is not a chat request", args.file.display()))?;
+        counter.count_request(&request)
+    } else {
+        counter.count_text(&args.model, &text)
+    };
+    print_count(&count);
+    Ok(())
+}
+
+fn print_count(count: &TokenCount) {
+    println!("{count}");
+}
+
+/// Parses a chat request or a bare message list; `model` replaces the
+/// request's own model because the count is for `--model`.
+fn parse_chat(text: &str, model: &str) -> anyhow::Result<ChatRequest> {
+    let value: Value = serde_json::from_str(text).context("invalid JSON")?;
+    let mut request = match value {
+        Value::Array(_) => {
+            let messages: Vec<ChatMessage> = serde_json::from_value(value)
+                .context("expected a list of messages with `role` and `content`")?;
+            ChatRequest::new(model, messages)
+        }
+        Value::Object(mut object) => {
+            if !object.contains_key("messages") {
+                anyhow::bail!("expected an object with a `messages` list, or a list of messages");
+            }
+            if let Some(Value::String(own)) = object.get("model") {
+                if own != model {
+                    eprintln!("note: counting for --model {model}, not the request's model {own}");
+                }
+            }
+            object.insert("model".to_owned(), Value::String(model.to_owned()));
+            serde_json::from_value(Value::Object(object))
+                .context("the request does not match the chat completions format")?
+        }
+        _ => anyhow::bail!("expected an object with a `messages` list, or a list of messages"),
+    };
+    request.model = model.to_owned();
+    Ok(request)
+}

@@ -1,6 +1,6 @@
 //! Model prices and the cost of usage, in exact decimal money.
 //!
-//! - [`PriceTable`]: prices by model name. [`PriceTable::defaults`] holds a
+//! - [`PriceTable`]: prices by model name. [`PriceTable::defaults`] contains a
 //!   curated set of OpenAI, Anthropic, Google and Mistral models generated
 //!   from litellm's price list; applications merge their own file over it
 //!   or insert entries in code.

@@ -29,7 +29,7 @@ pub struct ModelPrice {
     pub context_window: Option<u64>,
     /// The maximum generated tokens per request, when known.
     pub max_output_tokens: Option<u64>,
-    /// Where the prices come from, such as `litellm 1.110.2`.
+    /// The origin of the prices, such as `litellm 1.110.2`.
     pub source: Option<String>,
 }
 

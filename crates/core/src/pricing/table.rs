@@ -19,7 +19,7 @@ const DEFAULT_PRICES: &str = include_str!("../../data/prices.toml");
 ///
 /// Start from [`PriceTable::defaults`], then [`PriceTable::merge`] a user
 /// file over it or [`PriceTable::insert`] entries in code. A name is looked
-/// up exactly, then without a leading `provider/` prefix; a model that is
+/// up exactly, then without a leading `provider/` prefix. A model that is
 /// still not found is an [`Error::UnknownModel`], never a zero cost.
 ///
 /// ```
@@ -63,7 +63,7 @@ impl PriceTable {
     ///
     /// Returns [`Error::InvalidConfig`] naming the entry and field when the
     /// text is not valid TOML, misses a required field, has an unknown field
-    /// or holds a price that is not a non-negative decimal string.
+    /// or contains a price that is not a non-negative decimal string.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self> {
         Ok(PriceTable {
             models: parse_price_file(text, origin)?,
@@ -95,7 +95,7 @@ impl PriceTable {
         let path = path.as_ref();
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|error| {
-            Error::invalid_config(&origin, format!("cannot read price file: {error}"))
+            Error::invalid_config(&origin, format!("failed to read price file: {error}"))
         })?;
         let is_json = path
             .extension()

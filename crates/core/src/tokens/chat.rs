@@ -95,7 +95,7 @@ impl ChatFormat {
 #[derive(Debug, Default)]
 pub(crate) struct ChatTally {
     pub(crate) tokens: i64,
-    /// Why the count is not exact, when some part had to be approximated.
+    /// The reason the count is not exact, when some part was approximated.
     pub(crate) approximation: Option<&'static str>,
 }
 

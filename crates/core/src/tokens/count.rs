@@ -10,11 +10,11 @@ use std::fmt;
 pub struct TokenCount {
     /// The number of tokens.
     pub tokens: u64,
-    /// How the number was obtained.
+    /// The counting method: exact or estimate.
     pub method: CountMethod,
 }
 
-/// How a [`TokenCount`] was obtained.
+/// The method behind a [`TokenCount`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CountMethod {
@@ -26,7 +26,7 @@ pub enum CountMethod {
     },
     /// An approximation, for example with another model's tokenizer.
     Estimate {
-        /// What the estimate rests on, in one sentence.
+        /// The basis of the estimate, in one sentence.
         basis: String,
     },
 }

@@ -40,7 +40,7 @@ enum Resolved<'a> {
 }
 
 impl TokenCounter {
-    /// Creates a counter that knows the OpenAI encodings and no other
+    /// Creates a counter with the OpenAI encodings and no registered
     /// tokenizer.
     pub fn new() -> Self {
         TokenCounter::default()
@@ -95,8 +95,8 @@ impl TokenCounter {
     /// format's framing and its tool definitions.
     ///
     /// Exact only where the model's chat format is published or the
-    /// registered tokenizer applies its own chat template; the
-    /// [`TokenCount`] says which.
+    /// registered tokenizer applies its own chat template, and the returned
+    /// [`TokenCount`] is labelled accordingly.
     pub fn count_request(&self, request: &ChatRequest) -> TokenCount {
         if let Resolved::Registered(tokenizer) = self.resolve(&request.model) {
             if let Some(count) = tokenizer.count_chat(request) {

@@ -1,7 +1,7 @@
 //! Token counting for texts and chat requests.
 //!
 //! - [`TokenCounter`] picks the tokenizer for a model name and returns a
-//!   [`TokenCount`] that says whether it is exact or an estimate.
+//!   [`TokenCount`] labelled as exact or as an estimate.
 //! - [`Encoding`] is one of the OpenAI tiktoken encodings (`o200k_base`,
 //!   `cl100k_base`) with the map from model names to encodings.
 //! - [`Tokenizer`] is the trait a backend implements to make counts for its

@@ -41,7 +41,7 @@ fn text_counts_match_python_tiktoken() {
     assert_eq!(Encoding::Cl100kBase.count(&long), 125);
 }
 
-/// The example conversation of OpenAI's cookbook notebook "How to count
+/// Builds the example conversation of OpenAI's cookbook notebook "How to count
 /// tokens with tiktoken" (openai/openai-cookbook,
 /// `examples/How_to_count_tokens_with_tiktoken.ipynb`).
 fn cookbook_conversation() -> Vec<ChatMessage> {

@@ -17,8 +17,8 @@ pub trait Tokenizer: Send + Sync {
     /// as ordinary text.
     fn count_text(&self, text: &str) -> u64;
 
-    /// Counts the tokens that the model sees for a whole chat request, with
-    /// its chat template applied.
+    /// Counts the prompt tokens of a whole chat request, with the model's
+    /// chat template applied.
     ///
     /// The default returns `None`. The counter then adds the content tokens
     /// of each message to an assumed per-message overhead and labels the

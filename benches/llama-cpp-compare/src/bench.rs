@@ -144,8 +144,18 @@ const METRICS: &[Metric] = &[
     ("generation tok/s", EngineReport::generation_tokens_per_s, 1),
     ("time to first token (ms)", |report| report.ttft_ms, 1),
     (
+        "generation CPU ms/token",
+        EngineReport::generation_cpu_ms_per_token,
+        1,
+    ),
+    (
         "peak RSS (MiB)",
         |report| report.peak_rss_kib as f64 / 1024.0,
+        1,
+    ),
+    (
+        "RSS after generation (MiB)",
+        |report| report.final_rss_kib as f64 / 1024.0,
         1,
     ),
     ("load (ms)", |report| report.load_ms, 1),

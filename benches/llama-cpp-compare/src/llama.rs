@@ -65,6 +65,7 @@ pub(crate) fn run(
     let mut sampler = LlamaSampler::greedy();
     let mut token = sampler.sample(&ctx, batch.n_tokens() - 1);
     let first_token_at = Instant::now();
+    let first_token_cpu_ms = report::process_cpu_ms()?;
     let ttft_ms = report::millis(first_token_at - prompt_start);
 
     let mut generated = Vec::new();
@@ -84,6 +85,7 @@ pub(crate) fn run(
         token = sampler.sample(&ctx, 0);
     }
 
+    let generation_cpu_ms = report::process_cpu_ms()? - first_token_cpu_ms;
     let text = String::from_utf8_lossy(&vocab.detokenize(&generated, false, false)).into_owned();
     Ok(EngineReport {
         engine: "llama.cpp".into(),
@@ -93,7 +95,9 @@ pub(crate) fn run(
         ttft_ms,
         generated_tokens: generated.len(),
         generation_ms: report::millis(last_token_at - first_token_at),
+        generation_cpu_ms,
         peak_rss_kib: report::peak_rss_kib()?,
+        final_rss_kib: report::current_rss_kib()?,
         text_head: report::head(&text, 80),
     })
 }

@@ -66,6 +66,8 @@ async fn generate(
     let prompt_start = Instant::now();
     let mut stream = backend.stream(request).await?;
     let mut first_token_at = None;
+    let mut first_token_cpu_ms = 0.0;
+    let mut last_token_cpu_ms = 0.0;
     let mut last_token_at = prompt_start;
     let mut text = String::new();
     let mut usage = None;
@@ -73,8 +75,13 @@ async fn generate(
         let chunk = chunk?;
         if let Some(delta) = chunk.delta_text().filter(|delta| !delta.is_empty()) {
             let now = Instant::now();
-            first_token_at.get_or_insert(now);
+            let cpu_ms = report::process_cpu_ms()?;
+            if first_token_at.is_none() {
+                first_token_at = Some(now);
+                first_token_cpu_ms = cpu_ms;
+            }
             last_token_at = now;
+            last_token_cpu_ms = cpu_ms;
             text.push_str(delta);
         }
         if chunk.usage.is_some() {
@@ -92,7 +99,9 @@ async fn generate(
         ttft_ms: report::millis(first_token_at - prompt_start),
         generated_tokens: usize::try_from(usage.completion_tokens)?,
         generation_ms: report::millis(last_token_at - first_token_at),
+        generation_cpu_ms: last_token_cpu_ms - first_token_cpu_ms,
         peak_rss_kib: report::peak_rss_kib()?,
+        final_rss_kib: report::current_rss_kib()?,
         text_head: report::head(&text, 80),
     })
 }

@@ -23,8 +23,13 @@ pub(crate) struct EngineReport {
     pub(crate) generated_tokens: usize,
     /// Time from the first to the last generated token, in milliseconds.
     pub(crate) generation_ms: f64,
+    /// CPU time of all threads of the process during generation (first to
+    /// last generated token), in milliseconds, with 10 ms resolution.
+    pub(crate) generation_cpu_ms: f64,
     /// Peak resident set size of the process (`VmHWM`), in KiB.
     pub(crate) peak_rss_kib: u64,
+    /// Resident set size after generation (`VmRSS`), in KiB.
+    pub(crate) final_rss_kib: u64,
     /// The first 80 characters of the generated text, for checking that
     /// both engines generate the same way.
     pub(crate) text_head: String,
@@ -42,6 +47,12 @@ impl EngineReport {
         let steps = self.generated_tokens.saturating_sub(1) as f64;
         steps / (self.generation_ms / 1000.0)
     }
+
+    /// CPU milliseconds per generated token after the first. Unlike the
+    /// rates, this barely grows when other processes compete for the cores.
+    pub(crate) fn generation_cpu_ms_per_token(&self) -> f64 {
+        self.generation_cpu_ms / self.generated_tokens.saturating_sub(1) as f64
+    }
 }
 
 /// Converts a duration to fractional milliseconds.
@@ -52,18 +63,50 @@ pub(crate) fn millis(duration: Duration) -> f64 {
 /// Reads the peak resident set size (`VmHWM`) of this process from
 /// `/proc/self/status`, in KiB.
 pub(crate) fn peak_rss_kib() -> anyhow::Result<u64> {
-    parse_vm_hwm(&std::fs::read_to_string("/proc/self/status")?)
+    parse_status_kib(&std::fs::read_to_string("/proc/self/status")?, "VmHWM")
 }
 
-/// Extracts the `VmHWM` value, in KiB, from the text of a
+/// Reads the current resident set size (`VmRSS`) of this process, in KiB.
+pub(crate) fn current_rss_kib() -> anyhow::Result<u64> {
+    parse_status_kib(&std::fs::read_to_string("/proc/self/status")?, "VmRSS")
+}
+
+/// Reads the user plus system CPU time of all threads of this process from
+/// `/proc/self/stat`, in milliseconds.
+pub(crate) fn process_cpu_ms() -> anyhow::Result<f64> {
+    parse_stat_cpu_ms(&std::fs::read_to_string("/proc/self/stat")?)
+}
+
+/// Extracts `utime + stime` from the text of a `/proc/<pid>/stat` file.
+/// The command name in brackets may contain spaces, so fields are counted
+/// after its closing bracket: `utime` and `stime` are fields 14 and 15, in
+/// clock ticks of 10 ms (`USER_HZ` is 100 on Linux).
+fn parse_stat_cpu_ms(stat: &str) -> anyhow::Result<f64> {
+    let after_name = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| anyhow::anyhow!("invalid /proc/self/stat: no command name"))?;
+    // Field 3 (state) is the first after the name, so field N is at N - 3.
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |field: usize| -> anyhow::Result<u64> {
+        let value = fields
+            .get(field - 3)
+            .ok_or_else(|| anyhow::anyhow!("invalid /proc/self/stat: field {field} is missing"))?;
+        Ok(value.parse()?)
+    };
+    Ok((ticks(14)? + ticks(15)?) as f64 * 10.0)
+}
+
+/// Extracts the value of `key`, in KiB, from the text of a
 /// `/proc/<pid>/status` file.
-fn parse_vm_hwm(status: &str) -> anyhow::Result<u64> {
+fn parse_status_kib(status: &str, key: &str) -> anyhow::Result<u64> {
+    let prefix = format!("{key}:");
     let line = status
         .lines()
-        .find(|line| line.starts_with("VmHWM:"))
-        .ok_or_else(|| anyhow::anyhow!("VmHWM is missing from /proc/self/status"))?;
+        .find(|line| line.starts_with(&prefix))
+        .ok_or_else(|| anyhow::anyhow!("{key} is missing from /proc/self/status"))?;
     let kib = line
-        .trim_start_matches("VmHWM:")
+        .trim_start_matches(&prefix)
         .trim()
         .trim_end_matches("kB")
         .trim()
@@ -94,7 +137,9 @@ mod tests {
             ttft_ms,
             generated_tokens,
             generation_ms,
+            generation_cpu_ms: 2560.0,
             peak_rss_kib: 0,
+            final_rss_kib: 0,
             text_head: String::new(),
         }
     }
@@ -102,12 +147,31 @@ mod tests {
     #[test]
     fn vm_hwm_parsed_in_kib() {
         let status = "Name:\tbench\nVmPeak:\t  900 kB\nVmHWM:\t  123456 kB\nVmRSS:\t 1 kB\n";
-        assert_eq!(parse_vm_hwm(status).unwrap(), 123_456);
+        assert_eq!(parse_status_kib(status, "VmHWM").unwrap(), 123_456);
+        assert_eq!(parse_status_kib(status, "VmRSS").unwrap(), 1);
     }
 
     #[test]
     fn vm_hwm_missing_is_error() {
-        assert!(parse_vm_hwm("Name:\tbench\nVmRSS:\t 1 kB\n").is_err());
+        assert!(parse_status_kib("Name:\tbench\nVmRSS:\t 1 kB\n", "VmHWM").is_err());
+    }
+
+    #[test]
+    fn stat_cpu_sums_utime_stime() {
+        // The command name contains a space and a bracket.
+        let stat = "4242 (a b) c) S 1 2 3 4 5 6 7 8 9 10 250 30 0 0 20 0";
+        assert_eq!(parse_stat_cpu_ms(stat).unwrap(), 2800.0);
+    }
+
+    #[test]
+    fn stat_cpu_truncated_is_error() {
+        assert!(parse_stat_cpu_ms("4242 (bench) S 1 2").is_err());
+        assert!(parse_stat_cpu_ms("no name").is_err());
+    }
+
+    #[test]
+    fn own_cpu_time_readable() {
+        assert!(process_cpu_ms().unwrap() >= 0.0);
     }
 
     #[test]
@@ -120,6 +184,7 @@ mod tests {
         let report = report(300, 500.0, 129, 1000.0);
         assert_eq!(report.prompt_tokens_per_s(), 600.0);
         assert_eq!(report.generation_tokens_per_s(), 128.0);
+        assert_eq!(report.generation_cpu_ms_per_token(), 20.0);
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //! Exit codes: 0 on success, 2 for a usage error (a bad argument or value),
 //! 1 for any other failure.
 
+mod chat;
 mod cost;
 mod failure;
 mod input;
+mod model;
 mod tokens;
 
 use std::process::ExitCode;
@@ -16,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 use crate::failure::Failure;
 
-/// Operate LLM applications: count tokens and price usage.
+/// Operate LLM applications: chat with a model, count tokens, price usage.
 #[derive(Debug, Parser)]
 #[command(name = "llmops", version, propagate_version = true)]
 struct Cli {
@@ -26,15 +28,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Chat(chat::Args),
     Tokens(tokens::Args),
     Cost(cost::Args),
+    Model(model::Args),
 }
 
 impl Command {
     fn run(self) -> Result<(), Failure> {
         match self {
+            Command::Chat(args) => chat::run(args),
             Command::Tokens(args) => tokens::run(args),
             Command::Cost(args) => cost::run(args),
+            Command::Model(args) => model::run(args),
         }
     }
 }

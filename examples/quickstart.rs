@@ -1,0 +1,217 @@
+//! The main job: a local model answers real questions, and llmops reports
+//! tokens, speed and what the same usage would cost on paid models.
+//!
+//! Run with `cargo run --release --example quickstart`. Options:
+//! `--questions N` (default 4, at most 500), `--max-tokens N` (default 48).
+//!
+//! No API key or server is needed: the model is SmolLM2-135M-Instruct on
+//! this machine's CPU, fetched once into the cache. Questions come from the
+//! HaluEval QA set in `examples/data/halueval/` (MIT), each with the passage
+//! that supports its answer.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use llmops_core::ModelBackend;
+use llmops_core::pricing::{PriceTable, format_usd};
+use llmops_core::types::{ChatMessage, ChatRequest, StreamOptions, Usage};
+use llmops_local::{LocalBackend, LocalModelConfig};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+const DATASET: &str = include_str!("data/halueval/qa_one-turn_data.jsonl");
+
+/// Paid models whose prices the run compares against.
+const PRICED_MODELS: [&str; 4] = [
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "claude-haiku-4-5",
+    "claude-sonnet-4-5",
+];
+
+const SYSTEM_PROMPT: &str =
+    "Answer the question using only the context. Reply in one short sentence.";
+
+#[derive(Debug, Deserialize)]
+struct QaCase {
+    knowledge: String,
+    question: String,
+    right_answer: String,
+}
+
+struct Options {
+    questions: usize,
+    max_tokens: u32,
+}
+
+struct Measured {
+    usage: Usage,
+    first_token: Option<Duration>,
+    generation: Duration,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = parse_options()?;
+    let cases = load_cases(options.questions)?;
+    let prices = PriceTable::defaults()?;
+
+    println!("Loading SmolLM2-135M-Instruct (the first run downloads 98 MB into the cache)...");
+    let started = Instant::now();
+    let backend = LocalBackend::load(LocalModelConfig::default()).await?;
+    println!(
+        "Loaded {} in {:.1} s.\n",
+        backend.model_path().display(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut totals = vec![Decimal::ZERO; PRICED_MODELS.len()];
+    let mut all_tokens = (0u64, 0u64);
+    for (number, case) in cases.iter().enumerate() {
+        println!("[{}/{}] {}", number + 1, cases.len(), case.question.trim());
+        print!("  answer: ");
+        let measured = ask(&backend, case, options.max_tokens).await?;
+        println!("  reference answer: {}", case.right_answer);
+        print_measurements(&measured);
+
+        let mut costs = Vec::new();
+        for (model, total) in PRICED_MODELS.iter().zip(totals.iter_mut()) {
+            let cost = prices.cost(model, &measured.usage)?;
+            *total += cost.total_usd;
+            costs.push(format!("{model} {}", format_usd(cost.total_usd)));
+        }
+        println!("  same usage on: {}\n", costs.join(" | "));
+        all_tokens.0 += measured.usage.prompt_tokens;
+        all_tokens.1 += measured.usage.completion_tokens;
+    }
+
+    println!(
+        "{} questions, {} prompt and {} completion tokens, cost here: $0 (local).",
+        cases.len(),
+        all_tokens.0,
+        all_tokens.1
+    );
+    for (model, total) in PRICED_MODELS.iter().zip(&totals) {
+        println!("  on {model}: {}", format_usd(*total));
+    }
+    Ok(())
+}
+
+/// Streams one answer to standard output and measures it.
+async fn ask(backend: &LocalBackend, case: &QaCase, max_tokens: u32) -> anyhow::Result<Measured> {
+    let prompt = format!(
+        "Context: {}\n\nQuestion: {}",
+        case.knowledge.trim(),
+        case.question.trim()
+    );
+    let mut request = ChatRequest::new(
+        "local",
+        vec![
+            ChatMessage::system(SYSTEM_PROMPT),
+            ChatMessage::user(prompt),
+        ],
+    );
+    request.max_tokens = Some(max_tokens);
+    request.temperature = Some(0.0);
+    request.stream = Some(true);
+    request.stream_options = Some(StreamOptions {
+        include_usage: Some(true),
+        ..StreamOptions::default()
+    });
+
+    let started = Instant::now();
+    let mut stream = backend.stream(request).await?;
+    let mut first_token = None;
+    let mut usage = None;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if let Some(text) = chunk.delta_text().filter(|text| !text.is_empty()) {
+            first_token.get_or_insert_with(|| started.elapsed());
+            print!("{text}");
+            std::io::Write::flush(&mut std::io::stdout())?;
+        }
+        if chunk.usage.is_some() {
+            usage = chunk.usage;
+        }
+    }
+    println!();
+
+    let usage = usage.context("the local model sent no usage chunk")?;
+    let generation = started
+        .elapsed()
+        .saturating_sub(first_token.unwrap_or_default());
+    Ok(Measured {
+        usage,
+        first_token,
+        generation,
+    })
+}
+
+fn print_measurements(measured: &Measured) {
+    let first_token_ms = measured.first_token.map_or("-".to_owned(), |elapsed| {
+        format!("{} ms", elapsed.as_millis())
+    });
+    // Tokens after the first, over the time after the first token arrived.
+    let later_tokens = measured.usage.completion_tokens.saturating_sub(1);
+    let seconds = measured.generation.as_secs_f64();
+    let tokens_per_second = if later_tokens > 0 && seconds > 0.0 {
+        format!("{:.1}", later_tokens as f64 / seconds)
+    } else {
+        "-".to_owned()
+    };
+    println!(
+        "  tokens: {} prompt, {} completion | first token: {first_token_ms} | {tokens_per_second} tokens/s",
+        measured.usage.prompt_tokens, measured.usage.completion_tokens
+    );
+}
+
+fn parse_options() -> anyhow::Result<Options> {
+    let mut options = Options {
+        questions: 4,
+        max_tokens: 48,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--questions" => {
+                options.questions = value.parse().with_context(|| {
+                    format!("invalid --questions {value:?}: use a count from 1 to 500")
+                })?;
+            }
+            "--max-tokens" => {
+                options.max_tokens = value.parse().with_context(|| {
+                    format!("invalid --max-tokens {value:?}: use a positive count")
+                })?;
+            }
+            other => bail!("unknown option {other:?}: use --questions N or --max-tokens N"),
+        }
+    }
+    if options.questions == 0 || options.max_tokens == 0 {
+        bail!("--questions and --max-tokens must be at least 1");
+    }
+    Ok(options)
+}
+
+fn load_cases(count: usize) -> anyhow::Result<Vec<QaCase>> {
+    let cases = DATASET
+        .lines()
+        .take(count)
+        .enumerate()
+        .map(|(line, text)| {
+            serde_json::from_str(text).with_context(|| {
+                format!("examples/data/halueval line {} is not a QA case", line + 1)
+            })
+        })
+        .collect::<anyhow::Result<Vec<QaCase>>>()?;
+    if cases.len() < count {
+        bail!(
+            "--questions {count} is more than the {} questions in the dataset",
+            cases.len()
+        );
+    }
+    Ok(cases)
+}

@@ -13,7 +13,8 @@ use llmops_core::ModelBackend;
 use llmops_core::types::{ChatMessage, ChatRequest, StreamOptions};
 use llmops_local::{LocalBackend, LocalModelConfig};
 
-const PROMPT: &str = "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle.";
+const PROMPT: &str =
+    "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle.";
 const MAX_TOKENS: u32 = 128;
 const RUNS: usize = 5;
 
@@ -62,9 +63,14 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     for requantize in [false, true] {
-        let label = if requantize { "Q8_0 (re-quantized at load)" } else { "Q4_1 (as stored)" };
+        let label = if requantize {
+            "Q8_0 (re-quantized at load)"
+        } else {
+            "Q4_1 (as stored)"
+        };
         let load_started = Instant::now();
-        let backend = LocalBackend::load(LocalModelConfig::default().with_requantize(requantize)).await?;
+        let backend =
+            LocalBackend::load(LocalModelConfig::default().with_requantize(requantize)).await?;
         let load_ms = load_started.elapsed().as_secs_f64() * 1000.0;
         run_once(&backend, 8).await?;
 
@@ -72,9 +78,15 @@ async fn main() -> anyhow::Result<()> {
         for _ in 0..RUNS {
             runs.push(run_once(&backend, MAX_TOKENS).await?);
         }
-        runs.sort_by(|a, b| a.decode_tokens_per_second.total_cmp(&b.decode_tokens_per_second));
+        runs.sort_by(|a, b| {
+            a.decode_tokens_per_second
+                .total_cmp(&b.decode_tokens_per_second)
+        });
         let median = &runs[RUNS / 2];
-        let all: Vec<String> = runs.iter().map(|run| format!("{:.1}", run.decode_tokens_per_second)).collect();
+        let all: Vec<String> = runs
+            .iter()
+            .map(|run| format!("{:.1}", run.decode_tokens_per_second))
+            .collect();
         println!(
             "{label}: load {load_ms:.0} ms, median {:.1} tokens/s over {} tokens (runs: {}), first token {:.0} ms",
             median.decode_tokens_per_second,

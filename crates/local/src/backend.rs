@@ -69,7 +69,9 @@ impl LocalBackend {
         let requantize = config.requantize;
         let loaded = tokio::task::spawn_blocking(move || load_model(&path, requantize))
             .await
-            .map_err(|error| LocalError::inference(format!("the loading task failed: {error}")))??;
+            .map_err(|error| {
+                LocalError::inference(format!("the loading task failed: {error}"))
+            })??;
 
         let context_length = match config.context_length {
             Some(limit) => limit.clamp(1, loaded.context_length),
@@ -132,7 +134,11 @@ impl LocalBackend {
 #[async_trait]
 impl ModelBackend for LocalBackend {
     fn describe(&self) -> BackendInfo {
-        BackendInfo::new(PROVIDER, vec![MODEL_NAME.to_owned(), MODEL_ALIAS.to_owned()]).with_local(true)
+        BackendInfo::new(
+            PROVIDER,
+            vec![MODEL_NAME.to_owned(), MODEL_ALIAS.to_owned()],
+        )
+        .with_local(true)
     }
 
     async fn complete(&self, request: ChatRequest) -> llmops_core::Result<ChatCompletion> {
@@ -231,7 +237,8 @@ impl ChunkStream {
                 self.ended = true;
             }
             None => {
-                let error = LocalError::inference("the generation thread stopped without finishing");
+                let error =
+                    LocalError::inference("the generation thread stopped without finishing");
                 self.ready.push_back(Err(error.into()));
                 self.ended = true;
             }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use crate::error::LocalError;
 use crate::resolve::{Environment, ModelSource, resolve_model};
 
-/// The default context window of SmolLM2-135M-Instruct in tokens, used when
-/// the model file does not state `llama.context_length`.
+/// The context window in tokens used when the model file does not state
+/// `llama.context_length`.
 pub(crate) const DEFAULT_CONTEXT_LENGTH: usize = 2048;
 
 /// How to find and run the local model.
@@ -105,9 +105,11 @@ impl LocalModelConfig {
     }
 
     /// Caps the context window in tokens; values above the model's own
-    /// window (2048 for SmolLM2-135M-Instruct) are lowered to it.
+    /// window are lowered to it.
     ///
-    /// Default: the model's window, from `llama.context_length`.
+    /// Default: the model's window, from `llama.context_length` (8192 for
+    /// SmolLM2-135M-Instruct) capped at the 4096 positions that candle's
+    /// quantized Llama supports, so 4096.
     pub fn with_context_length(mut self, tokens: usize) -> Self {
         self.context_length = Some(tokens);
         self
@@ -138,6 +140,8 @@ impl LocalModelConfig {
     /// tried.
     pub async fn locate_model(&self) -> Result<PathBuf, LocalError> {
         let env = Environment::from_process();
-        Ok(resolve_model(self, &env, &ModelSource::smollm2()).await?.path)
+        Ok(resolve_model(self, &env, &ModelSource::smollm2())
+            .await?
+            .path)
     }
 }

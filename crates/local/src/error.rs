@@ -123,7 +123,10 @@ struct ModelNotFoundMessage<'a>(&'a [String]);
 
 impl fmt::Display for ModelNotFoundMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "the local model file SmolLM2-135M-Instruct.Q4_1.gguf was not found:")?;
+        writeln!(
+            f,
+            "the local model file SmolLM2-135M-Instruct.Q4_1.gguf was not found:"
+        )?;
         for (number, attempt) in self.0.iter().enumerate() {
             writeln!(f, "  {}. {attempt}", number + 1)?;
         }
@@ -172,10 +175,16 @@ mod tests {
     #[test]
     fn not_found_lists_attempts_and_fixes() {
         let error = LocalError::ModelNotFound {
-            attempts: vec!["cache file /c/m.gguf: not found".to_owned(), "pip: failed".to_owned()],
+            attempts: vec![
+                "cache file /c/m.gguf: not found".to_owned(),
+                "pip: failed".to_owned(),
+            ],
         };
         let text = error.to_string();
-        assert!(text.contains("1. cache file /c/m.gguf: not found"), "{text}");
+        assert!(
+            text.contains("1. cache file /c/m.gguf: not found"),
+            "{text}"
+        );
         assert!(text.contains("2. pip: failed"), "{text}");
         assert!(text.contains("LLMOPS_LOCAL_MODEL"), "{text}");
         assert!(text.contains("LLMOPS_LOCAL_MODEL_URL"), "{text}");
@@ -191,7 +200,10 @@ mod tests {
         };
         let core: llmops_core::Error = error.into();
         let text = core.to_string();
-        assert!(matches!(core, llmops_core::Error::ContextLengthExceeded { .. }));
+        assert!(matches!(
+            core,
+            llmops_core::Error::ContextLengthExceeded { .. }
+        ));
         assert!(text.contains("2048"), "{text}");
         assert!(text.contains("2100"), "{text}");
         assert!(text.contains("2000 in the messages"), "{text}");
@@ -202,7 +214,9 @@ mod tests {
     fn invalid_request_keeps_field() {
         let core: llmops_core::Error = LocalError::invalid_request("n", "only one choice").into();
         match core {
-            llmops_core::Error::InvalidRequest { provider, param, .. } => {
+            llmops_core::Error::InvalidRequest {
+                provider, param, ..
+            } => {
                 assert_eq!(provider, "local");
                 assert_eq!(param.as_deref(), Some("n"));
             }

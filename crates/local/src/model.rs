@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use candle_core::Device;
 use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
-use candle_transformers::models::quantized_llama::ModelWeights;
+use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
 
 use crate::config::DEFAULT_CONTEXT_LENGTH;
 use crate::error::LocalError;
@@ -19,7 +19,8 @@ pub(crate) struct LoadedModel {
     /// which shares the weight tensors and gives the clone its own cache.
     pub(crate) weights: ModelWeights,
     pub(crate) tokenizer: LocalTokenizer,
-    /// The context window from `llama.context_length`.
+    /// The context window: `llama.context_length`, capped at the positions
+    /// candle's rotary-embedding table covers.
     pub(crate) context_length: usize,
 }
 
@@ -35,7 +36,8 @@ pub(crate) fn load_model(path: &Path, requantize: bool) -> Result<LoadedModel, L
     };
     let file = File::open(path).map_err(|error| LocalError::io(path, error))?;
     let mut reader = BufReader::new(file);
-    let content = gguf_file::Content::read(&mut reader).map_err(|error| invalid(error.to_string()))?;
+    let content =
+        gguf_file::Content::read(&mut reader).map_err(|error| invalid(error.to_string()))?;
 
     let architecture = content
         .metadata
@@ -52,14 +54,19 @@ pub(crate) fn load_model(path: &Path, requantize: bool) -> Result<LoadedModel, L
         .metadata
         .get("llama.context_length")
         .and_then(|value| value.to_u32().ok())
-        .map_or(DEFAULT_CONTEXT_LENGTH, |length| length as usize);
+        .map_or(DEFAULT_CONTEXT_LENGTH, |length| length as usize)
+        // NOTE: SmolLM2-135M-Instruct states 8192, but candle's quantized
+        // Llama precomputes rotary embeddings for 4096 positions only.
+        .min(MAX_SEQ_LEN);
     let tokenizer = LocalTokenizer::from_gguf(&content).map_err(invalid)?;
 
     let converted = requantize && has_q4_1(&content);
     let weights = if converted {
         let requantize_started = Instant::now();
         let (content, mut data) = requantize_q4_1(&content, &mut reader).map_err(|error| {
-            invalid(format!("re-quantizing Q4_1 weights to Q8_0 failed: {error}"))
+            invalid(format!(
+                "re-quantizing Q4_1 weights to Q8_0 failed: {error}"
+            ))
         })?;
         tracing::debug!(
             requantize_ms = requantize_started.elapsed().as_millis() as u64,
@@ -122,8 +129,10 @@ fn requantize_q4_1(
         .iter()
         .map(|(key, value)| (key.as_str(), value))
         .collect();
-    let tensor_refs: Vec<(&str, &QTensor)> =
-        tensors.iter().map(|(name, tensor)| (*name, tensor)).collect();
+    let tensor_refs: Vec<(&str, &QTensor)> = tensors
+        .iter()
+        .map(|(name, tensor)| (*name, tensor))
+        .collect();
     let mut bytes = Cursor::new(Vec::new());
     gguf_file::write(&mut bytes, &metadata, &tensor_refs)?;
     drop(tensors);

@@ -75,11 +75,17 @@ fn check_unsupported(request: &ChatRequest) -> Result<(), LocalError> {
         if n != 1 {
             return Err(LocalError::invalid_request(
                 "n",
-                format!("the local model generates one choice per request, but n is {n}; set n to 1"),
+                format!(
+                    "the local model generates one choice per request, but n is {n}; set n to 1"
+                ),
             ));
         }
     }
-    if request.tools.as_ref().is_some_and(|tools| !tools.is_empty()) {
+    if request
+        .tools
+        .as_ref()
+        .is_some_and(|tools| !tools.is_empty())
+    {
         return Err(LocalError::invalid_request(
             "tools",
             "the local model does not call tools; remove `tools` or use a provider with tool calling",
@@ -95,13 +101,22 @@ fn check_unsupported(request: &ChatRequest) -> Result<(), LocalError> {
             ));
         }
     }
-    if request.response_format.as_ref().is_some_and(|format| format.is_json()) {
+    if request
+        .response_format
+        .as_ref()
+        .is_some_and(|format| format.is_json())
+    {
         return Err(LocalError::invalid_request(
             "response_format",
             "the local model cannot constrain its output to JSON; use the text format",
         ));
     }
-    if request.extra.get("logprobs").and_then(|value| value.as_bool()) == Some(true) {
+    if request
+        .extra
+        .get("logprobs")
+        .and_then(|value| value.as_bool())
+        == Some(true)
+    {
         return Err(LocalError::invalid_request(
             "logprobs",
             "the local backend does not return log probabilities; leave `logprobs` out",
@@ -183,7 +198,10 @@ fn completion_budget(
     };
     let requested = request.output_token_limit().map(|limit| limit as usize);
     if requested == Some(0) {
-        return Err(LocalError::invalid_request(field, format!("{field} must be at least 1")));
+        return Err(LocalError::invalid_request(
+            field,
+            format!("{field} must be at least 1"),
+        ));
     }
     let needed = requested.unwrap_or(1);
     if prompt_tokens + needed > context_length {
@@ -259,7 +277,9 @@ mod tests {
         assert_eq!(rejected_field(&json), "response_format");
 
         let mut logprobs = request();
-        logprobs.extra.insert("logprobs".to_owned(), serde_json::Value::Bool(true));
+        logprobs
+            .extra
+            .insert("logprobs".to_owned(), serde_json::Value::Bool(true));
         assert_eq!(rejected_field(&logprobs), "logprobs");
 
         let mut hot = request();
@@ -275,7 +295,13 @@ mod tests {
         assert_eq!(rejected_field(&penalty), "frequency_penalty");
 
         let mut stops = request();
-        stops.stop = Some(StopSequences::Many(vec!["a".into(), "b".into(), "c".into(), "d".into(), "e".into()]));
+        stops.stop = Some(StopSequences::Many(vec![
+            "a".into(),
+            "b".into(),
+            "c".into(),
+            "d".into(),
+            "e".into(),
+        ]));
         assert_eq!(rejected_field(&stops), "stop");
     }
 
@@ -304,7 +330,10 @@ mod tests {
         zero_mass.top_p = Some(0.0);
         assert!(matches!(sampling(&zero_mass).unwrap(), Sampling::ArgMax));
 
-        assert!(matches!(sampling(&request()).unwrap(), Sampling::All { .. }));
+        assert!(matches!(
+            sampling(&request()).unwrap(),
+            Sampling::All { .. }
+        ));
     }
 
     #[test]
@@ -330,7 +359,13 @@ mod tests {
     #[test]
     fn budget_prompt_fills_context() {
         let error = completion_budget(&request(), 2048, 2048).unwrap_err();
-        assert!(matches!(error, LocalError::ContextLengthExceeded { completion_tokens: 1, .. }));
+        assert!(matches!(
+            error,
+            LocalError::ContextLengthExceeded {
+                completion_tokens: 1,
+                ..
+            }
+        ));
     }
 
     #[test]

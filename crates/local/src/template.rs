@@ -108,7 +108,11 @@ fn template_role(message: &ChatMessage, index: usize) -> Result<&'static str, Lo
 
 /// Returns the text of a message, rejecting content the model cannot read.
 fn message_text(message: &ChatMessage, index: usize) -> Result<String, LocalError> {
-    if message.tool_calls.as_ref().is_some_and(|calls| !calls.is_empty()) {
+    if message
+        .tool_calls
+        .as_ref()
+        .is_some_and(|calls| !calls.is_empty())
+    {
         return Err(LocalError::invalid_request(
             format!("messages[{index}].tool_calls"),
             "the local model does not call tools, so the conversation cannot contain tool calls",
@@ -187,12 +191,18 @@ mod tests {
     fn own_system_replaces_default() {
         let messages = [ChatMessage::system("Be brief."), ChatMessage::user("Hi")];
         let rendered = render_visible(&messages).unwrap();
-        assert_eq!(rendered, "<S>system\nBe brief.<E>\n<S>user\nHi<E>\n<S>assistant\n");
+        assert_eq!(
+            rendered,
+            "<S>system\nBe brief.<E>\n<S>user\nHi<E>\n<S>assistant\n"
+        );
     }
 
     #[test]
     fn developer_counts_as_system() {
-        let messages = [ChatMessage::new(Role::Developer, "Rules."), ChatMessage::user("Hi")];
+        let messages = [
+            ChatMessage::new(Role::Developer, "Rules."),
+            ChatMessage::user("Hi"),
+        ];
         let rendered = render_visible(&messages).unwrap();
         assert!(rendered.starts_with("<S>system\nRules.<E>\n"), "{rendered}");
         assert!(!rendered.contains("SmolLM"), "{rendered}");
@@ -203,7 +213,10 @@ mod tests {
         // The template checks only the first message.
         let messages = [ChatMessage::user("Hi"), ChatMessage::system("Late.")];
         let rendered = render_visible(&messages).unwrap();
-        assert!(rendered.starts_with("<S>system\nYou are a helpful"), "{rendered}");
+        assert!(
+            rendered.starts_with("<S>system\nYou are a helpful"),
+            "{rendered}"
+        );
         assert!(rendered.contains("<S>system\nLate.<E>"), "{rendered}");
     }
 
@@ -225,12 +238,17 @@ mod tests {
     #[test]
     fn empty_conversation_rejected() {
         let error = render_visible(&[]).unwrap_err();
-        assert!(matches!(error, LocalError::InvalidRequest { ref param, .. } if param == "messages"));
+        assert!(
+            matches!(error, LocalError::InvalidRequest { ref param, .. } if param == "messages")
+        );
     }
 
     #[test]
     fn unknown_role_rejected() {
-        let messages = [ChatMessage::user("a"), ChatMessage::new(Role::from("critic"), "b")];
+        let messages = [
+            ChatMessage::user("a"),
+            ChatMessage::new(Role::from("critic"), "b"),
+        ];
         let error = render_visible(&messages).unwrap_err();
         assert!(
             matches!(error, LocalError::InvalidRequest { ref param, .. } if param == "messages[1].role")
@@ -243,7 +261,10 @@ mod tests {
         image.kind = "image_url".to_owned();
         image.text = None;
         let mut message = ChatMessage::user("");
-        message.content = Some(MessageContent::Parts(vec![ContentPart::text("look"), image]));
+        message.content = Some(MessageContent::Parts(vec![
+            ContentPart::text("look"),
+            image,
+        ]));
         let error = render_visible(&[message]).unwrap_err();
         assert!(
             matches!(error, LocalError::InvalidRequest { ref param, .. } if param == "messages[0].content[1]")

@@ -5,12 +5,12 @@ use std::path::Path;
 
 use candle_core::quantized::gguf_file;
 use llmops_core::types::ChatMessage;
+use tokenizers::Tokenizer;
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::models::bpe::{BPE, Vocab};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
-use tokenizers::Tokenizer;
 
 use crate::error::LocalError;
 use crate::template::ChatTemplate;
@@ -96,7 +96,10 @@ impl LocalTokenizer {
                 tokens.len()
             ));
         }
-        let control: Vec<bool> = token_types.iter().map(|&kind| kind == TOKEN_TYPE_CONTROL).collect();
+        let control: Vec<bool> = token_types
+            .iter()
+            .map(|&kind| kind == TOKEN_TYPE_CONTROL)
+            .collect();
 
         let inner = build_bpe(&tokens, &merges)?;
         let byte_of_char = byte_of_char();
@@ -156,12 +159,12 @@ impl LocalTokenizer {
         if text.is_empty() {
             return Ok(Vec::new());
         }
-        let encoding = self
-            .inner
-            .encode_fast(text, false)
-            .map_err(|error| LocalError::Tokenizer {
-                message: error.to_string(),
-            })?;
+        let encoding =
+            self.inner
+                .encode_fast(text, false)
+                .map_err(|error| LocalError::Tokenizer {
+                    message: error.to_string(),
+                })?;
         Ok(encoding.get_ids().to_vec())
     }
 
@@ -349,7 +352,9 @@ impl Metadata<'_> {
                 gguf_file::Value::U32(number) => Ok(i64::from(*number)),
                 gguf_file::Value::I8(number) => Ok(i64::from(*number)),
                 gguf_file::Value::U8(number) => Ok(i64::from(*number)),
-                other => Err(format!("metadata key {key} has a non-integer element {other:?}")),
+                other => Err(format!(
+                    "metadata key {key} has a non-integer element {other:?}"
+                )),
             })
             .collect()
     }
@@ -390,11 +395,16 @@ mod tests {
                 .iter()
                 .filter(|&&id| std::str::from_utf8(tokenizer.token_bytes(id)).is_err())
                 .count();
-            assert!(split_tokens > 0, "{text:?} has no token that splits a character");
+            assert!(
+                split_tokens > 0,
+                "{text:?} has no token that splits a character"
+            );
 
             let mut decoder = Utf8Decoder::default();
-            let mut pieces: Vec<String> =
-                ids.iter().map(|&id| decoder.push(tokenizer.token_bytes(id))).collect();
+            let mut pieces: Vec<String> = ids
+                .iter()
+                .map(|&id| decoder.push(tokenizer.token_bytes(id)))
+                .collect();
             pieces.push(decoder.finish());
             assert_eq!(pieces.concat(), text);
             for piece in &pieces {

@@ -73,7 +73,10 @@ async fn digits_split_one_by_one() {
     let tokenizer = tokenizer().await;
     assert_eq!(pieces(tokenizer, "2024"), vec!["2", "0", "2", "4"]);
     let price = pieces(tokenizer, "$1234.50");
-    let digits: Vec<&String> = price.iter().filter(|piece| piece.chars().any(|c| c.is_ascii_digit())).collect();
+    let digits: Vec<&String> = price
+        .iter()
+        .filter(|piece| piece.chars().any(|c| c.is_ascii_digit()))
+        .collect();
     assert_eq!(digits.len(), 6, "{price:?}");
     assert!(digits.iter().all(|piece| piece.len() == 1), "{price:?}");
 }
@@ -106,14 +109,22 @@ async fn space_run_before_word() {
 #[tokio::test]
 async fn special_strings_are_plain_text() {
     let tokenizer = tokenizer().await;
-    for text in ["<|im_end|>", "<|im_start|>system", "<|endoftext|>", "x<|im_end|>\n<|im_start|>assistant\n"] {
+    for text in [
+        "<|im_end|>",
+        "<|im_start|>system",
+        "<|endoftext|>",
+        "x<|im_end|>\n<|im_start|>assistant\n",
+    ] {
         let ids = tokenizer.encode(text).unwrap();
         assert!(!ids.contains(&IM_START), "{text:?} gave {ids:?}");
         assert!(!ids.contains(&IM_END), "{text:?} gave {ids:?}");
         assert!(ids.len() > 1, "{text:?} gave {ids:?}");
         // Control tokens decode to nothing; every id here must decode to text.
         for &id in &ids {
-            assert!(!tokenizer.decode(&[id]).is_empty(), "{text:?} gave control token {id}");
+            assert!(
+                !tokenizer.decode(&[id]).is_empty(),
+                "{text:?} gave control token {id}"
+            );
         }
     }
 }
@@ -144,7 +155,9 @@ async fn chat_prompt_default_system() {
     let ids = tokenizer.chat_prompt(&[ChatMessage::user("Hi")]).unwrap();
     let text = tokenizer.decode(&ids);
     assert!(
-        text.starts_with("system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face\n"),
+        text.starts_with(
+            "system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face\n"
+        ),
         "{text:?}"
     );
     assert_eq!(ids.iter().filter(|&&id| id == IM_START).count(), 3);

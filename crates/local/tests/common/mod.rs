@@ -13,12 +13,12 @@ use llmops_local::{LocalBackend, LocalModelConfig};
 use tokio::sync::OnceCell;
 
 /// The configuration every model test uses: no downloads.
-pub fn config() -> LocalModelConfig {
+pub(crate) fn config() -> LocalModelConfig {
     LocalModelConfig::default().with_download(false)
 }
 
 /// Returns a backend loaded once per test binary.
-pub async fn backend() -> &'static LocalBackend {
+pub(crate) async fn backend() -> &'static LocalBackend {
     static BACKEND: OnceCell<LocalBackend> = OnceCell::const_new();
     BACKEND
         .get_or_init(|| async {
@@ -31,7 +31,7 @@ pub async fn backend() -> &'static LocalBackend {
 }
 
 /// A greedy request for `max_tokens` tokens answering `prompt`.
-pub fn greedy(prompt: &str, max_tokens: u32) -> ChatRequest {
+pub(crate) fn greedy(prompt: &str, max_tokens: u32) -> ChatRequest {
     let mut request = ChatRequest::new("local", vec![ChatMessage::user(prompt)]);
     request.temperature = Some(0.0);
     request.max_tokens = Some(max_tokens);
@@ -39,7 +39,10 @@ pub fn greedy(prompt: &str, max_tokens: u32) -> ChatRequest {
 }
 
 /// Streams `request` and returns every chunk.
-pub async fn collect(backend: &impl ModelBackend, request: ChatRequest) -> Vec<ChatCompletionChunk> {
+pub(crate) async fn collect(
+    backend: &impl ModelBackend,
+    request: ChatRequest,
+) -> Vec<ChatCompletionChunk> {
     let mut stream = backend.stream(request).await.unwrap();
     let mut chunks = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -49,6 +52,9 @@ pub async fn collect(backend: &impl ModelBackend, request: ChatRequest) -> Vec<C
 }
 
 /// Returns the concatenated content of `chunks`.
-pub fn content(chunks: &[ChatCompletionChunk]) -> String {
-    chunks.iter().filter_map(|chunk| chunk.delta_text()).collect()
+pub(crate) fn content(chunks: &[ChatCompletionChunk]) -> String {
+    chunks
+        .iter()
+        .filter_map(|chunk| chunk.delta_text())
+        .collect()
 }

@@ -18,9 +18,11 @@ impl ModelBackend for FaqBackend {
 
     async fn complete(&self, request: ChatRequest) -> Result<ChatCompletion> {
         let question = request.messages.last().map(ChatMessage::text);
-        let question = question.filter(|text| !text.trim().is_empty()).ok_or_else(|| {
-            Error::invalid_request("messages", "the last message has no text; add a question")
-        })?;
+        let question = question
+            .filter(|text| !text.trim().is_empty())
+            .ok_or_else(|| {
+                Error::invalid_request("messages", "the last message has no text; add a question")
+            })?;
 
         let answer = if question.contains("refund") {
             "Refunds are issued within 14 days."

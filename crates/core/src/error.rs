@@ -49,7 +49,9 @@ pub enum Error {
     },
 
     /// The prompt and requested output do not fit the model's context window.
-    #[error("{provider} rejected the request because it exceeds the model's context window: {message}")]
+    #[error(
+        "{provider} rejected the request because it exceeds the model's context window: {message}"
+    )]
     ContextLengthExceeded {
         /// The provider that answered.
         provider: String,
@@ -287,15 +289,47 @@ mod tests {
         let provider = || "p".to_owned();
         let message = || "m".to_owned();
         vec![
-            Error::RateLimited { provider: provider(), retry_after: Some(Duration::from_secs(2)), message: message() },
-            Error::Overloaded { provider: provider(), retry_after: None, message: message() },
-            Error::Timeout { provider: provider(), phase: TimeoutPhase::FirstToken, after: Duration::from_millis(1500) },
-            Error::ContextLengthExceeded { provider: provider(), message: message() },
-            Error::ContentPolicy { provider: provider(), message: message() },
-            Error::Authentication { provider: provider(), message: message() },
-            Error::InvalidRequest { provider: provider(), param: Some("n".to_owned()), message: message() },
-            Error::UpstreamServer { provider: provider(), status: 500, message: message() },
-            Error::Network { provider: provider(), message: message() },
+            Error::RateLimited {
+                provider: provider(),
+                retry_after: Some(Duration::from_secs(2)),
+                message: message(),
+            },
+            Error::Overloaded {
+                provider: provider(),
+                retry_after: None,
+                message: message(),
+            },
+            Error::Timeout {
+                provider: provider(),
+                phase: TimeoutPhase::FirstToken,
+                after: Duration::from_millis(1500),
+            },
+            Error::ContextLengthExceeded {
+                provider: provider(),
+                message: message(),
+            },
+            Error::ContentPolicy {
+                provider: provider(),
+                message: message(),
+            },
+            Error::Authentication {
+                provider: provider(),
+                message: message(),
+            },
+            Error::InvalidRequest {
+                provider: provider(),
+                param: Some("n".to_owned()),
+                message: message(),
+            },
+            Error::UpstreamServer {
+                provider: provider(),
+                status: 500,
+                message: message(),
+            },
+            Error::Network {
+                provider: provider(),
+                message: message(),
+            },
             Error::Cancelled,
         ]
     }
@@ -323,7 +357,10 @@ mod tests {
     #[test]
     fn messages_name_values() {
         let errors = every_class();
-        assert_eq!(errors[0].to_string(), "p rate limited the request (retry after 2000 ms): m");
+        assert_eq!(
+            errors[0].to_string(),
+            "p rate limited the request (retry after 2000 ms): m"
+        );
         assert_eq!(
             errors[2].to_string(),
             "p timed out: no first token within 1500 ms; raise the first token timeout or try another deployment"

@@ -123,14 +123,16 @@ async fn chat(args: Args, question: String) -> Result<(), Failure> {
         let chunk = chunk.map_err(anyhow::Error::from)?;
         if let Some(text) = chunk.delta_text().filter(|text| !text.is_empty()) {
             first_token_ms.get_or_insert_with(|| started.elapsed().as_millis());
-            write!(stdout, "{text}").context("cannot write the answer")?;
-            stdout.flush().context("cannot write the answer")?;
+            write!(stdout, "{text}").context("failed to write to standard output")?;
+            stdout
+                .flush()
+                .context("failed to write to standard output")?;
         }
         if chunk.usage.is_some() {
             usage = chunk.usage;
         }
     }
-    writeln!(stdout).context("cannot write the answer")?;
+    writeln!(stdout).context("failed to write to standard output")?;
     report(
         &args.model,
         usage.as_ref(),

@@ -1,10 +1,12 @@
 //! `llmops tokens`: count the tokens of a text file or a chat request.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use llmops_core::tokens::{TokenCount, TokenCounter};
 use llmops_core::types::{ChatMessage, ChatRequest};
+use llmops_local::{LocalModelConfig, LocalTokenizer, MODEL_ALIAS, MODEL_NAME};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -14,8 +16,9 @@ use crate::input::read_text;
 ///
 /// Prints the count and whether it is exact (the model's own tokenizer) or
 /// an estimate. OpenAI models (gpt-4o, gpt-4.1, o1/o3/o4, gpt-5, gpt-4,
-/// gpt-3.5-turbo, text-embedding-3) are counted exactly with tiktoken; other
-/// models are estimated with the o200k_base encoding.
+/// gpt-3.5-turbo, text-embedding-3) are counted exactly with tiktoken. The
+/// local model (`local`) is counted exactly with its own tokenizer, read
+/// from the cached model file. Other models are estimated with o200k_base.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  llmops tokens --model gpt-4o notes.txt\n  echo 'Hello' | llmops tokens --model gpt-4o -\n  llmops tokens --model gpt-4o --chat request.json"
@@ -38,7 +41,12 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
     let text = read_text(&args.file)?;
-    let counter = TokenCounter::new();
+    let mut counter = TokenCounter::new();
+    if args.model == MODEL_ALIAS || args.model == MODEL_NAME {
+        let tokenizer = local_tokenizer()?;
+        counter.register(MODEL_ALIAS, tokenizer.clone());
+        counter.register(MODEL_NAME, tokenizer);
+    }
     let count = if args.chat {
         let request = parse_chat(&text, &args.model)
             .with_context(|| format!("{} is not a chat request", args.file.display()))?;
@@ -48,6 +56,17 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     };
     print_count(&count);
     Ok(())
+}
+
+/// Loads the local model's tokenizer from the cached model file, without
+/// loading the weights or downloading anything.
+fn local_tokenizer() -> anyhow::Result<Arc<LocalTokenizer>> {
+    let config = LocalModelConfig::default().with_download(false);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let path = runtime
+        .block_on(config.locate_model())
+        .context("the local model file is needed to count its tokens; run `llmops model fetch`")?;
+    Ok(Arc::new(LocalTokenizer::from_gguf_file(&path)?))
 }
 
 fn print_count(count: &TokenCount) {

@@ -76,6 +76,7 @@ mod resolve;
 mod template;
 #[cfg(test)]
 mod test_support;
+mod token_count;
 mod tokenizer;
 
 pub use backend::LocalBackend;

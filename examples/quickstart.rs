@@ -71,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
     for (number, case) in cases.iter().enumerate() {
         println!("[{}/{}] {}", number + 1, cases.len(), case.question.trim());
         print!("  answer: ");
+        std::io::Write::flush(&mut std::io::stdout())?;
         let measured = ask(&backend, case, options.max_tokens).await?;
         println!("  reference answer: {}", case.right_answer);
         print_measurements(&measured);
@@ -190,8 +191,11 @@ fn parse_options() -> anyhow::Result<Options> {
             other => bail!("unknown option {other:?}: use --questions N or --max-tokens N"),
         }
     }
-    if options.questions == 0 || options.max_tokens == 0 {
-        bail!("--questions and --max-tokens must be at least 1");
+    if options.questions == 0 {
+        bail!("invalid --questions 0: use a count from 1 to 500");
+    }
+    if options.max_tokens == 0 {
+        bail!("invalid --max-tokens 0: use a positive count");
     }
     Ok(options)
 }

@@ -341,3 +341,10 @@ fn completion_to_chunks_accumulates_back() {
     assert_eq!(rebuilt.choices, completion.choices);
     assert_eq!(rebuilt.usage, completion.usage);
 }
+
+#[test]
+fn usage_total_saturates_on_huge_counts() {
+    let usage = Usage::new(u64::MAX, u64::MAX);
+    assert_eq!(usage.total_tokens, u64::MAX);
+    assert_eq!(Usage::new(3, 4).total_tokens, 7);
+}

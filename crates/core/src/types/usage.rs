@@ -37,7 +37,8 @@ impl Usage {
         Usage {
             prompt_tokens,
             completion_tokens,
-            total_tokens: prompt_tokens + completion_tokens,
+            // Saturates instead of overflowing on absurd counts from a caller.
+            total_tokens: prompt_tokens.saturating_add(completion_tokens),
             ..Usage::default()
         }
     }

@@ -10,7 +10,7 @@ use llmops_core::ModelBackend;
 use llmops_core::pricing::{PriceTable, format_usd};
 use llmops_core::providers::anthropic::AnthropicBackend;
 use llmops_core::providers::openai::OpenAiBackend;
-use llmops_core::types::{ChatMessage, ChatRequest, StreamOptions, Usage};
+use llmops_core::types::{ChatMessage, ChatRequest, FinishReason, StreamOptions, Usage};
 use llmops_local::{LocalBackend, LocalModelConfig, MODEL_ALIAS, MODEL_NAME};
 
 use crate::failure::Failure;
@@ -118,6 +118,7 @@ async fn chat(args: Args, question: String) -> Result<(), Failure> {
     let mut stream = backend.stream(request).await.map_err(anyhow::Error::from)?;
     let mut first_token_ms = None;
     let mut usage = None;
+    let mut finish_reason = None;
     let mut stdout = std::io::stdout().lock();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(anyhow::Error::from)?;
@@ -128,11 +129,17 @@ async fn chat(args: Args, question: String) -> Result<(), Failure> {
                 .flush()
                 .context("failed to write to standard output")?;
         }
+        if let Some(reason) = chunk.choices.first().and_then(|c| c.finish_reason.clone()) {
+            finish_reason = Some(reason);
+        }
         if chunk.usage.is_some() {
             usage = chunk.usage;
         }
     }
     writeln!(stdout).context("failed to write to standard output")?;
+    if finish_reason == Some(FinishReason::Length) {
+        eprintln!("(stopped at the --max-tokens limit of {})", args.max_tokens);
+    }
     report(
         &args.model,
         usage.as_ref(),

@@ -42,7 +42,7 @@ pub enum Error {
     Timeout {
         /// The provider that was called.
         provider: String,
-        /// Which deadline passed.
+        /// The deadline that passed.
         phase: TimeoutPhase,
         /// The configured deadline.
         after: Duration,
@@ -113,7 +113,7 @@ pub enum Error {
     MalformedResponse {
         /// The provider that answered.
         provider: String,
-        /// What could not be parsed; no response text is included.
+        /// The part that could not be parsed, without any response text.
         message: String,
     },
 
@@ -164,7 +164,7 @@ fn param_suffix(param: Option<&str>) -> String {
     }
 }
 
-/// Which deadline of a call passed.
+/// The deadline of a call that passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TimeoutPhase {
@@ -186,7 +186,7 @@ impl fmt::Display for TimeoutPhase {
     }
 }
 
-/// Where a router may send a request after a failure.
+/// The deployments a router may send a request to after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Fallback {

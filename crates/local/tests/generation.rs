@@ -48,7 +48,8 @@ async fn stream_chunk_order_with_usage() {
         .count_chat_tokens(&request.messages)
         .unwrap();
     assert_eq!(usage.prompt_tokens, expected_prompt as u64);
-    assert!(usage.completion_tokens >= 1 && usage.completion_tokens <= 12);
+    assert!(usage.completion_tokens >= 1, "{usage:?}");
+    assert!(usage.completion_tokens <= 12, "{usage:?}");
     assert_eq!(
         usage.total_tokens,
         usage.prompt_tokens + usage.completion_tokens

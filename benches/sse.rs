@@ -52,6 +52,23 @@ fn parse_and_decode(body: &[u8]) -> usize {
     chunks.len()
 }
 
+/// The baseline: the same events decoded into untyped `serde_json::Value`s.
+fn parse_and_decode_to_value(body: &[u8]) -> usize {
+    let mut parser = SseParser::new();
+    let mut objects = 0;
+    for piece in body.chunks(READ_SIZE) {
+        parser.feed(piece);
+        while let Some(event) = parser.next_event().unwrap() {
+            if event.data == "[DONE]" {
+                break;
+            }
+            let value: serde_json::Value = serde_json::from_str(&event.data).unwrap();
+            objects += usize::from(value.is_object());
+        }
+    }
+    objects
+}
+
 fn parse_only(body: &[u8]) -> usize {
     let mut parser = SseParser::new();
     let mut count = 0;
@@ -69,6 +86,15 @@ fn sse_benches(c: &mut Criterion) {
     for (name, body) in STREAMS {
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function(*name, |b| b.iter(|| parse_and_decode(black_box(body))));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("sse_parse_and_decode_to_value");
+    for (name, body) in STREAMS {
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function(*name, |b| {
+            b.iter(|| parse_and_decode_to_value(black_box(body)))
+        });
     }
     group.finish();
 

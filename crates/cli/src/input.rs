@@ -21,9 +21,43 @@ pub(crate) fn read_text(path: &Path) -> anyhow::Result<String> {
 
 /// Parses a token count: a whole number, 0 or more.
 pub(crate) fn parse_token_count(text: &str) -> Result<u64, String> {
-    text.trim().parse::<u64>().map_err(|_| {
-        format!(
-            "{text:?} is not a token count; use a whole number of tokens, 0 or more, such as 1200"
-        )
-    })
+    use std::num::IntErrorKind;
+
+    text.trim()
+        .parse::<u64>()
+        .map_err(|error| match error.kind() {
+            IntErrorKind::PosOverflow => format!(
+                "{text:?} tokens is too large; use a count of at most {}",
+                u64::MAX
+            ),
+            _ => format!(
+                "{text:?} is not a token count; use a whole number of tokens, 0 or more, such as 1200"
+            ),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_token_count;
+
+    #[test]
+    fn token_counts_parse_with_surrounding_space() {
+        assert_eq!(parse_token_count(" 1200 "), Ok(1200));
+        assert_eq!(parse_token_count("0"), Ok(0));
+    }
+
+    #[test]
+    fn overflowing_count_says_too_large() {
+        let error = parse_token_count("99999999999999999999999").unwrap_err();
+        assert!(error.contains("too large"), "{error}");
+        assert!(error.contains(&u64::MAX.to_string()), "{error}");
+    }
+
+    #[test]
+    fn negative_or_fractional_count_says_whole_number() {
+        for text in ["-1", "1.5", "", "twelve"] {
+            let error = parse_token_count(text).unwrap_err();
+            assert!(error.contains("whole number"), "{text:?}: {error}");
+        }
+    }
 }

@@ -263,6 +263,27 @@ impl Error {
         }
     }
 
+    /// Returns the failure class as a stable snake_case name for records
+    /// and metrics, such as `rate_limited` or `context_length_exceeded`.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Overloaded { .. } => "overloaded",
+            Error::Timeout { .. } => "timeout",
+            Error::ContextLengthExceeded { .. } => "context_length_exceeded",
+            Error::ContentPolicy { .. } => "content_policy",
+            Error::Authentication { .. } => "authentication",
+            Error::InvalidRequest { .. } => "invalid_request",
+            Error::UpstreamServer { .. } => "upstream_server",
+            Error::Network { .. } => "network",
+            Error::MalformedResponse { .. } => "malformed_response",
+            Error::Cancelled => "cancelled",
+            Error::UnknownModel { .. } => "unknown_model",
+            Error::InvalidConfig { .. } => "invalid_config",
+            Error::Backend { .. } => "backend",
+        }
+    }
+
     /// Creates an [`Error::InvalidRequest`] found by llmops before any call.
     pub fn invalid_request(param: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidRequest {
@@ -351,6 +372,23 @@ mod tests {
         for (error, (retry, fallback)) in every_class().iter().zip(expected) {
             assert_eq!(error.retry_may_help(), retry, "retry for {error}");
             assert_eq!(error.fallback(), fallback, "fallback for {error}");
+        }
+    }
+
+    #[test]
+    fn class_names_are_distinct_snake_case() {
+        let classes: Vec<&str> = every_class().iter().map(Error::class).collect();
+        let mut unique = classes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), classes.len(), "{classes:?}");
+        assert_eq!(classes[0], "rate_limited");
+        assert_eq!(classes[3], "context_length_exceeded");
+        for class in classes {
+            assert!(
+                class.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{class}"
+            );
         }
     }
 

@@ -126,3 +126,82 @@ pub(crate) fn env_var(name: &str) -> Option<String> {
         .ok()
         .filter(|value| !value.trim().is_empty())
 }
+
+/// Writes the chained setters every provider config shares, over its
+/// `http: HttpSettings` field. The arguments are the doc lines that differ
+/// between providers.
+macro_rules! http_setters {
+    (
+        base_url: $base_url_doc:literal,
+        api_key: $api_key_doc:literal,
+        provider: $provider_doc:literal,
+        header: $header_doc:literal $(,)?
+    ) => {
+        #[doc = $base_url_doc]
+        pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+            self.http.base_url = base_url.into();
+            self
+        }
+
+        #[doc = $api_key_doc]
+        pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+            self.http.api_key = Some(::secrecy::SecretString::from(api_key.into()));
+            self
+        }
+
+        #[doc = $provider_doc]
+        pub fn provider(mut self, provider: impl Into<String>) -> Self {
+            self.http.provider = provider.into();
+            self
+        }
+
+        /// Sets the models the backend serves; empty (the default) means any
+        /// model name is passed on.
+        pub fn models<I, S>(mut self, models: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.http.models = models.into_iter().map(Into::into).collect();
+            self
+        }
+
+        /// Sets all three timeouts at once.
+        pub fn timeouts(mut self, timeouts: $crate::providers::Timeouts) -> Self {
+            self.http.timeouts = timeouts;
+            self
+        }
+
+        /// Sets the connect timeout. Default 10 s.
+        pub fn connect_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.http.timeouts.connect = timeout;
+            self
+        }
+
+        /// Sets the time allowed until the first output chunk, or until the
+        /// response head of a non-streamed call. Default 60 s.
+        pub fn first_token_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.http.timeouts.first_token = timeout;
+            self
+        }
+
+        /// Sets the time allowed for the whole call. Default 600 s.
+        pub fn total_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.http.timeouts.total = timeout;
+            self
+        }
+
+        #[doc = $header_doc]
+        pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.http.headers.push((name.into(), value.into()));
+            self
+        }
+
+        /// Returns the provider label.
+        pub fn provider_name(&self) -> &str {
+            &self.http.provider
+        }
+    };
+}
+
+pub(crate) use http_setters;

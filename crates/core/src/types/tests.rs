@@ -187,6 +187,83 @@ proptest! {
         prop_assert_eq!(parsed.choices[0].delta.tool_calls.as_ref().unwrap()[0].index, index);
         prop_assert_eq!(serde_json::to_value(&parsed).unwrap(), original);
     }
+
+    /// The same from wire text, where keys are borrowed from the input, and
+    /// with unknown fields on the choice and the tool-call fragment too.
+    #[test]
+    fn chunk_text_round_trip_keeps_every_field(
+        text in "\\PC{0,24}",
+        extra in unknown_fields(),
+        choice_extra in unknown_fields(),
+        call_extra in unknown_fields(),
+    ) {
+        let mut call = Map::new();
+        call.insert("index".into(), json!(1));
+        call.insert("id".into(), json!("call_1"));
+        call.insert("type".into(), json!("function"));
+        let mut delta = Map::new();
+        delta.insert("content".into(), json!(text));
+        delta.insert("tool_calls".into(), json!([with_fields(call, call_extra)]));
+        let mut choice = Map::new();
+        choice.insert("index".into(), json!(0));
+        choice.insert("delta".into(), Value::Object(delta));
+        choice.insert("finish_reason".into(), json!("stop"));
+        let mut chunk = Map::new();
+        chunk.insert("id".into(), json!("chatcmpl-2"));
+        chunk.insert("choices".into(), json!([with_fields(choice, choice_extra)]));
+        chunk.insert("usage".into(), json!({"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}));
+        let original = with_fields(chunk, extra);
+        let wire = serde_json::to_string(&original).unwrap();
+        let parsed: ChatCompletionChunk = serde_json::from_str(&wire).unwrap();
+        prop_assert_eq!(parsed.delta_text(), Some(text.as_str()));
+        let mut written = serde_json::to_value(&parsed).unwrap();
+        // The defaults of absent fields are written back out.
+        let written_map = written.as_object_mut().unwrap();
+        prop_assert_eq!(written_map.remove("object"), Some(json!("chat.completion.chunk")));
+        prop_assert_eq!(written_map.remove("created"), Some(json!(0)));
+        prop_assert_eq!(written_map.remove("model"), Some(json!("")));
+        prop_assert_eq!(written, original);
+    }
+}
+
+#[test]
+fn chunk_keys_with_escapes_are_read() {
+    let wire = r#"{"\u0069d":"c1","choices":[{"delta":{"cont\u0065nt":"hi"}}],"x_\u00e9":1}"#;
+    let chunk: ChatCompletionChunk = serde_json::from_str(wire).unwrap();
+    assert_eq!(chunk.id, "c1");
+    assert_eq!(chunk.delta_text(), Some("hi"));
+    assert_eq!(chunk.extra.get("x_\u{e9}"), Some(&json!(1)));
+}
+
+#[test]
+fn chunk_with_duplicate_field_is_an_error() {
+    let wire = r#"{"id":"c1","id":"c2","choices":[]}"#;
+    let error = serde_json::from_str::<ChatCompletionChunk>(wire).unwrap_err();
+    assert!(
+        error.to_string().contains("duplicate field `id`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn chunk_and_tool_call_need_their_required_fields() {
+    let error = serde_json::from_str::<ChatCompletionChunk>(r#"{"choices":[]}"#).unwrap_err();
+    assert!(error.to_string().contains("missing field `id`"), "{error}");
+    let wire = r#"{"id":"c1","choices":[{"delta":{"tool_calls":[{"id":"call_1"}]}}]}"#;
+    let error = serde_json::from_str::<ChatCompletionChunk>(wire).unwrap_err();
+    assert!(
+        error.to_string().contains("missing field `index`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn chunk_that_is_not_an_object_names_what_was_expected() {
+    let error = serde_json::from_str::<ChatCompletionChunk>("[1]").unwrap_err();
+    assert!(
+        error.to_string().contains("a chat.completion.chunk object"),
+        "{error}"
+    );
 }
 
 #[test]

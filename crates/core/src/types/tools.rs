@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ExtraFields;
+use super::extra::deserialize_with_extra;
 
 /// A tool the model may call, as sent in `tools`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,23 +90,30 @@ pub struct FunctionCall {
 /// The first fragment of a call carries `id` and the function name; later
 /// fragments carry pieces of `arguments`. `index` says which call a fragment
 /// belongs to, because several calls can stream interleaved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolCallDelta {
     /// The position of the call in the message's `tool_calls`.
     pub index: u32,
     /// The call id, in the first fragment only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The tool type, in the first fragment only.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// The function name and an arguments fragment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<FunctionCallDelta>,
     /// Fields without a typed counterpart, kept for pass-through.
     #[serde(flatten)]
     pub extra: ExtraFields,
 }
+
+deserialize_with_extra!(ToolCallDelta, "a tool-call fragment object", {
+    "index" as index: u32 = required,
+    "id" as id: Option<String> = default,
+    "type" as kind: Option<String> = default,
+    "function" as function: Option<FunctionCallDelta> = default,
+});
 
 /// The function part of a tool-call fragment.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -1,12 +1,7 @@
 //! Configuration of the Anthropic backend.
 
-use std::time::Duration;
-
-use secrecy::SecretString;
-
 use crate::error::{Error, Result};
-use crate::providers::Timeouts;
-use crate::providers::config::{HttpSettings, env_var};
+use crate::providers::config::{HttpSettings, env_var, http_setters};
 
 /// The base URL of the Anthropic API.
 pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
@@ -22,7 +17,7 @@ pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 /// Configuration of an [`AnthropicBackend`](super::AnthropicBackend), built
 /// with chained setters.
 ///
-/// The API key is kept in a [`SecretString`]; `Debug` output shows neither
+/// The API key is kept in a [`SecretString`](secrecy::SecretString); `Debug` output shows neither
 /// the key nor the values of extra headers.
 ///
 /// ```
@@ -49,7 +44,7 @@ impl Default for AnthropicConfig {
 
 impl AnthropicConfig {
     /// Creates a configuration for the Anthropic API with no API key,
-    /// provider label `anthropic` and the default [`Timeouts`].
+    /// provider label `anthropic` and the default [`Timeouts`](crate::providers::Timeouts).
     pub fn new() -> Self {
         AnthropicConfig {
             http: HttpSettings::new(DEFAULT_ANTHROPIC_BASE_URL, "anthropic"),
@@ -84,67 +79,11 @@ impl AnthropicConfig {
         Ok(config.api_key(key))
     }
 
-    /// Sets the base URL, the part before `/v1/messages`. Default
-    /// `https://api.anthropic.com`.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.http.base_url = base_url.into();
-        self
-    }
-
-    /// Sets the API key, sent as `x-api-key`. Default none.
-    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
-        self.http.api_key = Some(SecretString::from(api_key.into()));
-        self
-    }
-
-    /// Sets the provider label used in logs, metrics and errors. Default
-    /// `anthropic`.
-    pub fn provider(mut self, provider: impl Into<String>) -> Self {
-        self.http.provider = provider.into();
-        self
-    }
-
-    /// Sets the models the backend serves; empty (the default) means any
-    /// model name is passed on.
-    pub fn models<I, S>(mut self, models: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.http.models = models.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets all three timeouts at once.
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.http.timeouts = timeouts;
-        self
-    }
-
-    /// Sets the connect timeout. Default 10 s.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeouts.connect = timeout;
-        self
-    }
-
-    /// Sets the time allowed until the first output chunk, or until the
-    /// response head of a non-streamed call. Default 60 s.
-    pub fn first_token_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeouts.first_token = timeout;
-        self
-    }
-
-    /// Sets the time allowed for the whole call. Default 600 s.
-    pub fn total_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeouts.total = timeout;
-        self
-    }
-
-    /// Adds a header sent with every request, such as `anthropic-beta`. Its
-    /// value never appears in `Debug` output.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.http.headers.push((name.into(), value.into()));
-        self
+    http_setters! {
+        base_url: " Sets the base URL, the part before `/v1/messages`. Default\n `https://api.anthropic.com`.",
+        api_key: " Sets the API key, sent as `x-api-key`. Default none.",
+        provider: " Sets the provider label used in logs, metrics and errors. Default\n `anthropic`.",
+        header: " Adds a header sent with every request, such as `anthropic-beta`. Its\n value never appears in `Debug` output.",
     }
 
     /// Sets the `anthropic-version` header. Default `2023-06-01`.

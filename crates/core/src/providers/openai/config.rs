@@ -1,12 +1,7 @@
 //! Configuration of the OpenAI-compatible backend.
 
-use std::time::Duration;
-
-use secrecy::SecretString;
-
 use crate::error::{Error, Result};
-use crate::providers::Timeouts;
-use crate::providers::config::{HttpSettings, env_var};
+use crate::providers::config::{HttpSettings, env_var, http_setters};
 
 /// The base URL of the OpenAI API.
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -14,7 +9,7 @@ pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// Configuration of an [`OpenAiBackend`](super::OpenAiBackend), built with
 /// chained setters.
 ///
-/// The API key is kept in a [`SecretString`]; `Debug` output shows neither
+/// The API key is kept in a [`SecretString`](secrecy::SecretString); `Debug` output shows neither
 /// the key nor the values of extra headers.
 ///
 /// ```
@@ -41,7 +36,7 @@ impl Default for OpenAiConfig {
 
 impl OpenAiConfig {
     /// Creates a configuration for the OpenAI API with no API key, provider
-    /// label `openai` and the default [`Timeouts`].
+    /// label `openai` and the default [`Timeouts`](crate::providers::Timeouts).
     pub fn new() -> Self {
         OpenAiConfig {
             http: HttpSettings::new(DEFAULT_OPENAI_BASE_URL, "openai"),
@@ -76,72 +71,11 @@ impl OpenAiConfig {
         }
     }
 
-    /// Sets the base URL, the part before `/chat/completions`. Default
-    /// `https://api.openai.com/v1`.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.http.base_url = base_url.into();
-        self
-    }
-
-    /// Sets the API key, sent as `Authorization: Bearer`. Default none.
-    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
-        self.http.api_key = Some(SecretString::from(api_key.into()));
-        self
-    }
-
-    /// Sets the provider label used in logs, metrics and errors, such as
-    /// `vllm` or `ollama`. Default `openai`.
-    pub fn provider(mut self, provider: impl Into<String>) -> Self {
-        self.http.provider = provider.into();
-        self
-    }
-
-    /// Sets the models the server serves; empty (the default) means the
-    /// backend passes any model name on.
-    pub fn models<I, S>(mut self, models: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.http.models = models.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets all three timeouts at once.
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.http.timeouts = timeouts;
-        self
-    }
-
-    /// Sets the connect timeout. Default 10 s.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeouts.connect = timeout;
-        self
-    }
-
-    /// Sets the time allowed until the first output chunk, or until the
-    /// response head of a non-streamed call. Default 60 s.
-    pub fn first_token_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeouts.first_token = timeout;
-        self
-    }
-
-    /// Sets the time allowed for the whole call. Default 600 s.
-    pub fn total_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeouts.total = timeout;
-        self
-    }
-
-    /// Adds a header sent with every request, such as `OpenAI-Organization`
-    /// or `api-key` for Azure. Its value never appears in `Debug` output.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.http.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// Returns the provider label.
-    pub fn provider_name(&self) -> &str {
-        &self.http.provider
+    http_setters! {
+        base_url: " Sets the base URL, the part before `/chat/completions`. Default\n `https://api.openai.com/v1`.",
+        api_key: " Sets the API key, sent as `Authorization: Bearer`. Default none.",
+        provider: " Sets the provider label used in logs, metrics and errors, such as\n `vllm` or `ollama`. Default `openai`.",
+        header: " Adds a header sent with every request, such as `OpenAI-Organization`\n or `api-key` for Azure. Its value never appears in `Debug` output.",
     }
 }
 

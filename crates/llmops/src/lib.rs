@@ -9,7 +9,10 @@
 //! | `openai` (default) | [`core::providers`] | OpenAI-compatible HTTP backend |
 //! | `anthropic` (default) | [`core::providers`] | Anthropic Messages HTTP backend |
 //! | `local` (default) | [`local`] | SmolLM2 on CPU, no API key needed |
+//! | `gateway` (default) | [`gateway`] | routing, fallback, retries, circuit breakers, request records |
 
 pub use llmops_core as core;
+#[cfg(feature = "gateway")]
+pub use llmops_gateway as gateway;
 #[cfg(feature = "local")]
 pub use llmops_local as local;

@@ -1,0 +1,232 @@
+//! Building a [`Gateway`] from a configuration, backends and hooks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use llmops_core::ModelBackend;
+use llmops_core::pricing::PriceTable;
+use llmops_core::providers::anthropic::{AnthropicBackend, AnthropicConfig};
+use llmops_core::providers::openai::{DEFAULT_OPENAI_BASE_URL, OpenAiBackend, OpenAiConfig};
+
+use crate::config::{DeploymentConfig, GatewayConfig};
+use crate::deployment::Deployment;
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::hooks::{PostCallHook, PreCallHook};
+use crate::record::RecordSink;
+
+/// Looks up an environment variable by name.
+type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Collects what a [`Gateway`] needs beyond its configuration.
+///
+/// ```
+/// use std::sync::Arc;
+/// use llmops_gateway::{DeploymentConfig, Gateway, GatewayConfig, MemorySink, ModelConfig};
+///
+/// # async fn demo(my_backend: Arc<dyn llmops_core::ModelBackend>) -> Result<(), Box<dyn std::error::Error>> {
+/// let config = GatewayConfig::new().model(
+///     ModelConfig::new("chat").deployment(DeploymentConfig::new("mine", "in-house", "v1")),
+/// );
+/// let records = Arc::new(MemorySink::new());
+/// let gateway = Gateway::builder(config)
+///     .backend("in-house", my_backend)
+///     .record_sink(records.clone())
+///     .build()?;
+/// # Ok(()) }
+/// ```
+pub struct GatewayBuilder {
+    config: GatewayConfig,
+    backends: HashMap<String, Arc<dyn ModelBackend>>,
+    prices: Option<PriceTable>,
+    sink: Option<Arc<dyn RecordSink>>,
+    pre_hooks: Vec<Arc<dyn PreCallHook>>,
+    post_hooks: Vec<Arc<dyn PostCallHook>>,
+    seed: Option<u64>,
+    env: EnvLookup,
+}
+
+impl Gateway {
+    /// Starts building a gateway from `config`.
+    pub fn builder(config: GatewayConfig) -> GatewayBuilder {
+        GatewayBuilder {
+            config,
+            backends: HashMap::new(),
+            prices: None,
+            sink: None,
+            pre_hooks: Vec::new(),
+            post_hooks: Vec::new(),
+            seed: None,
+            env: Box::new(|name| {
+                std::env::var(name)
+                    .ok()
+                    .filter(|value| !value.trim().is_empty())
+            }),
+        }
+    }
+}
+
+impl GatewayBuilder {
+    /// Registers a backend under a provider name that deployments can use,
+    /// such as `local` for the embedded model or an application's own.
+    /// A name of `openai` or `anthropic` replaces the built-in HTTP backend.
+    pub fn backend(mut self, provider: impl Into<String>, backend: Arc<dyn ModelBackend>) -> Self {
+        self.backends.insert(provider.into(), backend);
+        self
+    }
+
+    /// Sets the price table for costs; the built-in table when unset.
+    pub fn prices(mut self, prices: PriceTable) -> Self {
+        self.prices = Some(prices);
+        self
+    }
+
+    /// Sends every request's record to `sink`.
+    pub fn record_sink(mut self, sink: Arc<dyn RecordSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Adds a hook that runs before routing, in the order added.
+    pub fn pre_call_hook(mut self, hook: Arc<dyn PreCallHook>) -> Self {
+        self.pre_hooks.push(hook);
+        self
+    }
+
+    /// Adds a hook that runs after each request, in the order added.
+    pub fn post_call_hook(mut self, hook: Arc<dyn PostCallHook>) -> Self {
+        self.post_hooks.push(hook);
+        self
+    }
+
+    /// Seeds the random choices (weighted routing, jitter), for
+    /// reproducible tests.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Reads API keys through `lookup` instead of the process environment.
+    pub fn env(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.env = Box::new(lookup);
+        self
+    }
+
+    /// Validates the configuration and creates every deployment's backend.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`GatewayError::Config`] for an invalid configuration or a
+    /// provider that is neither built in nor registered, and
+    /// [`GatewayError::Backend`] when a provider rejects its settings (a
+    /// malformed base URL, a missing API key).
+    pub fn build(self) -> Result<Gateway, GatewayError> {
+        self.config.validate()?;
+        let prices = match self.prices {
+            Some(prices) => prices,
+            None => PriceTable::defaults().map_err(|error| {
+                GatewayError::config(
+                    "prices",
+                    format!("the built-in price table failed to load: {error}"),
+                )
+            })?,
+        };
+        let mut deployments = Vec::new();
+        for (model_index, model) in self.config.models.iter().enumerate() {
+            for (index, deployment) in model.deployments.iter().enumerate() {
+                let key = format!("models[{model_index}].deployments[{index}]");
+                let backend = match self.backends.get(&deployment.provider) {
+                    Some(backend) => Arc::clone(backend),
+                    None => built_in(&key, deployment, &*self.env, &self.backends)?,
+                };
+                deployments.push(Arc::new(Deployment::new(
+                    deployment.clone(),
+                    model.name.clone(),
+                    backend,
+                    &self.config.health,
+                )));
+            }
+        }
+        Ok(Gateway::from_parts(
+            self.config,
+            deployments,
+            prices,
+            self.sink,
+            self.pre_hooks,
+            self.post_hooks,
+            self.seed,
+        ))
+    }
+}
+
+/// Creates the built-in HTTP backend a deployment names.
+fn built_in(
+    key: &str,
+    deployment: &DeploymentConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+    registered: &HashMap<String, Arc<dyn ModelBackend>>,
+) -> Result<Arc<dyn ModelBackend>, GatewayError> {
+    let backend_error = |source| GatewayError::Backend {
+        deployment: deployment.id.clone(),
+        source,
+    };
+    match deployment.provider.as_str() {
+        "openai" => {
+            let mut config = OpenAiConfig::new();
+            if let Some(base_url) = &deployment.base_url {
+                config = config.base_url(base_url);
+            }
+            let variable = deployment
+                .api_key_env
+                .as_deref()
+                .unwrap_or("OPENAI_API_KEY");
+            match env(variable) {
+                Some(key) => config = config.api_key(key),
+                None if deployment
+                    .base_url
+                    .as_deref()
+                    .is_none_or(|url| url == DEFAULT_OPENAI_BASE_URL) =>
+                {
+                    return Err(GatewayError::config(
+                        format!("{key}.api_key_env"),
+                        format!(
+                            "{variable} is not set; set it to an OpenAI API key, or point base_url at a server that needs none"
+                        ),
+                    ));
+                }
+                None => {}
+            }
+            Ok(Arc::new(OpenAiBackend::new(config).map_err(backend_error)?))
+        }
+        "anthropic" => {
+            let mut config = AnthropicConfig::new();
+            if let Some(base_url) = &deployment.base_url {
+                config = config.base_url(base_url);
+            }
+            let variable = deployment
+                .api_key_env
+                .as_deref()
+                .unwrap_or("ANTHROPIC_API_KEY");
+            let api_key = env(variable).ok_or_else(|| {
+                GatewayError::config(
+                    format!("{key}.api_key_env"),
+                    format!("{variable} is not set; set it to an Anthropic API key"),
+                )
+            })?;
+            Ok(Arc::new(
+                AnthropicBackend::new(config.api_key(api_key)).map_err(backend_error)?,
+            ))
+        }
+        other => {
+            let mut known: Vec<&str> = registered.keys().map(String::as_str).collect();
+            known.extend(["openai", "anthropic"]);
+            known.sort_unstable();
+            Err(GatewayError::config(
+                format!("{key}.provider"),
+                format!(
+                    "provider {other:?} is neither built in nor registered; use one of {known:?}, or register it with GatewayBuilder::backend"
+                ),
+            ))
+        }
+    }
+}

@@ -1,0 +1,688 @@
+//! The gateway: routes each request to a deployment, retries and falls back
+//! by error class, and records what happened.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use llmops_core::pricing::PriceTable;
+use llmops_core::tokens::TokenCounter;
+use llmops_core::types::{ChatCompletion, ChatRequest, Usage};
+use llmops_core::{BackendInfo, ChatStream, Error, Fallback, ModelBackend};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rust_decimal::Decimal;
+
+use crate::config::GatewayConfig;
+use crate::deployment::Deployment;
+use crate::hooks::{CallContext, PostCallHook, PreCallHook};
+use crate::record::{AttemptRecord, RecordSink, RequestRecord, RequestStatus, RouteDecision};
+use crate::retry::{AttemptBudget, backoff};
+use crate::route::Router;
+use crate::strategy::{Candidate, Strategy, pick};
+
+/// The provider name the gateway reports, as a backend and in its own
+/// errors.
+pub const GATEWAY_PROVIDER: &str = "llmops-gateway";
+
+/// Output tokens assumed for cost estimates when a request sets no limit.
+const ASSUMED_OUTPUT_TOKENS: u64 = 256;
+
+/// Routes chat requests over configured deployments. Cheap to clone; clones
+/// share deployments, health state and statistics.
+///
+/// A `Gateway` is itself a [`ModelBackend`], so code written against one
+/// backend can take a gateway instead.
+#[derive(Clone)]
+pub struct Gateway {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: GatewayConfig,
+    pub(crate) deployments: Vec<Arc<Deployment>>,
+    by_model: HashMap<String, Vec<usize>>,
+    router: Router,
+    pub(crate) prices: PriceTable,
+    pub(crate) counter: TokenCounter,
+    pub(crate) sink: Option<Arc<dyn RecordSink>>,
+    pre_hooks: Vec<Arc<dyn PreCallHook>>,
+    pub(crate) post_hooks: Vec<Arc<dyn PostCallHook>>,
+    rng: Mutex<StdRng>,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self
+            .inner
+            .deployments
+            .iter()
+            .map(|deployment| deployment.config.id.as_str())
+            .collect();
+        f.debug_struct("Gateway")
+            .field("deployments", &ids)
+            .finish()
+    }
+}
+
+/// A successful routed call: the value, the deployment that produced it,
+/// and the calls made on the way.
+pub(crate) struct Routed<T> {
+    pub(crate) value: T,
+    pub(crate) deployment: Arc<Deployment>,
+}
+
+/// Everything a record needs that is known before the answer.
+pub(crate) struct Pending {
+    pub(crate) id: String,
+    pub(crate) started: Instant,
+    pub(crate) started_at_ms: u64,
+    pub(crate) decision: RouteDecision,
+    pub(crate) attempts: Vec<AttemptRecord>,
+    pub(crate) request: ChatRequest,
+    pub(crate) context: CallContext,
+    pub(crate) stream: bool,
+}
+
+impl Gateway {
+    pub(crate) fn from_parts(
+        config: GatewayConfig,
+        deployments: Vec<Arc<Deployment>>,
+        prices: PriceTable,
+        sink: Option<Arc<dyn RecordSink>>,
+        pre_hooks: Vec<Arc<dyn PreCallHook>>,
+        post_hooks: Vec<Arc<dyn PostCallHook>>,
+        seed: Option<u64>,
+    ) -> Self {
+        let mut by_model: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, deployment) in deployments.iter().enumerate() {
+            by_model
+                .entry(deployment.model.clone())
+                .or_default()
+                .push(index);
+        }
+        let router = Router::new(
+            config
+                .routes
+                .iter()
+                .map(|route| (route.task.clone(), route.model.clone()))
+                .collect(),
+            config
+                .models
+                .iter()
+                .map(|model| model.name.clone())
+                .collect(),
+            config.defaults.model.clone(),
+        );
+        let rng = match seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        Gateway {
+            inner: Arc::new(Inner {
+                config,
+                deployments,
+                by_model,
+                router,
+                prices,
+                counter: TokenCounter::new(),
+                sink,
+                pre_hooks,
+                post_hooks,
+                rng: Mutex::new(rng),
+                next_id: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// Returns the configuration the gateway was built from.
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
+    }
+
+    /// Returns the public model names the gateway serves.
+    pub fn models(&self) -> Vec<&str> {
+        self.inner
+            .config
+            .models
+            .iter()
+            .map(|model| model.name.as_str())
+            .collect()
+    }
+
+    /// Returns the health state of every deployment, by id.
+    pub fn health(&self) -> Vec<(String, crate::HealthState)> {
+        let now = Instant::now();
+        self.inner
+            .deployments
+            .iter()
+            .map(|deployment| (deployment.config.id.clone(), deployment.health(now)))
+            .collect()
+    }
+
+    /// Runs a request to completion through the routes, with the caller's
+    /// context.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of a pre-call hook, an unknown-model error when no
+    /// route matches, the last deployment's error when every allowed
+    /// attempt failed, or [`Error::Overloaded`] from the gateway when every
+    /// deployment is ejected by its health check.
+    pub async fn complete_with(
+        &self,
+        request: ChatRequest,
+        context: CallContext,
+    ) -> Result<ChatCompletion, Error> {
+        let mut pending = match self.prepare(request, context, false).await {
+            Ok(pending) => pending,
+            Err((pending, error)) => return Err(self.fail(*pending, error)),
+        };
+        let request = pending.request.clone();
+        let context = pending.context.clone();
+        let result = self
+            .route(
+                &request,
+                &context,
+                &pending.decision.model,
+                &mut pending.attempts,
+                |deployment, upstream| async move {
+                    let _in_flight = deployment.start_call();
+                    deployment.backend.complete(upstream).await
+                },
+            )
+            .await;
+        match result {
+            Ok(routed) => {
+                let completion = routed.value;
+                let now = Instant::now();
+                let latency = pending.attempts.last().map_or(Duration::ZERO, |attempt| {
+                    Duration::from_secs_f64(attempt.latency_ms / 1_000.0)
+                });
+                routed.deployment.breaker.record(now, true, latency);
+                let usage = completion.usage.clone();
+                self.finish(
+                    pending,
+                    Some(&routed.deployment),
+                    RequestStatus::Success,
+                    usage,
+                    None,
+                    Some(&completion),
+                );
+                Ok(completion)
+            }
+            Err(error) => Err(self.fail(pending, error)),
+        }
+    }
+
+    /// Starts a streamed completion through the routes, with the caller's
+    /// context.
+    ///
+    /// Fails over only until the first chunk arrives: a deployment whose
+    /// stream fails before any chunk counts as a failed attempt, while an
+    /// error after the first chunk reaches the caller as a stream item.
+    /// Dropping the stream cancels the upstream call and records the
+    /// request as cancelled.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Gateway::complete_with`], before any chunk.
+    pub async fn stream_with(
+        &self,
+        request: ChatRequest,
+        context: CallContext,
+    ) -> Result<ChatStream, Error> {
+        let mut pending = match self.prepare(request, context, true).await {
+            Ok(pending) => pending,
+            Err((pending, error)) => return Err(self.fail(*pending, error)),
+        };
+        let request = pending.request.clone();
+        let context = pending.context.clone();
+        let result = self
+            .route(
+                &request,
+                &context,
+                &pending.decision.model,
+                &mut pending.attempts,
+                |deployment, upstream| async move {
+                    let in_flight = deployment.start_call();
+                    crate::stream::open(deployment.backend.stream(upstream).await?, in_flight).await
+                },
+            )
+            .await;
+        match result {
+            Ok(routed) => Ok(crate::stream::GatewayStream::start(
+                self.clone(),
+                pending,
+                routed.deployment,
+                routed.value,
+            )),
+            Err(error) => Err(self.fail(pending, error)),
+        }
+    }
+
+    /// Resolves the route after running the pre-call hooks.
+    async fn prepare(
+        &self,
+        mut request: ChatRequest,
+        mut context: CallContext,
+        stream: bool,
+    ) -> Result<Pending, (Box<Pending>, Error)> {
+        let started = Instant::now();
+        let started_at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as u64);
+        let id = format!(
+            "gw-{started_at_ms:x}-{}",
+            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut hook_error = None;
+        for hook in &self.inner.pre_hooks {
+            if let Err(error) = hook.before_call(&mut request, &mut context).await {
+                tracing::info!(
+                    hook = hook.name(),
+                    class = error.class(),
+                    "a pre-call hook rejected the request"
+                );
+                hook_error = Some(error);
+                break;
+            }
+        }
+        let (decision, error) = match (hook_error, self.inner.router.resolve(&request, &context)) {
+            (None, Ok(decision)) => (decision, None),
+            (Some(error), Ok(decision)) => (decision, Some(error)),
+            (hook_error, Err(route_error)) => (
+                RouteDecision {
+                    requested_model: request.model.clone(),
+                    model: request.model.clone(),
+                    task: context.task.clone(),
+                    reason: "unrouted".to_owned(),
+                },
+                Some(hook_error.unwrap_or(route_error)),
+            ),
+        };
+        let pending = Pending {
+            id,
+            started,
+            started_at_ms,
+            decision,
+            attempts: Vec::new(),
+            request,
+            context,
+            stream,
+        };
+        match error {
+            Some(error) => Err((Box::new(pending), error)),
+            None => Ok(pending),
+        }
+    }
+
+    /// Calls deployments until one succeeds, following the fallback class
+    /// of each error, within the attempt budget.
+    async fn route<T, F, Fut>(
+        &self,
+        request: &ChatRequest,
+        context: &CallContext,
+        first_model: &str,
+        attempts: &mut Vec<AttemptRecord>,
+        mut call: F,
+    ) -> Result<Routed<T>, Error>
+    where
+        F: FnMut(Arc<Deployment>, ChatRequest) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let inner = &self.inner;
+        let retry = &inner.config.retry;
+        let max_retry_after = Duration::from_millis(retry.max_retry_after_ms);
+        let mut budget = AttemptBudget::new(retry);
+        let mut models: VecDeque<String> = VecDeque::from([first_model.to_owned()]);
+        if let Some(model) = inner.config.find_model(first_model) {
+            models.extend(model.fallbacks.iter().cloned());
+        }
+        let mut last_error: Option<Error> = None;
+        let mut tag_blocked: Vec<String> = Vec::new();
+        let mut all_ejected: Vec<String> = Vec::new();
+        let estimated_input = self.estimate_input_tokens(request);
+
+        'models: while let Some(model_name) = models.pop_front() {
+            let Some(model) = inner.config.find_model(&model_name) else {
+                continue;
+            };
+            let indices = inner.by_model.get(&model_name).cloned().unwrap_or_default();
+            let strategy = model.strategy.unwrap_or(inner.config.defaults.strategy);
+            let allowed: Vec<usize> = indices
+                .iter()
+                .copied()
+                .filter(|&index| inner.deployments[index].has_tags(&context.required_tags))
+                .collect();
+            if allowed.is_empty() {
+                tag_blocked.push(model_name.clone());
+                continue;
+            }
+            let mut skipped: HashSet<usize> = HashSet::new();
+            let mut round = 0u32;
+            let mut called_any = false;
+            loop {
+                let mut tried: HashSet<usize> = HashSet::new();
+                let mut retryable = false;
+                let mut longest_wait: Option<Duration> = None;
+                loop {
+                    let now = Instant::now();
+                    let eligible: Vec<usize> = allowed
+                        .iter()
+                        .copied()
+                        .filter(|index| {
+                            !tried.contains(index)
+                                && !skipped.contains(index)
+                                && budget.allows(*index)
+                                && inner.deployments[*index].breaker.may_route(now)
+                        })
+                        .collect();
+                    let Some(index) =
+                        self.pick(strategy, &eligible, request, context, estimated_input)
+                    else {
+                        break;
+                    };
+                    tried.insert(index);
+                    let deployment = Arc::clone(&inner.deployments[index]);
+                    if !deployment.breaker.try_acquire(now) {
+                        continue;
+                    }
+                    budget.spend(index);
+                    called_any = true;
+                    let mut upstream = request.clone();
+                    upstream.model = deployment.config.model.clone();
+                    let call_started = Instant::now();
+                    let result = call(Arc::clone(&deployment), upstream).await;
+                    let latency = call_started.elapsed();
+                    let mut attempt = AttemptRecord {
+                        deployment: deployment.config.id.clone(),
+                        model: model_name.clone(),
+                        strategy: strategy.as_str(),
+                        latency_ms: latency.as_secs_f64() * 1_000.0,
+                        error: None,
+                    };
+                    match result {
+                        Ok(value) => {
+                            deployment.observe_latency(latency);
+                            attempts.push(attempt);
+                            return Ok(Routed { value, deployment });
+                        }
+                        Err(error) => {
+                            let unhealthy = error.retry_may_help()
+                                || matches!(error, Error::Authentication { .. });
+                            if matches!(error, Error::Cancelled) {
+                                deployment.breaker.release_probe();
+                            } else if deployment
+                                .breaker
+                                .record(Instant::now(), !unhealthy, latency)
+                            {
+                                tracing::warn!(deployment = %deployment.config.id, "deployment ejected by its health check");
+                            }
+                            tracing::debug!(deployment = %deployment.config.id, class = error.class(), "attempt failed");
+                            attempt.error = Some(error.to_string());
+                            attempts.push(attempt);
+                            match error.fallback() {
+                                Fallback::None => return Err(error),
+                                Fallback::LargerContextWindow => {
+                                    models =
+                                        model.context_window_fallbacks.iter().cloned().collect();
+                                    last_error = Some(error);
+                                    continue 'models;
+                                }
+                                Fallback::ContentPolicyAlternative => {
+                                    models =
+                                        model.content_policy_fallbacks.iter().cloned().collect();
+                                    last_error = Some(error);
+                                    continue 'models;
+                                }
+                                _ => {
+                                    match error.retry_after() {
+                                        Some(wait) if wait > max_retry_after => {
+                                            skipped.insert(index);
+                                        }
+                                        Some(wait) => {
+                                            longest_wait =
+                                                Some(longest_wait.map_or(wait, |w| w.max(wait)));
+                                        }
+                                        None => {}
+                                    }
+                                    retryable |= error.retry_may_help();
+                                    last_error = Some(error);
+                                }
+                            }
+                        }
+                    }
+                    if !budget.any_left() {
+                        break 'models;
+                    }
+                }
+                let another_round = retryable
+                    && round < retry.retries
+                    && allowed
+                        .iter()
+                        .any(|index| !skipped.contains(index) && budget.allows(*index));
+                if !another_round {
+                    break;
+                }
+                let wait = {
+                    let mut rng = inner
+                        .rng
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    backoff(retry, round, longest_wait, &mut *rng)
+                };
+                tokio::time::sleep(wait).await;
+                round += 1;
+            }
+            if !called_any {
+                all_ejected.push(model_name.clone());
+            }
+        }
+        if let Some(error) = last_error {
+            return Err(error);
+        }
+        if !all_ejected.is_empty() {
+            return Err(Error::Overloaded {
+                provider: GATEWAY_PROVIDER.to_owned(),
+                retry_after: Some(Duration::from_secs(inner.config.health.cooldown_secs)),
+                message: format!(
+                    "every deployment of {all_ejected:?} is ejected by its health check; retry after the cooldown"
+                ),
+            });
+        }
+        Err(Error::InvalidRequest {
+            provider: GATEWAY_PROVIDER.to_owned(),
+            param: Some("model".to_owned()),
+            message: format!(
+                "no deployment of {tag_blocked:?} carries the tags {:?} this request requires, so it was not sent; add such a deployment or route the request elsewhere",
+                context.required_tags
+            ),
+        })
+    }
+
+    fn pick(
+        &self,
+        strategy: Strategy,
+        eligible: &[usize],
+        request: &ChatRequest,
+        context: &CallContext,
+        estimated_input: u64,
+    ) -> Option<usize> {
+        let inner = &self.inner;
+        let candidates: Vec<Candidate<'_>> = eligible
+            .iter()
+            .map(|&index| {
+                let deployment = &inner.deployments[index];
+                Candidate {
+                    id: &deployment.config.id,
+                    weight: deployment.config.weight,
+                    latency_ms: deployment.latency_ms(),
+                    in_flight: deployment.in_flight(),
+                    estimated_cost: (strategy == Strategy::LowestCost)
+                        .then(|| self.estimate_cost(deployment, request, estimated_input))
+                        .flatten(),
+                }
+            })
+            .collect();
+        let sticky_key = context.sticky_key.as_deref().or(request.user.as_deref());
+        let mut rng = inner
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pick(strategy, &candidates, sticky_key, &mut *rng).map(|position| eligible[position])
+    }
+
+    fn estimate_input_tokens(&self, request: &ChatRequest) -> u64 {
+        self.inner.counter.count_request(request).tokens
+    }
+
+    fn estimate_cost(
+        &self,
+        deployment: &Deployment,
+        request: &ChatRequest,
+        input_tokens: u64,
+    ) -> Option<Decimal> {
+        let output = request
+            .output_token_limit()
+            .map_or(ASSUMED_OUTPUT_TOKENS, u64::from);
+        let usage = Usage::new(input_tokens, output);
+        self.inner
+            .prices
+            .cost(price_model(deployment), &usage)
+            .ok()
+            .map(|cost| cost.total_usd)
+    }
+
+    /// Records a request that failed before any answer and returns its error.
+    fn fail(&self, pending: Pending, error: Error) -> Error {
+        let status = RequestStatus::Error {
+            class: error.class().to_owned(),
+            message: error.to_string(),
+        };
+        self.finish(pending, None, status, None, None, None);
+        error
+    }
+
+    /// Builds the record of a finished request, prices it, hands it to the
+    /// sink and runs the post-call hooks.
+    pub(crate) fn finish(
+        &self,
+        pending: Pending,
+        deployment: Option<&Arc<Deployment>>,
+        status: RequestStatus,
+        usage: Option<Usage>,
+        time_to_first_token: Option<Duration>,
+        completion: Option<&ChatCompletion>,
+    ) {
+        let (usage, usage_estimated) = match (usage, deployment, completion) {
+            (Some(usage), _, _) => (Some(usage), false),
+            (None, Some(deployment), Some(completion)) => (
+                Some(self.count_usage(deployment, &pending.request, completion)),
+                true,
+            ),
+            _ => (None, false),
+        };
+        let cost_usd = match (&usage, deployment) {
+            (Some(usage), Some(deployment)) => self
+                .inner
+                .prices
+                .cost(price_model(deployment), usage)
+                .ok()
+                .map(|cost| cost.total_usd),
+            _ => None,
+        };
+        let record = RequestRecord {
+            id: pending.id,
+            started_at_ms: pending.started_at_ms,
+            route: pending.decision,
+            attempts: pending.attempts,
+            deployment: deployment.map(|deployment| deployment.config.id.clone()),
+            upstream_model: deployment.map(|deployment| deployment.config.model.clone()),
+            status,
+            stream: pending.stream,
+            latency_ms: pending.started.elapsed().as_secs_f64() * 1_000.0,
+            time_to_first_token_ms: time_to_first_token
+                .map(|elapsed| elapsed.as_secs_f64() * 1_000.0),
+            usage,
+            usage_estimated,
+            cost_usd,
+            cache_hit: false,
+        };
+        if !self.inner.post_hooks.is_empty() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let hooks = self.inner.post_hooks.clone();
+                let request = pending.request;
+                let context = pending.context;
+                let completion = completion.cloned();
+                let record = record.clone();
+                runtime.spawn(async move {
+                    for hook in hooks {
+                        hook.after_call(&request, &context, completion.as_ref(), &record)
+                            .await;
+                    }
+                });
+            }
+        }
+        if let Some(sink) = &self.inner.sink {
+            sink.record(record);
+        }
+    }
+
+    /// Counts the usage of a call whose provider reported none.
+    fn count_usage(
+        &self,
+        deployment: &Deployment,
+        request: &ChatRequest,
+        completion: &ChatCompletion,
+    ) -> Usage {
+        let model = &deployment.config.model;
+        let mut counted = request.clone();
+        counted.model = model.clone();
+        let prompt = self.inner.counter.count_request(&counted).tokens;
+        let text: String = completion
+            .choices
+            .iter()
+            .map(|choice| choice.message.text())
+            .collect();
+        let output = self.inner.counter.count_text(model, &text).tokens;
+        Usage::new(prompt, output)
+    }
+}
+
+/// The price-table entry of a deployment.
+fn price_model(deployment: &Deployment) -> &str {
+    deployment
+        .config
+        .price_model
+        .as_deref()
+        .unwrap_or(&deployment.config.model)
+}
+
+#[async_trait]
+impl ModelBackend for Gateway {
+    fn describe(&self) -> BackendInfo {
+        let local = self
+            .inner
+            .deployments
+            .iter()
+            .all(|deployment| deployment.local);
+        BackendInfo::new(
+            GATEWAY_PROVIDER,
+            self.models().into_iter().map(str::to_owned).collect(),
+        )
+        .with_local(local)
+    }
+
+    async fn complete(&self, request: ChatRequest) -> Result<ChatCompletion, Error> {
+        self.complete_with(request, CallContext::new()).await
+    }
+
+    async fn stream(&self, request: ChatRequest) -> Result<ChatStream, Error> {
+        self.stream_with(request, CallContext::new()).await
+    }
+}

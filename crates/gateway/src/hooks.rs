@@ -1,0 +1,91 @@
+//! Hook traits through which guardrails, prompt logging, evaluation and
+//! audit plug into the gateway without it depending on those crates.
+
+use async_trait::async_trait;
+use llmops_core::Error;
+use llmops_core::types::{ChatCompletion, ChatRequest};
+
+use crate::record::RequestRecord;
+
+/// Per-request facts that the caller, the server and hooks share.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallContext {
+    /// The task tag, such as from an `x-llmops-task` header; takes
+    /// precedence over `metadata.task` in the request.
+    pub task: Option<String>,
+    /// The key of sticky routing, such as a user or session id; the
+    /// request's `user` field when unset.
+    pub sticky_key: Option<String>,
+    /// Tags every deployment that serves this request must carry, such as
+    /// `on_prem` for a request that holds personal data. The gateway fails
+    /// the request rather than send it anywhere else.
+    pub required_tags: Vec<String>,
+    /// Who is calling (a virtual key id or team), for records.
+    pub caller: Option<String>,
+}
+
+impl CallContext {
+    /// Creates an empty context.
+    pub fn new() -> Self {
+        CallContext::default()
+    }
+
+    /// Sets the task tag.
+    pub fn with_task(mut self, task: impl Into<String>) -> Self {
+        self.task = Some(task.into());
+        self
+    }
+
+    /// Sets the sticky-routing key.
+    pub fn with_sticky_key(mut self, key: impl Into<String>) -> Self {
+        self.sticky_key = Some(key.into());
+        self
+    }
+
+    /// Adds a tag every serving deployment must carry.
+    pub fn require_tag(mut self, tag: impl Into<String>) -> Self {
+        let tag = tag.into();
+        if !self.required_tags.contains(&tag) {
+            self.required_tags.push(tag);
+        }
+        self
+    }
+}
+
+/// Runs before routing: may inspect and rewrite the request, restrict
+/// where it may go (`context.required_tags`), or reject it.
+#[async_trait]
+pub trait PreCallHook: Send + Sync {
+    /// A short name for logs and records, such as `pii-guard`.
+    fn name(&self) -> &str;
+
+    /// Inspects the request before any model is called.
+    ///
+    /// # Errors
+    ///
+    /// An error rejects the request; it reaches the client unchanged and no
+    /// model is called.
+    async fn before_call(
+        &self,
+        request: &mut ChatRequest,
+        context: &mut CallContext,
+    ) -> Result<(), Error>;
+}
+
+/// Runs after a request ended, with its record and, on success, the whole
+/// completion (a stream is accumulated for it).
+#[async_trait]
+pub trait PostCallHook: Send + Sync {
+    /// A short name for logs, such as `prompt-log`.
+    fn name(&self) -> &str;
+
+    /// Observes a finished request. Runs on a spawned task, so it cannot
+    /// delay or change the response.
+    async fn after_call(
+        &self,
+        request: &ChatRequest,
+        context: &CallContext,
+        completion: Option<&ChatCompletion>,
+        record: &RequestRecord,
+    );
+}

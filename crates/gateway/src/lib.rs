@@ -1,0 +1,74 @@
+//! Multi-model routing for LLM calls: task routes, routing strategies,
+//! fallback chains chosen by error class, bounded retries with backoff,
+//! circuit breakers, and a record of every request.
+//!
+//! A [`Gateway`] is built from a [`GatewayConfig`] (TOML or code) and is
+//! itself a [`ModelBackend`](llmops_core::ModelBackend), so anything written
+//! against one backend can run over many.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use llmops_gateway::{Gateway, GatewayConfig, MemorySink};
+//!
+//! let config = GatewayConfig::from_toml_str(r#"
+//!     [[models]]
+//!     name = "chat"
+//!     strategy = "least_latency"
+//!
+//!     [[models.deployments]]
+//!     id = "vllm-a"
+//!     provider = "openai"
+//!     base_url = "http://127.0.0.1:8000/v1"
+//!     model = "meta-llama/Llama-3.1-8B-Instruct"
+//!
+//!     [[models.deployments]]
+//!     id = "vllm-b"
+//!     provider = "openai"
+//!     base_url = "http://127.0.0.1:8001/v1"
+//!     model = "meta-llama/Llama-3.1-8B-Instruct"
+//! "#)?;
+//! let records = Arc::new(MemorySink::new());
+//! let gateway = Gateway::builder(config).record_sink(records).build()?;
+//! assert_eq!(gateway.models(), ["chat"]);
+//! # Ok::<(), llmops_gateway::GatewayError>(())
+//! ```
+//!
+//! How a failed call continues depends on its
+//! [`Fallback`](llmops_core::Fallback) class: rate limits, overload, server
+//! errors, timeouts and network failures move to the next deployment and
+//! then to the model's `fallbacks`; a context-length error moves to
+//! `context_window_fallbacks`; a content-policy refusal to
+//! `content_policy_fallbacks`; authentication and invalid-request errors
+//! return at once. No deployment gets more than `retries + 1` attempts per
+//! request and no request more than `max_attempts`.
+
+mod builder;
+mod config;
+mod deployment;
+mod error;
+mod gateway;
+mod health;
+mod hooks;
+mod record;
+mod retry;
+mod route;
+mod strategy;
+mod stream;
+
+pub use builder::GatewayBuilder;
+pub use config::{
+    Defaults, DeploymentConfig, GatewayConfig, HealthPolicy, ModelConfig, RetryPolicy, RouteConfig,
+};
+pub use error::GatewayError;
+pub use gateway::{GATEWAY_PROVIDER, Gateway};
+pub use health::HealthState;
+pub use hooks::{CallContext, PostCallHook, PreCallHook};
+pub use record::{
+    AttemptRecord, MemorySink, RecordSink, RequestRecord, RequestStatus, RouteDecision,
+};
+pub use route::{CLASSIFIER_TASKS, classify};
+pub use strategy::Strategy;
+
+/// The tag that marks a deployment as on-premises. A deployment whose
+/// backend runs on this machine carries it without configuration.
+pub const ON_PREM_TAG: &str = "on_prem";

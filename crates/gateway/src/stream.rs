@@ -1,0 +1,183 @@
+//! Streams through the gateway: fail-over before the first content, then
+//! pass-through with accounting when the stream ends or is dropped.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
+use llmops_core::types::{ChatCompletionChunk, StreamAccumulator};
+use llmops_core::{ChatStream, Error};
+
+use crate::deployment::{Deployment, InFlight};
+use crate::gateway::{Gateway, Pending};
+use crate::record::RequestStatus;
+
+/// An upstream stream that has produced its first content: the chunks read
+/// so far and the rest.
+pub(crate) struct Opened {
+    buffered: VecDeque<ChatCompletionChunk>,
+    rest: ChatStream,
+    in_flight: InFlight,
+    first_content_at: Instant,
+}
+
+/// Whether a chunk carries something a client acts on, as opposed to the
+/// role-only opening chunk or Azure's filter-results preamble.
+fn carries_content(chunk: &ChatCompletionChunk) -> bool {
+    chunk.usage.is_some()
+        || chunk.choices.iter().any(|choice| {
+            choice.finish_reason.is_some()
+                || choice.delta.tool_calls.is_some()
+                || choice.delta.refusal.is_some()
+                || choice
+                    .delta
+                    .content
+                    .as_deref()
+                    .is_some_and(|text| !text.is_empty())
+        })
+}
+
+/// Reads `stream` up to its first content-bearing chunk. An error or the
+/// end of the stream before that fails the attempt, so the gateway can
+/// still try another deployment: nothing has reached the client yet.
+pub(crate) async fn open(mut stream: ChatStream, in_flight: InFlight) -> Result<Opened, Error> {
+    let mut buffered = VecDeque::new();
+    loop {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let content = carries_content(&chunk);
+                buffered.push_back(chunk);
+                if content {
+                    return Ok(Opened {
+                        buffered,
+                        rest: stream,
+                        in_flight,
+                        first_content_at: Instant::now(),
+                    });
+                }
+            }
+            Some(Err(error)) => return Err(error),
+            None => {
+                return Err(Error::Network {
+                    provider: crate::GATEWAY_PROVIDER.to_owned(),
+                    message: "the upstream stream ended before any content".to_owned(),
+                });
+            }
+        }
+    }
+}
+
+/// The stream handed to the client.
+pub(crate) struct GatewayStream {
+    gateway: Gateway,
+    pending: Option<Pending>,
+    deployment: Arc<Deployment>,
+    buffered: VecDeque<ChatCompletionChunk>,
+    rest: ChatStream,
+    accumulator: StreamAccumulator,
+    time_to_first_token: Duration,
+    in_flight: Option<InFlight>,
+    done: bool,
+}
+
+impl GatewayStream {
+    pub(crate) fn start(
+        gateway: Gateway,
+        pending: Pending,
+        deployment: Arc<Deployment>,
+        opened: Opened,
+    ) -> ChatStream {
+        let time_to_first_token = opened
+            .first_content_at
+            .saturating_duration_since(pending.started);
+        Box::pin(GatewayStream {
+            gateway,
+            pending: Some(pending),
+            deployment,
+            buffered: opened.buffered,
+            rest: opened.rest,
+            accumulator: StreamAccumulator::default(),
+            time_to_first_token,
+            in_flight: Some(opened.in_flight),
+            done: false,
+        })
+    }
+
+    /// Writes the record once: on the end of the stream, its error, or drop.
+    fn finish(&mut self, status: RequestStatus, error: Option<&Error>) {
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        self.in_flight = None;
+        let now = Instant::now();
+        match (&status, error) {
+            (RequestStatus::Success, _) => {
+                self.deployment
+                    .breaker
+                    .record(now, true, self.time_to_first_token);
+            }
+            (_, Some(error)) if error.retry_may_help() => {
+                self.deployment
+                    .breaker
+                    .record(now, false, self.time_to_first_token);
+            }
+            _ => self.deployment.breaker.release_probe(),
+        }
+        let accumulator = std::mem::take(&mut self.accumulator);
+        let usage = accumulator.usage().cloned();
+        let completion = accumulator.finish();
+        self.gateway.finish(
+            pending,
+            Some(&self.deployment),
+            status,
+            usage,
+            Some(self.time_to_first_token),
+            Some(&completion),
+        );
+    }
+}
+
+impl Stream for GatewayStream {
+    type Item = Result<ChatCompletionChunk, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if let Some(chunk) = this.buffered.pop_front() {
+            this.accumulator.push(&chunk);
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+        match this.rest.poll_next_unpin(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(chunk))) => {
+                this.accumulator.push(&chunk);
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(error))) => {
+                this.done = true;
+                let status = RequestStatus::Error {
+                    class: error.class().to_owned(),
+                    message: error.to_string(),
+                };
+                this.finish(status, Some(&error));
+                Poll::Ready(Some(Err(error)))
+            }
+            Poll::Ready(None) => {
+                this.done = true;
+                this.finish(RequestStatus::Success, None);
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+impl Drop for GatewayStream {
+    fn drop(&mut self) {
+        self.finish(RequestStatus::Cancelled, None);
+    }
+}

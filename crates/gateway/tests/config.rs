@@ -1,0 +1,219 @@
+//! Configuration parsing and validation: every mistake names its key.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use llmops_gateway::{
+    DeploymentConfig, Gateway, GatewayConfig, GatewayError, ModelConfig, Strategy,
+};
+
+fn error_of(text: &str) -> (String, String) {
+    match GatewayConfig::from_toml_str(text).unwrap_err() {
+        GatewayError::Config { key, message } => (key, message),
+        other => panic!("expected a config error, got {other}"),
+    }
+}
+
+const TWO_MODELS: &str = r#"
+[defaults]
+strategy = "least_busy"
+
+[retry]
+retries = 2
+max_attempts = 5
+
+[[models]]
+name = "chat"
+fallbacks = ["spare"]
+
+[[models.deployments]]
+id = "a"
+provider = "openai"
+model = "gpt-4o-mini"
+weight = 3
+tags = ["us"]
+
+[[models]]
+name = "spare"
+strategy = "sticky"
+
+[[models.deployments]]
+id = "b"
+provider = "anthropic"
+model = "claude-haiku-4-5"
+
+[[routes]]
+task = "summarize"
+model = "spare"
+"#;
+
+#[test]
+fn full_file_parses_with_defaults_filled() {
+    let config = GatewayConfig::from_toml_str(TWO_MODELS).unwrap();
+    assert_eq!(config.defaults.strategy, Strategy::LeastBusy);
+    assert_eq!(config.retry.retries, 2);
+    assert_eq!(config.retry.base_delay_ms, 100, "unset keys keep defaults");
+    assert_eq!(config.models[1].strategy, Some(Strategy::Sticky));
+    assert_eq!(config.models[1].deployments[0].weight, 1);
+    assert_eq!(config.route_map()["summarize"], "spare");
+}
+
+#[test]
+fn serialized_config_parses_back_equal() {
+    let config = GatewayConfig::from_toml_str(TWO_MODELS).unwrap();
+    let text = toml::to_string(&config).unwrap();
+    assert_eq!(GatewayConfig::from_toml_str(&text).unwrap(), config);
+}
+
+#[test]
+fn unknown_key_names_its_position() {
+    let (key, message) = error_of("[[models]]\nname = \"chat\"\nwieght = 3\ndeployments = []\n");
+    assert_eq!(key, "line 3, column 1");
+    assert!(message.contains("wieght"), "{message}");
+}
+
+#[test]
+fn model_without_deployments_is_rejected() {
+    let (key, message) = error_of("[[models]]\nname = \"chat\"\ndeployments = []\n");
+    assert_eq!(key, "models[0].deployments");
+    assert!(message.contains("add at least one"), "{message}");
+}
+
+#[test]
+fn fallback_to_unknown_model_names_the_choices() {
+    let text = TWO_MODELS.replace(r#"fallbacks = ["spare"]"#, r#"fallbacks = ["spair"]"#);
+    let (key, message) = error_of(&text);
+    assert_eq!(key, "models[0].fallbacks[0]");
+    assert!(
+        message.contains("\"spair\"") && message.contains("\"spare\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn self_fallback_duplicate_ids_and_routes_are_rejected() {
+    let text = TWO_MODELS.replace(r#"fallbacks = ["spare"]"#, r#"fallbacks = ["chat"]"#);
+    assert_eq!(error_of(&text).0, "models[0].fallbacks[0]");
+    let text = TWO_MODELS.replace("id = \"b\"", "id = \"a\"");
+    let (key, message) = error_of(&text);
+    assert_eq!(key, "models[1].deployments[0].id");
+    assert!(message.contains("unique"), "{message}");
+    let text = format!("{TWO_MODELS}\n[[routes]]\ntask = \"summarize\"\nmodel = \"chat\"\n");
+    assert_eq!(error_of(&text).0, "routes[1].task");
+}
+
+#[test]
+fn all_zero_weights_under_weighted_routing_are_rejected() {
+    let config = GatewayConfig::new().model(
+        ModelConfig::new("chat")
+            .deployment(DeploymentConfig::new("a", "openai", "m").weight(0))
+            .deployment(DeploymentConfig::new("b", "openai", "m").weight(0)),
+    );
+    let error = config.validate().unwrap_err().to_string();
+    assert!(error.contains("weight 0"), "{error}");
+    let least_busy = config.default_strategy(Strategy::LeastBusy);
+    assert!(least_busy.validate().is_ok(), "weights do not matter there");
+}
+
+#[test]
+fn bad_bounds_are_rejected() {
+    for (patch, key) in [
+        ("[retry]\nmax_attempts = 0\n", "retry.max_attempts"),
+        (
+            "[retry]\nbase_delay_ms = 9000\nmax_delay_ms = 10\n",
+            "retry.base_delay_ms",
+        ),
+        ("[health]\nfailure_ratio = 1.5\n", "health.failure_ratio"),
+        ("[health]\nfailure_ratio = nan\n", "health.failure_ratio"),
+        ("[health]\nwindow_secs = 0\n", "health.window_secs"),
+    ] {
+        let text = format!(
+            "{patch}{}",
+            TWO_MODELS.replace("[retry]\nretries = 2\nmax_attempts = 5\n", "")
+        );
+        assert_eq!(error_of(&text).0, key, "{patch}");
+    }
+}
+
+#[test]
+fn unknown_provider_lists_the_known_ones() {
+    let config = GatewayConfig::new()
+        .model(ModelConfig::new("chat").deployment(DeploymentConfig::new("a", "ollama", "llama3")));
+    let error = Gateway::builder(config).build().unwrap_err().to_string();
+    assert!(
+        error.contains("models[0].deployments[0].provider"),
+        "{error}"
+    );
+    assert!(
+        error.contains("\"ollama\"") && error.contains("\"openai\""),
+        "{error}"
+    );
+}
+
+#[test]
+fn missing_api_key_names_the_variable() {
+    let config = GatewayConfig::new().model(ModelConfig::new("chat").deployment(
+        DeploymentConfig::new("a", "anthropic", "claude-haiku-4-5").api_key_env("MY_KEY"),
+    ));
+    let error = Gateway::builder(config)
+        .env(|_| None)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("MY_KEY"), "{error}");
+    assert!(error.contains("api_key_env"), "{error}");
+}
+
+#[test]
+fn key_from_env_never_shows_in_debug() {
+    let config = GatewayConfig::new().model(
+        ModelConfig::new("chat").deployment(DeploymentConfig::new("a", "openai", "gpt-4o-mini")),
+    );
+    let gateway = Gateway::builder(config)
+        .env(|name| (name == "OPENAI_API_KEY").then(|| "sk-secret-value-123".to_owned()))
+        .build()
+        .unwrap();
+    let debug = format!("{gateway:?}");
+    assert!(!debug.contains("sk-secret-value-123"), "{debug}");
+}
+
+#[test]
+fn config_file_errors_name_the_file() {
+    let dir = std::env::temp_dir().join(format!("llmops-gateway-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gateway.toml");
+    std::fs::write(&path, "[[models]]\nname = \"chat\"\ndeployments = []\n").unwrap();
+    let error = GatewayConfig::load(&path).unwrap_err().to_string();
+    assert!(error.contains("gateway.toml"), "{error}");
+    let missing = GatewayConfig::load(dir.join("absent.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("absent.toml"), "{missing}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn readme_example_is_valid() {
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("### Gateway configuration")
+        .nth(1)
+        .expect("the README has a gateway configuration section");
+    let toml_block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section holds a TOML block");
+    let config = GatewayConfig::from_toml_str(toml_block).unwrap();
+    assert_eq!(
+        config,
+        {
+            let mut defaults = GatewayConfig::from_toml_str(toml_block).unwrap();
+            defaults.defaults = Default::default();
+            defaults.retry = Default::default();
+            defaults.health = Default::default();
+            defaults
+        },
+        "the README states the defaults"
+    );
+    assert_eq!(config.models[0].deployments[0].tags, ["us"]);
+}

@@ -86,8 +86,8 @@ fn trailing_zero_weight_arm_gets_no_units() {
 /// Chi-square goodness of fit of 100,000 assignments to weights 1:2:3:4.
 ///
 /// With 3 degrees of freedom the statistic exceeds 16.27 with probability
-/// 0.001 under uniform hashing, so a biased hash fails while a correct one
-/// passes; the ids are fixed, so the result is the same on every run.
+/// 0.001 under uniform hashing, so a biased hash fails. The ids are fixed,
+/// so the result is the same on every run.
 #[test]
 fn split_fits_weights_chi_square() {
     let weights = [1.0, 2.0, 3.0, 4.0];

@@ -26,6 +26,7 @@ fn repeated_looks_keep_false_positives_below_alpha() {
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     let mut sequential_rejections = 0;
     let mut peeking_rejections = 0;
+
     for _ in 0..experiments {
         let mut control = Proportion {
             successes: 0,
@@ -37,6 +38,7 @@ fn repeated_looks_keep_false_positives_below_alpha() {
         };
         let mut running = AlwaysValidPValue::default();
         let mut peeking_rejected = false;
+
         for _ in 0..looks {
             for _ in 0..batch {
                 control.trials += 1;
@@ -44,6 +46,7 @@ fn repeated_looks_keep_false_positives_below_alpha() {
                 treatment.trials += 1;
                 treatment.successes += u64::from(rng.random_bool(0.1));
             }
+
             let test = two_proportion_z_test(control, treatment, 0.95);
             peeking_rejected |= test.p_value < alpha;
             let look = msprt(
@@ -55,9 +58,11 @@ fn repeated_looks_keep_false_positives_below_alpha() {
             );
             running.observe(&look);
         }
+
         sequential_rejections += u32::from(running.p_value() < alpha);
         peeking_rejections += u32::from(peeking_rejected);
     }
+
     let sequential_rate = f64::from(sequential_rejections) / f64::from(experiments);
     let peeking_rate = f64::from(peeking_rejections) / f64::from(experiments);
     assert!(

@@ -26,11 +26,11 @@ fn floats(value: &Value) -> Vec<f64> {
 
 /// Asserts `actual` is within `relative` of `expected`, or within
 /// `relative` absolutely when `expected` is near 0.
-fn assert_close(actual: f64, expected: f64, relative: f64, what: &str) {
+fn assert_close(actual: f64, expected: f64, relative: f64, label: &str) {
     let tolerance = relative * expected.abs().max(1.0);
     assert!(
         (actual - expected).abs() <= tolerance,
-        "{what}: llmops {actual}, reference {expected}"
+        "{label}: llmops {actual}, reference {expected}"
     );
 }
 

@@ -1,6 +1,6 @@
 //! Renders the Jinja2 test vectors with llmops and compares the outputs.
 //!
-//! `data/jinja2_vectors.json` holds each case's output from Python Jinja2
+//! `data/jinja2_vectors.json` contains each case's output from Python Jinja2
 //! (version recorded in the file). Every case must match, except those in
 //! `KNOWN_DIFFERENCES`, where llmops follows MiniJinja and the expected
 //! llmops output is pinned here.

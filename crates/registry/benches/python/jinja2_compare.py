@@ -3,8 +3,8 @@
 
 Run by `cargo bench -p llmops-registry --bench render`, which passes the
 Rust time per render and the rendered messages as JSON. The script compiles
-each message template once with Jinja2 (StrictUndefined, autoescape off,
-the settings llmops uses), checks that its outputs equal the Rust outputs,
+each message template once with Jinja2, with StrictUndefined and autoescape
+off as in llmops, and checks that its outputs equal the Rust outputs. It
 then times Template.render for every message in the same loop shape as the
 Rust side and prints both times and their ratio. Exit codes: 0 when the
 outputs match, 1 on a mismatch, 3 when Jinja2 is not installed.

@@ -17,7 +17,7 @@ use super::stats::{
 impl Experiment {
     /// Analyses the samples of every arm and recommends whether to stop.
     ///
-    /// `samples` holds one entry per arm, in any order. Each metric is
+    /// `samples` contains one entry per arm, in any order. Each metric is
     /// compared between every treatment arm and the control (the first
     /// arm) with a fixed-horizon test and the always-valid mSPRT, and gets
     /// a probability to be best per arm.

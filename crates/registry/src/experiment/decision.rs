@@ -13,6 +13,12 @@ use super::stats::SrmCheck;
 /// the control (always-valid p < alpha) wins, the best estimate first; the
 /// control wins when every treatment is significantly worse; equivalence
 /// within the margin stops with no difference; otherwise continue.
+///
+/// NOTE: this uses the current look's always-valid p-value, which is never
+/// below the running minimum over earlier looks, so it is valid but can
+/// stop later than [`AlwaysValidPValue`] kept across looks by the caller.
+///
+/// [`AlwaysValidPValue`]: super::stats::AlwaysValidPValue
 pub(crate) fn recommend(
     srm: &SrmCheck,
     arms: &[&ArmSamples],

@@ -21,10 +21,10 @@
 //! (checked against Jinja2 3.1.6 by the vectors in
 //! `tests/data/jinja2_vectors.json`):
 //!
-//! - Integer division `//` and modulo `%` with a negative operand: MiniJinja
-//!   uses Euclidean division, so `-7 // 2` is `-4` in both, but `7 // -2` is
-//!   `-3` in MiniJinja and `-4` in Jinja2, and `-7 % -2` is `1` in MiniJinja
-//!   and `-1` in Jinja2.
+//! - Integer division `//` and modulo `%` with a negative divisor: MiniJinja
+//!   uses Euclidean division and Jinja2 uses Python's floor division.
+//!   `-7 // 2` is `-4` in both. `7 // -2` is `-3` in MiniJinja and `-4` in
+//!   Jinja2, and `-7 % -2` is `1` in MiniJinja and `-1` in Jinja2.
 //! - The `round` filter rounds halves away from zero (`2.5|round` is `3.0`),
 //!   where Jinja2 uses Python's `round`, which rounds halves to even
 //!   (`2.0`). MiniJinja's `round` takes no `method` argument, so

@@ -2,9 +2,9 @@
 """Compute golden assignment vectors with an independent Python version of
 the llmops assignment hash, and store them as JSON.
 
-The hash: SHA-256 over the 8-byte big-endian byte length of the experiment
-id, the UTF-8 experiment id, then the UTF-8 unit id; the first 8 digest
-bytes read big-endian, shifted right by 11, divided by 2**53. The arm is
+The hash is SHA-256 over the 8-byte big-endian byte length of the
+experiment id, the UTF-8 experiment id, then the UTF-8 unit id. The first 8
+digest bytes, read big-endian and shifted right by 11, are divided by 2**53. The arm is
 the first arm with positive weight whose cumulative share exceeds that
 point. Regenerate with:
 

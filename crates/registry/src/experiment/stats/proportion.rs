@@ -46,7 +46,7 @@ pub fn wilson_interval(proportion: Proportion, confidence: f64) -> Option<Interv
 }
 
 /// Tests the difference of rates, treatment minus control, with the pooled
-/// two-proportion z-test; the interval is Newcombe's hybrid score interval
+/// two-proportion z-test. The interval is Newcombe's hybrid score interval,
 /// built from the two Wilson intervals.
 ///
 /// Degenerate when an arm has no trials or the pooled rate is 0 or 1, where

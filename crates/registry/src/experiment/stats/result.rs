@@ -23,7 +23,7 @@ impl Interval {
 /// The outcome of a fixed-horizon test of treatment minus control.
 ///
 /// When the data cannot support the test (too few samples, no variance),
-/// `degenerate` says why, `p_value` is 1, `ln_p_value` is 0 and there is no
+/// `degenerate` gives the reason, `p_value` is 1, `ln_p_value` is 0 and there is no
 /// interval, so a degenerate result never reads as significant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
@@ -42,7 +42,7 @@ pub struct TestResult {
     pub ln_p_value: f64,
     /// Confidence interval for the estimate.
     pub confidence_interval: Option<Interval>,
-    /// Why the test could not be computed, if it could not.
+    /// The reason the test could not be computed, if any.
     pub degenerate: Option<String>,
 }
 

@@ -35,7 +35,7 @@ pub struct SequentialResult {
     pub ln_p_value: f64,
     /// The confidence sequence at level 1 − α: every θ₀ whose Λ(θ₀) < 1/α.
     pub confidence_sequence: Option<Interval>,
-    /// Why the test could not be computed, if it could not.
+    /// The reason the test could not be computed, if any.
     pub degenerate: Option<String>,
 }
 

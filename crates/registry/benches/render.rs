@@ -71,7 +71,46 @@ fn render_chat(criterion: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render_chat);
+/// Splits a render into its two costs with MiniJinja directly: converting
+/// the `serde_json` variables into a context, and evaluating both
+/// templates with a context built beforehand.
+fn render_parts(criterion: &mut Criterion) {
+    let text = std::fs::read_to_string(data_path()).unwrap_or_default();
+    let data: Value = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}"));
+    let mut environment = minijinja::Environment::new();
+    environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let messages = data["messages"].as_array().cloned().unwrap_or_default();
+    for (index, message) in messages.iter().enumerate() {
+        let source = message["content"].as_str().unwrap_or_default().to_owned();
+        environment
+            .add_template_owned(format!("part-{index}"), source)
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+    let variables = data["variables"].as_object().cloned().unwrap_or_default();
+    let build_context = || {
+        let context: std::collections::BTreeMap<&str, minijinja::Value> = variables
+            .iter()
+            .map(|(name, value)| (name.as_str(), minijinja::Value::from_serialize(value)))
+            .collect();
+        minijinja::Value::from(context)
+    };
+
+    criterion.bench_function("json_to_minijinja_context", |bencher| {
+        bencher.iter(build_context)
+    });
+    let context = build_context();
+    criterion.bench_function("minijinja_render_prebuilt_context", |bencher| {
+        bencher.iter(|| {
+            for index in 0..messages.len() {
+                let template = environment.get_template(&format!("part-{index}"));
+                let _ = black_box(template.and_then(|template| template.render(&context)));
+            }
+        })
+    });
+}
+
+criterion_group!(benches, render_chat, render_parts);
 
 fn compare_with_python() {
     let (prompt, variables) = load();

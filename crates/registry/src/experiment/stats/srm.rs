@@ -13,7 +13,8 @@ pub struct SrmCheck {
     pub degrees_of_freedom: usize,
     /// The goodness-of-fit p-value; 0 when it underflows `f64`.
     pub p_value: f64,
-    /// Natural logarithm of the p-value.
+    /// Natural logarithm of the p-value; `f64::MIN` when an arm with weight
+    /// 0 received units, where no test is needed.
     pub ln_p_value: f64,
     /// The p-value below which the split counts as broken.
     pub threshold: f64,

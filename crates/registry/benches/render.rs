@@ -1,0 +1,172 @@
+//! Rendering a typical chat prompt with its templates compiled once.
+//!
+//! The prompt (`benches/data/chat_prompt.json`) has a system message with
+//! four variables and a condition, and a user message that loops over three
+//! documents. `cargo bench -p llmops-registry --bench render` runs the
+//! Criterion group, then times the same renders in a plain loop and runs
+//! `benches/python/jinja2_compare.py`, which renders the same templates
+//! with Python Jinja2, checks the outputs are identical and prints both
+//! times.
+
+// A benchmark that cannot read its data should stop with the reason, and
+// `criterion_group!` generates an undocumented function.
+#![allow(clippy::panic, missing_docs)]
+
+use std::hint::black_box;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group};
+use llmops_core::types::Role;
+use llmops_registry::render::{
+    CompiledPrompt, MessageTemplate, PromptTemplate, RenderedPrompt, VariableSpec, VariableType,
+};
+use serde_json::{Map, Value, json};
+
+/// Renders per timed repetition in the side-by-side run.
+const RENDERS: u32 = 20_000;
+/// Timed repetitions in the side-by-side run; the fastest counts.
+const REPETITIONS: u32 = 7;
+
+fn data_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/chat_prompt.json")
+}
+
+fn load() -> (CompiledPrompt, Map<String, Value>) {
+    let text = std::fs::read_to_string(data_path()).unwrap_or_else(|error| {
+        panic!("cannot read {}: {error}", data_path().display());
+    });
+    let data: Value = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}"));
+    let messages = data["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|message| {
+            let role = match message["role"].as_str() {
+                Some("system") => Role::System,
+                _ => Role::User,
+            };
+            MessageTemplate::new(role, message["content"].as_str().unwrap_or_default())
+        })
+        .collect();
+    let schema = vec![
+        VariableSpec::required("assistant_name", VariableType::String),
+        VariableSpec::required("company", VariableType::String),
+        VariableSpec::with_default("tone", VariableType::String, json!("neutral")),
+        VariableSpec::with_default("strict", VariableType::Boolean, json!(false)),
+        VariableSpec::required("documents", VariableType::List),
+        VariableSpec::required("question", VariableType::String),
+    ];
+    let prompt = CompiledPrompt::compile(&PromptTemplate::Chat(messages), schema)
+        .unwrap_or_else(|error| panic!("{error}"));
+    let variables = data["variables"].as_object().cloned().unwrap_or_default();
+    (prompt, variables)
+}
+
+fn render_chat(criterion: &mut Criterion) {
+    let (prompt, variables) = load();
+    criterion.bench_function("render_chat_prompt_precompiled", |bencher| {
+        bencher.iter(|| prompt.render(black_box(&variables)))
+    });
+}
+
+/// Splits a render into its two costs with MiniJinja directly: converting
+/// the `serde_json` variables into a context, and evaluating both
+/// templates with a context built beforehand.
+fn render_parts(criterion: &mut Criterion) {
+    let text = std::fs::read_to_string(data_path()).unwrap_or_default();
+    let data: Value = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}"));
+    let mut environment = minijinja::Environment::new();
+    environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let messages = data["messages"].as_array().cloned().unwrap_or_default();
+    for (index, message) in messages.iter().enumerate() {
+        let source = message["content"].as_str().unwrap_or_default().to_owned();
+        environment
+            .add_template_owned(format!("part-{index}"), source)
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+    let variables = data["variables"].as_object().cloned().unwrap_or_default();
+    let build_context = || {
+        let context: std::collections::BTreeMap<&str, minijinja::Value> = variables
+            .iter()
+            .map(|(name, value)| (name.as_str(), minijinja::Value::from_serialize(value)))
+            .collect();
+        minijinja::Value::from(context)
+    };
+
+    criterion.bench_function("json_to_minijinja_context", |bencher| {
+        bencher.iter(build_context)
+    });
+    let context = build_context();
+    criterion.bench_function("minijinja_render_prebuilt_context", |bencher| {
+        bencher.iter(|| {
+            for index in 0..messages.len() {
+                let template = environment.get_template(&format!("part-{index}"));
+                let _ = black_box(template.and_then(|template| template.render(&context)));
+            }
+        })
+    });
+}
+
+criterion_group!(benches, render_chat, render_parts);
+
+fn compare_with_python() {
+    let (prompt, variables) = load();
+    let Ok(RenderedPrompt::Chat(messages)) = prompt.render(&variables) else {
+        panic!("the benchmark prompt must render to chat messages");
+    };
+    let mut best = Duration::MAX;
+    for _ in 0..REPETITIONS {
+        let start = Instant::now();
+        for _ in 0..RENDERS {
+            let _ = black_box(prompt.render(black_box(&variables)));
+        }
+        best = best.min(start.elapsed());
+    }
+    let results = json!({
+        "renders": RENDERS,
+        "repetitions": REPETITIONS,
+        "seconds_per_render": best.as_secs_f64() / f64::from(RENDERS),
+        "outputs": messages.iter().map(|message| message.text()).collect::<Vec<_>>(),
+    });
+    let results_path =
+        std::env::temp_dir().join(format!("llmops-render-bench-{}.json", std::process::id()));
+    if let Err(error) = std::fs::write(&results_path, results.to_string()) {
+        panic!("cannot write {}: {error}", results_path.display());
+    }
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/python/jinja2_compare.py");
+    let status = Command::new("python3")
+        .arg(&script)
+        .arg("--rust-results")
+        .arg(&results_path)
+        .arg("--data")
+        .arg(data_path())
+        .status();
+    let _ = std::fs::remove_file(&results_path);
+    match status {
+        Ok(status) if status.success() => {}
+        // The script exits with 3 when Python Jinja2 is not installed.
+        Ok(status) if status.code() == Some(3) => {
+            eprintln!("side-by-side comparison skipped: Python Jinja2 is not available")
+        }
+        Ok(status) => {
+            eprintln!("side-by-side comparison failed ({status})");
+            std::process::exit(1);
+        }
+        Err(error) => eprintln!("side-by-side comparison skipped: cannot run python3: {error}"),
+    }
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+
+    // `cargo bench` passes --bench; `cargo test --benches` does not, and
+    // then only the Criterion group runs, once.
+    if std::env::args().any(|arg| arg == "--bench") {
+        compare_with_python();
+    }
+}

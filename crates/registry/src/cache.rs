@@ -3,7 +3,7 @@
 //! Entries for a version number never change, because versions are
 //! immutable. Entries for a label or for the latest version change when a
 //! label moves or a version is published: this registry clears them at once,
-//! and every registry on the same database sees the change through the
+//! and every registry on the same database detects the change through the
 //! `registry_generation` counter, which those writes increment in their
 //! transaction. A registry reads the counter at most once per check interval,
 //! so another process's change is visible after at most that interval.

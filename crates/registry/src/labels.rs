@@ -17,7 +17,7 @@ pub struct LabelMove<'a> {
     pub label: &'a str,
     /// The version the label will point to.
     pub version: u32,
-    /// Who moves it.
+    /// The person or system that moves it.
     pub actor: &'a str,
     /// Why, for the history.
     pub reason: &'a str,
@@ -217,7 +217,7 @@ impl Registry {
             .collect()
     }
 
-    /// Returns the version a label points to, bypassing the cache.
+    /// Returns the version number a label points to.
     ///
     /// # Errors
     ///

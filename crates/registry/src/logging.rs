@@ -35,7 +35,7 @@ pub struct CallRecord {
     pub label: Option<String>,
     /// The caller's id for the call, to attach scores later.
     pub call_id: Option<String>,
-    /// The model that answered.
+    /// The model that produced the output.
     pub model: String,
     /// The input, such as the template variables.
     pub input: Value,

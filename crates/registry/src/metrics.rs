@@ -63,7 +63,7 @@ impl Score {
     }
 }
 
-/// Which calls an aggregate covers: one version, or whatever a label served.
+/// The calls an aggregate covers: one version, or whatever a label served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MetricsScope {

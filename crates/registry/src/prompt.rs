@@ -75,7 +75,7 @@ pub struct VariableSpec {
     /// The value used when none is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
-    /// What the variable holds, for people.
+    /// A description of the variable, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }

@@ -92,9 +92,9 @@ impl Registry {
     /// # Errors
     ///
     /// [`RegistryError::InvalidName`] or [`RegistryError::InvalidPrompt`]
-    /// for bad input, [`RegistryError::VersionConflict`] when a concurrent
-    /// writer took the next version number (nothing was written; publish
-    /// again), and [`RegistryError::Store`] when the database fails.
+    /// for bad input, and [`RegistryError::Store`] when the database fails.
+    /// [`RegistryError::VersionConflict`] means a concurrent writer took the
+    /// next version number first. Nothing was written, so publish again.
     pub async fn publish(
         &self,
         name: &str,
@@ -233,7 +233,7 @@ impl Registry {
     }
 
     /// Returns the version of `name` that `selector` picks, from the cache
-    /// when it holds it.
+    /// when it contains the entry.
     ///
     /// # Errors
     ///

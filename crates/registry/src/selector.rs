@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use crate::error::{RegistryError, Result};
 
-/// Which version of a prompt to read.
+/// A choice of prompt version: by number, by label, or the latest.
 ///
 /// Version numbers and labels never collide: `Selector::Version(3)` is
 /// version 3, while `Selector::Label("3".into())` is whatever the label named

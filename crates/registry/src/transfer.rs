@@ -52,7 +52,7 @@ pub struct VersionExport {
     /// The content hash; checked on import when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_hash: Option<String>,
-    /// Who created it.
+    /// The author.
     pub created_by: String,
     /// When, in milliseconds since the Unix epoch.
     pub created_at_ms: i64,
@@ -60,7 +60,7 @@ pub struct VersionExport {
     pub content: PromptContent,
 }
 
-/// What an import changed.
+/// Counts of the changes an import made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ImportReport {
@@ -184,7 +184,7 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`RegistryError::ImportConflict`] when a version number holds other
+    /// [`RegistryError::ImportConflict`] when a version number has other
     /// content in the database or versions are not numbered 1, 2, ...;
     /// validation errors for names, labels and content; [`RegistryError::Store`].
     pub async fn import(&self, export: &RegistryExport, actor: &str) -> Result<ImportReport> {

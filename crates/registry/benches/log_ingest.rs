@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use llmops_registry::{CallLogger, CallLoggerOptions, CallRecord, PromptContent, PromptVersion, Registry, Selector};
+use llmops_registry::{
+    CallLogger, CallLoggerOptions, CallRecord, PromptContent, PromptVersion, Registry, Selector,
+};
 use llmops_store::Store;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -30,19 +32,35 @@ struct Target {
 async fn open(name: &'static str, url: String, folder: Option<tempfile::TempDir>) -> Target {
     let store = Store::connect(&url).await.unwrap();
     let registry = Registry::open(store).await.unwrap();
-    registry.publish("bench", &PromptContent::text("Answer {{ q }}"), "bench").await.unwrap();
+    registry
+        .publish("bench", &PromptContent::text("Answer {{ q }}"), "bench")
+        .await
+        .unwrap();
     let version = registry.get("bench", &Selector::Latest).await.unwrap();
-    Target { name, registry, version, _folder: folder }
+    Target {
+        name,
+        registry,
+        version,
+        _folder: folder,
+    }
 }
 
 fn record(version: &PromptVersion, n: u64) -> CallRecord {
-    CallRecord::new(version, "gpt-4o-mini", json!({"q": format!("question {n}")}), "a short answer of a few words")
-        .call_id(format!("call-{n}"))
-        .usage(420, 128, 32, Decimal::new(27, 6))
+    CallRecord::new(
+        version,
+        "gpt-4o-mini",
+        json!({"q": format!("question {n}")}),
+        "a short answer of a few words",
+    )
+    .call_id(format!("call-{n}"))
+    .usage(420, 128, 32, Decimal::new(27, 6))
 }
 
 async fn clear(target: &Target) {
-    sqlx::query("DELETE FROM registry_calls").execute(target.registry.store().pool()).await.unwrap();
+    sqlx::query("DELETE FROM registry_calls")
+        .execute(target.registry.store().pool())
+        .await
+        .unwrap();
 }
 
 async fn count(target: &Target) -> u64 {
@@ -56,14 +74,22 @@ async fn count(target: &Target) -> u64 {
 async fn run_logger(target: &Target) -> Duration {
     clear(target).await;
     let started = Instant::now();
-    let logger = CallLogger::start(target.registry.store().clone(), CallLoggerOptions::default());
+    let logger = CallLogger::start(
+        target.registry.store().clone(),
+        CallLoggerOptions::default(),
+    );
     for n in 0..LOGGER_RECORDS {
         logger.log(record(&target.version, n)).await.unwrap();
     }
     let stats = logger.close().await.unwrap();
     let elapsed = started.elapsed();
     assert_eq!(stats.written, LOGGER_RECORDS);
-    assert_eq!(count(target).await, LOGGER_RECORDS, "records lost on {}", target.name);
+    assert_eq!(
+        count(target).await,
+        LOGGER_RECORDS,
+        "records lost on {}",
+        target.name
+    );
     elapsed
 }
 
@@ -105,26 +131,37 @@ fn ingest(c: &mut Criterion) {
     targets.push(runtime.block_on(open("sqlite", url, Some(folder))));
     match std::env::var(llmops_store::testing::POSTGRES_URL_VAR) {
         Ok(url) => {
-            let database = runtime.block_on(llmops_store::testing::postgres("log_ingest")).unwrap();
+            let database = runtime
+                .block_on(llmops_store::testing::postgres("log_ingest"))
+                .unwrap();
             drop(url);
             targets.push(runtime.block_on(open("postgres", database.url.clone(), None)));
         }
-        Err(_) => eprintln!("skipped PostgreSQL: {} is not set", llmops_store::testing::POSTGRES_URL_VAR),
+        Err(_) => eprintln!(
+            "skipped PostgreSQL: {} is not set",
+            llmops_store::testing::POSTGRES_URL_VAR
+        ),
     }
 
     for target in &targets {
         let mut group = c.benchmark_group(format!("log_ingest/{}", target.name));
-        group.sample_size(10).measurement_time(Duration::from_secs(8));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(8));
         group.throughput(Throughput::Elements(LOGGER_RECORDS));
         group.bench_function("call_logger_batched", |b| {
             b.iter_custom(|iterations| {
-                (0..iterations).map(|_| runtime.block_on(run_logger(target))).sum()
+                (0..iterations)
+                    .map(|_| runtime.block_on(run_logger(target)))
+                    .sum()
             })
         });
         group.throughput(Throughput::Elements(BASELINE_RECORDS));
         group.bench_function("insert_per_record_autocommit", |b| {
             b.iter_custom(|iterations| {
-                (0..iterations).map(|_| runtime.block_on(run_baseline(target))).sum()
+                (0..iterations)
+                    .map(|_| runtime.block_on(run_baseline(target)))
+                    .sum()
             })
         });
         group.finish();

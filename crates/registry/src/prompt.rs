@@ -220,7 +220,7 @@ fn validate_parameters(parameters: &BTreeMap<String, Value>) -> Result<(), Strin
         }
     }
     if let Some(value) = parameters.get("max_tokens") {
-        if !value.as_u64().is_some_and(|n| n > 0) {
+        if value.as_u64().is_none_or(|n| n == 0) {
             return Err(format!(
                 "max_tokens must be a positive integer, got {value}"
             ));

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use llmops_registry::{
-    LabelMove, PromptContent, PromptRef, PromptVersion, Registry, RegistryError, Selector,
+    LabelMove, PromptContent, PromptRef, PromptVersion, Registry, RegistryError,
 };
 use llmops_store::Store;
 

@@ -10,6 +10,7 @@ mod cost;
 mod failure;
 mod input;
 mod model;
+mod prompt;
 mod tokens;
 
 use std::process::ExitCode;
@@ -18,7 +19,8 @@ use clap::{Parser, Subcommand};
 
 use crate::failure::Failure;
 
-/// Operate LLM applications: chat with a model, count tokens, price usage.
+/// Operate LLM applications: chat with a model, count tokens, price usage,
+/// manage prompt versions.
 #[derive(Debug, Parser)]
 #[command(name = "llmops", version, propagate_version = true)]
 struct Cli {
@@ -32,6 +34,7 @@ enum Command {
     Tokens(tokens::Args),
     Cost(cost::Args),
     Model(model::Args),
+    Prompt(prompt::Args),
 }
 
 impl Command {
@@ -41,6 +44,7 @@ impl Command {
             Command::Tokens(args) => tokens::run(args),
             Command::Cost(args) => cost::run(args),
             Command::Model(args) => model::run(args),
+            Command::Prompt(args) => prompt::run(args),
         }
     }
 }

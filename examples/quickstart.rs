@@ -1,5 +1,6 @@
-//! The main job: a local model answers real questions, and llmops reports
-//! tokens, speed and what the same usage would cost on paid models.
+//! The main job: a local model answers real questions through the llmops
+//! gateway, and llmops reports the route, tokens, speed and what the same
+//! usage would cost on paid models.
 //!
 //! Run with `cargo run --release --example quickstart`. Options:
 //! `--questions N` (default 4, at most 500), `--max-tokens N` (default 48).
@@ -8,14 +9,23 @@
 //! this machine's CPU, fetched once into the cache. Questions come from the
 //! HaluEval QA set in `examples/data/halueval/` (MIT), each with the passage
 //! that supports its answer.
+//!
+//! Every call goes through a `Gateway`: requests tagged with the task `qa`
+//! route to the model `qa`, served by the local model, with the model
+//! `qa-spare` as its fallback (gpt-4o-mini when `OPENAI_API_KEY` is set, a
+//! second local deployment otherwise). Each request prints the record the
+//! gateway wrote for it.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures::StreamExt;
-use llmops_core::ModelBackend;
 use llmops_core::pricing::{PriceTable, format_usd};
 use llmops_core::types::{ChatMessage, ChatRequest, StreamOptions, Usage};
+use llmops_gateway::{
+    CallContext, DeploymentConfig, Gateway, GatewayConfig, MemorySink, ModelConfig, RequestRecord,
+};
 use llmops_local::{LocalBackend, LocalModelConfig};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -66,15 +76,21 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
+    let records = Arc::new(MemorySink::new());
+    let gateway = build_gateway(backend, records.clone())?;
+
     let mut totals = vec![Decimal::ZERO; PRICED_MODELS.len()];
     let mut all_tokens = (0u64, 0u64);
     for (number, case) in cases.iter().enumerate() {
         println!("[{}/{}] {}", number + 1, cases.len(), case.question.trim());
         print!("  answer: ");
         std::io::Write::flush(&mut std::io::stdout())?;
-        let measured = ask(&backend, case, options.max_tokens).await?;
+        let measured = ask(&gateway, case, options.max_tokens).await?;
         println!("  reference answer: {}", case.right_answer);
         print_measurements(&measured);
+        for record in records.take() {
+            print_record(&record);
+        }
 
         let mut costs = Vec::new();
         for (model, total) in PRICED_MODELS.iter().zip(totals.iter_mut()) {
@@ -99,15 +115,36 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Routes the task `qa` to the local model, with a fallback model.
+fn build_gateway(local: LocalBackend, records: Arc<MemorySink>) -> anyhow::Result<Gateway> {
+    let spare = if std::env::var_os("OPENAI_API_KEY").is_some() {
+        DeploymentConfig::new("openai-mini", "openai", "gpt-4o-mini")
+    } else {
+        DeploymentConfig::new("local-spare", "local", "local").tags(["on_prem"])
+    };
+    let config = GatewayConfig::new()
+        .model(
+            ModelConfig::new("qa")
+                .deployment(DeploymentConfig::new("local-smollm2", "local", "local"))
+                .fallbacks(["qa-spare"]),
+        )
+        .model(ModelConfig::new("qa-spare").deployment(spare))
+        .route("qa", "qa");
+    Ok(Gateway::builder(config)
+        .backend("local", Arc::new(local))
+        .record_sink(records)
+        .build()?)
+}
+
 /// Streams one answer to standard output and measures it.
-async fn ask(backend: &LocalBackend, case: &QaCase, max_tokens: u32) -> anyhow::Result<Measured> {
+async fn ask(gateway: &Gateway, case: &QaCase, max_tokens: u32) -> anyhow::Result<Measured> {
     let prompt = format!(
         "Context: {}\n\nQuestion: {}",
         case.knowledge.trim(),
         case.question.trim()
     );
     let mut request = ChatRequest::new(
-        "local",
+        "qa",
         vec![
             ChatMessage::system(SYSTEM_PROMPT),
             ChatMessage::user(prompt),
@@ -122,7 +159,8 @@ async fn ask(backend: &LocalBackend, case: &QaCase, max_tokens: u32) -> anyhow::
     });
 
     let started = Instant::now();
-    let mut stream = backend.stream(request).await?;
+    let context = CallContext::new().with_task("qa");
+    let mut stream = gateway.stream_with(request, context).await?;
     let mut first_token = None;
     let mut usage = None;
     while let Some(chunk) = stream.next().await {
@@ -164,6 +202,30 @@ fn print_measurements(measured: &Measured) {
     println!(
         "  tokens: {} prompt, {} completion | first token: {first_token_ms} | {tokens_per_second} tokens/s",
         measured.usage.prompt_tokens, measured.usage.completion_tokens
+    );
+}
+
+/// Prints what the gateway recorded for one request.
+fn print_record(record: &RequestRecord) {
+    let attempts: Vec<String> = record
+        .attempts
+        .iter()
+        .map(|attempt| match &attempt.error {
+            None => format!("{} ok", attempt.deployment),
+            Some(error) => format!("{} failed ({error})", attempt.deployment),
+        })
+        .collect();
+    let cost = record
+        .cost_usd
+        .map_or("no price (local)".to_owned(), format_usd);
+    println!(
+        "  gateway record {}: route {} -> model {} ({}) | attempts: {} | {:.0} ms | cost {cost}",
+        record.id,
+        record.route.requested_model,
+        record.route.model,
+        record.route.reason,
+        attempts.join(", "),
+        record.latency_ms,
     );
 }
 

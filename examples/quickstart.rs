@@ -67,7 +67,9 @@ async fn main() -> anyhow::Result<()> {
     let cases = load_cases(options.questions)?;
     let prices = PriceTable::defaults()?;
 
-    println!("Loading SmolLM2-135M-Instruct (the first run downloads 98 MB into the cache)...");
+    println!(
+        "Loading SmolLM2-135M-Instruct (downloaded once, 98 MB, into the cache when missing)..."
+    );
     let started = Instant::now();
     let backend = LocalBackend::load(LocalModelConfig::default()).await?;
     println!(
@@ -236,6 +238,15 @@ fn parse_options() -> anyhow::Result<Options> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            println!(
+                "usage: quickstart [--questions N (1 to 500, default 4)] [--max-tokens N (default 48)]"
+            );
+            std::process::exit(0);
+        }
+        if !matches!(flag.as_str(), "--questions" | "--max-tokens") {
+            bail!("unknown option {flag:?}: use --questions N or --max-tokens N");
+        }
         let value = args
             .next()
             .with_context(|| format!("{flag} needs a value"))?;

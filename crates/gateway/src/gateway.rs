@@ -340,18 +340,24 @@ impl Gateway {
         let max_retry_after = Duration::from_millis(retry.max_retry_after_ms);
         let mut budget = AttemptBudget::new(retry);
         let mut models: VecDeque<String> = VecDeque::from([first_model.to_owned()]);
-        if let Some(model) = inner.config.find_model(first_model) {
-            models.extend(model.fallbacks.iter().cloned());
-        }
+        // Each model is tried once per request, so fallback cycles end.
+        let mut visited: HashSet<String> = HashSet::new();
         let mut last_error: Option<Error> = None;
         let mut tag_blocked: Vec<String> = Vec::new();
         let mut all_ejected: Vec<String> = Vec::new();
-        let estimated_input = self.estimate_input_tokens(request);
+        // Counting the prompt costs time on large requests, so only the
+        // lowest-cost strategy does it, once.
+        let mut estimated_input: Option<u64> = None;
 
         'models: while let Some(model_name) = models.pop_front() {
+            if !visited.insert(model_name.clone()) {
+                continue;
+            }
             let Some(model) = inner.config.find_model(&model_name) else {
                 continue;
             };
+            // A model's own fallbacks follow it, after those already queued.
+            models.extend(model.fallbacks.iter().cloned());
             let indices = inner.by_model.get(&model_name).cloned().unwrap_or_default();
             let strategy = model.strategy.unwrap_or(inner.config.defaults.strategy);
             let allowed: Vec<usize> = indices
@@ -383,7 +389,7 @@ impl Gateway {
                         })
                         .collect();
                     let Some(index) =
-                        self.pick(strategy, &eligible, request, context, estimated_input)
+                        self.pick(strategy, &eligible, request, context, &mut estimated_input)
                     else {
                         break;
                     };
@@ -511,9 +517,14 @@ impl Gateway {
         eligible: &[usize],
         request: &ChatRequest,
         context: &CallContext,
-        estimated_input: u64,
+        estimated_input: &mut Option<u64>,
     ) -> Option<usize> {
         let inner = &self.inner;
+        let input_tokens = if strategy == Strategy::LowestCost {
+            *estimated_input.get_or_insert_with(|| self.estimate_input_tokens(request))
+        } else {
+            0
+        };
         let candidates: Vec<Candidate<'_>> = eligible
             .iter()
             .map(|&index| {
@@ -524,7 +535,7 @@ impl Gateway {
                     latency_ms: deployment.latency_ms(),
                     in_flight: deployment.in_flight(),
                     estimated_cost: (strategy == Strategy::LowestCost)
-                        .then(|| self.estimate_cost(deployment, request, estimated_input))
+                        .then(|| self.estimate_cost(deployment, request, input_tokens))
                         .flatten(),
                 }
             })

@@ -217,3 +217,10 @@ fn readme_example_is_valid() {
     );
     assert_eq!(config.models[0].deployments[0].tags, ["us"]);
 }
+
+#[test]
+fn empty_config_is_rejected() {
+    let (key, message) = error_of("");
+    assert_eq!(key, "models");
+    assert!(message.contains("[[models]]"), "{message}");
+}

@@ -404,3 +404,39 @@ async fn task_tag_routes_and_is_recorded() {
     );
     assert_eq!(mock.last_request().unwrap().model(), Some("summarizer"));
 }
+
+#[tokio::test]
+async fn fallbacks_chain_and_cycles_end() {
+    let mock = MockServer::start().await.unwrap();
+    mock.always_for_model(
+        "ma",
+        Scenario::error(Fault::RateLimit {
+            retry_after_s: None,
+        }),
+    );
+    mock.always_for_model(
+        "mb",
+        Scenario::error(Fault::RateLimit {
+            retry_after_s: None,
+        }),
+    );
+    mock.always_for_model("mc", Scenario::text("from c"));
+    let config = GatewayConfig::new()
+        .retry(quick_retry(0, 10))
+        .health(lenient_health())
+        .model(single_model("a", vec![openai_on(&mock, "a1", "ma")]).fallbacks(["b"]))
+        .model(single_model("b", vec![openai_on(&mock, "b1", "mb")]).fallbacks(["a", "c"]))
+        .model(single_model("c", vec![openai_on(&mock, "c1", "mc")]));
+    let (gateway, records) = build(config);
+    let completion = gateway
+        .complete_with(ask("a"), CallContext::new())
+        .await
+        .unwrap();
+    assert_eq!(completion.choices[0].message.text(), "from c");
+    let tried: Vec<String> = records.records()[0]
+        .attempts
+        .iter()
+        .map(|attempt| attempt.deployment.clone())
+        .collect();
+    assert_eq!(tried, ["a1", "b1", "c1"], "a is not tried twice");
+}

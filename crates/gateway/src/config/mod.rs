@@ -153,7 +153,8 @@ pub struct ModelConfig {
     pub strategy: Option<Strategy>,
     /// Models tried in order when every deployment of this one failed with
     /// an error another deployment may not have (rate limit, overload,
-    /// server error, timeout, network).
+    /// server error, timeout, network). Their own fallbacks follow them,
+    /// and no model is tried twice in one request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallbacks: Vec<String>,
     /// Models tried when the request exceeds this model's context window.
@@ -187,7 +188,9 @@ pub struct DeploymentConfig {
     /// configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_env: Option<String>,
-    /// The relative share of traffic under weighted routing.
+    /// The relative share of traffic under weighted routing. A deployment
+    /// of weight 0 gets no first picks, only requests that every weighted
+    /// deployment of the model failed.
     #[serde(default = "default_weight")]
     pub weight: u32,
     /// Labels such as `on_prem` or `eu` that residency rules match.

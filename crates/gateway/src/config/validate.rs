@@ -15,6 +15,12 @@ impl GatewayConfig {
     /// Returns the first problem found as [`GatewayError::Config`], with the
     /// key path (such as `models[0].deployments[1].weight`) and the fix.
     pub fn validate(&self) -> Result<(), GatewayError> {
+        if self.models.is_empty() {
+            return Err(GatewayError::config(
+                "models",
+                "no models are configured; add a [[models]] entry with at least one deployment",
+            ));
+        }
         let mut model_names = BTreeSet::new();
         let mut deployment_ids = BTreeSet::new();
         for (index, model) in self.models.iter().enumerate() {

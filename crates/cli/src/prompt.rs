@@ -64,7 +64,9 @@ enum PromptCommand {
         name: String,
         /// Label, such as production.
         label: String,
-        /// Version number.
+        /// Version number. The argument id differs from the field name
+        /// because `version` is taken by the propagated `--version` flag.
+        #[arg(id = "version_number", value_name = "VERSION")]
         version: u32,
         /// Why, recorded in the history.
         #[arg(long)]
@@ -343,12 +345,13 @@ fn line_diff(old: &str, new: &str) -> Vec<String> {
             lines.push(format!(" {}", old[i]));
             i += 1;
             j += 1;
-        } else if j < new.len() && (i == old.len() || common[i][j + 1] >= common[i + 1][j]) {
-            lines.push(format!("+{}", new[j]));
-            j += 1;
-        } else {
+        } else if i < old.len() && (j == new.len() || common[i + 1][j] >= common[i][j + 1]) {
+            // On a tie the removal comes first, as in unified diffs.
             lines.push(format!("-{}", old[i]));
             i += 1;
+        } else {
+            lines.push(format!("+{}", new[j]));
+            j += 1;
         }
     }
     lines

@@ -182,12 +182,11 @@ impl Gateway {
             Ok(pending) => pending,
             Err((pending, error)) => return Err(self.fail(*pending, error)),
         };
-        let request = pending.request.clone();
-        let context = pending.context.clone();
+        // Disjoint field borrows: the request is not copied per call.
         let result = self
             .route(
-                &request,
-                &context,
+                &pending.request,
+                &pending.context,
                 &pending.decision.model,
                 &mut pending.attempts,
                 |deployment, upstream| async move {
@@ -240,12 +239,11 @@ impl Gateway {
             Ok(pending) => pending,
             Err((pending, error)) => return Err(self.fail(*pending, error)),
         };
-        let request = pending.request.clone();
-        let context = pending.context.clone();
+        // Disjoint field borrows: the request is not copied per call.
         let result = self
             .route(
-                &request,
-                &context,
+                &pending.request,
+                &pending.context,
                 &pending.decision.model,
                 &mut pending.attempts,
                 |deployment, upstream| async move {

@@ -22,6 +22,16 @@ pub struct CallContext {
     pub required_tags: Vec<String>,
     /// Who is calling (a virtual key id or team), for records.
     pub caller: Option<String>,
+    /// The id of the virtual API key the request came with; rate limits
+    /// and budgets scoped to keys apply to it. Never the secret itself.
+    pub key: Option<String>,
+    /// The end user, for per-user limits; the request's `user` field when
+    /// unset.
+    pub user: Option<String>,
+    /// The team the key belongs to, for per-team limits and budgets.
+    pub team: Option<String>,
+    /// Skips the response cache for this request, both lookup and store.
+    pub no_cache: bool,
 }
 
 impl CallContext {
@@ -39,6 +49,30 @@ impl CallContext {
     /// Sets the sticky-routing key.
     pub fn with_sticky_key(mut self, key: impl Into<String>) -> Self {
         self.sticky_key = Some(key.into());
+        self
+    }
+
+    /// Sets the virtual key id.
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Sets the end user.
+    pub fn with_user(mut self, user: impl Into<String>) -> Self {
+        self.user = Some(user.into());
+        self
+    }
+
+    /// Sets the team.
+    pub fn with_team(mut self, team: impl Into<String>) -> Self {
+        self.team = Some(team.into());
+        self
+    }
+
+    /// Skips the response cache for this request.
+    pub fn without_cache(mut self) -> Self {
+        self.no_cache = true;
         self
     }
 

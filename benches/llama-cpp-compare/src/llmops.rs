@@ -13,12 +13,11 @@ use llmops_local::{LocalBackend, LocalModelConfig};
 use crate::prompt;
 use crate::report::{self, EngineReport};
 
-/// Loads the model with the backend's default settings (Q4_1 re-quantized
-/// to Q8_0), streams a greedy completion of the benchmark prompt and times
-/// the chunks as they arrive.
+/// Loads the model with the backend's default settings, streams a greedy
+/// completion of the benchmark prompt and times the chunks as they arrive.
 ///
-/// The thread count reaches candle through `RAYON_NUM_THREADS`, which the
-/// driver sets; `threads` is only recorded.
+/// The thread count reaches the backend's thread pool through
+/// `RAYON_NUM_THREADS`, which the driver sets; `threads` is only recorded.
 pub(crate) fn run(
     model_path: &Path,
     threads: usize,

@@ -191,6 +191,104 @@ async fn anthropic_complete_converts_tool_use() {
     assert_eq!((usage.prompt_tokens, usage.completion_tokens), (599, 152));
 }
 
+fn json_schema_request(model: &str, name: &str) -> ChatRequest {
+    let mut call = request(model);
+    call.response_format = Some(
+        serde_json::from_value(serde_json::json!({
+            "type": "json_schema",
+            "json_schema": {
+                "name": name,
+                "schema": {
+                    "type": "object",
+                    "properties": { "location": { "type": "string" } },
+                },
+            },
+        }))
+        .unwrap(),
+    );
+    call
+}
+
+#[tokio::test]
+async fn anthropic_json_schema_travels_as_forced_tool() {
+    let (base_url, observed) = serve_once(vec![json_response(
+        200,
+        "",
+        &fixture("anthropic/messages_tool_use.json"),
+    )])
+    .await;
+    let completion = anthropic(&base_url)
+        .complete(json_schema_request("claude", "get_weather"))
+        .await
+        .unwrap();
+
+    let sent = body_of(&observed.request.await.unwrap());
+    assert_eq!(sent["tools"][0]["name"], "get_weather");
+    assert_eq!(sent["tools"][0]["input_schema"]["type"], "object");
+    assert_eq!(
+        sent["tool_choice"],
+        serde_json::json!({ "type": "tool", "name": "get_weather" })
+    );
+    assert!(sent.get("response_format").is_none(), "{sent}");
+
+    let choice = &completion.choices[0];
+    assert_eq!(
+        choice.finish_reason,
+        Some(llmops_core::types::FinishReason::Stop)
+    );
+    assert!(choice.message.tool_calls.is_none());
+    let text = choice.message.text();
+    let json_start = text.rfind("{\"location\"").unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&text[json_start..]).unwrap();
+    assert_eq!(answer["location"], "San Francisco, CA");
+}
+
+#[tokio::test]
+async fn anthropic_json_schema_streams_as_content() {
+    let mut steps = vec![sse_head()];
+    steps.push(Step::Write(fixture(
+        "anthropic/messages_stream_text_then_tool_use_claude3opus.sse",
+    )));
+    let (base_url, _) = serve_once(steps).await;
+    let stream = anthropic(&base_url)
+        .stream(json_schema_request("claude", "get_weather"))
+        .await
+        .unwrap();
+    let chunks: Vec<_> = stream.map(Result::unwrap).collect().await;
+    assert!(
+        chunks
+            .iter()
+            .flat_map(|chunk| &chunk.choices)
+            .all(|choice| choice.delta.tool_calls.is_none())
+    );
+    let text: String = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .filter_map(|choice| choice.delta.content.as_deref())
+        .collect();
+    let json_start = text.rfind("{\"location\"").unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&text[json_start..]).unwrap();
+    assert_eq!(answer["location"], "San Francisco, CA");
+    let finish = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .find_map(|choice| choice.finish_reason.clone());
+    assert_eq!(finish, Some(llmops_core::types::FinishReason::Stop));
+}
+
+#[tokio::test]
+async fn anthropic_rejects_logprobs_before_sending() {
+    let mut call = request("claude");
+    call.extra
+        .insert("logprobs".to_owned(), serde_json::Value::Bool(true));
+    let error = anthropic("http://127.0.0.1:9")
+        .complete(call)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidRequest { .. }), "{error}");
+    assert!(error.to_string().contains("logprobs"), "{error}");
+}
+
 #[tokio::test]
 async fn dropping_stream_closes_connection() {
     let first_event =

@@ -245,3 +245,30 @@ fn malformed_event_is_malformed_response() {
         .unwrap_err();
     assert!(matches!(error, Error::MalformedResponse { .. }), "{error}");
 }
+
+#[test]
+fn json_output_tool_without_arguments_streams_an_empty_object() {
+    let decoder =
+        AnthropicStreamDecoder::new("anthropic", true).with_json_output("pelican_name_generator");
+    let chunks = replay(&fixture("anthropic/messages_stream_tool_use.sse"), decoder).unwrap();
+    let completion = assemble(&chunks);
+    assert_eq!(completion.text(), "{}");
+    assert!(completion.choices[0].message.tool_calls.is_none());
+    assert_eq!(
+        completion.choices[0].finish_reason,
+        Some(FinishReason::Stop)
+    );
+}
+
+#[test]
+fn json_output_leaves_other_tools_as_calls() {
+    let decoder = AnthropicStreamDecoder::new("anthropic", true).with_json_output("answer");
+    let chunks = replay(&fixture("anthropic/messages_stream_tool_use.sse"), decoder).unwrap();
+    let completion = assemble(&chunks);
+    let calls = completion.choices[0].message.tool_calls.as_ref().unwrap();
+    assert_eq!(calls[0].function.name, "pelican_name_generator");
+    assert_eq!(
+        completion.choices[0].finish_reason,
+        Some(FinishReason::ToolCalls)
+    );
+}

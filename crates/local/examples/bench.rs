@@ -1,10 +1,9 @@
-//! Measures generation speed of the local model with its Q4_1 weights as
-//! stored and re-quantized to Q8_0.
+//! Measures generation speed of the local model with 1 and 2 threads.
 //!
-//! Run with `cargo run --release -p llmops-local --example bench`; set
-//! `CANDLE_NUM_THREADS` to choose the thread count. Each configuration
-//! loads the model, warms up with one short request, then runs a greedy
-//! 128-token request `RUNS` times and prints the median decode speed.
+//! Run with `cargo run --release -p llmops-local --example bench`. Each
+//! thread count loads the model, warms up with one short request, then runs
+//! a greedy 128-token request `RUNS` times and prints the median decode
+//! speed.
 
 use std::time::Instant;
 
@@ -62,15 +61,10 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    for requantize in [false, true] {
-        let label = if requantize {
-            "Q8_0 (re-quantized at load)"
-        } else {
-            "Q4_1 (as stored)"
-        };
+    for threads in [1, 2] {
+        let label = format!("{threads} thread(s)");
         let load_started = Instant::now();
-        let backend =
-            LocalBackend::load(LocalModelConfig::default().with_requantize(requantize)).await?;
+        let backend = LocalBackend::load(LocalModelConfig::default().with_threads(threads)).await?;
         let load_ms = load_started.elapsed().as_secs_f64() * 1000.0;
         run_once(&backend, 8).await?;
 

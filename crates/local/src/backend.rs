@@ -66,8 +66,7 @@ impl LocalBackend {
         let env = Environment::from_process();
         let resolved = resolve_model(&config, &env, &ModelSource::smollm2()).await?;
         let path = resolved.path.clone();
-        let requantize = config.requantize;
-        let loaded = tokio::task::spawn_blocking(move || load_model(&path, requantize))
+        let loaded = tokio::task::spawn_blocking(move || load_model(&path))
             .await
             .map_err(|error| {
                 LocalError::inference(format!("the loading task failed: {error}"))
@@ -77,7 +76,12 @@ impl LocalBackend {
             Some(limit) => limit.clamp(1, loaded.context_length),
             None => loaded.context_length,
         };
-        let engine = Engine::new(loaded.weights, loaded.tokenizer, context_length);
+        let engine = Engine::new(
+            loaded.weights,
+            loaded.tokenizer,
+            context_length,
+            config.threads,
+        )?;
         Ok(LocalBackend {
             engine: Arc::new(engine),
             model_path: resolved.path,

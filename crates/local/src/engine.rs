@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use candle_transformers::models::quantized_llama::ModelWeights;
 use llmops_core::types::FinishReason;
 use tokio::sync::mpsc;
 
 use crate::decode::{StopMatcher, StopScan, Utf8Decoder};
 use crate::error::LocalError;
+use crate::llama::Session;
 use crate::tokenizer::LocalTokenizer;
+use crate::weights::LlamaWeights;
 
 /// Prompt tokens run through the model per forward pass. Smaller chunks
 /// bound the attention memory and let a dropped stream stop sooner.
@@ -20,12 +21,14 @@ const PREFILL_CHUNK_TOKENS: usize = 256;
 
 /// The shared model state that generations run on.
 pub(crate) struct Engine {
-    pub(crate) weights: ModelWeights,
+    pub(crate) weights: LlamaWeights,
     pub(crate) tokenizer: Arc<LocalTokenizer>,
     pub(crate) context_length: usize,
-    /// Serializes forward passes: candle's CPU kernels already use every
-    /// core, so concurrent requests take turns token by token instead of
-    /// contending for the cores.
+    /// The threads that split each matrix product's rows.
+    pool: rayon::ThreadPool,
+    /// Serializes forward passes: each one already uses every thread of
+    /// the pool, so concurrent requests take turns token by token instead
+    /// of contending for the cores.
     compute: Mutex<()>,
     running: AtomicUsize,
 }
@@ -64,18 +67,35 @@ struct Timings {
 }
 
 impl Engine {
+    /// Creates the engine and its thread pool of `threads` threads (`None`:
+    /// rayon's default, `RAYON_NUM_THREADS` or else one per logical CPU).
     pub(crate) fn new(
-        weights: ModelWeights,
+        weights: LlamaWeights,
         tokenizer: LocalTokenizer,
         context_length: usize,
-    ) -> Self {
-        Engine {
+        threads: Option<usize>,
+    ) -> Result<Self, LocalError> {
+        let mut builder =
+            rayon::ThreadPoolBuilder::new().thread_name(|index| format!("llmops-local-{index}"));
+        if let Some(threads) = threads {
+            builder = builder.num_threads(threads);
+        }
+        let pool = builder.build().map_err(|error| {
+            LocalError::inference(format!("cannot start the compute threads: {error}"))
+        })?;
+        Ok(Engine {
             weights,
             tokenizer: Arc::new(tokenizer),
             context_length,
+            pool,
             compute: Mutex::new(()),
             running: AtomicUsize::new(0),
-        }
+        })
+    }
+
+    /// Returns the number of compute threads.
+    pub(crate) fn threads(&self) -> usize {
+        self.pool.current_num_threads()
     }
 
     /// Returns the number of generations whose threads are running.
@@ -137,24 +157,23 @@ impl Engine {
         }
     }
 
-    /// Runs one forward pass under the compute lock.
-    fn forward(
-        &self,
-        model: &mut ModelWeights,
-        ids: &[u32],
-        position: usize,
-    ) -> Result<Tensor, LocalError> {
-        let input = Tensor::new(ids, &Device::Cpu)
-            .and_then(|tensor| tensor.unsqueeze(0))
-            .map_err(LocalError::inference)?;
+    /// Runs one forward pass on the pool under the compute lock and
+    /// returns the logits after the last token.
+    fn forward(&self, session: &mut Session, ids: &[u32]) -> Result<Tensor, LocalError> {
         let _turn = self
             .compute
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        model
-            .forward(&input, position)
-            .and_then(|logits| logits.squeeze(0))
-            .map_err(LocalError::inference)
+        let weights = &self.weights;
+        let logits = self
+            .pool
+            .install(|| {
+                session
+                    .forward(weights, ids)
+                    .map(|logits| Tensor::from_slice(logits, logits.len(), &Device::Cpu))
+            })
+            .map_err(LocalError::inference)?;
+        logits.map_err(LocalError::inference)
     }
 }
 
@@ -162,7 +181,7 @@ impl Engine {
 struct Generation<'a> {
     engine: &'a Engine,
     params: &'a GenerationParams,
-    model: ModelWeights,
+    session: Session,
     sampler: LogitsProcessor,
     decoder: Utf8Decoder,
     stops: StopMatcher,
@@ -171,13 +190,19 @@ struct Generation<'a> {
 
 impl<'a> Generation<'a> {
     fn new(engine: &'a Engine, params: &'a GenerationParams) -> Self {
-        // Cloning shares the weight tensors; the clone's KV cache is its own.
-        let mut model = engine.weights.clone();
-        model.clear_kv_cache();
+        // The KV cache holds the prompt and every generated token but the
+        // last, which is sampled and never run.
+        let capacity = (params.prompt.len() + params.max_tokens).min(engine.context_length);
+        let session = Session::new(
+            &engine.weights.params,
+            capacity,
+            PREFILL_CHUNK_TOKENS,
+            engine.threads(),
+        );
         Generation {
             engine,
             params,
-            model,
+            session,
             sampler: LogitsProcessor::from_sampling(params.seed, params.sampling.clone()),
             decoder: Utf8Decoder::default(),
             stops: StopMatcher::new(params.stop.clone()),
@@ -192,14 +217,12 @@ impl<'a> Generation<'a> {
         events: &mpsc::Sender<GenerationEvent>,
     ) -> Result<Option<(FinishReason, Timings)>, LocalError> {
         let started = Instant::now();
-        let mut position = 0;
         let mut logits = None;
-        for chunk in self.params.prompt.chunks(PREFILL_CHUNK_TOKENS) {
+        for chunk in self.params.prompt.chunks(self.session.max_batch()) {
             if events.is_closed() {
                 return Ok(None);
             }
-            logits = Some(self.engine.forward(&mut self.model, chunk, position)?);
-            position += chunk.len();
+            logits = Some(self.engine.forward(&mut self.session, chunk)?);
         }
         let Some(mut logits) = logits else {
             return Err(LocalError::inference("the prompt is empty"));
@@ -235,15 +258,14 @@ impl<'a> Generation<'a> {
                 }
             }
             if self.generated.len() >= self.params.max_tokens
-                || position >= self.engine.context_length
+                || self.session.position() >= self.engine.context_length
             {
                 return self.finish(events, FinishReason::Length, timings(Instant::now()));
             }
             if events.is_closed() {
                 return Ok(None);
             }
-            logits = self.engine.forward(&mut self.model, &[token], position)?;
-            position += 1;
+            logits = self.engine.forward(&mut self.session, &[token])?;
         }
     }
 

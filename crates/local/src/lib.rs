@@ -1,5 +1,5 @@
 //! An embedded local model backend for llmops: SmolLM2-135M-Instruct on the
-//! CPU, in pure Rust with candle.
+//! CPU, in pure Rust.
 //!
 //! llmops uses this backend when no provider API key is set, so examples and
 //! the CLI work offline once the model file is on disk.
@@ -31,12 +31,15 @@
 //!
 //! # Speed
 //!
-//! The Q4_1 weights are re-quantized to Q8_0 at load, because candle's Q8_0
-//! matrix kernels use SIMD and its Q4_1 kernels do not; see
-//! [`LocalModelConfig::with_requantize`]. candle sizes its thread pool once
-//! per process from `CANDLE_NUM_THREADS` or `RAYON_NUM_THREADS`, else the
-//! number of physical cores. Each generation emits a `local.generate`
-//! tracing span and a closing event with `prompt_ms`, `generation_ms` and
+//! The weights stay in the blocks the file stores (Q4_1 for the layers,
+//! Q8_0 for the token embedding that doubles as the output head), so memory
+//! is about the file size plus a KV cache sized to each request. Each
+//! matrix product quantizes its input to 8 bits per value and sums integer
+//! products, with AVX2 kernels chosen at run time on x86-64 and a scalar
+//! loop elsewhere. Rows are split across a thread pool sized by
+//! [`LocalModelConfig::with_threads`], else `RAYON_NUM_THREADS`, else the
+//! number of logical CPUs. Each generation emits a `local.generate` tracing
+//! span and a closing event with `prompt_ms`, `generation_ms` and
 //! `tokens_per_second`.
 //!
 //! # Example
@@ -70,7 +73,12 @@ mod decode;
 mod download;
 mod engine;
 mod error;
+mod kernels;
+mod llama;
+#[cfg(test)]
+mod llama_reference_tests;
 mod model;
+mod quant;
 mod request;
 mod resolve;
 mod template;
@@ -78,6 +86,7 @@ mod template;
 mod test_support;
 mod token_count;
 mod tokenizer;
+mod weights;
 
 pub use backend::LocalBackend;
 pub use config::LocalModelConfig;

@@ -10,6 +10,7 @@
 
 mod config;
 mod error;
+mod json_output;
 mod request;
 mod response;
 mod stream;
@@ -26,6 +27,7 @@ pub use config::{
 pub use error::error_from_response;
 pub use stream::AnthropicStreamDecoder;
 
+use self::json_output::{JsonOutputTool, json_output_tool};
 use crate::backend::{BackendInfo, ChatStream, ModelBackend};
 use crate::error::{Error, Result};
 use crate::providers::chunk_stream::chunk_stream;
@@ -89,9 +91,15 @@ impl AnthropicBackend {
         &self.inner.config.http.provider
     }
 
-    fn post(&self, request: &ChatRequest, stream: bool) -> Result<reqwest::RequestBuilder> {
+    fn post(
+        &self,
+        request: &ChatRequest,
+        stream: bool,
+        json_output: Option<&JsonOutputTool>,
+    ) -> Result<reqwest::RequestBuilder> {
         let config = &self.inner.config;
-        let body = request::to_messages_body(request, config.default_max_tokens, stream)?;
+        let body =
+            request::to_messages_body(request, config.default_max_tokens, stream, json_output)?;
         let mut builder = self
             .inner
             .client
@@ -122,7 +130,8 @@ impl ModelBackend for AnthropicBackend {
     #[instrument(skip_all, fields(provider = %self.provider(), model = %request.model))]
     async fn complete(&self, request: ChatRequest) -> Result<ChatCompletion> {
         let deadlines = Deadlines::start(self.inner.config.http.timeouts);
-        let post = self.post(&request, false)?;
+        let json_output = json_output_tool(&request)?;
+        let post = self.post(&request, false, json_output.as_ref())?;
 
         let response = send(self.provider(), post, &deadlines, error_from_response).await?;
         let bytes = read_body(self.provider(), response, &deadlines).await?;
@@ -136,7 +145,8 @@ impl ModelBackend for AnthropicBackend {
                     ),
                 }
             })?;
-        let completion = message.into_completion();
+        let completion =
+            message.into_completion(json_output.as_ref().map(|tool| tool.name.as_str()));
         tracing::debug!(
             prompt_tokens = completion.usage.as_ref().map(|usage| usage.prompt_tokens),
             completion_tokens = completion
@@ -151,10 +161,15 @@ impl ModelBackend for AnthropicBackend {
     #[instrument(skip_all, fields(provider = %self.provider(), model = %request.model))]
     async fn stream(&self, request: ChatRequest) -> Result<ChatStream> {
         let deadlines = Deadlines::start(self.inner.config.http.timeouts);
-        let post = self.post(&request, true)?;
+        let json_output = json_output_tool(&request)?;
+        let post = self.post(&request, true, json_output.as_ref())?;
 
         let response = send(self.provider(), post, &deadlines, error_from_response).await?;
-        let decoder = AnthropicStreamDecoder::new(self.provider(), request.wants_stream_usage());
+        let mut decoder =
+            AnthropicStreamDecoder::new(self.provider(), request.wants_stream_usage());
+        if let Some(tool) = json_output {
+            decoder = decoder.with_json_output(tool.name);
+        }
         Ok(chunk_stream(
             self.provider().to_owned(),
             response,

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::json_output::JsonOutputTool;
 use crate::error::{Error, Result};
 use crate::types::{ChatMessage, ChatRequest, ContentPart, MessageContent, Role, Tool, ToolChoice};
 
@@ -21,20 +22,36 @@ const PASS_THROUGH_FIELDS: &[&str] = &[
 /// one role merge into one turn, because the API requires alternating turns.
 /// `tool` messages become `tool_result` blocks in a user turn, and assistant
 /// `tool_calls` become `tool_use` blocks. `max_tokens` is the request's output limit, or
-/// `default_max_tokens` when it sets none.
+/// `default_max_tokens` when it sets none. A JSON `response_format` arrives
+/// as `json_output`, a tool that `tool_choice` forces.
 ///
-/// NOTE: `response_format`, `logprobs`, `seed` and the penalties have no
-/// Messages API counterpart and are not sent.
+/// `seed` and the frequency and presence penalties have no Messages API
+/// counterpart: they are sampling hints, so they are left out rather than
+/// failing the request. `logprobs` asks for data Anthropic cannot return,
+/// so a request that sets it fails.
 pub(crate) fn to_messages_body(
     request: &ChatRequest,
     default_max_tokens: u32,
     stream: bool,
+    json_output: Option<&JsonOutputTool>,
 ) -> Result<Value> {
     if request.n.is_some_and(|n| n > 1) {
         return Err(Error::invalid_request(
             "n",
             "Anthropic returns one choice per request; set n to 1 or leave it unset",
         ));
+    }
+    for field in ["logprobs", "top_logprobs"] {
+        let wanted = request
+            .extra
+            .get(field)
+            .is_some_and(|value| !value.is_null() && *value != Value::Bool(false));
+        if wanted {
+            return Err(Error::invalid_request(
+                field,
+                "Anthropic does not return log probabilities; leave the field unset",
+            ));
+        }
     }
 
     let mut body = Map::new();
@@ -55,6 +72,13 @@ pub(crate) fn to_messages_body(
     }
     if let Some(choice) = convert_tool_choice(request)? {
         body.insert("tool_choice".into(), choice);
+    }
+    if let Some(tool) = json_output {
+        body.insert("tools".into(), json!([tool.definition]));
+        body.insert(
+            "tool_choice".into(),
+            json!({ "type": "tool", "name": tool.name }),
+        );
     }
     if let Some(user) = &request.user {
         body.insert("metadata".into(), json!({ "user_id": user }));

@@ -4,7 +4,7 @@ use super::*;
 use crate::types::{FunctionCall, ToolCall};
 
 fn body_of(request: &ChatRequest) -> Value {
-    to_messages_body(request, 4096, false).unwrap()
+    to_messages_body(request, 4096, false, None).unwrap()
 }
 
 fn assistant_with_call(id: &str, name: &str, arguments: &str) -> ChatMessage {
@@ -133,7 +133,7 @@ fn invalid_tool_arguments_rejected() {
             assistant_with_call("c", "ping", "{oops"),
         ],
     );
-    let error = to_messages_body(&request, 4096, false).unwrap_err();
+    let error = to_messages_body(&request, 4096, false, None).unwrap_err();
     assert!(
         error
             .to_string()
@@ -179,7 +179,7 @@ fn stop_temperature_user_and_stream() {
     request.user = Some("user-42".into());
     request.extra.insert("top_k".into(), json!(5));
     request.extra.insert("logit_bias".into(), json!({}));
-    let body = to_messages_body(&request, 4096, true).unwrap();
+    let body = to_messages_body(&request, 4096, true, None).unwrap();
     assert_eq!(body["stop_sequences"], json!(["END"]));
     assert_eq!(body["temperature"], 0.2);
     assert_eq!(body["metadata"], json!({"user_id": "user-42"}));
@@ -226,25 +226,27 @@ fn unsupported_inputs_rejected() {
     let mut request = ChatRequest::new("m", vec![ChatMessage::user("x")]);
     request.n = Some(2);
     assert!(
-        to_messages_body(&request, 4096, false)
+        to_messages_body(&request, 4096, false, None)
             .unwrap_err()
             .to_string()
             .contains("n to 1")
     );
 
     let request = ChatRequest::new("m", vec![ChatMessage::user("")]);
-    let error = to_messages_body(&request, 4096, false).unwrap_err();
+    let error = to_messages_body(&request, 4096, false, None).unwrap_err();
     assert!(error.to_string().contains("messages[0].content"), "{error}");
 
     let mut tool = ChatMessage::tool("x", "y");
     tool.tool_call_id = None;
-    let error = to_messages_body(&ChatRequest::new("m", vec![tool]), 4096, false).unwrap_err();
+    let error =
+        to_messages_body(&ChatRequest::new("m", vec![tool]), 4096, false, None).unwrap_err();
     assert!(error.to_string().contains("tool_call_id"), "{error}");
 
     let mut part = ContentPart::text("");
     part.kind = "input_audio".into();
     let mut message = ChatMessage::user("");
     message.content = Some(MessageContent::Parts(vec![part]));
-    let error = to_messages_body(&ChatRequest::new("m", vec![message]), 4096, false).unwrap_err();
+    let error =
+        to_messages_body(&ChatRequest::new("m", vec![message]), 4096, false, None).unwrap_err();
     assert!(error.to_string().contains("input_audio"), "{error}");
 }

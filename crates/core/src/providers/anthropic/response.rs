@@ -104,16 +104,36 @@ pub(crate) fn unix_now() -> u64 {
 impl MessagesResponse {
     /// Converts into a `chat.completion`: text blocks joined into the content,
     /// `tool_use` blocks into `tool_calls`; thinking blocks are dropped.
-    pub(crate) fn into_completion(self) -> ChatCompletion {
+    ///
+    /// With `json_output`, the name of the tool that carries a JSON response
+    /// format, that tool's input is appended to the content as JSON text (a
+    /// forced tool call comes with no text in practice; a stream would have
+    /// sent any text first) and its `tool_use` stop reason becomes `stop`.
+    pub(crate) fn into_completion(self, json_output: Option<&str>) -> ChatCompletion {
         let mut text = String::new();
+        let mut json_text: Option<String> = None;
         let mut tool_calls = Vec::new();
         for block in &self.content {
             match block.get("type").and_then(Value::as_str) {
                 Some("text") => {
                     text.push_str(block.get("text").and_then(Value::as_str).unwrap_or(""))
                 }
+                Some("tool_use")
+                    if json_output.is_some()
+                        && block.get("name").and_then(Value::as_str) == json_output =>
+                {
+                    let input = block.get("input").cloned().unwrap_or(Value::Null);
+                    json_text = Some(input.to_string());
+                }
                 Some("tool_use") => tool_calls.push(tool_call(block)),
                 _ => {}
+            }
+        }
+        let mut stop_reason = self.stop_reason.as_deref().map(finish_reason);
+        if let Some(json) = json_text {
+            text.push_str(&json);
+            if stop_reason == Some(FinishReason::ToolCalls) && tool_calls.is_empty() {
+                stop_reason = Some(FinishReason::Stop);
             }
         }
 
@@ -134,7 +154,7 @@ impl MessagesResponse {
             choices: vec![Choice {
                 index: 0,
                 message,
-                finish_reason: self.stop_reason.as_deref().map(finish_reason),
+                finish_reason: stop_reason,
                 logprobs: None,
                 extra,
             }],

@@ -125,6 +125,13 @@ pub struct AnthropicStreamDecoder {
     usage: AnthropicUsage,
     tool_blocks: HashMap<u32, ToolBlock>,
     tool_count: u32,
+    /// The name of the tool that carries a JSON response format.
+    json_output: Option<String>,
+    /// That tool's block: its index, its start input, and whether any
+    /// input fragment was sent as content.
+    json_block: Option<(u32, Value, bool)>,
+    /// Whether the JSON output tool was used in this message.
+    json_used: bool,
 }
 
 impl AnthropicStreamDecoder {
@@ -140,7 +147,18 @@ impl AnthropicStreamDecoder {
             usage: AnthropicUsage::default(),
             tool_blocks: HashMap::new(),
             tool_count: 0,
+            json_output: None,
+            json_block: None,
+            json_used: false,
         }
+    }
+
+    /// Streams the input of the tool named `tool`, which carries a JSON
+    /// response format, as content deltas instead of tool-call deltas, and
+    /// reports its `tool_use` stop as `stop`.
+    pub fn with_json_output(mut self, tool: impl Into<String>) -> Self {
+        self.json_output = Some(tool.into());
+        self
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>) -> ChatCompletionChunk {
@@ -193,6 +211,12 @@ impl AnthropicStreamDecoder {
     fn start_block(&mut self, index: u32, block: BlockStart, out: &mut Vec<ChatCompletionChunk>) {
         match block {
             BlockStart::Text { text } if !text.is_empty() => out.push(self.text_chunk(text)),
+            BlockStart::ToolUse { name, input, .. }
+                if self.json_output.as_deref() == Some(name.as_str()) =>
+            {
+                self.json_used = true;
+                self.json_block = Some((index, input, false));
+            }
             BlockStart::ToolUse { id, name, input } => {
                 let tool_index = self.tool_count;
                 self.tool_count += 1;
@@ -237,6 +261,18 @@ impl AnthropicStreamDecoder {
     fn block_delta(&mut self, index: u32, delta: BlockDelta, out: &mut Vec<ChatCompletionChunk>) {
         match delta {
             BlockDelta::TextDelta { text } => out.push(self.text_chunk(text)),
+            BlockDelta::InputJsonDelta { partial_json }
+                if !partial_json.is_empty()
+                    && self
+                        .json_block
+                        .as_ref()
+                        .is_some_and(|block| block.0 == index) =>
+            {
+                if let Some(block) = &mut self.json_block {
+                    block.2 = true;
+                }
+                out.push(self.text_chunk(partial_json));
+            }
             BlockDelta::InputJsonDelta { partial_json } if !partial_json.is_empty() => {
                 if let Some(block) = self.tool_blocks.get_mut(&index) {
                     block.sent_arguments = true;
@@ -252,6 +288,20 @@ impl AnthropicStreamDecoder {
     /// its start event (`{}` for a tool without parameters), so its assembled
     /// arguments are valid JSON.
     fn stop_block(&mut self, index: u32, out: &mut Vec<ChatCompletionChunk>) {
+        if self
+            .json_block
+            .as_ref()
+            .is_some_and(|block| block.0 == index)
+        {
+            if let Some((_, input, false)) = self.json_block.take() {
+                let text = match input {
+                    Value::Null => "{}".to_owned(),
+                    input => input.to_string(),
+                };
+                out.push(self.text_chunk(text));
+            }
+            return;
+        }
         let Some(block) = self.tool_blocks.remove(&index) else {
             return;
         };
@@ -306,7 +356,11 @@ impl StreamDecoder for AnthropicStreamDecoder {
                     self.usage.update(&usage);
                 }
                 if let Some(reason) = delta.stop_reason {
-                    out.push(self.chunk(Delta::default(), Some(finish_reason(&reason))));
+                    let mut reason = finish_reason(&reason);
+                    if self.json_used && self.tool_count == 0 && reason == FinishReason::ToolCalls {
+                        reason = FinishReason::Stop;
+                    }
+                    out.push(self.chunk(Delta::default(), Some(reason)));
                 }
             }
             StreamEvent::MessageStop => {

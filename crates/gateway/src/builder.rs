@@ -178,6 +178,7 @@ impl GatewayBuilder {
         }
         let accounting = accounting(
             &self.config,
+            prices,
             self.state,
             self.clock,
             self.alert_sink,
@@ -185,7 +186,6 @@ impl GatewayBuilder {
         Ok(Gateway::from_parts(
             self.config,
             deployments,
-            prices,
             self.sink,
             self.pre_hooks,
             self.post_hooks,
@@ -198,6 +198,7 @@ impl GatewayBuilder {
 /// Fills the limit and budget tables from the configuration.
 fn accounting(
     config: &GatewayConfig,
+    prices: PriceTable,
     state: Option<Arc<dyn SharedState>>,
     clock: Option<Arc<dyn Clock>>,
     alert_sink: Option<Arc<dyn BudgetAlertSink>>,
@@ -219,10 +220,10 @@ fn accounting(
         })?;
         budgets.set(budget.limit_scope(), rule);
     }
-    let state = state.unwrap_or_else(|| {
-        Arc::new(MemoryState::with_cache_bytes(config.cache.max_bytes))
-    });
+    let state =
+        state.unwrap_or_else(|| Arc::new(MemoryState::with_cache_bytes(config.cache.max_bytes)));
     Ok(Accounting {
+        prices,
         limits,
         budgets,
         state,

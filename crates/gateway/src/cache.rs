@@ -50,7 +50,10 @@ pub(crate) fn cache_key(
     tags.sort_unstable();
     tags.dedup();
     let mut key = String::from("cache:v1:");
-    write_canonical(&serde_json::json!({ "request": value, "tags": tags }), &mut key);
+    write_canonical(
+        &serde_json::json!({ "request": value, "tags": tags }),
+        &mut key,
+    );
     Some(key)
 }
 
@@ -89,7 +92,10 @@ fn write_canonical(value: &Value, out: &mut String) {
 /// Converts a cached completion into the chunks of a stream: per choice a
 /// role chunk, a content chunk and a chunk with the finish reason, then a
 /// usage chunk when `include_usage` is set and the completion has usage.
-pub(crate) fn replay_chunks(completion: &ChatCompletion, include_usage: bool) -> Vec<ChatCompletionChunk> {
+pub(crate) fn replay_chunks(
+    completion: &ChatCompletion,
+    include_usage: bool,
+) -> Vec<ChatCompletionChunk> {
     let mut chunks = Vec::new();
     for mut chunk in completion.to_chunks(include_usage) {
         let finishes: Vec<ChunkChoice> = chunk
@@ -111,90 +117,6 @@ pub(crate) fn replay_chunks(completion: &ChatCompletion, include_usage: bool) ->
         }
     }
     chunks
-}
-
-#[cfg(test)]
-mod tests {
-    use llmops_core::types::{ChatMessage, Choice, FinishReason, StreamAccumulator, Usage};
-
-    use super::*;
-
-    fn request() -> ChatRequest {
-        let mut request = ChatRequest::new("chat", vec![ChatMessage::user("Bonjour, ça va ?")]);
-        request.temperature = Some(0.0);
-        request
-    }
-
-    #[test]
-    fn stream_fields_do_not_change_key() {
-        let plain = request();
-        let mut streamed = request();
-        streamed.stream = Some(true);
-        streamed.stream_options = Some(serde_json::from_str(r#"{"include_usage":true}"#).unwrap());
-        streamed.user = Some("alice".to_owned());
-        assert_eq!(cache_key(&plain, "chat", &[]), cache_key(&streamed, "chat", &[]));
-    }
-
-    #[test]
-    fn answer_fields_change_key() {
-        let base = cache_key(&request(), "chat", &[]);
-        let mut other = request();
-        other.max_tokens = Some(5);
-        assert_ne!(cache_key(&other, "chat", &[]), base);
-        let mut other = request();
-        other.extra.insert("logprobs".to_owned(), Value::Bool(true));
-        assert_ne!(cache_key(&other, "chat", &[]), base, "unknown fields count");
-        assert_ne!(cache_key(&request(), "other-model", &[]), base);
-        assert_ne!(cache_key(&request(), "chat", &["on_prem".to_owned()]), base);
-    }
-
-    #[test]
-    fn key_ignores_object_key_order() {
-        let mut first = request();
-        let mut second = request();
-        first.extra.insert("a".to_owned(), serde_json::json!({"x": 1, "y": 2}));
-        second.extra.insert("a".to_owned(), serde_json::json!({"y": 2, "x": 1}));
-        assert_eq!(cache_key(&first, "chat", &[]), cache_key(&second, "chat", &[]));
-    }
-
-    #[test]
-    fn unset_temperature_is_not_cacheable() {
-        let config = CacheConfig::default();
-        let mut unset = request();
-        unset.temperature = None;
-        assert!(!is_cacheable(&config, &unset));
-        let mut warm = request();
-        warm.temperature = Some(0.7);
-        assert!(!is_cacheable(&config, &warm));
-        assert!(is_cacheable(&config, &request()));
-        let opted_in = CacheConfig {
-            cache_nondeterministic: true,
-            ..CacheConfig::default()
-        };
-        assert!(is_cacheable(&opted_in, &warm));
-    }
-
-    #[test]
-    fn replayed_chunks_rebuild_the_completion() {
-        let mut completion = ChatCompletion::new(
-            "c1",
-            "m",
-            vec![Choice::new(0, ChatMessage::assistant("Paris."), Some(FinishReason::Stop))],
-        );
-        completion.usage = Some(Usage::new(12, 2));
-        let chunks = replay_chunks(&completion, true);
-        assert_eq!(chunks.len(), 4, "role, content, finish, usage");
-        assert_eq!(chunks[2].choices[0].finish_reason, Some(FinishReason::Stop));
-        assert_eq!(chunks[3].usage, Some(Usage::new(12, 2)));
-        let mut accumulator = StreamAccumulator::default();
-        for chunk in &chunks {
-            accumulator.push(chunk);
-        }
-        let rebuilt = accumulator.finish();
-        assert_eq!(rebuilt.text(), "Paris.");
-        assert_eq!(rebuilt.choices[0].finish_reason, Some(FinishReason::Stop));
-        assert_eq!(replay_chunks(&completion, false).len(), 3, "no usage chunk");
-    }
 }
 
 impl crate::gateway::Gateway {
@@ -223,7 +145,8 @@ impl crate::gateway::Gateway {
                 None
             }
         };
-        let completion = bytes.and_then(|bytes| serde_json::from_slice::<ChatCompletion>(&bytes).ok());
+        let completion =
+            bytes.and_then(|bytes| serde_json::from_slice::<ChatCompletion>(&bytes).ok());
         if completion.is_none() {
             pending.cache_key = Some(key);
             return None;
@@ -239,5 +162,103 @@ impl crate::gateway::Gateway {
         if let Err(error) = self.inner.state.cache_put(now_ms, key, bytes, ttl_ms).await {
             tracing::warn!(%error, "response not cached");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use llmops_core::types::{ChatMessage, Choice, FinishReason, StreamAccumulator, Usage};
+
+    use super::*;
+
+    fn request() -> ChatRequest {
+        let mut request = ChatRequest::new("chat", vec![ChatMessage::user("Bonjour, ça va ?")]);
+        request.temperature = Some(0.0);
+        request
+    }
+
+    #[test]
+    fn stream_fields_do_not_change_key() {
+        let plain = request();
+        let mut streamed = request();
+        streamed.stream = Some(true);
+        streamed.stream_options = Some(serde_json::from_str(r#"{"include_usage":true}"#).unwrap());
+        streamed.user = Some("alice".to_owned());
+        assert_eq!(
+            cache_key(&plain, "chat", &[]),
+            cache_key(&streamed, "chat", &[])
+        );
+    }
+
+    #[test]
+    fn answer_fields_change_key() {
+        let base = cache_key(&request(), "chat", &[]);
+        let mut other = request();
+        other.max_tokens = Some(5);
+        assert_ne!(cache_key(&other, "chat", &[]), base);
+        let mut other = request();
+        other.extra.insert("logprobs".to_owned(), Value::Bool(true));
+        assert_ne!(cache_key(&other, "chat", &[]), base, "unknown fields count");
+        assert_ne!(cache_key(&request(), "other-model", &[]), base);
+        assert_ne!(cache_key(&request(), "chat", &["on_prem".to_owned()]), base);
+    }
+
+    #[test]
+    fn key_ignores_object_key_order() {
+        let mut first = request();
+        let mut second = request();
+        first
+            .extra
+            .insert("a".to_owned(), serde_json::json!({"x": 1, "y": 2}));
+        second
+            .extra
+            .insert("a".to_owned(), serde_json::json!({"y": 2, "x": 1}));
+        assert_eq!(
+            cache_key(&first, "chat", &[]),
+            cache_key(&second, "chat", &[])
+        );
+    }
+
+    #[test]
+    fn unset_temperature_is_not_cacheable() {
+        let config = CacheConfig::default();
+        let mut unset = request();
+        unset.temperature = None;
+        assert!(!is_cacheable(&config, &unset));
+        let mut warm = request();
+        warm.temperature = Some(0.7);
+        assert!(!is_cacheable(&config, &warm));
+        assert!(is_cacheable(&config, &request()));
+        let opted_in = CacheConfig {
+            cache_nondeterministic: true,
+            ..CacheConfig::default()
+        };
+        assert!(is_cacheable(&opted_in, &warm));
+    }
+
+    #[test]
+    fn replayed_chunks_rebuild_the_completion() {
+        let mut completion = ChatCompletion::new(
+            "c1",
+            "m",
+            vec![Choice::new(
+                0,
+                ChatMessage::assistant("Paris."),
+                Some(FinishReason::Stop),
+            )],
+        );
+        completion.usage = Some(Usage::new(12, 2));
+        let chunks = replay_chunks(&completion, true);
+        assert_eq!(chunks.len(), 4, "role, content, finish, usage");
+        assert_eq!(chunks[2].choices[0].finish_reason, Some(FinishReason::Stop));
+        assert_eq!(chunks[3].usage, Some(Usage::new(12, 2)));
+        let mut accumulator = StreamAccumulator::default();
+        for chunk in &chunks {
+            accumulator.push(chunk);
+        }
+        let rebuilt = accumulator.finish();
+        assert_eq!(rebuilt.text(), "Paris.");
+        assert_eq!(rebuilt.choices[0].finish_reason, Some(FinishReason::Stop));
+        assert_eq!(replay_chunks(&completion, false).len(), 3, "no usage chunk");
     }
 }

@@ -20,11 +20,11 @@ use crate::config::GatewayConfig;
 use crate::deployment::Deployment;
 use crate::hooks::{CallContext, PostCallHook, PreCallHook};
 use crate::limits::{Admitted, BudgetAlertSink, BudgetTable, Clock, LimitScope, LimitTable};
-use crate::settle::Settlement;
-use crate::state::SharedState;
 use crate::record::{AttemptRecord, RecordSink, RequestRecord, RequestStatus, RouteDecision};
 use crate::retry::{AttemptBudget, backoff};
 use crate::route::Router;
+use crate::settle::Settlement;
+use crate::state::SharedState;
 use crate::strategy::{Candidate, Strategy, pick};
 
 /// The provider name the gateway reports, as a backend and in its own
@@ -63,8 +63,10 @@ pub(crate) struct Inner {
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
 }
 
-/// The shared state, clock and alert sink a gateway is built with.
+/// The prices, rules, shared state, clock and alert sink a gateway is
+/// built with.
 pub(crate) struct Accounting {
+    pub(crate) prices: PriceTable,
     pub(crate) limits: LimitTable,
     pub(crate) budgets: BudgetTable,
     pub(crate) state: Arc<dyn SharedState>,
@@ -115,7 +117,6 @@ impl Gateway {
     pub(crate) fn from_parts(
         config: GatewayConfig,
         deployments: Vec<Arc<Deployment>>,
-        prices: PriceTable,
         sink: Option<Arc<dyn RecordSink>>,
         pre_hooks: Vec<Arc<dyn PreCallHook>>,
         post_hooks: Vec<Arc<dyn PostCallHook>>,
@@ -152,7 +153,7 @@ impl Gateway {
                 deployments,
                 by_model,
                 router,
-                prices,
+                prices: accounting.prices,
                 counter: TokenCounter::new(),
                 sink,
                 pre_hooks,
@@ -212,9 +213,16 @@ impl Gateway {
             Err((pending, error)) => return Err(self.fail(*pending, error).await),
         };
         if let Some(completion) = self.cached(&mut pending).await {
-            self.finish(pending, None, RequestStatus::Success, None, None, Some(&completion))
-                .run()
-                .await;
+            self.finish(
+                pending,
+                None,
+                RequestStatus::Success,
+                None,
+                None,
+                Some(&completion),
+            )
+            .run()
+            .await;
             return Ok(completion);
         }
         // Disjoint field borrows: the request is not copied per call.
@@ -280,9 +288,16 @@ impl Gateway {
         if let Some(completion) = self.cached(&mut pending).await {
             let chunks =
                 crate::cache::replay_chunks(&completion, pending.request.wants_stream_usage());
-            self.finish(pending, None, RequestStatus::Success, None, None, Some(&completion))
-                .run()
-                .await;
+            self.finish(
+                pending,
+                None,
+                RequestStatus::Success,
+                None,
+                None,
+                Some(&completion),
+            )
+            .run()
+            .await;
             return Ok(Box::pin(futures::stream::iter(chunks.into_iter().map(Ok))));
         }
         // Disjoint field borrows: the request is not copied per call.
@@ -325,7 +340,10 @@ impl Gateway {
                 .admit(&scopes, &pending.request, &mut pending.admitted)
                 .await
             {
-                tracing::info!(class = error.class(), "request rejected by a limit or budget");
+                tracing::info!(
+                    class = error.class(),
+                    "request rejected by a limit or budget"
+                );
                 return Err((Box::new(pending), error));
             }
         }
@@ -694,7 +712,15 @@ impl Gateway {
             _ if pending.cache_hit => Some(Decimal::ZERO),
             _ => None,
         };
-        let settlement = Settlement::new(self, &mut pending, deployment, &status, usage.as_ref(), cost_usd, completion);
+        let settlement = Settlement::new(
+            self,
+            &mut pending,
+            deployment,
+            &status,
+            usage.as_ref(),
+            cost_usd,
+            completion,
+        );
         let record = RequestRecord {
             id: pending.id,
             started_at_ms: pending.started_at_ms,

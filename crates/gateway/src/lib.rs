@@ -41,6 +41,13 @@
 //! `content_policy_fallbacks`; authentication and invalid-request errors
 //! return at once. No deployment gets more than `retries + 1` attempts per
 //! request and no request more than `max_attempts`.
+//!
+//! Before routing, a request is admitted against the rate limits
+//! ([`LimitRule`]) and budgets ([`BudgetRule`]) of its key, user, team and
+//! model, and deterministic requests may be answered from the response
+//! cache ([`CacheConfig`]). The counters live behind [`SharedState`] so that
+//! several gateway processes can share them. `crates/gateway/docs/limits.md`
+//! describes every key.
 
 mod builder;
 mod cache;

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::*;
 use futures::StreamExt;
-use llmops_core::{Error, ModelBackend};
 use llmops_core::pricing::{ModelPrice, PriceTable};
 use llmops_core::types::{ChatRequest, StreamOptions};
+use llmops_core::{Error, ModelBackend};
 use llmops_gateway::{
     BudgetAlert, BudgetAlertSink, BudgetPeriod, BudgetRule, CallContext, Gateway, GatewayConfig,
     LimitScope, ManualClock, MemorySink, RequestRecord,
@@ -47,7 +47,12 @@ impl BudgetAlertSink for Alerts {
 
 impl Alerts {
     fn shares(&self) -> Vec<Decimal> {
-        self.0.lock().unwrap().iter().map(|alert| alert.share).collect()
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|alert| alert.share)
+            .collect()
     }
 }
 
@@ -97,10 +102,17 @@ async fn spend_stops_requests_at_the_budget() {
     let scope = LimitScope::Team("research".into());
     setup
         .gateway
-        .set_budget(scope.clone(), BudgetRule::new(usd("0.005"), BudgetPeriod::Day))
+        .set_budget(
+            scope.clone(),
+            BudgetRule::new(usd("0.005"), BudgetPeriod::Day),
+        )
         .unwrap();
     for _ in 0..3 {
-        setup.gateway.complete_with(ask("chat"), team()).await.unwrap();
+        setup
+            .gateway
+            .complete_with(ask("chat"), team())
+            .await
+            .unwrap();
     }
     assert_eq!(setup.gateway.spend(&scope).await.unwrap(), usd("0.006"));
     assert_eq!(total_cost(&setup.records.records()), usd("0.006"));
@@ -112,7 +124,11 @@ async fn spend_stops_requests_at_the_budget() {
             message,
             ..
         }) => {
-            assert_eq!(retry_after, Some(Duration::from_secs(12 * 3_600)), "until midnight UTC");
+            assert_eq!(
+                retry_after,
+                Some(Duration::from_secs(12 * 3_600)),
+                "until midnight UTC"
+            );
             assert!(message.contains("budget"), "{message}");
             assert!(message.contains("team research"), "{message}");
         }
@@ -128,7 +144,11 @@ async fn spend_stops_requests_at_the_budget() {
         .unwrap();
     setup.clock.advance(Duration::from_secs(12 * 3_600));
     assert_eq!(setup.gateway.spend(&scope).await.unwrap(), Decimal::ZERO);
-    setup.gateway.complete_with(ask("chat"), team()).await.unwrap();
+    setup
+        .gateway
+        .complete_with(ask("chat"), team())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -140,7 +160,11 @@ async fn total_budget_has_no_retry_time() {
         .set_budget(scope, BudgetRule::new(usd("0.001"), BudgetPeriod::Total))
         .unwrap();
     let context = || CallContext::new().with_key("k1");
-    setup.gateway.complete_with(ask("chat"), context()).await.unwrap();
+    setup
+        .gateway
+        .complete_with(ask("chat"), context())
+        .await
+        .unwrap();
     match setup.gateway.complete_with(ask("chat"), context()).await {
         Err(Error::RateLimited {
             retry_after,
@@ -162,13 +186,25 @@ async fn alerts_fire_once_per_period() {
     setup.gateway.set_budget(scope.clone(), rule).unwrap();
     // $0.002 each: 0.5 is crossed by the third call, 0.8 by the fourth.
     for _ in 0..2 {
-        setup.gateway.complete_with(ask("chat"), team()).await.unwrap();
+        setup
+            .gateway
+            .complete_with(ask("chat"), team())
+            .await
+            .unwrap();
     }
     assert!(setup.alerts.shares().is_empty());
-    setup.gateway.complete_with(ask("chat"), team()).await.unwrap();
+    setup
+        .gateway
+        .complete_with(ask("chat"), team())
+        .await
+        .unwrap();
     assert_eq!(setup.alerts.shares(), [usd("0.5")]);
     for _ in 0..2 {
-        setup.gateway.complete_with(ask("chat"), team()).await.unwrap();
+        setup
+            .gateway
+            .complete_with(ask("chat"), team())
+            .await
+            .unwrap();
     }
     assert_eq!(setup.alerts.shares(), [usd("0.5"), usd("0.8")]);
     let alert = setup.alerts.0.lock().unwrap()[1].clone();
@@ -179,7 +215,11 @@ async fn alerts_fire_once_per_period() {
     // 2027-01-01T00:00:00Z: a new period, so the alerts fire again.
     setup.clock.set(1_798_761_600_000);
     for _ in 0..3 {
-        setup.gateway.complete_with(ask("chat"), team()).await.unwrap();
+        setup
+            .gateway
+            .complete_with(ask("chat"), team())
+            .await
+            .unwrap();
     }
     assert_eq!(setup.alerts.shares(), [usd("0.5"), usd("0.8"), usd("0.5")]);
 }
@@ -207,9 +247,16 @@ async fn stream_and_plain_call_cost_the_same() {
     let scope = LimitScope::Team("research".into());
     setup
         .gateway
-        .set_budget(scope.clone(), BudgetRule::new(usd("100"), BudgetPeriod::Month))
+        .set_budget(
+            scope.clone(),
+            BudgetRule::new(usd("100"), BudgetPeriod::Month),
+        )
         .unwrap();
-    setup.gateway.complete_with(ask("chat"), team()).await.unwrap();
+    setup
+        .gateway
+        .complete_with(ask("chat"), team())
+        .await
+        .unwrap();
     drain(&setup.gateway, streamed(true)).await;
     let records = setup.records.take();
     assert!(!records[0].stream);
@@ -226,12 +273,21 @@ async fn counted_usage_costs_the_same_streamed_or_not() {
     let scope = LimitScope::Team("research".into());
     setup
         .gateway
-        .set_budget(scope.clone(), BudgetRule::new(usd("100"), BudgetPeriod::Month))
+        .set_budget(
+            scope.clone(),
+            BudgetRule::new(usd("100"), BudgetPeriod::Month),
+        )
         .unwrap();
     // Neither reply carries usage, so the gateway counts both.
     let body = r#"{"id":"c1","object":"chat.completion","created":1,"model":"model-a","choices":[{"index":0,"message":{"role":"assistant","content":"The capital of France is Paris."},"finish_reason":"stop"}]}"#;
-    setup.mock.push_for_model("model-a", Scenario::replay_json(body));
-    setup.gateway.complete_with(ask("chat"), team()).await.unwrap();
+    setup
+        .mock
+        .push_for_model("model-a", Scenario::replay_json(body));
+    setup
+        .gateway
+        .complete_with(ask("chat"), team())
+        .await
+        .unwrap();
     setup.mock.push_for_model(
         "model-a",
         Scenario::text_chunks(["The capital ", "of France ", "is Paris."]),
@@ -243,7 +299,10 @@ async fn counted_usage_costs_the_same_streamed_or_not() {
     assert_eq!(records[0].usage, records[1].usage);
     assert!(records[0].cost_usd.unwrap() > Decimal::ZERO);
     assert_eq!(records[0].cost_usd, records[1].cost_usd);
-    assert_eq!(setup.gateway.spend(&scope).await.unwrap(), total_cost(&records));
+    assert_eq!(
+        setup.gateway.spend(&scope).await.unwrap(),
+        total_cost(&records)
+    );
 }
 
 #[tokio::test]
@@ -252,7 +311,10 @@ async fn model_budget_counts_the_serving_model() {
     let scope = LimitScope::Model("chat".into());
     setup
         .gateway
-        .set_budget(scope.clone(), BudgetRule::new(usd("0.003"), BudgetPeriod::Day))
+        .set_budget(
+            scope.clone(),
+            BudgetRule::new(usd("0.003"), BudgetPeriod::Day),
+        )
         .unwrap();
     setup.gateway.complete(ask("chat")).await.unwrap();
     setup.gateway.complete(ask("chat")).await.unwrap();
@@ -268,7 +330,10 @@ async fn model_budget_counts_the_serving_model() {
 fn invalid_budget_rule_is_rejected() {
     let config = GatewayConfig::new().model(single_model(
         "chat",
-        vec![llmops_gateway::DeploymentConfig::new("a", "openai", "m").base_url("http://127.0.0.1:9/v1")],
+        vec![
+            llmops_gateway::DeploymentConfig::new("a", "openai", "m")
+                .base_url("http://127.0.0.1:9/v1"),
+        ],
     ));
     let gateway = Gateway::builder(config).build().unwrap();
     let error = gateway

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use llmops_core::ModelBackend;
 use futures::StreamExt;
+use llmops_core::ModelBackend;
 use llmops_core::pricing::{ModelPrice, PriceTable};
 use llmops_core::types::{ChatCompletionChunk, ChatRequest, FinishReason, StreamOptions};
 use llmops_gateway::{
@@ -41,7 +41,10 @@ fn enabled() -> CacheConfig {
 fn start(mock: &MockServer, cache: CacheConfig) -> (Gateway, Arc<MemorySink>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(NOON_MS));
     let mut prices = PriceTable::new();
-    prices.insert("model-a", ModelPrice::new("openai", Decimal::ONE, Decimal::TWO));
+    prices.insert(
+        "model-a",
+        ModelPrice::new("openai", Decimal::ONE, Decimal::TWO),
+    );
     let (gateway, records) = build_with(cached_config(mock, cache), |builder| {
         builder.clock(clock.clone()).prices(prices)
     });
@@ -115,7 +118,10 @@ async fn streamed_answer_is_cached_for_plain_call() {
     let (gateway, _, _) = start(&mock, enabled());
     let mut request = cold("Capital of France?");
     request.stream = Some(true);
-    let mut stream = gateway.stream_with(request, CallContext::new()).await.unwrap();
+    let mut stream = gateway
+        .stream_with(request, CallContext::new())
+        .await
+        .unwrap();
     while let Some(chunk) = stream.next().await {
         chunk.unwrap();
     }
@@ -131,10 +137,20 @@ async fn opt_out_skips_lookup_and_store() {
     let (gateway, _, _) = start(&mock, enabled());
     let skip = || CallContext::new().without_cache();
     gateway.complete_with(cold("hi"), skip()).await.unwrap();
-    gateway.complete_with(cold("hi"), CallContext::new()).await.unwrap();
+    gateway
+        .complete_with(cold("hi"), CallContext::new())
+        .await
+        .unwrap();
     gateway.complete_with(cold("hi"), skip()).await.unwrap();
-    assert_eq!(mock.request_count(), 3, "the opt-out call stored nothing and read nothing");
-    gateway.complete_with(cold("hi"), CallContext::new()).await.unwrap();
+    assert_eq!(
+        mock.request_count(),
+        3,
+        "the opt-out call stored nothing and read nothing"
+    );
+    gateway
+        .complete_with(cold("hi"), CallContext::new())
+        .await
+        .unwrap();
     assert_eq!(mock.request_count(), 3);
 }
 
@@ -217,7 +233,11 @@ async fn size_bound_evicts_least_recent() {
     }
     let before = mock.request_count();
     gateway.complete(cold("first")).await.unwrap();
-    assert_eq!(mock.request_count(), before, "first was used recently and stayed");
+    assert_eq!(
+        mock.request_count(),
+        before,
+        "first was used recently and stayed"
+    );
     gateway.complete(cold("secnd")).await.unwrap();
     assert_eq!(mock.request_count(), before + 1, "secnd was evicted");
     let stats = gateway.cache_stats().await.unwrap();
@@ -237,21 +257,29 @@ async fn hit_costs_no_budget_and_no_tokens() {
             BudgetRule::new("0.01".parse().unwrap(), BudgetPeriod::Day),
         )
         .unwrap();
-    let request = cold("Capital of France?");
+    let mut request = cold("Capital of France?");
+    request.max_tokens = Some(2_000);
     let reservation = llmops_core::tokens::TokenCounter::new()
         .count_request(&request)
-        .tokens;
-    // Room for the one real call and reservations of the hits that
-    // follow, as long as each hit settles to 0 tokens.
+        .tokens
+        + 2_000;
+    // Room for the real call's 1,500 tokens and one reservation, not for
+    // two reservations: each hit fits only if the call before it settled.
     gateway
         .set_limit(key.clone(), LimitRule::new().tpm(1_500 + reservation))
         .unwrap();
     let context = || CallContext::new().with_key("k1");
-    gateway.complete_with(request.clone(), context()).await.unwrap();
+    gateway
+        .complete_with(request.clone(), context())
+        .await
+        .unwrap();
     let spend = gateway.spend(&key).await.unwrap();
     assert_eq!(spend, "0.002".parse().unwrap());
     for _ in 0..5 {
-        gateway.complete_with(request.clone(), context()).await.unwrap();
+        gateway
+            .complete_with(request.clone(), context())
+            .await
+            .unwrap();
     }
     assert_eq!(gateway.spend(&key).await.unwrap(), spend);
     assert_eq!(mock.request_count(), 1);

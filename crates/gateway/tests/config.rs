@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use llmops_gateway::{
-    BudgetPeriod, DeploymentConfig, Gateway, GatewayConfig, GatewayError, LimitScope,
-    ModelConfig, ScopeKind, Strategy,
+    BudgetPeriod, DeploymentConfig, Gateway, GatewayConfig, GatewayError, LimitScope, ModelConfig,
+    ScopeKind, Strategy,
 };
 use rust_decimal::Decimal;
 
@@ -251,13 +251,19 @@ fn readme_limits_block_parses() {
     assert_eq!(budget.limit_usd, "50.00".parse::<Decimal>().unwrap());
     assert_eq!(budget.period, BudgetPeriod::Month);
     let rule = budget.rule().unwrap();
-    assert_eq!(rule.alert_at, ["0.5".parse::<Decimal>().unwrap(), "0.8".parse().unwrap()]);
+    assert_eq!(
+        rule.alert_at,
+        ["0.5".parse::<Decimal>().unwrap(), "0.8".parse().unwrap()]
+    );
     assert!(config.cache.enabled);
     let defaults = llmops_gateway::CacheConfig {
         enabled: true,
         ..Default::default()
     };
-    assert_eq!(config.cache, defaults, "the README states the cache defaults");
+    assert_eq!(
+        config.cache, defaults,
+        "the README states the cache defaults"
+    );
     let text = toml::to_string(&config).unwrap();
     assert_eq!(GatewayConfig::from_toml_str(&text).unwrap(), config);
 }
@@ -267,10 +273,26 @@ const ONE_MODEL: &str = "[[models]]\nname = \"chat\"\n[[models.deployments]]\nid
 #[test]
 fn limit_mistakes_name_their_key() {
     let cases = [
-        ("[[limits]]\nscope = \"key\"\nid = \"k\"\n", "limits[0].rpm", "neither rpm nor tpm"),
-        ("[[limits]]\nscope = \"key\"\nid = \"k\"\ntpm = 0\n", "limits[0].tpm", "reject every request"),
-        ("[[limits]]\nscope = \"team\"\nid = \" \"\nrpm = 1\n", "limits[0].id", "empty"),
-        ("[[limits]]\nscope = \"model\"\nid = \"nope\"\nrpm = 1\n", "limits[0].id", "not configured"),
+        (
+            "[[limits]]\nscope = \"key\"\nid = \"k\"\n",
+            "limits[0].rpm",
+            "neither rpm nor tpm",
+        ),
+        (
+            "[[limits]]\nscope = \"key\"\nid = \"k\"\ntpm = 0\n",
+            "limits[0].tpm",
+            "reject every request",
+        ),
+        (
+            "[[limits]]\nscope = \"team\"\nid = \" \"\nrpm = 1\n",
+            "limits[0].id",
+            "empty",
+        ),
+        (
+            "[[limits]]\nscope = \"model\"\nid = \"nope\"\nrpm = 1\n",
+            "limits[0].id",
+            "not configured",
+        ),
         (
             "[[limits]]\nscope = \"user\"\nrpm = 1\n[[limits]]\nscope = \"user\"\ntpm = 9\n",
             "limits[1].id",
@@ -286,8 +308,16 @@ fn limit_mistakes_name_their_key() {
             "budgets[0].alert_at",
             "share",
         ),
-        ("[cache]\nenabled = true\nttl_secs = 0\n", "cache.ttl_secs", "TTL of 0"),
-        ("[cache]\nenabled = true\nmax_bytes = 0\n", "cache.max_bytes", "0 bytes"),
+        (
+            "[cache]\nenabled = true\nttl_secs = 0\n",
+            "cache.ttl_secs",
+            "TTL of 0",
+        ),
+        (
+            "[cache]\nenabled = true\nmax_bytes = 0\n",
+            "cache.max_bytes",
+            "0 bytes",
+        ),
     ];
     for (section, expected_key, expected_text) in cases {
         let (key, message) = error_of(&format!("{ONE_MODEL}{section}"));
@@ -302,7 +332,10 @@ fn budget_amount_reads_numbers_exactly() {
         "{ONE_MODEL}[[budgets]]\nscope = \"key\"\nid = \"k\"\nlimit_usd = 0.1\nperiod = \"total\"\n"
     );
     let config = GatewayConfig::from_toml_str(&text).unwrap();
-    assert_eq!(config.budgets[0].limit_usd, "0.1".parse::<Decimal>().unwrap());
+    assert_eq!(
+        config.budgets[0].limit_usd,
+        "0.1".parse::<Decimal>().unwrap()
+    );
     let (key, message) = error_of(&format!(
         "{ONE_MODEL}[[budgets]]\nscope = \"key\"\nid = \"k\"\nlimit_usd = \"ten\"\nperiod = \"day\"\n"
     ));

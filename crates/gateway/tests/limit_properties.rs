@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use common::*;
 use futures::StreamExt;
-use llmops_core::{Error, ModelBackend};
 use llmops_core::pricing::{ModelPrice, PriceTable};
 use llmops_core::types::StreamOptions;
+use llmops_core::{Error, ModelBackend};
 use llmops_gateway::{
     BudgetPeriod, BudgetRule, CallContext, GatewayConfig, LimitRule, LimitScope, ManualClock,
 };
@@ -73,7 +73,10 @@ async fn run_steps(steps: Vec<Step>) -> Result<(), TestCaseError> {
     ];
     for scope in &scopes {
         gateway
-            .set_budget(scope.clone(), BudgetRule::new(Decimal::ONE_HUNDRED, BudgetPeriod::Month))
+            .set_budget(
+                scope.clone(),
+                BudgetRule::new(Decimal::ONE_HUNDRED, BudgetPeriod::Month),
+            )
             .unwrap();
     }
     let context = || CallContext::new().with_key("k1").with_team("t1");
@@ -128,11 +131,17 @@ async fn route_under_limits(
         .retry(quick_retry(0, 4))
         .health(lenient_health())
         .model(single_model("chat", vec![openai_on(&mock, "a", "model-a")]).fallbacks(["spare"]))
-        .model(single_model("spare", vec![openai_on(&mock, "b", "model-b")]));
+        .model(single_model(
+            "spare",
+            vec![openai_on(&mock, "b", "model-b")],
+        ));
     let clock = Arc::new(ManualClock::new(NOON_MS));
     let (gateway, records) = build_with(config, |builder| builder.clock(clock));
     gateway
-        .set_limit(LimitScope::Model("chat".into()), LimitRule::new().rpm(chat_rpm))
+        .set_limit(
+            LimitScope::Model("chat".into()),
+            LimitRule::new().rpm(chat_rpm),
+        )
         .unwrap();
     if let Some(rpm) = spare_rpm {
         gateway

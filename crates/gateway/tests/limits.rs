@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::*;
 use futures::StreamExt;
-use llmops_core::{Error, ModelBackend};
 use llmops_core::tokens::TokenCounter;
 use llmops_core::types::ChatRequest;
+use llmops_core::{Error, ModelBackend};
 use llmops_gateway::{
     CallContext, GATEWAY_PROVIDER, Gateway, GatewayConfig, LimitConfig, LimitRule, LimitScope,
     ManualClock, MemorySink, ScopeKind,
@@ -67,21 +67,42 @@ async fn key_over_rpm_is_rejected_until_window_moves() {
     gateway
         .set_limit(LimitScope::Key("k1".into()), LimitRule::new().rpm(2))
         .unwrap();
-    gateway.complete_with(ask("chat"), as_key("k1")).await.unwrap();
+    gateway
+        .complete_with(ask("chat"), as_key("k1"))
+        .await
+        .unwrap();
     clock.advance(Duration::from_secs(10));
-    gateway.complete_with(ask("chat"), as_key("k1")).await.unwrap();
+    gateway
+        .complete_with(ask("chat"), as_key("k1"))
+        .await
+        .unwrap();
 
-    let (retry_after, message) = rate_limit_of(gateway.complete_with(ask("chat"), as_key("k1")).await);
-    assert_eq!(retry_after, Some(Duration::from_secs(50)), "the first request leaves the window in 50 s");
+    let (retry_after, message) =
+        rate_limit_of(gateway.complete_with(ask("chat"), as_key("k1")).await);
+    assert_eq!(
+        retry_after,
+        Some(Duration::from_secs(50)),
+        "the first request leaves the window in 50 s"
+    );
     assert_eq!(message, "key k1 is over its 2 requests/minute limit");
-    assert_eq!(mock.request_count(), 2, "the rejected request never went upstream");
+    assert_eq!(
+        mock.request_count(),
+        2,
+        "the rejected request never went upstream"
+    );
     let last = records.records().pop().unwrap();
     assert!(!last.succeeded());
     assert!(last.attempts.is_empty());
 
-    gateway.complete_with(ask("chat"), as_key("k2")).await.unwrap();
+    gateway
+        .complete_with(ask("chat"), as_key("k2"))
+        .await
+        .unwrap();
     clock.advance(Duration::from_secs(50));
-    gateway.complete_with(ask("chat"), as_key("k1")).await.unwrap();
+    gateway
+        .complete_with(ask("chat"), as_key("k1"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -99,10 +120,20 @@ async fn default_user_limit_uses_request_user_field() {
         request.user = Some(user.to_owned());
         request
     };
-    gateway.complete_with(from("alice"), CallContext::new()).await.unwrap();
-    let (_, message) = rate_limit_of(gateway.complete_with(from("alice"), CallContext::new()).await);
+    gateway
+        .complete_with(from("alice"), CallContext::new())
+        .await
+        .unwrap();
+    let (_, message) = rate_limit_of(
+        gateway
+            .complete_with(from("alice"), CallContext::new())
+            .await,
+    );
     assert_eq!(message, "user alice is over its 1 requests/minute limit");
-    gateway.complete_with(from("bob"), CallContext::new()).await.unwrap();
+    gateway
+        .complete_with(from("bob"), CallContext::new())
+        .await
+        .unwrap();
     // The context's user takes precedence over the request's field.
     gateway
         .complete_with(from("alice"), CallContext::new().with_user("carol"))
@@ -115,7 +146,9 @@ async fn runtime_limit_can_be_removed() {
     let mock = MockServer::start().await.unwrap();
     let (gateway, _, _) = start(one_model(&mock));
     let team = LimitScope::Team("research".into());
-    gateway.set_limit(team.clone(), LimitRule::new().rpm(1)).unwrap();
+    gateway
+        .set_limit(team.clone(), LimitRule::new().rpm(1))
+        .unwrap();
     let context = || CallContext::new().with_team("research");
     gateway.complete_with(ask("chat"), context()).await.unwrap();
     let (_, message) = rate_limit_of(gateway.complete_with(ask("chat"), context()).await);
@@ -128,7 +161,10 @@ async fn runtime_limit_can_be_removed() {
 fn empty_or_zero_rule_is_rejected() {
     let config = GatewayConfig::new().model(single_model(
         "chat",
-        vec![llmops_gateway::DeploymentConfig::new("a", "openai", "m").base_url("http://127.0.0.1:9/v1")],
+        vec![
+            llmops_gateway::DeploymentConfig::new("a", "openai", "m")
+                .base_url("http://127.0.0.1:9/v1"),
+        ],
     ));
     let gateway = Gateway::builder(config).build().unwrap();
     let error = gateway
@@ -153,10 +189,19 @@ async fn tokens_settle_to_actual_usage() {
     // Room for one call's real usage plus one reservation, not for two
     // reservations: the second call fits only if the first was settled.
     gateway
-        .set_limit(LimitScope::Key("k1".into()), LimitRule::new().tpm(reservation + 15))
+        .set_limit(
+            LimitScope::Key("k1".into()),
+            LimitRule::new().tpm(reservation + 15),
+        )
         .unwrap();
-    gateway.complete_with(request.clone(), as_key("k1")).await.unwrap();
-    gateway.complete_with(request.clone(), as_key("k1")).await.unwrap();
+    gateway
+        .complete_with(request.clone(), as_key("k1"))
+        .await
+        .unwrap();
+    gateway
+        .complete_with(request.clone(), as_key("k1"))
+        .await
+        .unwrap();
     let (retry_after, message) = rate_limit_of(gateway.complete_with(request, as_key("k1")).await);
     assert!(retry_after.is_some());
     assert_eq!(
@@ -175,10 +220,16 @@ async fn failed_call_returns_its_tokens() {
     let (gateway, _, _) = start(one_model(&mock));
     let request = ask("chat");
     gateway
-        .set_limit(LimitScope::Key("k1".into()), LimitRule::new().tpm(reserved(&request)))
+        .set_limit(
+            LimitScope::Key("k1".into()),
+            LimitRule::new().tpm(reserved(&request)),
+        )
         .unwrap();
     let failed = gateway.complete_with(request.clone(), as_key("k1")).await;
-    assert!(matches!(failed, Err(Error::UpstreamServer { .. })), "{failed:?}");
+    assert!(
+        matches!(failed, Err(Error::UpstreamServer { .. })),
+        "{failed:?}"
+    );
     gateway.complete_with(request, as_key("k1")).await.unwrap();
 }
 
@@ -194,7 +245,10 @@ async fn request_larger_than_tpm_is_invalid() {
     match gateway.complete_with(request, as_key("k1")).await {
         Err(Error::InvalidRequest { param, message, .. }) => {
             assert_eq!(param.as_deref(), Some("max_tokens"));
-            assert!(message.contains("100 tokens/minute that key k1 may use"), "{message}");
+            assert!(
+                message.contains("100 tokens/minute that key k1 may use"),
+                "{message}"
+            );
         }
         other => panic!("expected an invalid request, got {other:?}"),
     }
@@ -202,7 +256,11 @@ async fn request_larger_than_tpm_is_invalid() {
 }
 
 /// Streams `request` to the end and returns its text.
-async fn stream_text(gateway: &Gateway, request: ChatRequest, context: CallContext) -> Result<String, Error> {
+async fn stream_text(
+    gateway: &Gateway,
+    request: ChatRequest,
+    context: CallContext,
+) -> Result<String, Error> {
     let mut stream = gateway.stream_with(request, context).await?;
     let mut text = String::new();
     while let Some(chunk) = stream.next().await {
@@ -223,7 +281,9 @@ async fn stream_without_usage_counts_streamed_text() {
     request.stream = Some(true);
 
     // An unlimited key shows what the gateway counts for this stream.
-    stream_text(&gateway, request.clone(), as_key("probe")).await.unwrap();
+    stream_text(&gateway, request.clone(), as_key("probe"))
+        .await
+        .unwrap();
     let probe = records.take().pop().unwrap();
     assert!(probe.usage_estimated, "the mock sent no usage chunk");
     let counted = probe.usage.unwrap().total_tokens;
@@ -231,13 +291,20 @@ async fn stream_without_usage_counts_streamed_text() {
 
     let reservation = reserved(&request);
     gateway
-        .set_limit(LimitScope::Key("k1".into()), LimitRule::new().tpm(reservation + counted))
+        .set_limit(
+            LimitScope::Key("k1".into()),
+            LimitRule::new().tpm(reservation + counted),
+        )
         .unwrap();
     assert_eq!(
-        stream_text(&gateway, request.clone(), as_key("k1")).await.unwrap(),
+        stream_text(&gateway, request.clone(), as_key("k1"))
+            .await
+            .unwrap(),
         "The capital of France is Paris."
     );
-    stream_text(&gateway, request.clone(), as_key("k1")).await.unwrap();
+    stream_text(&gateway, request.clone(), as_key("k1"))
+        .await
+        .unwrap();
     let third = stream_text(&gateway, request, as_key("k1")).await;
     let (_, message) = rate_limit_of(third);
     assert!(message.contains("tokens/minute"), "{message}");
@@ -250,7 +317,10 @@ async fn model_over_limit_falls_through_to_fallback() {
         .retry(quick_retry(0, 4))
         .health(lenient_health())
         .model(single_model("chat", vec![openai_on(&mock, "a", "model-a")]).fallbacks(["spare"]))
-        .model(single_model("spare", vec![openai_on(&mock, "b", "model-b")]))
+        .model(single_model(
+            "spare",
+            vec![openai_on(&mock, "b", "model-b")],
+        ))
         .limit(LimitConfig {
             scope: ScopeKind::Model,
             id: Some("chat".into()),
@@ -313,10 +383,19 @@ async fn unicode_ids_are_kept_apart() {
     gateway
         .set_default_limit(ScopeKind::Key, Some(LimitRule::new().rpm(1)))
         .unwrap();
-    gateway.complete_with(ask("chat"), as_key("clé:1")).await.unwrap();
+    gateway
+        .complete_with(ask("chat"), as_key("clé:1"))
+        .await
+        .unwrap();
     let (_, message) = rate_limit_of(gateway.complete_with(ask("chat"), as_key("clé:1")).await);
     assert!(message.contains("clé:1"), "{message}");
     // Each key has its own window under the default.
-    gateway.complete_with(ask("chat"), as_key("clé")).await.unwrap();
-    gateway.complete_with(ask("chat"), as_key("")).await.unwrap();
+    gateway
+        .complete_with(ask("chat"), as_key("clé"))
+        .await
+        .unwrap();
+    gateway
+        .complete_with(ask("chat"), as_key(""))
+        .await
+        .unwrap();
 }

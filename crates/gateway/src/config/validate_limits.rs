@@ -25,10 +25,9 @@ impl GatewayConfig {
                 };
                 return Err(GatewayError::config(format!("{key}.id"), message));
             }
-            limit
-                .rule()
-                .check()
-                .map_err(|(field, message)| GatewayError::config(format!("{key}.{field}"), message))?;
+            limit.rule().check().map_err(|(field, message)| {
+                GatewayError::config(format!("{key}.{field}"), message)
+            })?;
         }
 
         let mut seen = BTreeSet::new();
@@ -51,8 +50,9 @@ impl GatewayConfig {
                     format!("{share} is not a number; use a share such as 0.8"),
                 )
             })?;
-            rule.check()
-                .map_err(|(field, message)| GatewayError::config(format!("{key}.{field}"), message))?;
+            rule.check().map_err(|(field, message)| {
+                GatewayError::config(format!("{key}.{field}"), message)
+            })?;
         }
 
         let cache = &self.cache;
@@ -73,7 +73,12 @@ impl GatewayConfig {
 
     /// Checks the id of a scope: not empty, and a configured model for a
     /// model scope.
-    fn check_scope_id(&self, key: &str, kind: ScopeKind, id: Option<&str>) -> Result<(), GatewayError> {
+    fn check_scope_id(
+        &self,
+        key: &str,
+        kind: ScopeKind,
+        id: Option<&str>,
+    ) -> Result<(), GatewayError> {
         let Some(id) = id else {
             return Ok(());
         };

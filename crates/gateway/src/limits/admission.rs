@@ -142,7 +142,11 @@ impl Gateway {
                 index,
                 retry_after_ms,
             } => {
-                let (position, unit, limit) = meaning.get(index).copied().unwrap_or((0, Unit::Requests, 0));
+                let (position, unit, limit) =
+                    meaning
+                        .get(index)
+                        .copied()
+                        .unwrap_or((0, Unit::Requests, 0));
                 let scope = rules.get(position).map(|(scope, _)| scope.clone());
                 let scope = scope.unwrap_or_else(|| LimitScope::Model(request.model.clone()));
                 let amount = charges.get(index).map_or(0, |charge| charge.amount);
@@ -251,7 +255,12 @@ impl Gateway {
         };
         for (scope, rule) in rules {
             let period = PeriodWindow::containing(rule.period, now_ms);
-            let update = match self.inner.state.add_spend(&spend_key(scope, &period), cost).await {
+            let update = match self
+                .inner
+                .state
+                .add_spend(&spend_key(scope, &period), cost)
+                .await
+            {
                 Ok(update) => update,
                 Err(error) => {
                     tracing::error!(%error, %scope, "spend not recorded");

@@ -22,7 +22,8 @@ impl Gateway {
     /// Returns [`GatewayError::Config`] when the rule limits nothing or a
     /// limit is 0.
     pub fn set_limit(&self, scope: LimitScope, rule: LimitRule) -> Result<(), GatewayError> {
-        rule.check().map_err(|problem| rule_error(&scope.to_string(), problem))?;
+        rule.check()
+            .map_err(|problem| rule_error(&scope.to_string(), problem))?;
         self.inner
             .limits
             .write()
@@ -73,7 +74,8 @@ impl Gateway {
     /// Returns [`GatewayError::Config`] when the limit is not above 0 or an
     /// alert share is outside (0, 1].
     pub fn set_budget(&self, scope: LimitScope, rule: BudgetRule) -> Result<(), GatewayError> {
-        rule.check().map_err(|problem| rule_error(&scope.to_string(), problem))?;
+        rule.check()
+            .map_err(|problem| rule_error(&scope.to_string(), problem))?;
         self.inner
             .budgets
             .write()

@@ -77,7 +77,9 @@ impl BudgetRule {
             if *share <= Decimal::ZERO || *share > Decimal::ONE {
                 return Err((
                     "alert_at",
-                    format!("{share} is not a share of the budget; use numbers above 0 and at most 1, such as 0.8"),
+                    format!(
+                        "{share} is not a share of the budget; use numbers above 0 and at most 1, such as 0.8"
+                    ),
                 ));
             }
         }
@@ -141,13 +143,19 @@ mod tests {
         assert_eq!(rule.crossed(usd("0"), usd("4.99")), Vec::<Decimal>::new());
         assert_eq!(rule.crossed(usd("4.99"), usd("5")), vec![usd("0.5")]);
         assert_eq!(rule.crossed(usd("5"), usd("7")), Vec::<Decimal>::new());
-        assert_eq!(rule.crossed(usd("1"), usd("9")), vec![usd("0.5"), usd("0.8")]);
+        assert_eq!(
+            rule.crossed(usd("1"), usd("9")),
+            vec![usd("0.5"), usd("0.8")]
+        );
     }
 
     #[test]
     fn zero_limit_is_rejected() {
         let rule = BudgetRule::new(Decimal::ZERO, BudgetPeriod::Month);
-        assert_eq!(rule.check().err().map(|(field, _)| field), Some("limit_usd"));
+        assert_eq!(
+            rule.check().err().map(|(field, _)| field),
+            Some("limit_usd")
+        );
     }
 
     #[test]

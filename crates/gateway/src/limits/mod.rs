@@ -157,7 +157,9 @@ impl LimitRule {
             if value == Some(0) {
                 return Err((
                     field,
-                    format!("{field} = 0 would reject every request; use 1 or more, or remove the limit"),
+                    format!(
+                        "{field} = 0 would reject every request; use 1 or more, or remove the limit"
+                    ),
                 ));
             }
         }

@@ -91,7 +91,11 @@ mod tests {
     fn day_period_ends_at_utc_midnight() {
         let window = PeriodWindow::containing(BudgetPeriod::Day, LEAP_DAY_MS);
         assert_eq!(window.label, "2024-02-29");
-        assert_eq!(window.end_ms, Some(1_709_251_200_000), "2024-03-01T00:00:00Z");
+        assert_eq!(
+            window.end_ms,
+            Some(1_709_251_200_000),
+            "2024-03-01T00:00:00Z"
+        );
     }
 
     #[test]
@@ -106,7 +110,11 @@ mod tests {
         // 2026-12-31T23:59:59.999Z.
         let window = PeriodWindow::containing(BudgetPeriod::Month, 1_798_761_599_999);
         assert_eq!(window.label, "2026-12");
-        assert_eq!(window.end_ms, Some(1_798_761_600_000), "2027-01-01T00:00:00Z");
+        assert_eq!(
+            window.end_ms,
+            Some(1_798_761_600_000),
+            "2027-01-01T00:00:00Z"
+        );
     }
 
     #[test]

@@ -39,7 +39,13 @@ impl SlidingWindow {
     /// Returns how many milliseconds to wait until `amount` fits under
     /// `limit`: 0 when it fits now, none when it can never fit because it
     /// exceeds the limit by itself. Call [`SlidingWindow::prune`] first.
-    pub(crate) fn wait_ms(&self, now_ms: u64, period_ms: u64, limit: u64, amount: u64) -> Option<u64> {
+    pub(crate) fn wait_ms(
+        &self,
+        now_ms: u64,
+        period_ms: u64,
+        limit: u64,
+        amount: u64,
+    ) -> Option<u64> {
         if amount > limit {
             return None;
         }
@@ -62,7 +68,10 @@ impl SlidingWindow {
     /// Records `amount` admitted at `now_ms` under `id`.
     pub(crate) fn push(&mut self, id: u64, now_ms: u64, amount: u64) {
         // Entries stay in time order even if the clock stepped back.
-        let at_ms = self.entries.back().map_or(now_ms, |last| last.at_ms.max(now_ms));
+        let at_ms = self
+            .entries
+            .back()
+            .map_or(now_ms, |last| last.at_ms.max(now_ms));
         self.entries.push_back(Entry { id, at_ms, amount });
         self.total = self.total.saturating_add(amount);
     }
@@ -71,7 +80,10 @@ impl SlidingWindow {
     /// already left the window is not counted any more, so nothing changes.
     pub(crate) fn settle(&mut self, id: u64, amount: u64) {
         if let Some(entry) = self.entries.iter_mut().find(|entry| entry.id == id) {
-            self.total = self.total.saturating_sub(entry.amount).saturating_add(amount);
+            self.total = self
+                .total
+                .saturating_sub(entry.amount)
+                .saturating_add(amount);
             entry.amount = amount;
         }
     }
@@ -114,7 +126,10 @@ mod tests {
         assert!(try_admit(&mut window, 2, 5_000, 2, 1));
         assert!(!try_admit(&mut window, 3, 6_000, 2, 1));
         assert_eq!(window.wait_ms(6_000, PERIOD, 2, 1), Some(55_000));
-        assert!(try_admit(&mut window, 3, 61_000, 2, 1), "the first entry expired");
+        assert!(
+            try_admit(&mut window, 3, 61_000, 2, 1),
+            "the first entry expired"
+        );
     }
 
     #[test]

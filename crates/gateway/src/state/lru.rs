@@ -43,10 +43,7 @@ impl Lru {
     }
 
     pub(crate) fn get(&mut self, now_ms: u64, key: &str) -> Option<Vec<u8>> {
-        let live = self
-            .entries
-            .get(key)
-            .map(|entry| entry.expires_ms > now_ms);
+        let live = self.entries.get(key).map(|entry| entry.expires_ms > now_ms);
         match live {
             Some(true) => {}
             Some(false) => {
@@ -142,7 +139,10 @@ mod tests {
         assert_eq!(lru.get(49, "k"), Some(vec![1, 2, 3]));
         assert_eq!(lru.get(50, "k"), None);
         let stats = lru.stats();
-        assert_eq!((stats.hits, stats.misses, stats.entries, stats.bytes), (1, 1, 0, 0));
+        assert_eq!(
+            (stats.hits, stats.misses, stats.entries, stats.bytes),
+            (1, 1, 0, 0)
+        );
     }
 
     #[test]

@@ -127,7 +127,9 @@ impl SharedState for MemoryState {
         let spend = inner.spend.entry(key.to_owned()).or_default();
         let before = *spend;
         let after = before.checked_add(amount).ok_or_else(|| {
-            StateError::new(format!("adding {amount} to the spend {before} of {key} overflows"))
+            StateError::new(format!(
+                "adding {amount} to the spend {before} of {key} overflows"
+            ))
         })?;
         *spend = after;
         Ok(SpendUpdate { before, after })
@@ -173,10 +175,15 @@ mod tests {
     #[tokio::test]
     async fn rejection_admits_nothing() {
         let state = MemoryState::new();
-        let first = state.admit(0, &[charge("a", 1, 1)]).await.unwrap_or_else(|_| Admission::Admitted(vec![]));
+        let first = state
+            .admit(0, &[charge("a", 1, 1)])
+            .await
+            .unwrap_or_else(|_| Admission::Admitted(vec![]));
         assert!(matches!(first, Admission::Admitted(ref tickets) if tickets.len() == 1));
         // "b" has room but "a" does not, so "b" must stay untouched.
-        let second = state.admit(1, &[charge("b", 1, 1), charge("a", 1, 1)]).await;
+        let second = state
+            .admit(1, &[charge("b", 1, 1), charge("a", 1, 1)])
+            .await;
         assert_eq!(
             second,
             Ok(Admission::Rejected {
@@ -195,7 +202,10 @@ mod tests {
         for _ in 0..64 {
             let state = std::sync::Arc::clone(&state);
             tasks.push(tokio::spawn(async move {
-                matches!(state.admit(0, &[charge("w", 10, 1)]).await, Ok(Admission::Admitted(_)))
+                matches!(
+                    state.admit(0, &[charge("w", 10, 1)]).await,
+                    Ok(Admission::Admitted(_))
+                )
             }));
         }
         let mut admitted = 0;

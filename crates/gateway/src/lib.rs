@@ -83,6 +83,8 @@ pub use record::{
     AttemptRecord, MemorySink, RecordSink, RequestRecord, RequestStatus, RouteDecision,
 };
 pub use route::{CLASSIFIER_TASKS, classify};
+#[cfg(feature = "redis")]
+pub use state::RedisState;
 pub use state::{
     Admission, CacheStats, Charge, MemoryState, SharedState, SpendUpdate, StateError, Ticket,
 };

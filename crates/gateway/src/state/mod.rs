@@ -1,15 +1,20 @@
 //! The counters several gateway processes may share: rate-limit windows,
 //! budget spend and the response cache.
 //!
-//! [`MemoryState`] keeps them in this process. A store shared by several
-//! processes implements [`SharedState`] over a database such as Redis.
+//! [`MemoryState`] keeps them in this process; `RedisState` (feature
+//! `redis`, on by default) keeps them on a Redis server that several
+//! gateway processes share.
 
 mod lru;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisState;
 pub use memory::MemoryState;
 
 /// One amount to admit against one limit.

@@ -142,15 +142,20 @@ impl Gateway {
                 index,
                 retry_after_ms,
             } => {
-                let (position, unit, limit) =
-                    meaning
-                        .get(index)
-                        .copied()
-                        .unwrap_or((0, Unit::Requests, 0));
-                let scope = rules.get(position).map(|(scope, _)| scope.clone());
-                let scope = scope.unwrap_or_else(|| LimitScope::Model(request.model.clone()));
-                let amount = charges.get(index).map_or(0, |charge| charge.amount);
-                Err(limit_error(&scope, unit, limit, amount, retry_after_ms))
+                let Some((scope, unit, limit, amount)) =
+                    meaning.get(index).and_then(|&(position, unit, limit)| {
+                        let scope = &rules.get(position)?.0;
+                        let amount = charges.get(index)?.amount;
+                        Some((scope, unit, limit, amount))
+                    })
+                else {
+                    tracing::error!(
+                        index,
+                        "rate limits not checked: the shared state rejected a charge that was not sent"
+                    );
+                    return Ok(());
+                };
+                Err(limit_error(scope, unit, limit, amount, retry_after_ms))
             }
         }
     }

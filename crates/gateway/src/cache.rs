@@ -1,9 +1,9 @@
-//! The response cache: which requests are cached, under what key, and how
-//! a cached completion is replayed as a stream.
+//! The response cache: the requests it stores, their keys, and the replay
+//! of a cached completion as a stream.
 //!
 //! The key is the canonical JSON (object keys sorted, no whitespace) of the
 //! request with these fields removed, because they do not change the
-//! answer:
+//! response:
 //!
 //! - `stream` and `stream_options`: a stream and a plain call of the same
 //!   request share one entry;
@@ -15,7 +15,7 @@
 //! The tags the request requires are part of the key, so a request
 //! restricted to `on_prem` deployments never reads an answer produced
 //! elsewhere. Every other field, unknown ones included, stays in the key.
-//! An identical request from another user or key gets the cached answer.
+//! An identical request from another user or key gets the cached response.
 
 use llmops_core::types::{ChatCompletion, ChatCompletionChunk, ChatRequest, ChunkChoice, Delta};
 use serde_json::Value;
@@ -25,7 +25,7 @@ use crate::config::CacheConfig;
 /// Fields removed from the request before it becomes a cache key.
 const IGNORED_FIELDS: [&str; 4] = ["stream", "stream_options", "user", "metadata"];
 
-/// Returns whether the answer to `request` may be cached: a temperature of
+/// Returns whether the response to `request` may be cached: a temperature of
 /// exactly 0, or any request when `cache_nondeterministic` is set. An unset
 /// temperature counts as nondeterministic, because OpenAI and Anthropic
 /// default to sampling at 1.
@@ -122,7 +122,7 @@ pub(crate) fn replay_chunks(
 impl crate::gateway::Gateway {
     /// Looks the request up in the response cache when the cache is on,
     /// the caller did not opt out and the request is cacheable. On a miss
-    /// the key stays in `pending` so the answer is stored when it succeeds.
+    /// the key stays in `pending` so the response is stored when the call succeeds.
     /// A hit settles the token reservations to 0.
     pub(crate) async fn cached(
         &self,
@@ -155,7 +155,7 @@ impl crate::gateway::Gateway {
         completion
     }
 
-    /// Stores a successful answer under `key` for the configured TTL.
+    /// Stores a successful response under `key` for the configured TTL.
     pub(crate) async fn store_cached(&self, key: &str, bytes: Vec<u8>) {
         let ttl_ms = self.inner.config.cache.ttl_secs.saturating_mul(1_000);
         let now_ms = self.inner.clock.now_ms();

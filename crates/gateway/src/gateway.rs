@@ -107,9 +107,9 @@ pub(crate) struct Pending {
     pub(crate) stream: bool,
     /// The limits the request holds.
     pub(crate) admitted: Admitted,
-    /// The response-cache key, when the answer may be cached.
+    /// The response-cache key, when the response may be cached.
     pub(crate) cache_key: Option<String>,
-    /// Whether the answer came from the response cache.
+    /// Whether the response came from the response cache.
     pub(crate) cache_hit: bool,
 }
 
@@ -667,7 +667,7 @@ impl Gateway {
             .map(|cost| cost.total_usd)
     }
 
-    /// Records a request that failed before any answer, returns what it
+    /// Records a request that failed before any response, releases what it
     /// reserved, and returns its error.
     async fn fail(&self, pending: Pending, error: Error) -> Error {
         let status = RequestStatus::Error {

@@ -44,7 +44,7 @@
 //!
 //! Before routing, a request is admitted against the rate limits
 //! ([`LimitRule`]) and budgets ([`BudgetRule`]) of its key, user, team and
-//! model, and deterministic requests may be answered from the response
+//! model, and deterministic requests may be served from the response
 //! cache ([`CacheConfig`]). The counters live behind [`SharedState`] so that
 //! several gateway processes can share them. `crates/gateway/docs/limits.md`
 //! describes every key.

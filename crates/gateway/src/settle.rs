@@ -1,5 +1,5 @@
 //! The accounting at the end of a request: token reservations settled to
-//! the tokens used, spend added to budgets, and the answer cached.
+//! the tokens used, spend added to budgets, and the response cached.
 
 use std::sync::Arc;
 
@@ -11,9 +11,9 @@ use crate::gateway::{Gateway, Pending};
 use crate::limits::{LimitScope, Reservation, caller_scopes};
 use crate::record::RequestStatus;
 
-/// What remains to account for a finished request. Built synchronously
-/// when the request ends, and run on the request's task (or a spawned one
-/// when a stream is dropped).
+/// The accounting left for a finished request. It is built synchronously
+/// when the request ends and run on the request's task, or on a spawned
+/// task when the reader drops a stream.
 pub(crate) struct Settlement {
     gateway: Gateway,
     reservations: Vec<Reservation>,
@@ -26,7 +26,7 @@ pub(crate) struct Settlement {
 
 impl Settlement {
     /// Collects the accounting of `pending`: `usage` is what the call used
-    /// (none when no model answered), `cost` its price.
+    /// (none when no model returned a completion), `cost` its price.
     pub(crate) fn new(
         gateway: &Gateway,
         pending: &mut Pending,
@@ -63,7 +63,7 @@ impl Settlement {
         }
     }
 
-    /// Settles the reservations, adds the spend and stores the answer.
+    /// Settles the reservations, adds the spend and stores the response.
     pub(crate) async fn run(self) {
         let gateway = &self.gateway;
         if !self.reservations.is_empty() {

@@ -51,7 +51,7 @@ fn start(mock: &MockServer, cache: CacheConfig) -> (Gateway, Arc<MemorySink>, Ar
     (gateway, records, clock)
 }
 
-/// A deterministic request: temperature 0.
+/// Builds a deterministic request: temperature 0.
 fn cold(text: &str) -> ChatRequest {
     let mut request = ChatRequest::new("chat", vec![llmops_core::types::ChatMessage::user(text)]);
     request.temperature = Some(0.0);

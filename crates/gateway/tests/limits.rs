@@ -40,7 +40,8 @@ fn as_key(key: &str) -> CallContext {
     CallContext::new().with_key(key)
 }
 
-/// The tokens the gateway reserves for `request` under a tokens limit.
+/// Returns the tokens the gateway reserves for `request` under a tokens
+/// limit.
 fn reserved(request: &ChatRequest) -> u64 {
     TokenCounter::new().count_request(request).tokens
         + request.output_token_limit().map_or(0, u64::from)

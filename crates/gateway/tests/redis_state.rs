@@ -50,7 +50,8 @@ fn redis_url() -> Option<String> {
     }
 }
 
-/// A key prefix no other test run uses, so runs on one server stay apart.
+/// Returns a key prefix no other test run uses, so runs on one server
+/// stay apart.
 fn fresh_prefix() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()

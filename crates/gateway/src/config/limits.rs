@@ -23,8 +23,8 @@ use crate::limits::{BudgetPeriod, BudgetRule, LimitRule, LimitScope, ScopeKind};
 pub struct LimitConfig {
     /// The kind of party: `key`, `user`, `team` or `model`.
     pub scope: ScopeKind,
-    /// The key id, user id, team id or model name; none makes this the
-    /// default limit of every party of the kind that has none of its own.
+    /// The key id, user id, team id or model name. Without it, the entry is
+    /// the default limit of every party of the kind that has no own limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Requests per minute.
@@ -136,8 +136,9 @@ pub struct CacheConfig {
     pub enabled: bool,
     /// How long an entry is served, in seconds. Default 300.
     pub ttl_secs: u64,
-    /// The most bytes of keys and values the built-in in-memory cache
-    /// holds; the least recently used entries go first. Default 64 MiB.
+    /// The maximum bytes of keys and values in the built-in in-memory
+    /// cache. The least recently used entries are evicted first. Default
+    /// 64 MiB.
     pub max_bytes: u64,
     /// Caches requests whose temperature is unset or above 0 too, so a
     /// sampled answer is replayed to every identical request. Default

@@ -20,7 +20,7 @@ pub(crate) struct Reservation {
     pub(crate) tokens: Option<Ticket>,
 }
 
-/// What a request holds from admission until it ends.
+/// The reservations of a request, kept from admission until it ends.
 #[derive(Debug, Default)]
 pub(crate) struct Admitted {
     pub(crate) reservations: Vec<Reservation>,
@@ -29,7 +29,7 @@ pub(crate) struct Admitted {
     pub(crate) estimated_tokens: Option<u64>,
 }
 
-/// Which limit of a rule a charge stands for.
+/// The limit of a rule that a charge counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unit {
     Requests,
@@ -219,7 +219,7 @@ impl Gateway {
 
     /// Settles every token reservation to the tokens the call used: `used`
     /// for the caller's scopes and the serving model, 0 for models that
-    /// were admitted but did not answer.
+    /// were admitted but did not return the completion.
     pub(crate) async fn settle(
         &self,
         reservations: &[Reservation],
@@ -297,8 +297,9 @@ fn charge(scope: &LimitScope, unit: Unit, limit: u64, amount: u64) -> Charge {
     }
 }
 
-/// The error of a request over a limit. An amount above the limit by
-/// itself never fits, so it is an invalid request rather than a rate limit.
+/// Builds the error of a request over a limit. An amount above the limit
+/// by itself never fits, so it is an invalid request rather than a rate
+/// limit.
 fn limit_error(
     scope: &LimitScope,
     unit: Unit,

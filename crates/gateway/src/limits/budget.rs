@@ -37,7 +37,7 @@ impl BudgetPeriod {
 /// limit still completes, because its cost is known only at its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetRule {
-    /// The most the scope may spend per period, in US dollars.
+    /// The maximum spend per period, in US dollars.
     pub limit: Decimal,
     /// The span spend is counted over.
     pub period: BudgetPeriod,

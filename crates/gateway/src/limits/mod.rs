@@ -111,7 +111,7 @@ impl fmt::Display for LimitScope {
     }
 }
 
-/// What a scope may use per minute. An unset field is not limited.
+/// The per-minute limits of a scope. An unset field is not limited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LimitRule {
     /// Requests admitted in any 60-second window.
@@ -164,5 +164,20 @@ impl LimitRule {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_key_escapes_separator() {
+        assert_eq!(LimitScope::Key("a:b".into()).state_key(), "key:a::b");
+        assert_ne!(
+            LimitScope::Key("a:b".into()).state_key(),
+            LimitScope::Key("a".into()).state_key() + ":b"
+        );
+        assert_eq!(LimitScope::User("é".into()).to_string(), "user é");
     }
 }

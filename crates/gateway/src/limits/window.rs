@@ -1,10 +1,10 @@
 //! A sliding-window log: the amounts admitted in the last period, each
 //! with its admission time.
 //!
-//! Unlike a token bucket or GCRA, which let through up to twice the limit
-//! in some 60-second spans (a full burst, then the refill), the log admits
-//! an amount only when the amounts admitted in the trailing period plus it
-//! stay within the limit. So no window of one period ever holds more than
+//! A token bucket or GCRA lets through up to twice the limit in some
+//! 60-second spans: a full burst, then the refill. The log admits an amount
+//! only when it fits under the limit together with the amounts admitted in
+//! the trailing period. So no span of one period ever contains more than
 //! the limit, unless a settled amount grew after admission.
 
 use std::collections::VecDeque;
@@ -88,7 +88,7 @@ impl SlidingWindow {
         }
     }
 
-    /// Returns whether the window holds no entries.
+    /// Returns whether the window contains no entries.
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -171,7 +171,7 @@ mod tests {
     }
 
     proptest! {
-        /// No span of one period ever holds more than the limit, whatever
+        /// No span of one period ever contains more than the limit, whatever
         /// the arrival times, amounts and downward settlements.
         #[test]
         fn no_window_exceeds_limit(

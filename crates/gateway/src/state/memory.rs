@@ -19,7 +19,7 @@ const SWEEP_EVERY: u64 = 1_024;
 /// Limits, spend and cache of one gateway process, behind one mutex.
 ///
 /// Spend is kept per scope and period label and is never dropped, so a
-/// long-running process holds one number per budget scope per past period.
+/// long-running process keeps one number per budget scope per past period.
 #[derive(Debug)]
 pub struct MemoryState {
     inner: Mutex<Inner>,
@@ -41,12 +41,12 @@ impl Default for MemoryState {
 }
 
 impl MemoryState {
-    /// Creates an empty state whose cache holds at most 64 MiB.
+    /// Creates an empty state with a cache bound of 64 MiB.
     pub fn new() -> Self {
         MemoryState::with_cache_bytes(DEFAULT_CACHE_BYTES)
     }
 
-    /// Creates an empty state whose cache holds at most `max_bytes` of keys
+    /// Creates an empty state whose cache stores at most `max_bytes` of keys
     /// and values.
     pub fn with_cache_bytes(max_bytes: u64) -> Self {
         MemoryState {

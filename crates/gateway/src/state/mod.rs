@@ -22,7 +22,7 @@ pub use memory::MemoryState;
 pub struct Charge {
     /// The window's name, such as `rpm:key:k1`.
     pub window: String,
-    /// The most the window may hold.
+    /// The maximum amount the window may contain.
     pub limit: u64,
     /// The amount this request takes: 1 for requests, the reserved tokens
     /// for tokens.

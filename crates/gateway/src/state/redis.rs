@@ -162,7 +162,7 @@ return 1
 /// Limits, spend and cache on a Redis server.
 ///
 /// Spend is kept per scope and period label and never expires, so Redis
-/// holds one small hash per budget scope per past period.
+/// keeps one small hash per budget scope per past period.
 #[derive(Clone)]
 pub struct RedisState {
     connection: ConnectionManager,

@@ -344,3 +344,79 @@ fn invalid_budget_rule_is_rejected() {
         .unwrap_err();
     assert!(error.to_string().contains("key k.limit_usd"), "{error}");
 }
+
+#[tokio::test]
+async fn spent_model_falls_through_to_fallback() {
+    let mock = MockServer::start().await.unwrap();
+    mock.always_for_model("model-a", Scenario::text("Paris.").with_usage(1_000, 500));
+    let config = GatewayConfig::new()
+        .retry(quick_retry(0, 4))
+        .health(lenient_health())
+        .model(single_model("chat", vec![openai_on(&mock, "a", "model-a")]).fallbacks(["spare"]))
+        .model(single_model(
+            "spare",
+            vec![openai_on(&mock, "b", "model-b")],
+        ));
+    let (gateway, records) = build_with(config, |builder| {
+        builder
+            .prices(prices())
+            .clock(Arc::new(ManualClock::new(NOON_MS)))
+    });
+    gateway
+        .set_budget(
+            LimitScope::Model("chat".into()),
+            BudgetRule::new(usd("0.002"), BudgetPeriod::Day),
+        )
+        .unwrap();
+    gateway.complete(ask("chat")).await.unwrap();
+    gateway.complete(ask("chat")).await.unwrap();
+    let served: Vec<_> = records
+        .records()
+        .into_iter()
+        .map(|record| record.deployment.unwrap())
+        .collect();
+    assert_eq!(
+        served,
+        ["a", "b"],
+        "chat spent its budget on the first call"
+    );
+}
+
+#[tokio::test]
+async fn dropped_stream_still_adds_its_spend() {
+    let setup = setup().await;
+    let scope = LimitScope::Team("research".into());
+    setup
+        .gateway
+        .set_budget(
+            scope.clone(),
+            BudgetRule::new(usd("100"), BudgetPeriod::Month),
+        )
+        .unwrap();
+    setup.mock.push_for_model(
+        "model-a",
+        Scenario::text_chunks(["The ", "capital ", "of ", "France ", "is ", "Paris."])
+            .chunk_delay(Duration::from_millis(20)),
+    );
+    let mut stream = setup
+        .gateway
+        .stream_with(streamed(false), team())
+        .await
+        .unwrap();
+    stream.next().await.unwrap().unwrap();
+    drop(stream);
+
+    let record = setup.records.records().pop().unwrap();
+    assert_eq!(record.status, llmops_gateway::RequestStatus::Cancelled);
+    assert!(record.usage_estimated, "the partial text was counted");
+    let cost = record.cost_usd.unwrap();
+    assert!(cost > Decimal::ZERO);
+    // The drop hands the accounting to a spawned task on this runtime.
+    for _ in 0..100 {
+        if setup.gateway.spend(&scope).await.unwrap() == cost {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(setup.gateway.spend(&scope).await.unwrap(), cost);
+}

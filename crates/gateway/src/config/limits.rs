@@ -141,7 +141,7 @@ pub struct CacheConfig {
     /// 64 MiB.
     pub max_bytes: u64,
     /// Caches requests whose temperature is unset or above 0 too, so a
-    /// sampled answer is replayed to every identical request. Default
+    /// sampled response is replayed to every identical request. Default
     /// false.
     pub cache_nondeterministic: bool,
 }

@@ -105,7 +105,7 @@ pub(crate) struct Pending {
     pub(crate) request: ChatRequest,
     pub(crate) context: CallContext,
     pub(crate) stream: bool,
-    /// The limits the request holds.
+    /// The reservations the request has taken under limits.
     pub(crate) admitted: Admitted,
     /// The response-cache key, when the response may be cached.
     pub(crate) cache_key: Option<String>,

@@ -11,9 +11,11 @@ use llmops_core::providers::openai::{DEFAULT_OPENAI_BASE_URL, OpenAiBackend, Ope
 use crate::config::{DeploymentConfig, GatewayConfig};
 use crate::deployment::Deployment;
 use crate::error::GatewayError;
-use crate::gateway::Gateway;
+use crate::gateway::{Accounting, Gateway};
 use crate::hooks::{PostCallHook, PreCallHook};
+use crate::limits::{BudgetAlertSink, BudgetTable, Clock, LimitTable, SystemClock};
 use crate::record::RecordSink;
+use crate::state::{MemoryState, SharedState};
 
 /// Looks up an environment variable by name.
 type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -44,6 +46,9 @@ pub struct GatewayBuilder {
     post_hooks: Vec<Arc<dyn PostCallHook>>,
     seed: Option<u64>,
     env: EnvLookup,
+    state: Option<Arc<dyn SharedState>>,
+    clock: Option<Arc<dyn Clock>>,
+    alert_sink: Option<Arc<dyn BudgetAlertSink>>,
 }
 
 impl Gateway {
@@ -57,6 +62,9 @@ impl Gateway {
             pre_hooks: Vec::new(),
             post_hooks: Vec::new(),
             seed: None,
+            state: None,
+            clock: None,
+            alert_sink: None,
             env: Box::new(|name| {
                 std::env::var(name)
                     .ok()
@@ -112,6 +120,27 @@ impl GatewayBuilder {
         self
     }
 
+    /// Keeps rate-limit windows, spend and cached responses in `state`,
+    /// which other gateway processes may share; a [`MemoryState`] of this
+    /// process, bounded by `cache.max_bytes`, when unset.
+    pub fn shared_state(mut self, state: Arc<dyn SharedState>) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Reads time from `clock`, for tests of windows, periods and expiry;
+    /// the system clock when unset.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Sends budget alerts to `sink` as well as to the log.
+    pub fn budget_alert_sink(mut self, sink: Arc<dyn BudgetAlertSink>) -> Self {
+        self.alert_sink = Some(sink);
+        self
+    }
+
     /// Validates the configuration and creates every deployment's backend.
     ///
     /// # Errors
@@ -147,16 +176,60 @@ impl GatewayBuilder {
                 )));
             }
         }
+        let accounting = accounting(
+            &self.config,
+            prices,
+            self.state,
+            self.clock,
+            self.alert_sink,
+        )?;
         Ok(Gateway::from_parts(
             self.config,
             deployments,
-            prices,
             self.sink,
             self.pre_hooks,
             self.post_hooks,
             self.seed,
+            accounting,
         ))
     }
+}
+
+/// Fills the limit and budget tables from the configuration.
+fn accounting(
+    config: &GatewayConfig,
+    prices: PriceTable,
+    state: Option<Arc<dyn SharedState>>,
+    clock: Option<Arc<dyn Clock>>,
+    alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+) -> Result<Accounting, GatewayError> {
+    let mut limits = LimitTable::default();
+    for limit in &config.limits {
+        match limit.limit_scope() {
+            Some(scope) => limits.set(scope, limit.rule()),
+            None => limits.set_default(limit.scope, Some(limit.rule())),
+        }
+    }
+    let mut budgets = BudgetTable::default();
+    for (index, budget) in config.budgets.iter().enumerate() {
+        let rule = budget.rule().map_err(|(position, share)| {
+            GatewayError::config(
+                format!("budgets[{index}].alert_at[{position}]"),
+                format!("{share} is not a number; use a share such as 0.8"),
+            )
+        })?;
+        budgets.set(budget.limit_scope(), rule);
+    }
+    let state =
+        state.unwrap_or_else(|| Arc::new(MemoryState::with_cache_bytes(config.cache.max_bytes)));
+    Ok(Accounting {
+        prices,
+        limits,
+        budgets,
+        state,
+        clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        alert_sink,
+    })
 }
 
 /// Creates the built-in HTTP backend a deployment names.

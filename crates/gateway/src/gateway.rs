@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -19,9 +19,12 @@ use rust_decimal::Decimal;
 use crate::config::GatewayConfig;
 use crate::deployment::Deployment;
 use crate::hooks::{CallContext, PostCallHook, PreCallHook};
+use crate::limits::{Admitted, BudgetAlertSink, BudgetTable, Clock, LimitScope, LimitTable};
 use crate::record::{AttemptRecord, RecordSink, RequestRecord, RequestStatus, RouteDecision};
 use crate::retry::{AttemptBudget, backoff};
 use crate::route::Router;
+use crate::settle::Settlement;
+use crate::state::SharedState;
 use crate::strategy::{Candidate, Strategy, pick};
 
 /// The provider name the gateway reports, as a backend and in its own
@@ -53,6 +56,22 @@ pub(crate) struct Inner {
     pub(crate) post_hooks: Vec<Arc<dyn PostCallHook>>,
     rng: Mutex<StdRng>,
     next_id: AtomicU64,
+    pub(crate) limits: RwLock<LimitTable>,
+    pub(crate) budgets: RwLock<BudgetTable>,
+    pub(crate) state: Arc<dyn SharedState>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+}
+
+/// The prices, rules, shared state, clock and alert sink a gateway is
+/// built with.
+pub(crate) struct Accounting {
+    pub(crate) prices: PriceTable,
+    pub(crate) limits: LimitTable,
+    pub(crate) budgets: BudgetTable,
+    pub(crate) state: Arc<dyn SharedState>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -86,17 +105,23 @@ pub(crate) struct Pending {
     pub(crate) request: ChatRequest,
     pub(crate) context: CallContext,
     pub(crate) stream: bool,
+    /// The reservations the request has taken under limits.
+    pub(crate) admitted: Admitted,
+    /// The response-cache key, when the response may be cached.
+    pub(crate) cache_key: Option<String>,
+    /// Whether the response came from the response cache.
+    pub(crate) cache_hit: bool,
 }
 
 impl Gateway {
     pub(crate) fn from_parts(
         config: GatewayConfig,
         deployments: Vec<Arc<Deployment>>,
-        prices: PriceTable,
         sink: Option<Arc<dyn RecordSink>>,
         pre_hooks: Vec<Arc<dyn PreCallHook>>,
         post_hooks: Vec<Arc<dyn PostCallHook>>,
         seed: Option<u64>,
+        accounting: Accounting,
     ) -> Self {
         let mut by_model: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, deployment) in deployments.iter().enumerate() {
@@ -128,13 +153,18 @@ impl Gateway {
                 deployments,
                 by_model,
                 router,
-                prices,
+                prices: accounting.prices,
                 counter: TokenCounter::new(),
                 sink,
                 pre_hooks,
                 post_hooks,
                 rng: Mutex::new(rng),
                 next_id: AtomicU64::new(1),
+                limits: RwLock::new(accounting.limits),
+                budgets: RwLock::new(accounting.budgets),
+                state: accounting.state,
+                clock: accounting.clock,
+                alert_sink: accounting.alert_sink,
             }),
         }
     }
@@ -178,10 +208,23 @@ impl Gateway {
         request: ChatRequest,
         context: CallContext,
     ) -> Result<ChatCompletion, Error> {
-        let mut pending = match self.prepare(request, context, false).await {
+        let mut pending = match self.admit_request(request, context, false).await {
             Ok(pending) => pending,
-            Err((pending, error)) => return Err(self.fail(*pending, error)),
+            Err((pending, error)) => return Err(self.fail(*pending, error).await),
         };
+        if let Some(completion) = self.cached(&mut pending).await {
+            self.finish(
+                pending,
+                None,
+                RequestStatus::Success,
+                None,
+                None,
+                Some(&completion),
+            )
+            .run()
+            .await;
+            return Ok(completion);
+        }
         // Disjoint field borrows: the request is not copied per call.
         let result = self
             .route(
@@ -189,6 +232,7 @@ impl Gateway {
                 &pending.context,
                 &pending.decision.model,
                 &mut pending.attempts,
+                &mut pending.admitted,
                 |deployment, upstream| async move {
                     let _in_flight = deployment.start_call();
                     deployment.backend.complete(upstream).await
@@ -211,10 +255,12 @@ impl Gateway {
                     usage,
                     None,
                     Some(&completion),
-                );
+                )
+                .run()
+                .await;
                 Ok(completion)
             }
-            Err(error) => Err(self.fail(pending, error)),
+            Err(error) => Err(self.fail(pending, error).await),
         }
     }
 
@@ -235,10 +281,25 @@ impl Gateway {
         request: ChatRequest,
         context: CallContext,
     ) -> Result<ChatStream, Error> {
-        let mut pending = match self.prepare(request, context, true).await {
+        let mut pending = match self.admit_request(request, context, true).await {
             Ok(pending) => pending,
-            Err((pending, error)) => return Err(self.fail(*pending, error)),
+            Err((pending, error)) => return Err(self.fail(*pending, error).await),
         };
+        if let Some(completion) = self.cached(&mut pending).await {
+            let chunks =
+                crate::cache::replay_chunks(&completion, pending.request.wants_stream_usage());
+            self.finish(
+                pending,
+                None,
+                RequestStatus::Success,
+                None,
+                None,
+                Some(&completion),
+            )
+            .run()
+            .await;
+            return Ok(Box::pin(futures::stream::iter(chunks.into_iter().map(Ok))));
+        }
         // Disjoint field borrows: the request is not copied per call.
         let result = self
             .route(
@@ -246,6 +307,7 @@ impl Gateway {
                 &pending.context,
                 &pending.decision.model,
                 &mut pending.attempts,
+                &mut pending.admitted,
                 |deployment, upstream| async move {
                     let in_flight = deployment.start_call();
                     crate::stream::open(deployment.backend.stream(upstream).await?, in_flight).await
@@ -259,8 +321,33 @@ impl Gateway {
                 routed.deployment,
                 routed.value,
             )),
-            Err(error) => Err(self.fail(pending, error)),
+            Err(error) => Err(self.fail(pending, error).await),
         }
+    }
+
+    /// Runs the pre-call hooks and the route, then admits the request
+    /// against the limits and budgets of its key, user and team.
+    async fn admit_request(
+        &self,
+        request: ChatRequest,
+        context: CallContext,
+        stream: bool,
+    ) -> Result<Pending, (Box<Pending>, Error)> {
+        let mut pending = self.prepare(request, context, stream).await?;
+        let scopes = crate::limits::caller_scopes(&pending.request, &pending.context);
+        if !scopes.is_empty() {
+            if let Err(error) = self
+                .admit(&scopes, &pending.request, &mut pending.admitted)
+                .await
+            {
+                tracing::info!(
+                    class = error.class(),
+                    "request rejected by a limit or budget"
+                );
+                return Err((Box::new(pending), error));
+            }
+        }
+        Ok(pending)
     }
 
     /// Resolves the route after running the pre-call hooks.
@@ -312,6 +399,9 @@ impl Gateway {
             request,
             context,
             stream,
+            admitted: Admitted::default(),
+            cache_key: None,
+            cache_hit: false,
         };
         match error {
             Some(error) => Err((Box::new(pending), error)),
@@ -327,6 +417,7 @@ impl Gateway {
         context: &CallContext,
         first_model: &str,
         attempts: &mut Vec<AttemptRecord>,
+        admitted: &mut Admitted,
         mut call: F,
     ) -> Result<Routed<T>, Error>
     where
@@ -343,6 +434,7 @@ impl Gateway {
         let mut last_error: Option<Error> = None;
         let mut tag_blocked: Vec<String> = Vec::new();
         let mut all_ejected: Vec<String> = Vec::new();
+        let mut limit_error: Option<Error> = None;
         // Counting the prompt costs time on large requests, so only the
         // lowest-cost strategy does it, once.
         let mut estimated_input: Option<u64> = None;
@@ -365,6 +457,14 @@ impl Gateway {
                 .collect();
             if allowed.is_empty() {
                 tag_blocked.push(model_name.clone());
+                continue;
+            }
+            // A model over its own limit or budget is skipped for its
+            // fallbacks, like a model whose deployments all failed.
+            let scope = [LimitScope::Model(model_name.clone())];
+            if let Err(error) = self.admit(&scope, request, admitted).await {
+                tracing::debug!(model = %model_name, class = error.class(), "model skipped: over its limit or budget");
+                limit_error.get_or_insert(error);
                 continue;
             }
             let mut skipped: HashSet<usize> = HashSet::new();
@@ -487,7 +587,7 @@ impl Gateway {
                 all_ejected.push(model_name.clone());
             }
         }
-        if let Some(error) = last_error {
+        if let Some(error) = last_error.or(limit_error) {
             return Err(error);
         }
         if !all_ejected.is_empty() {
@@ -567,28 +667,33 @@ impl Gateway {
             .map(|cost| cost.total_usd)
     }
 
-    /// Records a request that failed before any answer and returns its error.
-    fn fail(&self, pending: Pending, error: Error) -> Error {
+    /// Records a request that failed before any response, releases what it
+    /// reserved, and returns its error.
+    async fn fail(&self, pending: Pending, error: Error) -> Error {
         let status = RequestStatus::Error {
             class: error.class().to_owned(),
             message: error.to_string(),
         };
-        self.finish(pending, None, status, None, None, None);
+        self.finish(pending, None, status, None, None, None)
+            .run()
+            .await;
         error
     }
 
     /// Builds the record of a finished request, prices it, hands it to the
-    /// sink and runs the post-call hooks.
+    /// sink and runs the post-call hooks. Returns the accounting still to
+    /// do (limits, spend, cache), which the caller awaits or spawns.
     pub(crate) fn finish(
         &self,
-        pending: Pending,
+        mut pending: Pending,
         deployment: Option<&Arc<Deployment>>,
         status: RequestStatus,
         usage: Option<Usage>,
         time_to_first_token: Option<Duration>,
         completion: Option<&ChatCompletion>,
-    ) {
+    ) -> Settlement {
         let (usage, usage_estimated) = match (usage, deployment, completion) {
+            _ if pending.cache_hit => (None, false),
             (Some(usage), _, _) => (Some(usage), false),
             (None, Some(deployment), Some(completion)) => (
                 Some(self.count_usage(deployment, &pending.request, completion)),
@@ -603,8 +708,19 @@ impl Gateway {
                 .cost(price_model(deployment), usage)
                 .ok()
                 .map(|cost| cost.total_usd),
+            // A cached answer called no model, so it cost nothing.
+            _ if pending.cache_hit => Some(Decimal::ZERO),
             _ => None,
         };
+        let settlement = Settlement::new(
+            self,
+            &mut pending,
+            deployment,
+            &status,
+            usage.as_ref(),
+            cost_usd,
+            completion,
+        );
         let record = RequestRecord {
             id: pending.id,
             started_at_ms: pending.started_at_ms,
@@ -620,7 +736,7 @@ impl Gateway {
             usage,
             usage_estimated,
             cost_usd,
-            cache_hit: false,
+            cache_hit: pending.cache_hit,
         };
         if !self.inner.post_hooks.is_empty() {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -640,6 +756,7 @@ impl Gateway {
         if let Some(sink) = &self.inner.sink {
             sink.record(record);
         }
+        settlement
     }
 
     /// Counts the usage of a call whose provider reported none.

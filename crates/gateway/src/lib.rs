@@ -41,32 +41,53 @@
 //! `content_policy_fallbacks`; authentication and invalid-request errors
 //! return at once. No deployment gets more than `retries + 1` attempts per
 //! request and no request more than `max_attempts`.
+//!
+//! Before routing, a request is admitted against the rate limits
+//! ([`LimitRule`]) and budgets ([`BudgetRule`]) of its key, user, team and
+//! model, and deterministic requests may be served from the response
+//! cache ([`CacheConfig`]). The counters live behind [`SharedState`] so that
+//! several gateway processes can share them. `crates/gateway/docs/limits.md`
+//! describes every key.
 
 mod builder;
+mod cache;
 mod config;
 mod deployment;
 mod error;
 mod gateway;
 mod health;
 mod hooks;
+mod limits;
 mod record;
 mod retry;
 mod route;
+mod settle;
+mod state;
 mod strategy;
 mod stream;
 
 pub use builder::GatewayBuilder;
 pub use config::{
-    Defaults, DeploymentConfig, GatewayConfig, HealthPolicy, ModelConfig, RetryPolicy, RouteConfig,
+    BudgetConfig, CacheConfig, Defaults, DeploymentConfig, GatewayConfig, HealthPolicy,
+    LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
 };
 pub use error::GatewayError;
 pub use gateway::{GATEWAY_PROVIDER, Gateway};
 pub use health::HealthState;
 pub use hooks::{CallContext, PostCallHook, PreCallHook};
+pub use limits::{
+    BudgetAlert, BudgetAlertSink, BudgetPeriod, BudgetRule, Clock, LimitRule, LimitScope,
+    ManualClock, ScopeKind, SystemClock,
+};
 pub use record::{
     AttemptRecord, MemorySink, RecordSink, RequestRecord, RequestStatus, RouteDecision,
 };
 pub use route::{CLASSIFIER_TASKS, classify};
+#[cfg(feature = "redis")]
+pub use state::RedisState;
+pub use state::{
+    Admission, CacheStats, Charge, MemoryState, SharedState, SpendUpdate, StateError, Ticket,
+};
 pub use strategy::Strategy;
 
 /// The tag that marks a deployment as on-premises. A deployment whose

@@ -82,7 +82,8 @@ pub struct RequestRecord {
     pub usage_estimated: bool,
     /// The cost in US dollars; none when the model has no price.
     pub cost_usd: Option<Decimal>,
-    /// Whether the answer came from the response cache.
+    /// Whether the response came from the response cache. Such a record has
+    /// no deployment and no usage, and a cost of 0.
     pub cache_hit: bool,
 }
 

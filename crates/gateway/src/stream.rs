@@ -2,6 +2,7 @@
 //! pass-through with accounting when the stream ends or is dropped.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -14,6 +15,10 @@ use llmops_core::{ChatStream, Error};
 use crate::deployment::{Deployment, InFlight};
 use crate::gateway::{Gateway, Pending};
 use crate::record::RequestStatus;
+use crate::settle::Settlement;
+
+/// The accounting of a stream in progress, awaited before the stream ends.
+type Settling = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// An upstream stream that has produced its first content: the chunks read
 /// so far and the rest.
@@ -81,6 +86,11 @@ pub(crate) struct GatewayStream {
     time_to_first_token: Duration,
     in_flight: Option<InFlight>,
     done: bool,
+    /// The accounting started when the upstream stream ended.
+    settling: Option<Settling>,
+    /// The item returned once `settling` completes: the upstream error, or
+    /// none for the end of the stream.
+    last_item: Option<Result<ChatCompletionChunk, Error>>,
 }
 
 impl GatewayStream {
@@ -103,14 +113,16 @@ impl GatewayStream {
             time_to_first_token,
             in_flight: Some(opened.in_flight),
             done: false,
+            settling: None,
+            last_item: None,
         })
     }
 
-    /// Writes the record once: on the end of the stream, its error, or drop.
-    fn finish(&mut self, status: RequestStatus, error: Option<&Error>) {
-        let Some(pending) = self.pending.take() else {
-            return;
-        };
+    /// Writes the record once: on the end of the stream, its error, or
+    /// drop. Returns the accounting still to do, or none after the first
+    /// call.
+    fn finish(&mut self, status: RequestStatus, error: Option<&Error>) -> Option<Settlement> {
+        let pending = self.pending.take()?;
         self.in_flight = None;
         let now = Instant::now();
         match (&status, error) {
@@ -129,14 +141,25 @@ impl GatewayStream {
         let accumulator = std::mem::take(&mut self.accumulator);
         let usage = accumulator.usage().cloned();
         let completion = accumulator.finish();
-        self.gateway.finish(
+        Some(self.gateway.finish(
             pending,
             Some(&self.deployment),
             status,
             usage,
             Some(self.time_to_first_token),
             Some(&completion),
-        );
+        ))
+    }
+
+    /// Starts the accounting and returns `last_item` once it completes.
+    fn end_with(
+        &mut self,
+        last_item: Option<Result<ChatCompletionChunk, Error>>,
+        settlement: Option<Settlement>,
+    ) {
+        self.done = true;
+        self.last_item = last_item;
+        self.settling = settlement.map(|settlement| Box::pin(settlement.run()) as Settling);
     }
 }
 
@@ -145,8 +168,15 @@ impl Stream for GatewayStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        if let Some(settling) = this.settling.as_mut() {
+            if settling.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.settling = None;
+            return Poll::Ready(this.last_item.take());
+        }
         if this.done {
-            return Poll::Ready(None);
+            return Poll::Ready(this.last_item.take());
         }
         if let Some(chunk) = this.buffered.pop_front() {
             this.accumulator.push(&chunk);
@@ -159,18 +189,18 @@ impl Stream for GatewayStream {
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(error))) => {
-                this.done = true;
                 let status = RequestStatus::Error {
                     class: error.class().to_owned(),
                     message: error.to_string(),
                 };
-                this.finish(status, Some(&error));
-                Poll::Ready(Some(Err(error)))
+                let settlement = this.finish(status, Some(&error));
+                this.end_with(Some(Err(error)), settlement);
+                Pin::new(this).poll_next(cx)
             }
             Poll::Ready(None) => {
-                this.done = true;
-                this.finish(RequestStatus::Success, None);
-                Poll::Ready(None)
+                let settlement = this.finish(RequestStatus::Success, None);
+                this.end_with(None, settlement);
+                Pin::new(this).poll_next(cx)
             }
         }
     }
@@ -178,6 +208,13 @@ impl Stream for GatewayStream {
 
 impl Drop for GatewayStream {
     fn drop(&mut self) {
-        self.finish(RequestStatus::Cancelled, None);
+        if let Some(settlement) = self.finish(RequestStatus::Cancelled, None) {
+            settlement.spawn();
+        }
+        if let Some(settling) = self.settling.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(settling);
+            }
+        }
     }
 }

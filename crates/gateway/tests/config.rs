@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use llmops_gateway::{
-    DeploymentConfig, Gateway, GatewayConfig, GatewayError, ModelConfig, Strategy,
+    BudgetPeriod, DeploymentConfig, Gateway, GatewayConfig, GatewayError, LimitScope, ModelConfig,
+    ScopeKind, Strategy,
 };
+use rust_decimal::Decimal;
 
 fn error_of(text: &str) -> (String, String) {
     match GatewayConfig::from_toml_str(text).unwrap_err() {
@@ -223,4 +225,120 @@ fn empty_config_is_rejected() {
     let (key, message) = error_of("");
     assert_eq!(key, "models");
     assert!(message.contains("[[models]]"), "{message}");
+}
+
+#[test]
+fn readme_limits_block_parses() {
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("### Limits, budgets and cache")
+        .nth(1)
+        .expect("the README has a limits section");
+    let toml_block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section holds a TOML block");
+    let config = GatewayConfig::from_toml_str(toml_block).unwrap();
+    assert_eq!(config.limits.len(), 2);
+    assert_eq!(
+        config.limits[0].limit_scope(),
+        Some(LimitScope::Key("k1".into()))
+    );
+    assert_eq!(config.limits[1].scope, ScopeKind::User);
+    assert_eq!(config.limits[1].limit_scope(), None, "a default per user");
+    let budget = &config.budgets[0];
+    assert_eq!(budget.limit_usd, "50.00".parse::<Decimal>().unwrap());
+    assert_eq!(budget.period, BudgetPeriod::Month);
+    let rule = budget.rule().unwrap();
+    assert_eq!(
+        rule.alert_at,
+        ["0.5".parse::<Decimal>().unwrap(), "0.8".parse().unwrap()]
+    );
+    assert!(config.cache.enabled);
+    let defaults = llmops_gateway::CacheConfig {
+        enabled: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        config.cache, defaults,
+        "the README states the cache defaults"
+    );
+    let text = toml::to_string(&config).unwrap();
+    assert_eq!(GatewayConfig::from_toml_str(&text).unwrap(), config);
+}
+
+const ONE_MODEL: &str = "[[models]]\nname = \"chat\"\n[[models.deployments]]\nid = \"a\"\nprovider = \"openai\"\nmodel = \"m\"\n";
+
+#[test]
+fn limit_mistakes_name_their_key() {
+    let cases = [
+        (
+            "[[limits]]\nscope = \"key\"\nid = \"k\"\n",
+            "limits[0].rpm",
+            "neither rpm nor tpm",
+        ),
+        (
+            "[[limits]]\nscope = \"key\"\nid = \"k\"\ntpm = 0\n",
+            "limits[0].tpm",
+            "reject every request",
+        ),
+        (
+            "[[limits]]\nscope = \"team\"\nid = \" \"\nrpm = 1\n",
+            "limits[0].id",
+            "empty",
+        ),
+        (
+            "[[limits]]\nscope = \"model\"\nid = \"nope\"\nrpm = 1\n",
+            "limits[0].id",
+            "not configured",
+        ),
+        (
+            "[[limits]]\nscope = \"user\"\nrpm = 1\n[[limits]]\nscope = \"user\"\ntpm = 9\n",
+            "limits[1].id",
+            "two default user limits",
+        ),
+        (
+            "[[budgets]]\nscope = \"key\"\nid = \"k\"\nlimit_usd = \"0\"\nperiod = \"day\"\n",
+            "budgets[0].limit_usd",
+            "positive",
+        ),
+        (
+            "[[budgets]]\nscope = \"key\"\nid = \"k\"\nlimit_usd = 5\nperiod = \"day\"\nalert_at = [1.5]\n",
+            "budgets[0].alert_at",
+            "share",
+        ),
+        (
+            "[cache]\nenabled = true\nttl_secs = 0\n",
+            "cache.ttl_secs",
+            "TTL of 0",
+        ),
+        (
+            "[cache]\nenabled = true\nmax_bytes = 0\n",
+            "cache.max_bytes",
+            "0 bytes",
+        ),
+    ];
+    for (section, expected_key, expected_text) in cases {
+        let (key, message) = error_of(&format!("{ONE_MODEL}{section}"));
+        assert_eq!(key, expected_key, "{section}");
+        assert!(message.contains(expected_text), "{section}: {message}");
+    }
+}
+
+#[test]
+fn budget_amount_reads_numbers_exactly() {
+    let text = format!(
+        "{ONE_MODEL}[[budgets]]\nscope = \"key\"\nid = \"k\"\nlimit_usd = 0.1\nperiod = \"total\"\n"
+    );
+    let config = GatewayConfig::from_toml_str(&text).unwrap();
+    assert_eq!(
+        config.budgets[0].limit_usd,
+        "0.1".parse::<Decimal>().unwrap()
+    );
+    let (key, message) = error_of(&format!(
+        "{ONE_MODEL}[[budgets]]\nscope = \"key\"\nid = \"k\"\nlimit_usd = \"ten\"\nperiod = \"day\"\n"
+    ));
+    assert!(key.starts_with("line "), "{key}");
+    assert!(message.contains("not an amount in US dollars"), "{message}");
 }

@@ -1,6 +1,9 @@
 //! Chained setters for building a configuration in code.
 
-use super::{DeploymentConfig, GatewayConfig, HealthPolicy, ModelConfig, RetryPolicy, RouteConfig};
+use super::{
+    BudgetConfig, CacheConfig, DeploymentConfig, GatewayConfig, HealthPolicy, LimitConfig,
+    ModelConfig, RetryPolicy, RouteConfig,
+};
 use crate::strategy::Strategy;
 
 impl GatewayConfig {
@@ -46,6 +49,24 @@ impl GatewayConfig {
     /// Sets the health policy.
     pub fn health(mut self, health: HealthPolicy) -> Self {
         self.health = health;
+        self
+    }
+
+    /// Adds a rate limit.
+    pub fn limit(mut self, limit: LimitConfig) -> Self {
+        self.limits.push(limit);
+        self
+    }
+
+    /// Adds a budget.
+    pub fn budget(mut self, budget: BudgetConfig) -> Self {
+        self.budgets.push(budget);
+        self
+    }
+
+    /// Sets the response cache.
+    pub fn cache(mut self, cache: CacheConfig) -> Self {
+        self.cache = cache;
         self
     }
 }

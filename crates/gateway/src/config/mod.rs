@@ -1,9 +1,11 @@
 //! Gateway configuration: models and their deployments, task routes, retry,
-//! health and routing defaults. Read from TOML or built in code, and
+//! health and routing defaults, rate limits, budgets and the response cache. Read from TOML or built in code, and
 //! validated before a [`Gateway`](crate::Gateway) is built from it.
 
 mod builder;
+mod limits;
 mod validate;
+mod validate_limits;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::GatewayError;
 use crate::strategy::Strategy;
+
+pub use limits::{BudgetConfig, CacheConfig, LimitConfig};
 
 /// The whole gateway configuration.
 ///
@@ -56,6 +60,15 @@ pub struct GatewayConfig {
     /// Task tags and the model each maps to.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    /// Rate limits per key, user, team or model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<LimitConfig>,
+    /// Spending budgets per key, user, team or model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<BudgetConfig>,
+    /// The response cache.
+    #[serde(default)]
+    pub cache: CacheConfig,
 }
 
 /// Routing defaults for every model.

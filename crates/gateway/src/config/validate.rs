@@ -81,7 +81,8 @@ impl GatewayConfig {
         if let Some(model) = &self.defaults.model {
             self.require_model("defaults.model", model)?;
         }
-        self.validate_bounds()
+        self.validate_bounds()?;
+        self.validate_limits()
     }
 
     fn validate_model<'a>(
@@ -147,7 +148,7 @@ impl GatewayConfig {
         Ok(())
     }
 
-    fn require_model(&self, key: &str, name: &str) -> Result<(), GatewayError> {
+    pub(super) fn require_model(&self, key: &str, name: &str) -> Result<(), GatewayError> {
         if self.find_model(name).is_some() {
             return Ok(());
         }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use llmops_core::types::{ChatMessage, ChatRequest};
 use llmops_gateway::{
-    DeploymentConfig, Gateway, GatewayConfig, HealthPolicy, MemorySink, ModelConfig, RetryPolicy,
+    DeploymentConfig, Gateway, GatewayBuilder, GatewayConfig, HealthPolicy, MemorySink,
+    ModelConfig, RetryPolicy,
 };
 use llmops_testkit::MockServer;
 
@@ -42,13 +43,21 @@ pub(crate) fn lenient_health() -> HealthPolicy {
 }
 
 pub(crate) fn build(config: GatewayConfig) -> (Gateway, Arc<MemorySink>) {
+    build_with(config, |builder| builder)
+}
+
+/// Builds like [`build`], after `customize` adds to the builder (a clock,
+/// prices, shared state).
+pub(crate) fn build_with(
+    config: GatewayConfig,
+    customize: impl FnOnce(GatewayBuilder) -> GatewayBuilder,
+) -> (Gateway, Arc<MemorySink>) {
     let records = Arc::new(MemorySink::new());
-    let gateway = Gateway::builder(config)
+    let builder = Gateway::builder(config)
         .record_sink(records.clone())
         .env(|name| (name == "TEST_ANTHROPIC_KEY").then(|| "sk-ant-test".to_owned()))
-        .seed(11)
-        .build()
-        .unwrap();
+        .seed(11);
+    let gateway = customize(builder).build().unwrap();
     (gateway, records)
 }
 

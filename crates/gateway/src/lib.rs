@@ -41,6 +41,12 @@
 //! `content_policy_fallbacks`; authentication and invalid-request errors
 //! return at once. No deployment gets more than `retries + 1` attempts per
 //! request and no request more than `max_attempts`.
+//!
+//! # Features
+//!
+//! - `server`: [`server`], an OpenAI-compatible HTTP server over a gateway
+//!   with virtual API keys, Prometheus metrics, graceful shutdown and
+//!   configuration reload.
 
 mod builder;
 mod config;
@@ -52,6 +58,8 @@ mod hooks;
 mod record;
 mod retry;
 mod route;
+#[cfg(feature = "server")]
+pub mod server;
 mod strategy;
 mod stream;
 

@@ -55,7 +55,7 @@ impl Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A server's lifecycle and failures are its log, so `serve` logs at
-    // info unless RUST_LOG says otherwise.
+    // info unless RUST_LOG sets another level.
     let filter = match cli.command {
         Command::Serve(_) => tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -132,7 +132,7 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The zero-setup configuration: the local model as `local`.
+/// Builds the zero-setup configuration: the local model as `local`.
 fn local_config() -> GatewayConfig {
     GatewayConfig::new().model(
         ModelConfig::new(MODEL_ALIAS).deployment(DeploymentConfig::new(

@@ -267,7 +267,7 @@ async fn exercise_sql_store(store: Store) {
     .await
     .unwrap();
 
-    // A second store over the same database sees the same keys, as a
+    // A second store over the same database reads the same keys, as a
     // restarted server would.
     let reopened = SqlKeyStore::open(store).await.unwrap();
     let found = reopened

@@ -1,5 +1,5 @@
-//! Who is calling: the master key, a virtual key, or anyone on an open
-//! server.
+//! Caller identification: the master key, a virtual key, or anyone on an
+//! open server.
 
 use axum::http::{HeaderMap, header};
 

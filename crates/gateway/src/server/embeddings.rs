@@ -17,7 +17,7 @@ use crate::server::error::ApiError;
 use crate::server::metrics::Observation;
 use crate::server::state::AppState;
 
-/// The most texts one request may embed, the OpenAI API's own limit.
+/// The maximum number of texts per request, the OpenAI API's own limit.
 const MAX_INPUTS: usize = 2048;
 
 /// A parsed embeddings request.
@@ -74,13 +74,13 @@ async fn answer(
         let chat_model = gateway.config().find_model(&request.model).is_some();
         let mut available: Vec<&String> = state.embedders.keys().collect();
         available.sort();
-        let what = if chat_model {
+        let reason = if chat_model {
             "is a chat model with no embedding deployment"
         } else {
             "has no embedding deployment"
         };
         return Err(ApiError::model_not_found(format!(
-            "model {:?} {what}; embeddings need an embedding deployment, and this server has {available:?}",
+            "model {:?} {reason}; embeddings need an embedding deployment, and this server has {available:?}",
             request.model
         )));
     };

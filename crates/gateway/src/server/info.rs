@@ -65,7 +65,7 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     response
 }
 
-/// Answers any other path with an OpenAI-shaped 404.
+/// Returns an OpenAI-shaped 404 for any other path.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!(
         "no route for {}; the server serves /v1/chat/completions, /v1/embeddings, /v1/models, /health, /metrics and /admin",

@@ -1,4 +1,4 @@
-//! Where a virtual key's rate limits and budget are handed to the gateway.
+//! The one place a virtual key's rate limits and budget reach the gateway.
 
 use crate::gateway::Gateway;
 use crate::server::keys::VirtualKey;

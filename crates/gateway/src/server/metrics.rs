@@ -76,7 +76,7 @@ impl Histogram {
     }
 }
 
-/// What one finished request contributes to the metrics.
+/// The contribution of one finished request to the metrics.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Observation<'a> {
     /// `chat` or `embeddings`.
@@ -106,7 +106,7 @@ struct Series {
     tokens: BTreeMap<(String, String, &'static str), Histogram>,
 }
 
-/// Counters and histograms of every request the server answered.
+/// Counters and histograms of every request the server responded to.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     series: Mutex<Series>,

@@ -13,7 +13,7 @@ use llmops_testkit::MockServer;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A gateway configuration with one model per `(name, upstream model)`
+/// Builds a gateway configuration with one model per `(name, upstream model)`
 /// pair, each served by the mock's OpenAI route, with no retries.
 pub(crate) fn config_on(mock: &MockServer, models: &[(&str, &str)]) -> GatewayConfig {
     let mut config = GatewayConfig::new();
@@ -39,7 +39,7 @@ pub(crate) fn config_on(mock: &MockServer, models: &[(&str, &str)]) -> GatewayCo
     config
 }
 
-/// A gateway serving `chat` (upstream `gpt-4o-mini`) on the mock.
+/// Builds a gateway serving `chat` (upstream `gpt-4o-mini`) on the mock.
 pub(crate) fn gateway_on(mock: &MockServer) -> Gateway {
     Gateway::builder(config_on(mock, &[("chat", "gpt-4o-mini")]))
         .build()
@@ -55,12 +55,12 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    /// The URL of `path` on the server.
+    /// Returns the URL of `path` on the server.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    /// The OpenAI base URL of the server.
+    /// Returns the OpenAI base URL of the server.
     pub(crate) fn base_url(&self) -> String {
         self.url("/v1")
     }
@@ -113,7 +113,7 @@ pub(crate) async fn serve(server: Server) -> Running {
     }
 }
 
-/// A chat request body for `model`.
+/// Builds a chat request body for `model`.
 pub(crate) fn chat_body(model: &str, text: &str) -> serde_json::Value {
     serde_json::json!({
         "model": model,

@@ -155,7 +155,7 @@ impl fmt::Debug for CreatedKey {
     }
 }
 
-/// Where virtual keys live: in memory, or in a SQL database.
+/// Storage of virtual keys: in memory, or in a SQL database.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     /// Stores a key under the SHA-256 hash of its secret.

@@ -215,6 +215,36 @@ async fn allow_list_limits_models() {
 }
 
 #[tokio::test]
+async fn allow_list_covers_task_routes() {
+    let mock = MockServer::start().await.unwrap();
+    let mut config = config_on(&mock, &[("chat", "gpt-4o-mini"), ("big", "gpt-4.1")]);
+    config.routes.push(llmops_gateway::RouteConfig {
+        task: "hard".to_owned(),
+        model: "big".to_owned(),
+    });
+    let gateway = Gateway::builder(config).build().unwrap();
+    let server = start(Server::builder(gateway).master_key(MASTER)).await;
+    let (_, created) = create(&server, json!({"name": "small-only", "models": ["chat"]})).await;
+    let secret = created["key"].as_str().unwrap();
+
+    let response = reqwest::Client::new()
+        .post(server.url("/v1/chat/completions"))
+        .bearer_auth(secret)
+        .header("x-llmops-task", "hard")
+        .json(&chat_body("chat", "hi"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        403,
+        "a task route must not bypass the allow-list"
+    );
+    assert_eq!(mock.request_count(), 0);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn keys_from_store_close_open_mode() {
     let mock = MockServer::start().await.unwrap();
     let store = Arc::new(MemoryKeyStore::new());

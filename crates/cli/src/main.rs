@@ -11,6 +11,7 @@ mod failure;
 mod input;
 mod model;
 mod prompt;
+mod serve;
 mod tokens;
 
 use std::process::ExitCode;
@@ -20,7 +21,7 @@ use clap::{Parser, Subcommand};
 use crate::failure::Failure;
 
 /// Operate LLM applications: chat with a model, count tokens, price usage,
-/// manage prompt versions.
+/// manage prompt versions, serve an OpenAI-compatible API.
 #[derive(Debug, Parser)]
 #[command(name = "llmops", version, propagate_version = true)]
 struct Cli {
@@ -35,6 +36,7 @@ enum Command {
     Cost(cost::Args),
     Model(model::Args),
     Prompt(prompt::Args),
+    Serve(serve::Args),
 }
 
 impl Command {
@@ -45,17 +47,25 @@ impl Command {
             Command::Cost(args) => cost::run(args),
             Command::Model(args) => model::run(args),
             Command::Prompt(args) => prompt::run(args),
+            Command::Serve(args) => serve::run(args),
         }
     }
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A server's lifecycle and failures are its log, so `serve` logs at
+    // info unless RUST_LOG sets another level.
+    let filter = match cli.command {
+        Command::Serve(_) => tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        _ => tracing_subscriber::EnvFilter::from_default_env(),
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
 
-    let cli = Cli::parse();
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

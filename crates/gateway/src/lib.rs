@@ -48,6 +48,12 @@
 //! cache ([`CacheConfig`]). The counters live behind [`SharedState`] so that
 //! several gateway processes can share them. `crates/gateway/docs/limits.md`
 //! describes every key.
+//!
+//! # Features
+//!
+//! - `server`: [`server`], an OpenAI-compatible HTTP server over a gateway
+//!   with virtual API keys, Prometheus metrics, graceful shutdown and
+//!   configuration reload.
 
 mod builder;
 mod cache;
@@ -63,6 +69,8 @@ mod retry;
 mod route;
 mod settle;
 mod state;
+#[cfg(feature = "server")]
+pub mod server;
 mod strategy;
 mod stream;
 

@@ -1,0 +1,186 @@
+//! `llmops serve`: an OpenAI-compatible HTTP server over the gateway.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use llmops_core::ModelBackend;
+use llmops_gateway::server::{
+    DEFAULT_MAX_BODY_BYTES, Server, SharedKeyStore, SqlKeyStore, shutdown_signal,
+};
+use llmops_gateway::{DeploymentConfig, Gateway, GatewayConfig, GatewayError, ModelConfig};
+use llmops_local::{LocalBackend, LocalModelConfig, MODEL_ALIAS, MODEL_NAME};
+
+use crate::failure::Failure;
+
+/// The provider name under which the embedded model is registered, for
+/// deployments in a configuration file.
+const LOCAL_PROVIDER: &str = "local";
+
+/// Serve an OpenAI-compatible API (chat completions, embeddings, models)
+/// over the gateway.
+///
+/// Without --config the embedded local model is served as the model
+/// `local`, so `llmops serve` needs no setup. With --config the gateway
+/// configuration file decides the models; deployments with
+/// `provider = "local"` use the embedded model. SIGHUP or
+/// `POST /admin/reload` reloads the file; SIGTERM or Ctrl-C stops the
+/// server after running requests finish.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  llmops serve\n  llmops serve --config gateway.toml --port 8080\n  LLMOPS_MASTER_KEY=... llmops serve --database sqlite://keys.db"
+)]
+pub(crate) struct Args {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+
+    /// The port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 4000)]
+    port: u16,
+
+    /// A gateway configuration file (TOML).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Keep virtual API keys in this database (`sqlite://PATH` or
+    /// `postgres://USER@HOST:PORT/DB`) instead of in memory.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+
+    /// The master key, which may use every model and the admin API. Without
+    /// it and without keys in the database the server is open to everyone.
+    #[arg(long, env = "LLMOPS_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+
+    /// The largest request body in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+
+    /// Seconds running requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    drain_timeout_secs: u64,
+}
+
+pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    if args.max_body_bytes == 0 {
+        return Err(Failure::Usage(
+            "invalid --max-body-bytes 0: use a positive number of bytes".into(),
+        ));
+    }
+    let address: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .map_err(|_| {
+            Failure::Usage(format!(
+                "invalid --host {:?}: use an IP address such as 127.0.0.1 or 0.0.0.0",
+                args.host
+            ))
+        })?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(serve(args, address))
+}
+
+async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
+    let mut builder = match &args.config {
+        Some(path) => {
+            let (gateway, reloader) = gateway_from_file(path).await?;
+            Server::builder(gateway).reload_with(reloader)
+        }
+        None => {
+            eprintln!("No --config: serving the embedded local model as `{MODEL_ALIAS}`.");
+            let backend = load_local().await?;
+            let gateway = build_gateway(local_config(), Some(&backend))
+                .context("cannot build the gateway for the local model")?;
+            Server::builder(gateway)
+        }
+    };
+    if let Some(url) = &args.database {
+        let store = llmops_store::Store::connect(url)
+            .await
+            .context("cannot open the key database")?;
+        let keys: SharedKeyStore = Arc::new(
+            SqlKeyStore::open(store)
+                .await
+                .context("cannot prepare the key table")?,
+        );
+        builder = builder.key_store(keys);
+    }
+    if let Some(master_key) = args.master_key.filter(|key| !key.trim().is_empty()) {
+        builder = builder.master_key(master_key);
+    }
+    let server = builder
+        .max_body_bytes(args.max_body_bytes)
+        .drain_timeout(Duration::from_secs(args.drain_timeout_secs))
+        .build()
+        .await
+        .context("cannot start the server")?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let bound = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    eprintln!("Listening on http://{bound}/v1");
+    server.handle().reload_on_sighup();
+    server
+        .serve(listener, shutdown_signal())
+        .await
+        .context("the server failed")?;
+    eprintln!("Stopped.");
+    Ok(())
+}
+
+/// Builds the zero-setup configuration: the local model as `local`.
+fn local_config() -> GatewayConfig {
+    GatewayConfig::new().model(
+        ModelConfig::new(MODEL_ALIAS).deployment(DeploymentConfig::new(
+            MODEL_ALIAS,
+            LOCAL_PROVIDER,
+            MODEL_NAME,
+        )),
+    )
+}
+
+async fn load_local() -> Result<Arc<dyn ModelBackend>, Failure> {
+    let backend = LocalBackend::load(LocalModelConfig::default())
+        .await
+        .context("cannot load the local model")?;
+    Ok(Arc::new(backend))
+}
+
+fn build_gateway(
+    config: GatewayConfig,
+    local: Option<&Arc<dyn ModelBackend>>,
+) -> Result<Gateway, GatewayError> {
+    let mut builder = Gateway::builder(config);
+    if let Some(local) = local {
+        builder = builder.backend(LOCAL_PROVIDER, Arc::clone(local));
+    }
+    builder.build()
+}
+
+type Reload = Box<dyn Fn() -> Result<Gateway, GatewayError> + Send + Sync>;
+
+/// Builds the gateway from a configuration file, loading the local model
+/// only when a deployment uses it, and a reloader that reads the file again.
+async fn gateway_from_file(path: &Path) -> Result<(Gateway, Reload), Failure> {
+    let config = GatewayConfig::load(path).map_err(anyhow::Error::from)?;
+    let uses_local = config
+        .models
+        .iter()
+        .flat_map(|model| &model.deployments)
+        .any(|deployment| deployment.provider == LOCAL_PROVIDER);
+    let local = if uses_local {
+        Some(load_local().await?)
+    } else {
+        None
+    };
+    let gateway = build_gateway(config, local.as_ref())
+        .with_context(|| format!("cannot build the gateway from {}", path.display()))?;
+    let path = path.to_owned();
+    let reloader: Reload =
+        Box::new(move || build_gateway(GatewayConfig::load(&path)?, local.as_ref()));
+    Ok((gateway, reloader))
+}

@@ -1,0 +1,134 @@
+//! `llmops serve` as a process: argument checks, a configuration in front
+//! of a mock provider, and shutdown on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use llmops_testkit::{MockServer, Scenario};
+
+fn llmops() -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("llmops"));
+    command.env_remove("LLMOPS_MASTER_KEY");
+    command
+}
+
+#[test]
+fn serve_rejects_bad_host() {
+    let output = llmops()
+        .args(["serve", "--host", "not an address"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("invalid --host"), "{stderr}");
+}
+
+#[test]
+fn serve_names_missing_config_file() {
+    let output = llmops()
+        .args(["serve", "--config", "/nonexistent/llmops-gateway.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("/nonexistent/llmops-gateway.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn serve_rejects_invalid_config() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("gateway.toml");
+    std::fs::write(
+        &path,
+        "[[models]]\nname = \"chat\"\nstrategy = \"fastest\"\n",
+    )
+    .unwrap();
+    let output = llmops()
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("invalid gateway configuration"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_config_answers_then_stops_on_sigterm() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    mock.push(Scenario::text("served by the mock"));
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("gateway.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{}\"\n",
+            mock.openai_base_url()
+        ),
+    )
+    .unwrap();
+
+    let mut child = llmops()
+        .args(["serve", "--config", path.to_str().unwrap(), "--port", "0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = Vec::new();
+    let base_url = loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no listening line; stderr so far: {log:#?}"));
+        if let Some(url) = line.strip_prefix("Listening on ") {
+            break url.trim().to_owned();
+        }
+        log.push(line);
+    };
+    assert!(
+        log.iter().any(|line| line.contains("server is open")),
+        "the open mode is logged: {log:#?}"
+    );
+
+    let reply: serde_json::Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{base_url}/chat/completions"))
+            .json(&serde_json::json!({
+                "model": "chat",
+                "messages": [{"role": "user", "content": "hi"}],
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        reply["choices"][0]["message"]["content"],
+        "served by the mock"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}

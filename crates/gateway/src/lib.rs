@@ -67,10 +67,10 @@ mod limits;
 mod record;
 mod retry;
 mod route;
-mod settle;
-mod state;
 #[cfg(feature = "server")]
 pub mod server;
+mod settle;
+mod state;
 mod strategy;
 mod stream;
 

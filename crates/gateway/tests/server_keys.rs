@@ -374,3 +374,62 @@ async fn concurrent_key_creation_yields_unique_keys() {
     }
     assert_eq!(store.list().await.unwrap().len(), 16);
 }
+
+#[tokio::test]
+async fn key_rate_limit_answers_429() {
+    let mock = MockServer::start().await.unwrap();
+    let server = start(Server::builder(gateway_on(&mock)).master_key(MASTER)).await;
+    let (status, limited) =
+        create(&server, json!({"name": "batch", "requests_per_minute": 2})).await;
+    assert_eq!(status, 201, "{limited}");
+    let limited = limited["key"].as_str().unwrap().to_owned();
+    let (_, other) = create(&server, json!({"name": "other"})).await;
+    let other = other["key"].as_str().unwrap().to_owned();
+
+    assert_eq!(chat_status(&server, Some(&limited), "chat").await.0, 200);
+    assert_eq!(chat_status(&server, Some(&limited), "chat").await.0, 200);
+    let response = reqwest::Client::new()
+        .post(server.url("/v1/chat/completions"))
+        .bearer_auth(&limited)
+        .json(&chat_body("chat", "hi"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let reply: Value = response.json().await.unwrap();
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("requests"),
+        "{reply}"
+    );
+    // Another key has its own window.
+    assert_eq!(chat_status(&server, Some(&other), "chat").await.0, 200);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn key_budget_of_zero_rejects() {
+    let mock = MockServer::start().await.unwrap();
+    let server = start(Server::builder(gateway_on(&mock)).master_key(MASTER)).await;
+    let (status, created) = create(&server, json!({"name": "frozen", "budget_usd": "0"})).await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["key"].as_str().unwrap().to_owned();
+    let (status, reply) = chat_status(&server, Some(&secret), "chat").await;
+    assert_eq!(status, 429, "{reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("budget"),
+        "{reply}"
+    );
+    server.stop().await.unwrap();
+}

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::server::auth::require_master;
 use crate::server::chat::read_body;
 use crate::server::error::{ApiError, ServerError};
-use crate::server::key_limits::apply_key_limits;
+use crate::server::key_limits::{apply_key_limits, remove_key_limits};
 use crate::server::keys::{NewKey, create_key};
 use crate::server::lifecycle::reload;
 use crate::server::state::AppState;
@@ -76,6 +76,7 @@ pub(crate) async fn revoke(
             "no active key has id {id:?}; list keys with GET /admin/keys"
         )));
     }
+    remove_key_limits(&id, &state.gateway());
     tracing::info!(key = %id, "virtual API key revoked");
     Ok(axum::Json(json!({"id": id, "revoked": true})).into_response())
 }

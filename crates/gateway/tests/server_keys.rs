@@ -416,12 +416,19 @@ async fn key_rate_limit_answers_429() {
 }
 
 #[tokio::test]
-async fn key_budget_of_zero_rejects() {
+async fn key_budget_stops_spending() {
     let mock = MockServer::start().await.unwrap();
     let server = start(Server::builder(gateway_on(&mock)).master_key(MASTER)).await;
-    let (status, created) = create(&server, json!({"name": "frozen", "budget_usd": "0"})).await;
+    let (status, reply) = create(&server, json!({"name": "frozen", "budget_usd": "0"})).await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(reply["error"]["param"], "budget_usd", "{reply}");
+
+    // One mock answer on gpt-4o-mini costs about $0.000002, above this budget.
+    let (status, created) =
+        create(&server, json!({"name": "tiny", "budget_usd": "0.000001"})).await;
     assert_eq!(status, 201, "{created}");
     let secret = created["key"].as_str().unwrap().to_owned();
+    assert_eq!(chat_status(&server, Some(&secret), "chat").await.0, 200);
     let (status, reply) = chat_status(&server, Some(&secret), "chat").await;
     assert_eq!(status, 429, "{reply}");
     assert!(

@@ -126,10 +126,13 @@ impl NewKey {
             ));
         }
         if let Some(budget) = self.budget_usd {
-            if budget.is_sign_negative() {
+            if budget <= Decimal::ZERO {
                 return Err(invalid(
                     "budget_usd",
-                    format!("{budget} is negative; use 0 or more"),
+                    format!(
+                        "{budget} is not a positive amount; use a budget above 0 US dollars, \
+                         or revoke the key to stop its use"
+                    ),
                 ));
             }
         }
@@ -290,6 +293,14 @@ mod tests {
                 NewKey {
                     name: "app".into(),
                     budget_usd: Some(Decimal::new(-1, 0)),
+                    ..NewKey::default()
+                },
+                "budget_usd",
+            ),
+            (
+                NewKey {
+                    name: "app".into(),
+                    budget_usd: Some(Decimal::ZERO),
                     ..NewKey::default()
                 },
                 "budget_usd",

@@ -194,6 +194,21 @@ impl Gateway {
             .collect()
     }
 
+    /// Records a request answered from the response cache: no deployment,
+    /// no upstream usage.
+    async fn finish_from_cache(&self, pending: Pending, completion: &ChatCompletion) {
+        self.finish(
+            pending,
+            None,
+            RequestStatus::Success,
+            None,
+            None,
+            Some(completion),
+        )
+        .run()
+        .await;
+    }
+
     /// Runs a request to completion through the routes, with the caller's
     /// context.
     ///
@@ -213,16 +228,7 @@ impl Gateway {
             Err((pending, error)) => return Err(self.fail(*pending, error).await),
         };
         if let Some(completion) = self.cached(&mut pending).await {
-            self.finish(
-                pending,
-                None,
-                RequestStatus::Success,
-                None,
-                None,
-                Some(&completion),
-            )
-            .run()
-            .await;
+            self.finish_from_cache(pending, &completion).await;
             return Ok(completion);
         }
         // Disjoint field borrows: the request is not copied per call.
@@ -288,16 +294,7 @@ impl Gateway {
         if let Some(completion) = self.cached(&mut pending).await {
             let chunks =
                 crate::cache::replay_chunks(&completion, pending.request.wants_stream_usage());
-            self.finish(
-                pending,
-                None,
-                RequestStatus::Success,
-                None,
-                None,
-                Some(&completion),
-            )
-            .run()
-            .await;
+            self.finish_from_cache(pending, &completion).await;
             return Ok(Box::pin(futures::stream::iter(chunks.into_iter().map(Ok))));
         }
         // Disjoint field borrows: the request is not copied per call.

@@ -178,14 +178,12 @@ impl Session {
         let kv_dim = p.kv_heads * p.head_dim;
         let s = &mut self.scratch;
 
-        for (hidden, normed) in s
-            .hidden
-            .chunks_exact(dim)
-            .zip(s.normed.chunks_exact_mut(dim))
-            .take(batch)
-        {
-            rms_norm(hidden, &layer.attention_norm, p.norm_epsilon, normed);
-        }
+        rms_norm_rows(
+            &s.hidden[..batch * dim],
+            &layer.attention_norm,
+            p.norm_epsilon,
+            &mut s.normed[..batch * dim],
+        );
         project(
             &s.normed[..batch * dim],
             dim,
@@ -295,14 +293,12 @@ impl Session {
         let dim = p.embedding;
         let ff = p.feed_forward;
         let s = &mut self.scratch;
-        for (hidden, normed) in s
-            .hidden
-            .chunks_exact(dim)
-            .zip(s.normed.chunks_exact_mut(dim))
-            .take(batch)
-        {
-            rms_norm(hidden, &layer.feed_forward_norm, p.norm_epsilon, normed);
-        }
+        rms_norm_rows(
+            &s.hidden[..batch * dim],
+            &layer.feed_forward_norm,
+            p.norm_epsilon,
+            &mut s.normed[..batch * dim],
+        );
         project(
             &s.normed[..batch * dim],
             dim,
@@ -479,6 +475,14 @@ fn rotate(head: &mut [f32], angles: &[(f32, f32)]) {
         let (x0, x1) = (pair[0], pair[1]);
         pair[0] = x0 * cos - x1 * sin;
         pair[1] = x0 * sin + x1 * cos;
+    }
+}
+
+/// Applies [`rms_norm`] to each row of `dim = weight.len()` values.
+fn rms_norm_rows(rows: &[f32], weight: &[f32], epsilon: f32, out: &mut [f32]) {
+    let dim = weight.len();
+    for (row, out) in rows.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
+        rms_norm(row, weight, epsilon, out);
     }
 }
 

@@ -1,17 +1,20 @@
-//! The call from the registry into template rendering.
+//! Rendering a stored prompt version with the MiniJinja renderer of the
+//! [`render`](crate::render) module.
 //!
-//! NOTE: this is a minimal strict substitution of `{{ name }}` placeholders,
-//! kept behind one function so the MiniJinja renderer (strict mode) in the
-//! `render` module replaces it without changing callers. It supports no
-//! filters, conditions or loops.
+//! A version stores its variable declarations by name
+//! ([`crate::prompt::VariableSpec`], with a description for people); they
+//! become the renderer's schema here. A variable that the template uses but
+//! the version does not declare is treated as required and of any type, so
+//! prompts saved without declarations still render, strictly.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::{RegistryError, Result};
-use crate::prompt::{ChatMessage, Template};
+use crate::prompt::{self, ChatMessage, Template};
+use crate::render::{self as engine, CompiledPrompt, MessageTemplate, PromptTemplate, RenderError};
 use crate::version::PromptVersion;
 
 /// A template with its variables filled in.
@@ -27,88 +30,120 @@ pub enum RenderedPrompt {
 
 /// Renders `version` with `variables`, after filling in declared defaults.
 ///
+/// Templates are MiniJinja in strict mode: see the [`render`](crate::render)
+/// module for the rules.
+///
 /// # Errors
 ///
-/// [`RegistryError::Render`] for an undefined variable, a value of the wrong
-/// declared type, or an unclosed `{{`.
+/// [`RegistryError::Render`] for a syntax error, a missing or undefined
+/// variable, or a value of the wrong declared type.
 pub fn render(
     version: &PromptVersion,
     variables: &BTreeMap<String, Value>,
 ) -> Result<RenderedPrompt> {
-    let mut values = variables.clone();
-    for (name, spec) in &version.content.variables {
-        match (values.get(name), &spec.default) {
-            (Some(value), _) if !spec.kind.accepts(value) => {
-                return Err(render_error(
-                    version,
-                    format!("variable `{name}` must be of type {:?}", spec.kind),
-                ));
-            }
-            (None, Some(default)) => {
-                values.insert(name.clone(), default.clone());
-            }
-            _ => {}
+    let compiled = compile(version)?;
+    let values: Map<String, Value> = variables
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    match compiled
+        .render(&values)
+        .map_err(|error| render_error(version, &error))?
+    {
+        engine::RenderedPrompt::Text(text) => Ok(RenderedPrompt::Text(text)),
+        engine::RenderedPrompt::Chat(messages) => {
+            let roles = match &version.content.template {
+                Template::Chat(stored) => stored.iter().map(|message| message.role).collect(),
+                Template::Text(_) => Vec::new(),
+            };
+            Ok(RenderedPrompt::Chat(
+                roles
+                    .into_iter()
+                    .zip(messages)
+                    .map(|(role, message)| ChatMessage {
+                        role,
+                        content: message.text(),
+                    })
+                    .collect(),
+            ))
         }
-    }
-    match &version.content.template {
-        Template::Text(text) => Ok(RenderedPrompt::Text(substitute(version, text, &values)?)),
-        Template::Chat(messages) => messages
-            .iter()
-            .map(|message| {
-                Ok(ChatMessage {
-                    role: message.role,
-                    content: substitute(version, &message.content, &values)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()
-            .map(RenderedPrompt::Chat),
     }
 }
 
-fn substitute(
-    version: &PromptVersion,
-    template: &str,
-    values: &BTreeMap<String, Value>,
-) -> Result<String> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            return Err(render_error(
-                version,
-                "a `{{` has no closing `}}`".to_owned(),
-            ));
-        };
-        let name = after[..end].trim();
-        match values.get(name) {
-            Some(Value::String(text)) => out.push_str(text),
-            Some(other) => out.push_str(&other.to_string()),
-            None => {
-                return Err(render_error(
-                    version,
-                    format!("variable `{name}` is undefined"),
+/// Compiles the version's template against its declarations, declaring
+/// each used but undeclared variable as required and of any type.
+fn compile(version: &PromptVersion) -> Result<CompiledPrompt> {
+    let template = match &version.content.template {
+        Template::Text(text) => PromptTemplate::Text(text.clone()),
+        Template::Chat(messages) => PromptTemplate::Chat(
+            messages
+                .iter()
+                .map(|message| MessageTemplate::new(core_role(message.role), &message.content))
+                .collect(),
+        ),
+    };
+    let mut schema: Vec<engine::VariableSpec> = version
+        .content
+        .variables
+        .iter()
+        .map(|(name, spec)| schema_entry(name, spec))
+        .collect();
+    // Each round declares one more variable, so the loop ends after at most
+    // as many rounds as the template has variables.
+    loop {
+        match CompiledPrompt::compile(&template, schema.clone()) {
+            Ok(compiled) => return Ok(compiled),
+            Err(RenderError::UndeclaredVariable { name, .. })
+                if !schema.iter().any(|spec| spec.name == name) =>
+            {
+                schema.push(engine::VariableSpec::required(
+                    name,
+                    engine::VariableType::Any,
                 ));
             }
+            Err(error) => return Err(render_error(version, &error)),
         }
-        rest = &after[end + 2..];
     }
-    out.push_str(rest);
-    Ok(out)
 }
 
-fn render_error(version: &PromptVersion, reason: String) -> RegistryError {
+fn schema_entry(name: &str, spec: &prompt::VariableSpec) -> engine::VariableSpec {
+    let kind = match spec.kind {
+        prompt::VariableType::String => engine::VariableType::String,
+        prompt::VariableType::Number => engine::VariableType::Number,
+        prompt::VariableType::Integer => engine::VariableType::Integer,
+        prompt::VariableType::Boolean => engine::VariableType::Boolean,
+        prompt::VariableType::Array => engine::VariableType::List,
+        prompt::VariableType::Object => engine::VariableType::Object,
+        prompt::VariableType::Any => engine::VariableType::Any,
+    };
+    let mut entry = match (&spec.default, spec.required) {
+        (Some(default), _) => engine::VariableSpec::with_default(name, kind, default.clone()),
+        (None, true) => engine::VariableSpec::required(name, kind),
+        (None, false) => engine::VariableSpec::optional(name, kind),
+    };
+    entry.required = spec.required && spec.default.is_none();
+    entry
+}
+
+fn core_role(role: prompt::Role) -> llmops_core::types::Role {
+    match role {
+        prompt::Role::System => llmops_core::types::Role::System,
+        prompt::Role::User => llmops_core::types::Role::User,
+        prompt::Role::Assistant => llmops_core::types::Role::Assistant,
+    }
+}
+
+fn render_error(version: &PromptVersion, error: &RenderError) -> RegistryError {
     RegistryError::Render {
         name: version.name.clone(),
-        reason,
+        reason: error.to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prompt::PromptContent;
+    use crate::prompt::{PromptContent, VariableSpec, VariableType};
 
     fn version(content: PromptContent) -> PromptVersion {
         PromptVersion {
@@ -128,7 +163,7 @@ mod tests {
         values.insert("name".to_owned(), Value::from("Zoë"));
         let missing = render(&prompt, &values).unwrap_err();
         assert!(
-            missing.to_string().contains("`n` is undefined"),
+            missing.to_string().contains("variable `n` is missing"),
             "{missing}"
         );
         values.insert("n".to_owned(), Value::from(3));
@@ -142,5 +177,62 @@ mod tests {
     fn unclosed_placeholder_is_an_error() {
         let prompt = version(PromptContent::text("Hi {{ name"));
         assert!(render(&prompt, &BTreeMap::new()).is_err());
+    }
+
+    #[test]
+    fn jinja_syntax_and_declared_defaults_apply() {
+        let mut content = PromptContent::text(
+            "{% for item in items %}{{ item | upper }}{% if not loop.last %}, {% endif %}{% endfor %} in {{ tone }}",
+        );
+        content.variables.insert(
+            "items".to_owned(),
+            VariableSpec {
+                kind: VariableType::Array,
+                required: true,
+                default: None,
+                description: None,
+            },
+        );
+        content.variables.insert(
+            "tone".to_owned(),
+            VariableSpec {
+                kind: VariableType::String,
+                required: false,
+                default: Some(Value::from("plain words")),
+                description: None,
+            },
+        );
+        let prompt = version(content);
+        let mut values = BTreeMap::new();
+        values.insert("items".to_owned(), serde_json::json!(["a", "ß"]));
+        assert_eq!(
+            render(&prompt, &values).unwrap(),
+            RenderedPrompt::Text("A, SS in plain words".into())
+        );
+        values.insert("items".to_owned(), Value::from("not a list"));
+        let error = render(&prompt, &values).unwrap_err();
+        assert!(error.to_string().contains("items"), "{error}");
+    }
+
+    #[test]
+    fn chat_roles_survive_and_values_stay_verbatim() {
+        let prompt = version(PromptContent::chat(vec![
+            ChatMessage {
+                role: prompt::Role::System,
+                content: "Answer briefly.".into(),
+            },
+            ChatMessage {
+                role: prompt::Role::User,
+                content: "{{ question }}".into(),
+            },
+        ]));
+        let mut values = BTreeMap::new();
+        values.insert("question".to_owned(), Value::from("What is {{ 1 + 1 }}?"));
+        let RenderedPrompt::Chat(messages) = render(&prompt, &values).unwrap() else {
+            panic!("a chat prompt renders to messages");
+        };
+        assert_eq!(messages[0].role, prompt::Role::System);
+        assert_eq!(messages[1].role, prompt::Role::User);
+        assert_eq!(messages[1].content, "What is {{ 1 + 1 }}?");
     }
 }

@@ -10,7 +10,10 @@ use llmops_core::ModelBackend;
 use llmops_gateway::server::{
     DEFAULT_MAX_BODY_BYTES, Server, SharedKeyStore, SqlKeyStore, shutdown_signal,
 };
-use llmops_gateway::{DeploymentConfig, Gateway, GatewayConfig, GatewayError, ModelConfig};
+use llmops_gateway::{
+    DeploymentConfig, Gateway, GatewayConfig, GatewayError, MemoryState, ModelConfig, RedisState,
+    SharedState,
+};
 use llmops_local::{LocalBackend, LocalModelConfig, MODEL_ALIAS, MODEL_NAME};
 
 use crate::failure::Failure;
@@ -62,6 +65,13 @@ pub(crate) struct Args {
     /// Seconds running requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     drain_timeout_secs: u64,
+
+    /// Keep rate-limit windows, budget spend and cached responses in this
+    /// Redis (`redis://127.0.0.1:6379/0`), so that several servers share
+    /// one set of limits. Without it they live in this process. Either way
+    /// they survive a configuration reload.
+    #[arg(long, value_name = "URL", env = "LLMOPS_REDIS_URL")]
+    redis: Option<String>,
 }
 
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
@@ -83,15 +93,21 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
 }
 
 async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
+    let redis = match &args.redis {
+        Some(url) => Some(connect_redis(url).await?),
+        None => None,
+    };
     let mut builder = match &args.config {
         Some(path) => {
-            let (gateway, reloader) = gateway_from_file(path).await?;
+            let (gateway, reloader) = gateway_from_file(path, redis).await?;
             Server::builder(gateway).reload_with(reloader)
         }
         None => {
             eprintln!("No --config: serving the embedded local model as `{MODEL_ALIAS}`.");
             let backend = load_local().await?;
-            let gateway = build_gateway(local_config(), Some(&backend))
+            let config = local_config();
+            let state = redis.unwrap_or_else(|| memory_state(&config));
+            let gateway = build_gateway(config, Some(&backend), &state)
                 .context("cannot build the gateway for the local model")?;
             Server::builder(gateway)
         }
@@ -118,7 +134,9 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
         .context("cannot start the server")?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
-        .with_context(|| format!("cannot listen on {address}"))?;
+        .with_context(|| {
+            format!("cannot listen on {address}; choose another --port or stop what uses it")
+        })?;
     let bound = listener
         .local_addr()
         .context("cannot read the bound address")?;
@@ -150,11 +168,29 @@ async fn load_local() -> Result<Arc<dyn ModelBackend>, Failure> {
     Ok(Arc::new(backend))
 }
 
+/// Connects to the Redis at `url` for shared limits, spend and cache.
+async fn connect_redis(url: &str) -> Result<Arc<dyn SharedState>, Failure> {
+    let state = RedisState::connect(url)
+        .await
+        .context("cannot connect to the Redis given by --redis")?;
+    eprintln!("Limits, spend and cache are shared through Redis.");
+    Ok(Arc::new(state))
+}
+
+/// The in-process state of limits, spend and cache, bounded by the
+/// configuration's cache size.
+fn memory_state(config: &GatewayConfig) -> Arc<dyn SharedState> {
+    Arc::new(MemoryState::with_cache_bytes(config.cache.max_bytes))
+}
+
+/// Builds a gateway on `state`, which every rebuild shares, so a reload
+/// keeps rate-limit windows, spend and cached responses.
 fn build_gateway(
     config: GatewayConfig,
     local: Option<&Arc<dyn ModelBackend>>,
+    state: &Arc<dyn SharedState>,
 ) -> Result<Gateway, GatewayError> {
-    let mut builder = Gateway::builder(config);
+    let mut builder = Gateway::builder(config).shared_state(Arc::clone(state));
     if let Some(local) = local {
         builder = builder.backend(LOCAL_PROVIDER, Arc::clone(local));
     }
@@ -164,8 +200,12 @@ fn build_gateway(
 type Reload = Box<dyn Fn() -> Result<Gateway, GatewayError> + Send + Sync>;
 
 /// Builds the gateway from a configuration file, loading the local model
-/// only when a deployment uses it, and a reloader that reads the file again.
-async fn gateway_from_file(path: &Path) -> Result<(Gateway, Reload), Failure> {
+/// only when a deployment uses it, and a reloader that reads the file again
+/// and keeps the state of limits, spend and cache.
+async fn gateway_from_file(
+    path: &Path,
+    redis: Option<Arc<dyn SharedState>>,
+) -> Result<(Gateway, Reload), Failure> {
     let config = GatewayConfig::load(path).map_err(anyhow::Error::from)?;
     let uses_local = config
         .models
@@ -177,10 +217,11 @@ async fn gateway_from_file(path: &Path) -> Result<(Gateway, Reload), Failure> {
     } else {
         None
     };
-    let gateway = build_gateway(config, local.as_ref())
+    let state = redis.unwrap_or_else(|| memory_state(&config));
+    let gateway = build_gateway(config, local.as_ref(), &state)
         .with_context(|| format!("cannot build the gateway from {}", path.display()))?;
     let path = path.to_owned();
     let reloader: Reload =
-        Box::new(move || build_gateway(GatewayConfig::load(&path)?, local.as_ref()));
+        Box::new(move || build_gateway(GatewayConfig::load(&path)?, local.as_ref(), &state));
     Ok((gateway, reloader))
 }

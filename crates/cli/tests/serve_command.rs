@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -13,6 +13,17 @@ fn llmops() -> Command {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("llmops"));
     command.env_remove("LLMOPS_MASTER_KEY");
     command
+}
+
+/// Kills the server when a test ends, so that a failed assertion cannot
+/// leave it running and holding the test's output open.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
@@ -77,10 +88,12 @@ fn serve_config_answers_then_stops_on_sigterm() {
 
     let mut child = llmops()
         .args(["serve", "--config", path.to_str().unwrap(), "--port", "0"])
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
+    let mut child = KillOnDrop(child);
     let (lines_tx, lines_rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
@@ -125,10 +138,104 @@ fn serve_config_answers_then_stops_on_sigterm() {
     );
 
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
+}
+
+/// Waits for a stderr line that contains `needle` and returns it.
+fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str) -> String {
+    let mut log = Vec::new();
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no line with {needle:?}; stderr so far: {log:#?}"));
+        if line.contains(needle) {
+            return line;
+        }
+        log.push(line);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn reload_keeps_rate_limit_windows() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("gateway.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{}\"\n\n[[limits]]\nscope = \"user\"\nid = \"alice\"\nrpm = 2\n",
+            mock.openai_base_url()
+        ),
+    )
+    .unwrap();
+
+    let mut child = llmops()
+        .args(["serve", "--config", path.to_str().unwrap(), "--port", "0"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut child = KillOnDrop(child);
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let listening = wait_for_line(&lines_rx, "Listening on ");
+    let base_url = listening
+        .split("Listening on ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let status = |runtime: &tokio::runtime::Runtime| {
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .post(format!("{base_url}/chat/completions"))
+                .json(&serde_json::json!({
+                    "model": "chat",
+                    "user": "alice",
+                    "messages": [{"role": "user", "content": "hi"}],
+                }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    assert_eq!(status(&runtime), 200);
+    assert_eq!(status(&runtime), 200);
+
+    let reloaded = Command::new("kill")
+        .args(["-HUP", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(reloaded.success());
+    wait_for_line(&lines_rx, "configuration reloaded");
+    assert_eq!(
+        status(&runtime),
+        429,
+        "the reloaded gateway must keep alice's window of 2 requests"
+    );
+
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.0.wait().unwrap().success());
 }

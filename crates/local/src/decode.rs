@@ -47,12 +47,13 @@ impl Utf8Decoder {
         text
     }
 
-    /// Returns the held-back bytes as text, with U+FFFD for an unfinished
-    /// character, and empties the decoder.
-    pub(crate) fn finish(&mut self) -> String {
-        let text = String::from_utf8_lossy(&self.pending).into_owned();
+    /// Drops the held-back bytes of an unfinished character and returns
+    /// how many there were. Output cut off by a token limit can end inside a
+    /// character, and leaving it out is better than ending with U+FFFD.
+    pub(crate) fn discard_unfinished(&mut self) -> usize {
+        let dropped = self.pending.len();
         self.pending.clear();
-        text
+        dropped
     }
 }
 
@@ -136,11 +137,11 @@ mod tests {
 
     fn decode_in_pieces(bytes: &[u8], piece_len: usize) -> Vec<String> {
         let mut decoder = Utf8Decoder::default();
-        let mut pieces: Vec<String> = bytes
+        let pieces: Vec<String> = bytes
             .chunks(piece_len)
             .map(|chunk| decoder.push(chunk))
             .collect();
-        pieces.push(decoder.finish());
+        assert_eq!(decoder.discard_unfinished(), 0);
         pieces
     }
 
@@ -151,7 +152,7 @@ mod tests {
         assert_eq!(decoder.push(&emoji[..1]), "");
         assert_eq!(decoder.push(&emoji[1..3]), "");
         assert_eq!(decoder.push(&emoji[3..]), "🦀");
-        assert_eq!(decoder.finish(), "");
+        assert_eq!(decoder.discard_unfinished(), 0);
     }
 
     #[test]
@@ -187,15 +188,16 @@ mod tests {
     fn utf8_unfinished_char_at_end() {
         let mut decoder = Utf8Decoder::default();
         assert_eq!(decoder.push(&"é".as_bytes()[..1]), "");
-        assert_eq!(decoder.finish(), "\u{FFFD}");
-        assert_eq!(decoder.finish(), "");
+        assert_eq!(decoder.discard_unfinished(), 1);
+        assert_eq!(decoder.discard_unfinished(), 0);
+        assert_eq!(decoder.push("b".as_bytes()), "b");
     }
 
     #[test]
     fn utf8_empty_push() {
         let mut decoder = Utf8Decoder::default();
         assert_eq!(decoder.push(&[]), "");
-        assert_eq!(decoder.finish(), "");
+        assert_eq!(decoder.discard_unfinished(), 0);
     }
 
     #[test]

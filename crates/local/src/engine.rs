@@ -269,21 +269,22 @@ impl<'a> Generation<'a> {
         }
     }
 
-    /// Sends the text still held back and returns the finish reason.
+    /// Sends the text still held back, without the bytes of a character cut
+    /// off by the token limit, and returns the finish reason.
     fn finish(
         &mut self,
         events: &mpsc::Sender<GenerationEvent>,
         reason: FinishReason,
         timings: Timings,
     ) -> Result<Option<(FinishReason, Timings)>, LocalError> {
-        let tail = self.decoder.finish();
-        let mut text = match self.stops.push(&tail) {
-            StopScan::Continue(text) => text,
-            StopScan::Stopped(text) => {
-                return Ok(send_text(events, text).then_some((FinishReason::Stop, timings)));
-            }
-        };
-        text.push_str(&self.stops.finish());
+        let dropped = self.decoder.discard_unfinished();
+        if dropped > 0 {
+            tracing::debug!(
+                bytes = dropped,
+                "left out an unfinished character at the end of the output"
+            );
+        }
+        let text = self.stops.finish();
         Ok(send_text(events, text).then_some((reason, timings)))
     }
 

@@ -184,8 +184,15 @@ fn stop_sequences(request: &ChatRequest) -> Result<Vec<String>, LocalError> {
     Ok(stop)
 }
 
+/// The most tokens generated for a request that sets no `max_tokens`. The
+/// 135M model often runs on without ending its turn, so an unbounded
+/// request would fill the context window (8,192 tokens) before it returns.
+pub(crate) const DEFAULT_MAX_TOKENS: usize = 1024;
+
 /// Returns the number of tokens to generate at most, after checking that
-/// the prompt and that many tokens fit the context window.
+/// the prompt and that many tokens fit the context window. A request that
+/// sets no limit gets [`DEFAULT_MAX_TOKENS`] or what the window has left,
+/// whichever is less.
 fn completion_budget(
     request: &ChatRequest,
     prompt_tokens: usize,
@@ -211,7 +218,7 @@ fn completion_budget(
             context_length,
         });
     }
-    Ok(requested.unwrap_or(context_length - prompt_tokens))
+    Ok(requested.unwrap_or((context_length - prompt_tokens).min(DEFAULT_MAX_TOKENS)))
 }
 
 /// Returns a seed from the process's random hasher keys.
@@ -337,8 +344,12 @@ mod tests {
     }
 
     #[test]
-    fn budget_defaults_to_remaining_context() {
-        assert_eq!(completion_budget(&request(), 48, 2048).unwrap(), 2000);
+    fn budget_defaults_to_cap_or_remaining() {
+        assert_eq!(
+            completion_budget(&request(), 48, 2048).unwrap(),
+            DEFAULT_MAX_TOKENS
+        );
+        assert_eq!(completion_budget(&request(), 1948, 2048).unwrap(), 100);
     }
 
     #[test]

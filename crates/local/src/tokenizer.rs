@@ -401,11 +401,11 @@ mod tests {
             );
 
             let mut decoder = Utf8Decoder::default();
-            let mut pieces: Vec<String> = ids
+            let pieces: Vec<String> = ids
                 .iter()
                 .map(|&id| decoder.push(tokenizer.token_bytes(id)))
                 .collect();
-            pieces.push(decoder.finish());
+            assert_eq!(decoder.discard_unfinished(), 0);
             assert_eq!(pieces.concat(), text);
             for piece in &pieces {
                 assert!(!piece.contains(char::REPLACEMENT_CHARACTER), "{pieces:?}");

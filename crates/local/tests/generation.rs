@@ -270,3 +270,34 @@ async fn describe_names_model() {
     assert!(info.models.contains(&"smollm2-135m-instruct".to_owned()));
     assert!(info.models.contains(&"local".to_owned()));
 }
+
+#[tokio::test]
+async fn token_limit_never_cuts_a_character() {
+    let backend = backend().await;
+    let prompt = "Reply with ten different emoji and some Chinese characters 你好世界 🙂🙂🙂";
+    let mut texts: Vec<String> = Vec::new();
+    for max_tokens in 1..=12 {
+        let completion = backend.complete(greedy(prompt, max_tokens)).await.unwrap();
+        let text = completion.text();
+        assert!(
+            !text.contains('\u{FFFD}'),
+            "max_tokens {max_tokens}: {text:?}"
+        );
+        let streamed = content(&collect(backend, greedy(prompt, max_tokens)).await);
+        assert_eq!(streamed, text, "max_tokens {max_tokens}");
+        if let Some(shorter) = texts.last() {
+            assert!(
+                text.starts_with(shorter.as_str()),
+                "{shorter:?} then {text:?}"
+            );
+        }
+        texts.push(text);
+    }
+    // A limit whose last token added no text ended inside a character (an
+    // emoji or CJK character spans several byte-level tokens), so the case
+    // of left-out bytes was exercised.
+    assert!(
+        texts.windows(2).any(|pair| pair[0] == pair[1]),
+        "no limit in 1..=12 ended inside a character: {texts:?}"
+    );
+}

@@ -112,6 +112,11 @@ impl ServerBuilder {
     /// Rebuilds the gateway with `reloader` on `POST /admin/reload` and, with
     /// [`ServerHandle::reload_on_sighup`], on SIGHUP. Without it a reload
     /// fails and the gateway keeps serving.
+    ///
+    /// Build every gateway on one [`SharedState`](crate::SharedState)
+    /// ([`GatewayBuilder::shared_state`](crate::GatewayBuilder::shared_state)):
+    /// a gateway built without one starts with empty rate-limit windows,
+    /// spend and cache.
     pub fn reload_with(
         mut self,
         reloader: impl Fn() -> Result<Gateway, GatewayError> + Send + Sync + 'static,

@@ -38,8 +38,9 @@ pub(crate) struct Args {
     #[arg(long)]
     system: Option<String>,
 
-    /// Cap on generated tokens.
-    #[arg(long, value_name = "TOKENS", default_value_t = 256)]
+    /// Cap on generated tokens, at least 1.
+    #[arg(long, value_name = "TOKENS", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..))]
     max_tokens: u32,
 
     /// Sampling temperature, 0 to 2; 0 picks the most likely token each step.

@@ -33,6 +33,14 @@ fn chat_rejects_out_of_range_temperature() {
 }
 
 #[test]
+fn chat_rejects_zero_max_tokens() {
+    let (code, _, stderr) = run(&["chat", "--max-tokens", "0", "hello"], &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--max-tokens"), "{stderr}");
+    assert!(stderr.contains("'0'"), "{stderr}");
+}
+
+#[test]
 fn chat_reads_empty_stdin_as_empty() {
     let mut command = Command::cargo_bin("llmops").unwrap();
     let output = command

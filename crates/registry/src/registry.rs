@@ -132,6 +132,7 @@ impl Registry {
     ) -> Result<Published> {
         validate_name(name)?;
         content.validate(name)?;
+        crate::render_hook::check_compiles(name, content)?;
         let mut transaction = self.store.begin().await?;
         let draft = Draft {
             name,

@@ -41,14 +41,15 @@ pub fn render(
     version: &PromptVersion,
     variables: &BTreeMap<String, Value>,
 ) -> Result<RenderedPrompt> {
-    let compiled = compile(version)?;
+    let compiled =
+        compile(&version.content).map_err(|error| render_error(&version.name, &error))?;
     let values: Map<String, Value> = variables
         .iter()
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     match compiled
         .render(&values)
-        .map_err(|error| render_error(version, &error))?
+        .map_err(|error| render_error(&version.name, &error))?
     {
         engine::RenderedPrompt::Text(text) => Ok(RenderedPrompt::Text(text)),
         engine::RenderedPrompt::Chat(messages) => {
@@ -70,10 +71,26 @@ pub fn render(
     }
 }
 
-/// Compiles the version's template against its declarations, declaring
-/// each used but undeclared variable as required and of any type.
-fn compile(version: &PromptVersion) -> Result<CompiledPrompt> {
-    let template = match &version.content.template {
+/// Checks that `content`'s template compiles, so that a version that can
+/// never render is not published.
+///
+/// # Errors
+///
+/// [`RegistryError::InvalidPrompt`] naming the syntax error or the variable
+/// declaration at fault.
+pub(crate) fn check_compiles(name: &str, content: &prompt::PromptContent) -> Result<()> {
+    compile(content)
+        .map(|_| ())
+        .map_err(|error| RegistryError::InvalidPrompt {
+            name: name.to_owned(),
+            reason: format!("the template does not compile: {error}"),
+        })
+}
+
+/// Compiles a template against its declarations, declaring each used but
+/// undeclared variable as required and of any type.
+fn compile(content: &prompt::PromptContent) -> std::result::Result<CompiledPrompt, RenderError> {
+    let template = match &content.template {
         Template::Text(text) => PromptTemplate::Text(text.clone()),
         Template::Chat(messages) => PromptTemplate::Chat(
             messages
@@ -82,8 +99,7 @@ fn compile(version: &PromptVersion) -> Result<CompiledPrompt> {
                 .collect(),
         ),
     };
-    let mut schema: Vec<engine::VariableSpec> = version
-        .content
+    let mut schema: Vec<engine::VariableSpec> = content
         .variables
         .iter()
         .map(|(name, spec)| schema_entry(name, spec))
@@ -101,7 +117,7 @@ fn compile(version: &PromptVersion) -> Result<CompiledPrompt> {
                     engine::VariableType::Any,
                 ));
             }
-            Err(error) => return Err(render_error(version, &error)),
+            Err(error) => return Err(error),
         }
     }
 }
@@ -133,9 +149,9 @@ fn core_role(role: prompt::Role) -> llmops_core::types::Role {
     }
 }
 
-fn render_error(version: &PromptVersion, error: &RenderError) -> RegistryError {
+fn render_error(name: &str, error: &RenderError) -> RegistryError {
     RegistryError::Render {
-        name: version.name.clone(),
+        name: name.to_owned(),
         reason: error.to_string(),
     }
 }

@@ -99,6 +99,15 @@ async fn unknown_names_are_named_errors(database: TestDatabase) {
         matches!(invalid, RegistryError::InvalidPrompt { .. }),
         "{invalid}"
     );
+    let broken = registry
+        .publish("p", &text("Hi {{ name"), "a")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(broken, RegistryError::InvalidPrompt { .. }),
+        "{broken}"
+    );
+    assert!(broken.to_string().contains("does not compile"), "{broken}");
     let bad_name = registry.publish("p@2", &text("x"), "a").await.unwrap_err();
     assert!(
         matches!(bad_name, RegistryError::InvalidName { .. }),

@@ -26,6 +26,30 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// Starts `llmops serve --config CONFIG` on a free port and returns the
+/// process with a channel of its stderr lines.
+fn spawn_serve(config: &std::path::Path) -> (KillOnDrop, mpsc::Receiver<String>) {
+    let mut child = llmops()
+        .args(["serve", "--config", config.to_str().unwrap(), "--port", "0"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (KillOnDrop(child), lines_rx)
+}
+
 #[test]
 fn serve_rejects_bad_host() {
     let output = llmops()
@@ -86,23 +110,7 @@ fn serve_config_answers_then_stops_on_sigterm() {
     )
     .unwrap();
 
-    let mut child = llmops()
-        .args(["serve", "--config", path.to_str().unwrap(), "--port", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut child = KillOnDrop(child);
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, lines_rx) = spawn_serve(&path);
     let mut log = Vec::new();
     let base_url = loop {
         let line = lines_rx
@@ -176,25 +184,7 @@ fn reload_keeps_rate_limit_windows() {
     )
     .unwrap();
 
-    let mut child = llmops()
-        .args(["serve", "--config", path.to_str().unwrap(), "--port", "0"])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut child = KillOnDrop(child);
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, lines_rx) = spawn_serve(&path);
     let listening = wait_for_line(&lines_rx, "Listening on ");
     let base_url = listening
         .split("Listening on ")

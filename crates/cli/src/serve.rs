@@ -177,7 +177,7 @@ async fn connect_redis(url: &str) -> Result<Arc<dyn SharedState>, Failure> {
     Ok(Arc::new(state))
 }
 
-/// The in-process state of limits, spend and cache, bounded by the
+/// Creates the in-process state of limits, spend and cache, bounded by the
 /// configuration's cache size.
 fn memory_state(config: &GatewayConfig) -> Arc<dyn SharedState> {
     Arc::new(MemoryState::with_cache_bytes(config.cache.max_bytes))

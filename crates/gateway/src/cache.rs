@@ -9,7 +9,7 @@
 //!   request share one entry;
 //! - `user`: an end-user id for the provider's abuse monitoring;
 //! - `metadata`: free-form; its routing hint (`task`) is covered because
-//!   the key holds the model the route resolved to instead of the
+//!   the key contains the model the route resolved to instead of the
 //!   requested name.
 //!
 //! The tags the request requires are part of the key, so a request

@@ -194,7 +194,7 @@ impl Gateway {
             .collect()
     }
 
-    /// Records a request answered from the response cache: no deployment,
+    /// Records a request served from the response cache: no deployment,
     /// no upstream usage.
     async fn finish_from_cache(&self, pending: Pending, completion: &ChatCompletion) {
         self.finish(
@@ -705,7 +705,7 @@ impl Gateway {
                 .cost(price_model(deployment), usage)
                 .ok()
                 .map(|cost| cost.total_usd),
-            // A cached answer called no model, so it cost nothing.
+            // A cached response called no model, so it cost nothing.
             _ if pending.cache_hit => Some(Decimal::ZERO),
             _ => None,
         };

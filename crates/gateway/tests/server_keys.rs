@@ -423,7 +423,7 @@ async fn key_budget_stops_spending() {
     assert_eq!(status, 400, "{reply}");
     assert_eq!(reply["error"]["param"], "budget_usd", "{reply}");
 
-    // One mock answer on gpt-4o-mini costs about $0.000002, above this budget.
+    // One mock response on gpt-4o-mini costs about $0.000002, above this budget.
     let (status, created) =
         create(&server, json!({"name": "tiny", "budget_usd": "0.000001"})).await;
     assert_eq!(status, 201, "{created}");

@@ -190,7 +190,7 @@ struct Generation<'a> {
 
 impl<'a> Generation<'a> {
     fn new(engine: &'a Engine, params: &'a GenerationParams) -> Self {
-        // The KV cache holds the prompt and every generated token but the
+        // The KV cache contains the prompt and every generated token but the
         // last, which is sampled and never run.
         let capacity = (params.prompt.len() + params.max_tokens).min(engine.context_length);
         let session = Session::new(

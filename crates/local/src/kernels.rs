@@ -12,7 +12,7 @@ use std::ops::Range;
 use crate::quant::{QuantActivations, QuantMatrix, Quants};
 
 /// Computes `out[r][t] = dot(w row rows.start + r, x vector t)` for every
-/// row in `rows` and every vector of `x`; `out` holds `rows.len() × x.len()`
+/// row in `rows` and every vector of `x`; `out` contains `rows.len() × x.len()`
 /// values, row by row.
 pub(crate) fn matmul_rows(
     weights: &QuantMatrix,
@@ -260,7 +260,7 @@ mod tests {
         QuantMatrix::from_q8_0(rows, cols, &bytes).unwrap()
     }
 
-    /// The f64 product of the dequantized row with the dequantized vector,
+    /// Returns the f64 product of the dequantized row with the dequantized vector,
     /// except that a Q4_1 block's offset term uses the vector's stored
     /// block sum, which is rounded to f16 as in candle's Q8_1 blocks.
     fn reference(weights: &QuantMatrix, activations: &QuantActivations, row: usize) -> f64 {

@@ -29,7 +29,7 @@ pub(crate) struct Session {
     capacity: usize,
     /// The tokens run so far.
     position: usize,
-    /// The most tokens per forward pass.
+    /// The maximum number of tokens per forward pass.
     max_batch: usize,
     /// Keys and values, laid out `[layer][kv head][position][head_dim]`.
     keys: Vec<f32>,
@@ -76,7 +76,7 @@ impl Session {
         let cache_len = p.layers * kv_dim * capacity;
         let max_batch = max_batch.clamp(1, capacity);
         let widest = p.embedding.max(p.feed_forward).max(q_dim);
-        // The most rows one `project` call computes at once.
+        // The maximum number of rows one `project` call computes at once.
         let fused_rows = (q_dim + 2 * kv_dim)
             .max(2 * p.feed_forward)
             .max(p.embedding);

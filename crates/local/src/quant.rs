@@ -21,7 +21,7 @@ pub(crate) const Q8_0_BLOCK_BYTES: usize = 34;
 
 /// The 4-bit or 8-bit values of a weight matrix, block by block.
 pub(crate) enum Quants {
-    /// Q4_1: byte `j` holds value `j` in its low and value `j + 16` in its
+    /// Q4_1: byte `j` contains value `j` in its low and value `j + 16` in its
     /// high nibble.
     Q4_1 {
         quants: Vec<[u8; 16]>,
@@ -147,7 +147,7 @@ fn checked_blocks(
     Ok(blocks)
 }
 
-/// How activations are quantized for a weight format.
+/// The 8-bit block format of the activations a weight format takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ActivationFormat {
     /// For Q4_1 weights: values, scale and scaled sum per block.

@@ -184,7 +184,7 @@ fn stop_sequences(request: &ChatRequest) -> Result<Vec<String>, LocalError> {
     Ok(stop)
 }
 
-/// The most tokens generated for a request that sets no `max_tokens`. The
+/// The maximum number of tokens generated for a request that sets no `max_tokens`. The
 /// 135M model often runs on without ending its turn, so an unbounded
 /// request would fill the context window (8,192 tokens) before it returns.
 pub(crate) const DEFAULT_MAX_TOKENS: usize = 1024;

@@ -28,7 +28,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to, for tests of windows and periods.
+/// A clock that moves only when a test advances it, for tests of windows and periods.
 #[derive(Debug, Default)]
 pub struct ManualClock {
     now_ms: AtomicU64,

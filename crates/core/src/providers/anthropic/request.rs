@@ -27,7 +27,7 @@ const PASS_THROUGH_FIELDS: &[&str] = &[
 ///
 /// `seed` and the frequency and presence penalties have no Messages API
 /// counterpart: they are sampling hints, so they are left out rather than
-/// failing the request. `logprobs` asks for data Anthropic cannot return,
+/// failing the request. `logprobs` requests data Anthropic cannot return,
 /// so a request that sets it fails.
 pub(crate) fn to_messages_body(
     request: &ChatRequest,

@@ -31,7 +31,7 @@ pub(crate) struct Args {
     question: String,
 
     /// Model name: `local` for the embedded SmolLM2, or a provider's model.
-    #[arg(long, short, default_value = MODEL_ALIAS)]
+    #[arg(long, short, default_value = MODEL_ALIAS, value_parser = crate::input::parse_model_name)]
     model: String,
 
     /// A system message sent before the question.

@@ -24,7 +24,7 @@ use crate::input::parse_token_count;
 )]
 pub(crate) struct Args {
     /// Model to price, such as gpt-4o or claude-3-7-sonnet-20250219.
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::input::parse_model_name)]
     model: String,
 
     /// Prompt tokens, including cached and cache-written tokens.

@@ -19,6 +19,15 @@ pub(crate) fn read_text(path: &Path) -> anyhow::Result<String> {
     String::from_utf8(bytes).with_context(|| format!("{} is not valid UTF-8 text", path.display()))
 }
 
+/// Parses a model name: any text but an empty or blank one.
+pub(crate) fn parse_model_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() {
+        return Err("the model name is empty; name a model such as local or gpt-4o-mini".into());
+    }
+    Ok(name.to_owned())
+}
+
 /// Parses a token count: a whole number, 0 or more.
 pub(crate) fn parse_token_count(text: &str) -> Result<u64, String> {
     use std::num::IntErrorKind;
@@ -38,7 +47,16 @@ pub(crate) fn parse_token_count(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_token_count;
+    use super::{parse_model_name, parse_token_count};
+
+    #[test]
+    fn blank_model_name_is_refused() {
+        for blank in ["", "  ", "\t"] {
+            let error = parse_model_name(blank).unwrap_err();
+            assert!(error.contains("model name is empty"), "{error}");
+        }
+        assert_eq!(parse_model_name(" gpt-4o ").unwrap(), "gpt-4o");
+    }
 
     #[test]
     fn token_counts_parse_with_surrounding_space() {

@@ -7,6 +7,7 @@
 
 mod chat;
 mod cost;
+mod experiment;
 mod failure;
 mod input;
 mod model;
@@ -21,7 +22,7 @@ use clap::{Parser, Subcommand};
 use crate::failure::Failure;
 
 /// Operate LLM applications: chat with a model, count tokens, price usage,
-/// manage prompt versions, serve an OpenAI-compatible API.
+/// manage prompt versions and A/B experiments, serve an OpenAI-compatible API.
 #[derive(Debug, Parser)]
 #[command(name = "llmops", version, propagate_version = true)]
 struct Cli {
@@ -36,6 +37,7 @@ enum Command {
     Cost(cost::Args),
     Model(model::Args),
     Prompt(prompt::Args),
+    Experiment(experiment::Args),
     Serve(serve::Args),
 }
 
@@ -47,6 +49,7 @@ impl Command {
             Command::Cost(args) => cost::run(args),
             Command::Model(args) => model::run(args),
             Command::Prompt(args) => prompt::run(args),
+            Command::Experiment(args) => experiment::run(args),
             Command::Serve(args) => serve::run(args),
         }
     }

@@ -228,7 +228,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             {
                 println!(
                     "{}\t{}\t{} -> {}\t{}\t{}",
-                    moved.at_ms,
+                    utc_time(moved.at_ms),
                     moved.label,
                     describe(moved.from_version),
                     moved.to_version,
@@ -357,22 +357,31 @@ fn line_diff(old: &str, new: &str) -> Vec<String> {
     lines
 }
 
-fn usage_or_other(error: llmops_store::StoreError) -> Failure {
+pub(crate) fn usage_or_other(error: llmops_store::StoreError) -> Failure {
     match error {
         llmops_store::StoreError::InvalidUrl { .. } => Failure::Usage(error.to_string()),
         other => Failure::Other(other.into()),
     }
 }
 
-fn registry_failure(error: RegistryError) -> Failure {
+pub(crate) fn registry_failure(error: RegistryError) -> Failure {
     match error {
         RegistryError::InvalidName { .. }
         | RegistryError::InvalidLabel { .. }
         | RegistryError::InvalidReference { .. }
         | RegistryError::InvalidPrompt { .. }
-        | RegistryError::Format { .. } => Failure::Usage(error.to_string()),
+        | RegistryError::Format { .. }
+        | RegistryError::Experiment(_)
+        | RegistryError::UnknownArm { .. } => Failure::Usage(error.to_string()),
         other => Failure::Other(other.into()),
     }
+}
+
+/// Formats a stored time in milliseconds since the Unix epoch as RFC 3339
+/// in UTC, such as `2026-12-05T02:30:00.123Z`.
+pub(crate) fn utc_time(at_ms: i64) -> String {
+    let since_epoch = std::time::Duration::from_millis(u64::try_from(at_ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + since_epoch).to_string()
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `llmops serve`: an OpenAI-compatible HTTP server over the gateway.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,11 +80,15 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             "invalid --max-body-bytes 0: use a positive number of bytes".into(),
         ));
     }
-    let address: SocketAddr = format!("{}:{}", args.host, args.port)
-        .parse()
-        .map_err(|_| {
+    // A name such as `localhost` resolves through the system resolver; the
+    // first address it gives is the one bound.
+    let address: SocketAddr = (args.host.as_str(), args.port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .ok_or_else(|| {
             Failure::Usage(format!(
-                "invalid --host {:?}: use an IP address such as 127.0.0.1 or 0.0.0.0",
+                "invalid --host {:?}: use an IP address such as 127.0.0.1 or 0.0.0.0, or a name this machine resolves such as localhost",
                 args.host
             ))
         })?;

@@ -25,7 +25,7 @@ use crate::input::read_text;
 )]
 pub(crate) struct Args {
     /// Model whose tokenizer to use, such as gpt-4o or openai/gpt-4o-mini.
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::input::parse_model_name)]
     model: String,
 
     /// Read FILE as a JSON chat request (an object with `messages` and

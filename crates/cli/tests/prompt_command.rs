@@ -109,6 +109,14 @@ fn prompt_lifecycle_through_the_cli() {
     let history = stdout(&db, &["prompt", "history", "greet"]);
     assert_eq!(history.lines().count(), 3, "{history}");
     assert!(history.contains("tester\ttone"), "{history}");
+    // Times read as RFC 3339 in UTC, such as 2026-12-05T02:30:00.123Z.
+    for line in history.lines() {
+        let time = line.split('\t').next().unwrap();
+        assert!(
+            time.len() == 24 && time.as_bytes()[10] == b'T' && time.ends_with('Z'),
+            "{line}"
+        );
+    }
     assert!(stdout(&db, &["prompt", "list"]).contains("greet\tlatest 2\tproduction=1"));
 
     let export = folder.path().join("prompts.yaml");

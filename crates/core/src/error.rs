@@ -152,7 +152,10 @@ pub enum Error {
 
 fn retry_after_suffix(retry_after: Option<Duration>) -> String {
     match retry_after {
-        Some(wait) => format!(" (retry after {} ms)", wait.as_millis()),
+        Some(wait) if wait < Duration::from_secs(1) => {
+            format!(" (retry after {} ms)", wait.as_millis())
+        }
+        Some(wait) => format!(" (retry after {:.1} s)", wait.as_secs_f64()),
         None => String::new(),
     }
 }
@@ -397,7 +400,7 @@ mod tests {
         let errors = every_class();
         assert_eq!(
             errors[0].to_string(),
-            "p rate limited the request (retry after 2000 ms): m"
+            "p rate limited the request (retry after 2.0 s): m"
         );
         assert_eq!(
             errors[2].to_string(),

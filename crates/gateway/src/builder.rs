@@ -267,7 +267,15 @@ fn built_in(
                         ),
                     ));
                 }
-                None => {}
+                None => {
+                    if deployment.api_key_env.is_some() {
+                        tracing::warn!(
+                            deployment = %deployment.id,
+                            variable,
+                            "api_key_env names a variable that is not set; calling base_url without a key"
+                        );
+                    }
+                }
             }
             Ok(Arc::new(OpenAiBackend::new(config).map_err(backend_error)?))
         }

@@ -181,6 +181,18 @@ async fn allow_list_limits_models() {
     let config = config_on(&mock, &[("chat", "gpt-4o-mini"), ("big", "gpt-4.1")]);
     let gateway = Gateway::builder(config).build().unwrap();
     let server = start(Server::builder(gateway).master_key(MASTER)).await;
+    let (status, reply) = create(&server, json!({"name": "typo", "models": ["chta"]})).await;
+    assert_eq!(
+        status, 400,
+        "a misspelt model must not make a useless key: {reply}"
+    );
+    assert_eq!(reply["error"]["param"], "models");
+    let message = reply["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("\"chta\"") && message.contains("\"big\""),
+        "{message}"
+    );
+
     let (_, created) = create(&server, json!({"name": "small-only", "models": ["chat"]})).await;
     let secret = created["key"].as_str().unwrap();
 

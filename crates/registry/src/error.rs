@@ -150,6 +150,61 @@ pub enum RegistryError {
         reason: String,
     },
 
+    /// An experiment definition or its analysis input is invalid.
+    #[error(transparent)]
+    Experiment(#[from] crate::experiment::ExperimentError),
+
+    /// No experiment has this id.
+    #[error("experiment `{id}` not found; list experiments with `llmops experiment list`")]
+    ExperimentNotFound {
+        /// The id looked up.
+        id: String,
+    },
+
+    /// An experiment with this id exists already.
+    #[error("experiment `{id}` exists already; choose another id")]
+    ExperimentExists {
+        /// The id taken.
+        id: String,
+    },
+
+    /// Another running experiment splits the same label.
+    #[error(
+        "label `{label}` of prompt `{prompt}` is already split by running experiment `{running}`; stop or promote it first"
+    )]
+    LabelInExperiment {
+        /// The prompt name.
+        prompt: String,
+        /// The label.
+        label: String,
+        /// The running experiment.
+        running: String,
+    },
+
+    /// The experiment's state does not allow the operation.
+    #[error("experiment `{id}` is {status}; {action} needs {allowed}")]
+    ExperimentState {
+        /// The experiment id.
+        id: String,
+        /// Its current state.
+        status: String,
+        /// The refused operation, such as `stop`.
+        action: &'static str,
+        /// The states in which the operation is allowed.
+        allowed: &'static str,
+    },
+
+    /// An arm name is not one of the experiment's arms.
+    #[error("experiment `{id}` has no arm `{arm}`; its arms are {arms:?}")]
+    UnknownArm {
+        /// The experiment id.
+        id: String,
+        /// The arm named.
+        arm: String,
+        /// The experiment's arms.
+        arms: Vec<String>,
+    },
+
     /// The database failed; see [`StoreError`].
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -16,10 +16,11 @@ use tokio::task::JoinHandle;
 
 use crate::canonical::canonical_json;
 use crate::error::{RegistryError, Result};
+use crate::experiment::Served;
 use crate::version::PromptVersion;
 
-const CALL_COLUMNS: usize = 12;
-const INSERT_CALLS: &str = "INSERT INTO registry_calls (prompt, version, label, call_id, model, input, output, latency_ms, prompt_tokens, completion_tokens, cost_nano_usd, at_ms) VALUES ";
+const CALL_COLUMNS: usize = 15;
+const INSERT_CALLS: &str = "INSERT INTO registry_calls (prompt, version, label, call_id, model, input, output, latency_ms, prompt_tokens, completion_tokens, cost_nano_usd, at_ms, experiment, arm, unit) VALUES ";
 /// Write attempts per batch before its records are counted as failed.
 const WRITE_ATTEMPTS: u32 = 5;
 
@@ -51,6 +52,13 @@ pub struct CallRecord {
     pub cost_usd: Decimal,
     /// When the call ended, in milliseconds since the Unix epoch.
     pub at_ms: i64,
+    /// The experiment that chose the version, if any.
+    pub experiment: Option<String>,
+    /// The experiment arm that served the call.
+    pub arm: Option<String>,
+    /// The unit (user, session) the experiment assigned; experiment
+    /// analysis counts units, not calls.
+    pub unit: Option<String>,
 }
 
 impl CallRecord {
@@ -74,7 +82,31 @@ impl CallRecord {
             completion_tokens: 0,
             cost_usd: Decimal::ZERO,
             at_ms: now_ms(),
+            experiment: None,
+            arm: None,
+            unit: None,
         }
+    }
+
+    /// Creates a record for a call made with what [`Registry::serve`]
+    /// returned: its version, label and, when an experiment chose the
+    /// version, the experiment, arm and unit.
+    ///
+    /// [`Registry::serve`]: crate::Registry::serve
+    pub fn served(
+        served: &Served,
+        model: impl Into<String>,
+        input: Value,
+        output: impl Into<String>,
+    ) -> Self {
+        let mut record =
+            CallRecord::new(&served.version, model, input, output).label(&served.label);
+        if let Some(assignment) = &served.assignment {
+            record.experiment = Some(assignment.experiment.clone());
+            record.arm = Some(assignment.arm.clone());
+            record.unit = Some(assignment.unit.clone());
+        }
+        record
     }
 
     /// Sets the label the version was resolved through.
@@ -309,7 +341,10 @@ async fn write_batch(store: &Store, batch: &[(CallRecord, i64)]) -> Result<()> {
                 .bind(record.prompt_tokens as i64)
                 .bind(record.completion_tokens as i64)
                 .bind(*cost_nano_usd)
-                .bind(record.at_ms);
+                .bind(record.at_ms)
+                .bind(record.experiment.as_deref())
+                .bind(record.arm.as_deref())
+                .bind(record.unit.as_deref());
         }
         query
             .execute(&mut *transaction)

@@ -148,6 +148,28 @@ CREATE TABLE registry_scores (
 CREATE INDEX registry_scores_version ON registry_scores (prompt, version, at_ms);
 ";
 
+// The same SQL runs on both databases: `ADD COLUMN` of a nullable column
+// and a table keyed by text.
+const EXPERIMENTS: &str = "
+ALTER TABLE registry_calls ADD COLUMN experiment TEXT;
+ALTER TABLE registry_calls ADD COLUMN arm TEXT;
+ALTER TABLE registry_calls ADD COLUMN unit TEXT;
+CREATE INDEX registry_calls_experiment ON registry_calls (experiment, arm);
+CREATE TABLE registry_experiments (
+    id TEXT PRIMARY KEY,
+    prompt TEXT NOT NULL REFERENCES registry_prompts (name),
+    label TEXT NOT NULL,
+    arms TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    ended_by TEXT,
+    ended_at_ms BIGINT,
+    winner TEXT
+);
+CREATE INDEX registry_experiments_label ON registry_experiments (prompt, label, status);
+";
+
 /// The registry's migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
     Migration::per_dialect(
@@ -164,4 +186,5 @@ pub const MIGRATIONS: &[Migration] = &[
         CALLS_SQLITE,
         CALLS_POSTGRES,
     ),
+    Migration::new(COMPONENT, 3, "experiments", EXPERIMENTS),
 ];

@@ -155,6 +155,20 @@ impl Gateway {
                     );
                     return Ok(());
                 };
+                // A user id may be an e-mail address, so only its kind is
+                // logged; key, team and model ids are configuration.
+                let id = match scope {
+                    LimitScope::User(_) => "(user id not logged)",
+                    other => other.id(),
+                };
+                tracing::info!(
+                    scope = scope.kind().as_str(),
+                    id,
+                    unit = unit.label(),
+                    limit,
+                    retry_after_ms,
+                    "request over a rate limit"
+                );
                 Err(limit_error(scope, unit, limit, amount, retry_after_ms))
             }
         }

@@ -42,6 +42,25 @@ pub(crate) async fn create(
             "invalid key settings: {error}; send {{\"name\": ..., \"team\", \"models\", \"requests_per_minute\", \"tokens_per_minute\", \"budget_usd\"}}"
         ))
     })?;
+    let gateway = state.gateway();
+    let served = gateway.models();
+    let unknown: Vec<&str> = settings
+        .models
+        .iter()
+        .map(String::as_str)
+        .filter(|model| !served.contains(model) && !state.embedders.contains_key(*model))
+        .collect();
+    if !unknown.is_empty() {
+        let mut known = served.clone();
+        known.extend(state.embedders.keys().map(String::as_str));
+        known.sort_unstable();
+        return Err(ApiError::invalid(
+            "models",
+            format!(
+                "unknown models {unknown:?}: this server serves {known:?}; list only those, or leave models out to allow every model"
+            ),
+        ));
+    }
     let created = create_key(&*state.keys, settings)
         .await
         .map_err(store_failure)?;

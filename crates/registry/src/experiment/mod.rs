@@ -18,7 +18,14 @@
 //! - a [`Recommendation`]: continue, stop with a winner, stop with no
 //!   difference, or stop on a sample ratio mismatch.
 //!
-//! Nothing here stores data; callers pass counts and samples.
+//! [`Experiment::analyze`] stores nothing; callers pass counts and
+//! samples. The registry also keeps experiments in the store:
+//! [`Registry::create_experiment`](crate::Registry::create_experiment)
+//! splits a label's traffic, [`Registry::serve`](crate::Registry::serve)
+//! picks the version for one unit, calls logged with
+//! [`CallRecord::served`](crate::CallRecord::served) carry the arm, and
+//! [`Registry::experiment_report`](crate::Registry::experiment_report)
+//! analyses what was logged (see [`outcomes`] for the metrics).
 //!
 //! # Example
 //!
@@ -63,9 +70,11 @@ mod decision;
 mod design;
 mod error;
 mod hash;
+pub mod outcomes;
 mod report;
 mod samples;
 pub mod stats;
+mod stored;
 
 pub use config::AnalysisConfig;
 pub use design::{Arm, ArmTarget, Experiment};
@@ -73,3 +82,4 @@ pub use error::ExperimentError;
 pub use hash::unit_interval;
 pub use report::{ArmSummary, Comparison, MetricReport, Recommendation, Report};
 pub use samples::{ArmSamples, MetricSamples};
+pub use stored::{Assignment, ExperimentStatus, NewExperiment, Served, StoredExperiment};

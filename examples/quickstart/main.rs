@@ -1,6 +1,7 @@
 //! The main job: a local model answers real questions through the llmops
 //! gateway, and llmops reports the route, tokens, speed and what the same
-//! usage would cost on paid models.
+//! usage would cost on paid models. The prompt comes from the prompt
+//! registry, where an A/B experiment splits readers between two versions.
 //!
 //! Run with `cargo run --release --example quickstart`. Options:
 //! `--questions N` (default 4, at most 500), `--max-tokens N` (default 48).
@@ -15,6 +16,16 @@
 //! `qa-spare` as its fallback (gpt-4o-mini when `OPENAI_API_KEY` is set, a
 //! second local deployment otherwise). Each request prints the record the
 //! gateway wrote for it.
+//!
+//! The prompt `qa-answer` lives in a registry on an in-memory SQLite
+//! database: version 1 is released on the label `production`, version 2
+//! asks for briefer answers, and the experiment `qa-answer-brevity` sends
+//! each reader (one per question here) to one of them. Every call is logged
+//! against the version that produced it, with a score saying whether the
+//! answer holds the reference answer, and the run ends with the
+//! experiment's numbers per arm.
+
+mod prompts;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,7 +41,7 @@ use llmops_local::{LocalBackend, LocalModelConfig};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-const DATASET: &str = include_str!("data/halueval/qa_one-turn_data.jsonl");
+const DATASET: &str = include_str!("../data/halueval/qa_one-turn_data.jsonl");
 
 /// Paid models whose prices the run compares against.
 const PRICED_MODELS: [&str; 4] = [
@@ -39,9 +50,6 @@ const PRICED_MODELS: [&str; 4] = [
     "claude-haiku-4-5",
     "claude-sonnet-4-5",
 ];
-
-const SYSTEM_PROMPT: &str =
-    "Answer the question using only the context. Reply in one short sentence.";
 
 #[derive(Debug, Deserialize)]
 struct QaCase {
@@ -56,7 +64,9 @@ struct Options {
 }
 
 struct Measured {
+    answer: String,
     usage: Usage,
+    total: Duration,
     first_token: Option<Duration>,
     generation: Duration,
 }
@@ -80,16 +90,41 @@ async fn main() -> anyhow::Result<()> {
 
     let records = Arc::new(MemorySink::new());
     let gateway = build_gateway(backend, records.clone())?;
+    let prompts = prompts::Prompts::open().await?;
 
     let mut totals = vec![Decimal::ZERO; PRICED_MODELS.len()];
     let mut all_tokens = (0u64, 0u64);
     for (number, case) in cases.iter().enumerate() {
         println!("[{}/{}] {}", number + 1, cases.len(), case.question.trim());
+        let reader = format!("reader-{number}");
+        let (served, messages) = prompts
+            .messages(&reader, case.knowledge.trim(), case.question.trim())
+            .await?;
+        if let Some(assignment) = &served.assignment {
+            println!(
+                "  prompt: {}@{} (experiment {}, arm {})",
+                served.version.name, served.version.version, assignment.experiment, assignment.arm
+            );
+        }
         print!("  answer: ");
         std::io::Write::flush(&mut std::io::stdout())?;
-        let measured = ask(&gateway, case, options.max_tokens).await?;
+        let measured = ask(&gateway, messages, options.max_tokens).await?;
         println!("  reference answer: {}", case.right_answer);
         print_measurements(&measured);
+        prompts
+            .log(
+                &served,
+                &format!("call-{number}"),
+                case.question.trim(),
+                &measured.answer,
+                measured.total.as_millis() as u64,
+                (
+                    measured.usage.prompt_tokens,
+                    measured.usage.completion_tokens,
+                ),
+                prompts::matches_reference(&measured.answer, &case.right_answer),
+            )
+            .await?;
         for record in records.take() {
             print_record(&record);
         }
@@ -106,14 +141,20 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!(
-        "{} questions, {} prompt and {} completion tokens, cost here: $0 (local).",
+        "{} {}, {} prompt and {} completion tokens, cost here: $0 (local).",
         cases.len(),
+        if cases.len() == 1 {
+            "question"
+        } else {
+            "questions"
+        },
         all_tokens.0,
         all_tokens.1
     );
     for (model, total) in PRICED_MODELS.iter().zip(&totals) {
         println!("  on {model}: {}", format_usd(*total));
     }
+    prompts.report().await?;
     Ok(())
 }
 
@@ -139,19 +180,12 @@ fn build_gateway(local: LocalBackend, records: Arc<MemorySink>) -> anyhow::Resul
 }
 
 /// Streams one answer to standard output and measures it.
-async fn ask(gateway: &Gateway, case: &QaCase, max_tokens: u32) -> anyhow::Result<Measured> {
-    let prompt = format!(
-        "Context: {}\n\nQuestion: {}",
-        case.knowledge.trim(),
-        case.question.trim()
-    );
-    let mut request = ChatRequest::new(
-        "qa",
-        vec![
-            ChatMessage::system(SYSTEM_PROMPT),
-            ChatMessage::user(prompt),
-        ],
-    );
+async fn ask(
+    gateway: &Gateway,
+    messages: Vec<ChatMessage>,
+    max_tokens: u32,
+) -> anyhow::Result<Measured> {
+    let mut request = ChatRequest::new("qa", messages);
     request.max_tokens = Some(max_tokens);
     request.temperature = Some(0.0);
     request.stream = Some(true);
@@ -165,11 +199,13 @@ async fn ask(gateway: &Gateway, case: &QaCase, max_tokens: u32) -> anyhow::Resul
     let mut stream = gateway.stream_with(request, context).await?;
     let mut first_token = None;
     let mut usage = None;
+    let mut answer = String::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         if let Some(text) = chunk.delta_text().filter(|text| !text.is_empty()) {
             first_token.get_or_insert_with(|| started.elapsed());
             print!("{text}");
+            answer.push_str(text);
             std::io::Write::flush(&mut std::io::stdout())?;
         }
         if chunk.usage.is_some() {
@@ -183,7 +219,9 @@ async fn ask(gateway: &Gateway, case: &QaCase, max_tokens: u32) -> anyhow::Resul
         .elapsed()
         .saturating_sub(first_token.unwrap_or_default());
     Ok(Measured {
+        answer,
         usage,
+        total: started.elapsed(),
         first_token,
         generation,
     })

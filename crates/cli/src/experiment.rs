@@ -1,0 +1,363 @@
+//! `llmops experiment`: A/B experiments between prompt versions.
+
+use anyhow::Context;
+use llmops_registry::experiment::{
+    AnalysisConfig, Arm, ArmTarget, NewExperiment, Recommendation, Report, StoredExperiment,
+};
+use llmops_registry::{Registry, experiment::outcomes::CALL_METRICS};
+use llmops_store::Store;
+
+use crate::failure::Failure;
+use crate::prompt::{registry_failure, usage_or_other, utc_time};
+
+/// Split a label's traffic between prompt versions, read the statistics,
+/// and stop or promote the winner.
+///
+/// Calls logged with the arm that served them (the registry's
+/// `CallRecord::served`) and scores attached to those calls are the data.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  llmops experiment create tone-test --prompt greet --label production --arm control=@1 --arm friendly=@2\n  llmops experiment status tone-test\n  llmops experiment promote tone-test"
+)]
+pub(crate) struct Args {
+    /// Database URL: sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB.
+    #[arg(
+        long,
+        env = "LLMOPS_DB",
+        default_value = "sqlite://llmops.db",
+        global = true
+    )]
+    db: String,
+
+    #[command(subcommand)]
+    command: ExperimentCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ExperimentCommand {
+    /// Start an experiment that splits a label's traffic between arms.
+    Create {
+        /// Experiment id, such as greet-tone-2026-12.
+        id: String,
+        /// Prompt name.
+        #[arg(long)]
+        prompt: String,
+        /// The label whose traffic is split; promote moves it.
+        #[arg(long, default_value = "production")]
+        label: String,
+        /// An arm, repeatable, the control first: NAME=@VERSION or NAME=:LABEL.
+        #[arg(long = "arm", value_name = "NAME=TARGET", required = true)]
+        arms: Vec<String>,
+        /// Relative traffic shares in arm order, such as 90,10; equal when absent.
+        #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+        weights: Vec<f64>,
+        /// Who, recorded on the experiment.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        actor: String,
+    },
+    /// List experiments, newest first.
+    List,
+    /// Print an experiment's arms, statistics per metric and recommendation.
+    Status {
+        /// Experiment id.
+        id: String,
+        /// The metric that decides; default: the first in name order.
+        #[arg(long)]
+        primary: Option<String>,
+        /// Print the full analysis as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop an experiment without a winner.
+    Stop {
+        /// Experiment id.
+        id: String,
+        /// Who, recorded on the experiment.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        actor: String,
+    },
+    /// Move the experiment's label to an arm's version and end it.
+    Promote {
+        /// Experiment id.
+        id: String,
+        /// The arm to promote; default: the winner the analysis recommends.
+        #[arg(long)]
+        arm: Option<String>,
+        /// The metric that decides when --arm is absent.
+        #[arg(long)]
+        primary: Option<String>,
+        /// Why, recorded in the label history.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who, recorded in the label history.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        actor: String,
+    },
+}
+
+pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> Result<(), Failure> {
+    let store = Store::connect(&args.db).await.map_err(usage_or_other)?;
+    let registry = Registry::open(store).await.map_err(registry_failure)?;
+    match args.command {
+        ExperimentCommand::Create {
+            id,
+            prompt,
+            label,
+            arms,
+            weights,
+            actor,
+        } => {
+            let arms = parse_arms(&arms, &weights)?;
+            let created = registry
+                .create_experiment(&NewExperiment {
+                    id: &id,
+                    prompt: &prompt,
+                    label: &label,
+                    arms,
+                    actor: &actor,
+                })
+                .await
+                .map_err(registry_failure)?;
+            println!(
+                "started {id}: {prompt}:{label} split {}",
+                describe_arms(&created)
+            );
+        }
+        ExperimentCommand::List => {
+            for stored in registry.experiments().await.map_err(registry_failure)? {
+                println!(
+                    "{}\t{}\t{}:{}\t{}\t{}",
+                    stored.experiment.id(),
+                    stored.status,
+                    stored.prompt,
+                    stored.label,
+                    describe_arms(&stored),
+                    utc_time(stored.created_at_ms)
+                );
+            }
+        }
+        ExperimentCommand::Status { id, primary, json } => {
+            let stored = registry.experiment(&id).await.map_err(registry_failure)?;
+            let report = registry
+                .experiment_report(&id, &config(primary))
+                .await
+                .map_err(registry_failure)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).context("failed to print JSON")?
+                );
+            } else {
+                print_status(&stored, &report);
+            }
+        }
+        ExperimentCommand::Stop { id, actor } => {
+            registry
+                .stop_experiment(&id, &actor)
+                .await
+                .map_err(registry_failure)?;
+            println!("stopped {id}");
+        }
+        ExperimentCommand::Promote {
+            id,
+            arm,
+            primary,
+            reason,
+            actor,
+        } => {
+            let arm = match arm {
+                Some(arm) => arm,
+                None => {
+                    let report = registry
+                        .experiment_report(&id, &config(primary))
+                        .await
+                        .map_err(registry_failure)?;
+                    match report.recommendation {
+                        Recommendation::StopWinner { arm, .. } => arm,
+                        other => {
+                            return Err(Failure::Usage(format!(
+                                "experiment {id} has no winner yet ({}); wait for more data or name the arm with --arm",
+                                recommendation_text(&other)
+                            )));
+                        }
+                    }
+                }
+            };
+            let moved = registry
+                .promote_experiment(&id, &arm, &actor, &reason)
+                .await
+                .map_err(registry_failure)?;
+            println!(
+                "promoted {arm}: {}:{} {} -> {}",
+                moved.prompt,
+                moved.label,
+                moved
+                    .from_version
+                    .map_or_else(|| "(none)".to_owned(), |v| v.to_string()),
+                moved.to_version
+            );
+        }
+    }
+    Ok(())
+}
+
+fn config(primary: Option<String>) -> AnalysisConfig {
+    AnalysisConfig {
+        primary_metric: primary,
+        ..AnalysisConfig::default()
+    }
+}
+
+/// Parses `NAME=@VERSION` and `NAME=:LABEL` arms with their weights.
+fn parse_arms(specs: &[String], weights: &[f64]) -> Result<Vec<Arm>, Failure> {
+    if !weights.is_empty() && weights.len() != specs.len() {
+        return Err(Failure::Usage(format!(
+            "--weights has {} values for {} arms; give one weight per arm, in arm order",
+            weights.len(),
+            specs.len()
+        )));
+    }
+    specs
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| {
+            let malformed = || {
+                Failure::Usage(format!(
+                    "--arm {spec:?} is not NAME=@VERSION or NAME=:LABEL; write --arm control=@1 or --arm candidate=:staging"
+                ))
+            };
+            let (name, target) = spec.split_once('=').ok_or_else(malformed)?;
+            let target = if let Some(version) = target.strip_prefix('@') {
+                ArmTarget::Version(version.parse().map_err(|_| malformed())?)
+            } else if let Some(label) = target.strip_prefix(':') {
+                ArmTarget::Label(label.to_owned())
+            } else {
+                return Err(malformed());
+            };
+            let weight = weights.get(index).copied().unwrap_or(1.0);
+            Ok(Arm::new(name, target, weight))
+        })
+        .collect()
+}
+
+fn describe_arms(stored: &StoredExperiment) -> String {
+    let shares = stored.experiment.shares();
+    stored
+        .experiment
+        .arms()
+        .iter()
+        .zip(shares)
+        .map(|(arm, share)| {
+            let target = match &arm.target {
+                ArmTarget::Version(version) => format!("@{version}"),
+                ArmTarget::Label(label) => format!(":{label}"),
+                other => format!("{other:?}"),
+            };
+            format!("{}={target} ({:.0}%)", arm.name, share * 100.0)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn print_status(stored: &StoredExperiment, report: &Report) {
+    println!(
+        "{} ({}) on {}:{}, created {} by {}",
+        stored.experiment.id(),
+        stored.status,
+        stored.prompt,
+        stored.label,
+        utc_time(stored.created_at_ms),
+        stored.created_by
+    );
+    if let Some(winner) = &stored.winner {
+        println!("winner: {winner}");
+    }
+    println!("arms: {}", describe_arms(stored));
+    println!(
+        "sample ratio check: p = {:.4}{}",
+        report.srm.p_value,
+        if report.srm.mismatch {
+            " (MISMATCH: the split is broken)"
+        } else {
+            ""
+        }
+    );
+    for metric in &report.metrics {
+        let direction = if CALL_METRICS.contains(&metric.name.as_str()) || !metric.higher_is_better
+        {
+            "lower is better"
+        } else {
+            "higher is better"
+        };
+        println!("\n{} ({}, {direction})", metric.name, metric.kind);
+        for (index, arm) in metric.arms.iter().enumerate() {
+            let best = metric
+                .probability_best
+                .as_ref()
+                .and_then(|p| p.get(index))
+                .map_or_else(String::new, |p| format!("  P(best) {:.3}", p));
+            println!(
+                "  {:<12} n={:<6} {:.4}{best}",
+                arm.arm, arm.count, arm.estimate
+            );
+        }
+        for comparison in &metric.comparisons {
+            println!(
+                "  {} vs control: p = {:.4} (fixed horizon), {:.4} (always valid)",
+                comparison.arm, comparison.test.p_value, comparison.sequential.p_value
+            );
+        }
+    }
+    println!(
+        "\nrecommendation: {}",
+        recommendation_text(&report.recommendation)
+    );
+}
+
+fn recommendation_text(recommendation: &Recommendation) -> String {
+    match recommendation {
+        Recommendation::Continue { reason } => format!("continue: {reason}"),
+        Recommendation::StopWinner { arm, reason } => format!("stop, {arm} wins: {reason}"),
+        Recommendation::StopNoDifference { reason } => format!("stop, no difference: {reason}"),
+        Recommendation::StopSampleRatioMismatch { reason } => {
+            format!("stop, sample ratio mismatch: {reason}")
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arms_parse_versions_labels_and_weights() {
+        let arms = parse_arms(&["a=@1".into(), "b=:staging".into()], &[90.0, 10.0]).unwrap();
+        assert_eq!(arms[0], Arm::new("a", ArmTarget::Version(1), 90.0));
+        assert_eq!(
+            arms[1],
+            Arm::new("b", ArmTarget::Label("staging".into()), 10.0)
+        );
+    }
+
+    #[test]
+    fn malformed_arms_and_weights_are_usage_errors() {
+        for spec in ["a", "a=1", "a=@x", "a=@-1"] {
+            let error = parse_arms(&[spec.into()], &[]).unwrap_err();
+            assert!(
+                error.to_string().contains("NAME=@VERSION"),
+                "{spec}: {error}"
+            );
+        }
+        let error = parse_arms(&["a=@1".into()], &[1.0, 2.0]).unwrap_err();
+        assert!(error.to_string().contains("one weight per arm"), "{error}");
+    }
+}

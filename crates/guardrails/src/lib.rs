@@ -5,8 +5,10 @@
 //!   the text and returns [`Finding`]s whose offsets (bytes and chars) point at
 //!   the original text.
 //! - [`Anonymizer`] and [`Vault`] replace findings; the vault can restore them.
+//! - [`InjectionDetector`] scores prompt-injection attempts; [`output`] holds
+//!   checks of model answers, and [`StreamScanner`] redacts streamed output.
 //! - [`Guard`] is the object-safe check trait; [`Pipeline`] composes guards
-//!   and can be built from TOML.
+//!   and can be built from TOML ([`PipelineConfig`]).
 //!
 //! ```
 //! use llmops_guardrails::{Analyzer, Anonymizer, EntityType, PlaceholderScope};
@@ -26,9 +28,15 @@ mod anonymize;
 mod entity;
 mod error;
 mod finding;
+mod guard;
+pub mod injection;
 pub mod normalize;
+pub mod output;
+mod pii_guard;
+mod pipeline;
 pub mod recognizers;
 mod resolve;
+mod stream;
 mod vault;
 
 pub use analyzer::{Analyzer, DEFAULT_MIN_SCORE};
@@ -36,5 +44,10 @@ pub use anonymize::{Anonymizer, Operator, PlaceholderScope};
 pub use entity::EntityType;
 pub use error::{GuardError, Result};
 pub use finding::Finding;
+pub use guard::{Action, Guard, Stage, Verdict};
+pub use injection::{InjectionClassifier, InjectionDetector, InjectionGuard, InjectionReport};
+pub use pii_guard::PiiGuard;
+pub use pipeline::{InjectionConfig, OutputConfig, Outcome, PiiConfig, Pipeline, PipelineConfig};
 pub use resolve::resolve_overlaps;
+pub use stream::{DEFAULT_WINDOW_CHARS, StreamOutput, StreamScanner};
 pub use vault::Vault;

@@ -149,6 +149,12 @@ fn btc_score(value: &str) -> Option<f32> {
     valid.then_some(0.9)
 }
 
+/// Words near numbers that are identifiers of things, not people.
+pub(crate) const NUMBER_NEGATIVE_CONTEXT: &[&str] = &[
+    "sku", "product", "model", "serial", "order", "invoice", "isbn", "issn", "part no", "item", "tracking", "주문", "제품",
+    "모델", "시리얼", "송장", "운송장", "품번",
+];
+
 const PHONE_CONTEXT: &[&str] = &["phone", "tel", "call", "mobile", "cell", "fax", "전화", "연락처", "휴대폰"];
 const SSN_CONTEXT: &[&str] = &["ssn", "social security", "ss#", "ss #"];
 const CARD_CONTEXT: &[&str] = &["card", "visa", "mastercard", "amex", "카드", "결제"];
@@ -170,20 +176,20 @@ pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
             r"[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}|[0-9]{12,19}",
             card_score,
         )
-        .map(|r| r.context(CARD_CONTEXT, 0.1)),
+        .map(|r| r.context(CARD_CONTEXT, 0.1).negative_context(NUMBER_NEGATIVE_CONTEXT)),
         PatternRecognizer::new("iban", EntityType::IbanCode, r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?", iban_score)
             .map(|r| r.boundary(Boundary::Alnum)),
         PatternRecognizer::new("us_ssn", EntityType::UsSsn, r"[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}|[0-9]{9}", ssn_score)
-            .map(|r| r.context(SSN_CONTEXT, 0.3)),
+            .map(|r| r.context(SSN_CONTEXT, 0.3).negative_context(NUMBER_NEGATIVE_CONTEXT)),
         PatternRecognizer::new(
             "phone",
             EntityType::PhoneNumber,
             r"\+[0-9]{8,15}|(?:\+[0-9]{1,3}[ .-]?(?:\(0\)[ .-]?)?|\([0-9]{1,4}\)[ .-]?)?[0-9]{1,5}(?:[ .-][0-9]{1,5}){1,5}(?: ?(?:x|ext\.?) ?[0-9]{1,5})?",
             phone_score,
         )
-        .map(|r| r.context(PHONE_CONTEXT, 0.2)),
+        .map(|r| r.context(PHONE_CONTEXT, 0.2).negative_context(NUMBER_NEGATIVE_CONTEXT)),
         PatternRecognizer::new("phone_bare", EntityType::PhoneNumber, r"\+?[0-9]{10,11}", bare_phone_score)
-            .map(|r| r.context(PHONE_CONTEXT, 0.3).require_context()),
+            .map(|r| r.context(PHONE_CONTEXT, 0.3).require_context().negative_context(NUMBER_NEGATIVE_CONTEXT)),
         PatternRecognizer::new("ipv4", EntityType::IpAddress, r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", ipv4_score),
         PatternRecognizer::new("ipv6", EntityType::IpAddress, r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}", ipv6_score)
             .map(|r| r.boundary(Boundary::Alnum)),

@@ -13,7 +13,7 @@ use crate::normalize::NormalizedText;
 /// no look-around and `\b` treats Hangul as a word character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Boundary {
-    /// No ASCII digit next to the match, no `-` or `.` between the match and
+    /// No ASCII letter or digit next to the match, no `-` or `.` between the match and
     /// a digit, and no `-` or `.` between a letter and the start of the match,
     /// so `9010123456789991` holds no phone number and `SN-2026-0722-991`
     /// holds no number at all, while `082 490 1693-Office` keeps its phone.
@@ -39,7 +39,7 @@ impl Boundary {
                 let mut back = before.chars().rev();
                 let mut forward = after.chars();
                 let joined = |first: Option<char>, second: Option<char>, letters: bool| match first {
-                    Some(c) if c.is_ascii_digit() => true,
+                    Some(c) if c.is_ascii_alphanumeric() => true,
                     Some('-' | '.') => {
                         second.is_some_and(|c| c.is_ascii_digit() || (letters && c.is_ascii_alphabetic()))
                     }
@@ -69,7 +69,12 @@ pub(crate) struct PatternRecognizer {
     pub(crate) context_boost: f32,
     /// Drops matches without a context word nearby.
     pub(crate) context_required: bool,
+    /// Lower-case words that lower the score by `NEGATIVE_CONTEXT_PENALTY`.
+    pub(crate) negative_context: &'static [&'static str],
 }
+
+/// Score subtracted when a negative context word such as `sku` or `isbn` is near.
+const NEGATIVE_CONTEXT_PENALTY: f32 = 0.3;
 
 /// Context window in chars before the match; the window after it is a third of this.
 const CONTEXT_WINDOW_CHARS: usize = 30;
@@ -94,6 +99,7 @@ impl PatternRecognizer {
             context: &[],
             context_boost: 0.0,
             context_required: false,
+            negative_context: &[],
         })
     }
 
@@ -113,31 +119,37 @@ impl PatternRecognizer {
         self
     }
 
+    pub(crate) fn negative_context(mut self, words: &'static [&'static str]) -> Self {
+        self.negative_context = words;
+        self
+    }
+
     pub(crate) fn require_context(mut self) -> Self {
         self.context_required = true;
         self
     }
 
-    /// Returns true when a context word occurs within the window around `start..end`.
-    fn has_context(&self, text: &str, start: usize, end: usize) -> bool {
-        if self.context.is_empty() {
+    /// Returns true when one of `words` occurs within the window around `start..end`.
+    fn has_context(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
+        if words.is_empty() {
             return false;
         }
         let before: String = text[..start].chars().rev().take(CONTEXT_WINDOW_CHARS).collect();
         let before: String = before.chars().rev().collect::<String>().to_lowercase();
         let after = text[end..].chars().take(CONTEXT_WINDOW_CHARS / 3).collect::<String>().to_lowercase();
-        self.context.iter().any(|word| before.contains(word) || after.contains(word))
+        words.iter().any(|word| before.contains(word) || after.contains(word))
     }
 
     fn score(&self, text: &str, start: usize, end: usize, value: &str) -> Option<f32> {
         let base = (self.validate)(value)?;
-        let context = self.has_context(text, start, end);
+        let context = Self::has_context(text, start, end, self.context);
         if self.context_required && !context {
             return None;
         }
         // A negative validator score means "this score, without a context boost".
         let boost = if context && base > 0.0 { self.context_boost } else { 0.0 };
-        Some((base.abs() + boost).clamp(0.0, 1.0))
+        let penalty = if Self::has_context(text, start, end, self.negative_context) { NEGATIVE_CONTEXT_PENALTY } else { 0.0 };
+        Some((base.abs() + boost - penalty).clamp(0.0, 1.0))
     }
 }
 

@@ -45,7 +45,8 @@ fn assigned_secret_score(value: &str) -> Option<f32> {
 }
 
 fn url_password_score(value: &str) -> Option<f32> {
-    (value.len() >= 3).then_some(0.8)
+    // Above the e-mail score, because `user:password@host` also looks like an address.
+    (value.len() >= 3).then_some(0.95)
 }
 
 pub(crate) fn recognizers() -> Vec<PatternRecognizer> {

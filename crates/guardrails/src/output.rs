@@ -128,6 +128,7 @@ impl Guard for JsonGuard {
 pub struct BannedTermsGuard {
     regex: Option<Regex>,
     action: Action,
+    stage: Option<Stage>,
 }
 
 impl BannedTermsGuard {
@@ -154,7 +155,7 @@ impl BannedTermsGuard {
             let pattern = format!("(?i){}", alternatives.join("|"));
             Some(Regex::new(&pattern).map_err(|e| GuardError::InvalidPattern { pattern, message: e.to_string() })?)
         };
-        Ok(Self { regex, action: Action::Block })
+        Ok(Self { regex, action: Action::Block, stage: None })
     }
 
     /// Sets the action on a match (default `Block`).
@@ -162,11 +163,21 @@ impl BannedTermsGuard {
         self.action = action;
         self
     }
+
+    /// Runs the guard at `stage` only (default: both stages).
+    pub fn only_at(mut self, stage: Stage) -> Self {
+        self.stage = Some(stage);
+        self
+    }
 }
 
 impl Guard for BannedTermsGuard {
     fn name(&self) -> &str {
         "banned_terms"
+    }
+
+    fn applies_to(&self, stage: Stage) -> bool {
+        self.stage.is_none_or(|only| only == stage)
     }
 
     fn check(&self, text: &str, _stage: Stage) -> Result<Verdict> {
@@ -188,12 +199,13 @@ impl Guard for BannedTermsGuard {
 pub struct LengthGuard {
     max_chars: usize,
     action: Action,
+    stage: Option<Stage>,
 }
 
 impl LengthGuard {
     /// Creates a guard that blocks text longer than `max_chars` chars.
     pub fn new(max_chars: usize) -> Self {
-        Self { max_chars, action: Action::Block }
+        Self { max_chars, action: Action::Block, stage: None }
     }
 
     /// Sets the action when the limit is exceeded (default `Block`).
@@ -201,11 +213,21 @@ impl LengthGuard {
         self.action = action;
         self
     }
+
+    /// Runs the guard at `stage` only (default: both stages).
+    pub fn only_at(mut self, stage: Stage) -> Self {
+        self.stage = Some(stage);
+        self
+    }
 }
 
 impl Guard for LengthGuard {
     fn name(&self) -> &str {
         "length"
+    }
+
+    fn applies_to(&self, stage: Stage) -> bool {
+        self.stage.is_none_or(|only| only == stage)
     }
 
     fn check(&self, text: &str, _stage: Stage) -> Result<Verdict> {

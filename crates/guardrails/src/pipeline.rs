@@ -229,10 +229,10 @@ impl OutputConfig {
     fn build(&self) -> Result<Vec<Box<dyn Guard>>> {
         let mut guards: Vec<Box<dyn Guard>> = Vec::new();
         if let Some(max_chars) = self.max_chars {
-            guards.push(Box::new(LengthGuard::new(max_chars)));
+            guards.push(Box::new(LengthGuard::new(max_chars).only_at(Stage::Output)));
         }
         if !self.banned_terms.is_empty() {
-            guards.push(Box::new(BannedTermsGuard::new(self.banned_terms.clone())?));
+            guards.push(Box::new(BannedTermsGuard::new(self.banned_terms.clone())?.only_at(Stage::Output)));
         }
         if self.json || self.json_schema.is_some() {
             let mut guard = JsonGuard::new().with_repair(self.repair_json);

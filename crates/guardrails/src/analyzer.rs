@@ -28,7 +28,10 @@ impl Default for Analyzer {
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.recognizers.iter().map(|r| r.name()).collect();
-        f.debug_struct("Analyzer").field("recognizers", &names).field("min_score", &self.min_score).finish()
+        f.debug_struct("Analyzer")
+            .field("recognizers", &names)
+            .field("min_score", &self.min_score)
+            .finish()
     }
 }
 
@@ -36,12 +39,20 @@ impl Analyzer {
     /// Creates an analyzer with every built-in recognizer and a minimum score of
     /// [`DEFAULT_MIN_SCORE`].
     pub fn new() -> Self {
-        Self { recognizers: default_recognizers(), min_score: DEFAULT_MIN_SCORE, entities: None }
+        Self {
+            recognizers: default_recognizers(),
+            min_score: DEFAULT_MIN_SCORE,
+            entities: None,
+        }
     }
 
     /// Creates an analyzer without recognizers.
     pub fn empty() -> Self {
-        Self { recognizers: Vec::new(), min_score: DEFAULT_MIN_SCORE, entities: None }
+        Self {
+            recognizers: Vec::new(),
+            min_score: DEFAULT_MIN_SCORE,
+            entities: None,
+        }
     }
 
     /// Adds a recognizer.
@@ -95,7 +106,10 @@ impl Analyzer {
             candidates.retain(|c| entities.contains(&c.entity));
         }
         let index = CharIndex::new(text);
-        Ok(candidates.into_iter().filter_map(|c| to_finding(&normalized, &index, c)).collect())
+        Ok(candidates
+            .into_iter()
+            .filter_map(|c| to_finding(&normalized, &index, c))
+            .collect())
     }
 
     /// Decodes `bytes` as UTF-8 and analyzes the text.
@@ -104,7 +118,9 @@ impl Analyzer {
     ///
     /// Returns [`GuardError::InvalidUtf8`] with the offset of the first invalid byte.
     pub fn analyze_bytes(&self, bytes: &[u8]) -> Result<Vec<Finding>> {
-        let text = std::str::from_utf8(bytes).map_err(|e| GuardError::InvalidUtf8 { offset: e.valid_up_to() })?;
+        let text = std::str::from_utf8(bytes).map_err(|e| GuardError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
         self.analyze(text)
     }
 
@@ -122,8 +138,18 @@ impl Analyzer {
     }
 }
 
-fn to_finding(normalized: &NormalizedText<'_>, index: &CharIndex, candidate: Candidate) -> Option<Finding> {
+fn to_finding(
+    normalized: &NormalizedText<'_>,
+    index: &CharIndex,
+    candidate: Candidate,
+) -> Option<Finding> {
     let bytes = normalized.to_original(candidate.range)?;
     let chars = index.char_offset(bytes.start)..index.char_offset(bytes.end);
-    Some(Finding { entity: candidate.entity, bytes, chars, score: candidate.score, recognizer: candidate.recognizer })
+    Some(Finding {
+        entity: candidate.entity,
+        bytes,
+        chars,
+        score: candidate.score,
+        recognizer: candidate.recognizer,
+    })
 }

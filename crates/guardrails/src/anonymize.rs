@@ -45,9 +45,14 @@ impl std::fmt::Debug for Operator {
         match self {
             Operator::Redact => f.write_str("Redact"),
             Operator::Placeholder => f.write_str("Placeholder"),
-            Operator::Mask { keep_last, mask_char } => {
-                f.debug_struct("Mask").field("keep_last", keep_last).field("mask_char", mask_char).finish()
-            }
+            Operator::Mask {
+                keep_last,
+                mask_char,
+            } => f
+                .debug_struct("Mask")
+                .field("keep_last", keep_last)
+                .field("mask_char", mask_char)
+                .finish(),
             Operator::Hash { .. } => f.write_str("Hash { key: <hidden> }"),
         }
     }
@@ -96,7 +101,10 @@ impl Default for Anonymizer {
 impl Anonymizer {
     /// Creates an anonymizer that applies `default` to every entity type.
     pub fn new(default: Operator) -> Self {
-        Self { default, per_entity: HashMap::new() }
+        Self {
+            default,
+            per_entity: HashMap::new(),
+        }
     }
 
     /// Uses `operator` for `entity` instead of the default.
@@ -108,7 +116,12 @@ impl Anonymizer {
     /// Returns `text` with every finding replaced. Overlaps are resolved first,
     /// so replacements never nest, and findings whose range does not fit
     /// `text` are skipped.
-    pub fn anonymize(&self, text: &str, findings: &[Finding], scope: &mut PlaceholderScope) -> String {
+    pub fn anonymize(
+        &self,
+        text: &str,
+        findings: &[Finding],
+        scope: &mut PlaceholderScope,
+    ) -> String {
         let findings = resolve_overlaps(findings.to_vec());
         let mut out = String::with_capacity(text.len());
         let mut cursor = 0;
@@ -118,7 +131,10 @@ impl Anonymizer {
                 continue;
             };
             out.push_str(&text[cursor..finding.bytes.start]);
-            let operator = self.per_entity.get(&finding.entity).unwrap_or(&self.default);
+            let operator = self
+                .per_entity
+                .get(&finding.entity)
+                .unwrap_or(&self.default);
             out.push_str(&apply(operator, finding.entity, value, scope));
             cursor = finding.bytes.end;
         }
@@ -128,17 +144,28 @@ impl Anonymizer {
 }
 
 /// Returns the replacement of one value.
-fn apply(operator: &Operator, entity: EntityType, value: &str, scope: &mut PlaceholderScope) -> String {
+fn apply(
+    operator: &Operator,
+    entity: EntityType,
+    value: &str,
+    scope: &mut PlaceholderScope,
+) -> String {
     match operator {
         Operator::Redact => "<REDACTED>".to_owned(),
         Operator::Placeholder => scope.placeholder(entity, value),
-        Operator::Mask { keep_last, mask_char } => mask(value, *keep_last, *mask_char),
+        Operator::Mask {
+            keep_last,
+            mask_char,
+        } => mask(value, *keep_last, *mask_char),
         Operator::Hash { key } => {
             let tag = match HmacSha256::new_from_slice(key) {
                 Ok(mut mac) => {
                     mac.update(value.as_bytes());
                     let bytes = mac.finalize().into_bytes();
-                    bytes[..8].iter().map(|b| format!("{b:02x}")).collect::<String>()
+                    bytes[..8]
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
                 }
                 // HMAC accepts keys of any length, so this branch is unreachable in practice.
                 Err(_) => "0000000000000000".to_owned(),
@@ -151,7 +178,11 @@ fn apply(operator: &Operator, entity: EntityType, value: &str, scope: &mut Place
 fn mask(value: &str, keep_last: usize, mask_char: char) -> String {
     let count = value.chars().count();
     let keep = if count > keep_last { keep_last } else { 0 };
-    value.chars().enumerate().map(|(i, c)| if i + keep < count { mask_char } else { c }).collect()
+    value
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i + keep < count { mask_char } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -168,15 +199,26 @@ mod tests {
     #[test]
     fn scope_reuses_numbers() {
         let mut scope = PlaceholderScope::new();
-        assert_eq!(scope.placeholder(EntityType::EmailAddress, "a@b.co"), "<EMAIL_ADDRESS_1>");
-        assert_eq!(scope.placeholder(EntityType::EmailAddress, "c@d.co"), "<EMAIL_ADDRESS_2>");
-        assert_eq!(scope.placeholder(EntityType::EmailAddress, "a@b.co"), "<EMAIL_ADDRESS_1>");
+        assert_eq!(
+            scope.placeholder(EntityType::EmailAddress, "a@b.co"),
+            "<EMAIL_ADDRESS_1>"
+        );
+        assert_eq!(
+            scope.placeholder(EntityType::EmailAddress, "c@d.co"),
+            "<EMAIL_ADDRESS_2>"
+        );
+        assert_eq!(
+            scope.placeholder(EntityType::EmailAddress, "a@b.co"),
+            "<EMAIL_ADDRESS_1>"
+        );
         assert_eq!(scope.placeholder(EntityType::KrRrn, "a@b.co"), "<KR_RRN_1>");
     }
 
     #[test]
     fn hash_operator_debug_hides_key() {
-        let operator = Operator::Hash { key: b"topsecret".to_vec() };
+        let operator = Operator::Hash {
+            key: b"topsecret".to_vec(),
+        };
         assert!(!format!("{operator:?}").contains("topsecret"));
     }
 }

@@ -112,6 +112,8 @@ impl FromStr for EntityType {
             .iter()
             .copied()
             .find(|entity| entity.as_str().eq_ignore_ascii_case(name))
-            .ok_or_else(|| GuardError::UnknownEntity { name: name.to_owned() })
+            .ok_or_else(|| GuardError::UnknownEntity {
+                name: name.to_owned(),
+            })
     }
 }

@@ -21,7 +21,9 @@ pub enum GuardError {
         message: String,
     },
     /// An entity type name in a config is unknown.
-    #[error("unknown entity type `{name}`; use a name such as KR_RRN, EMAIL_ADDRESS or CREDIT_CARD")]
+    #[error(
+        "unknown entity type `{name}`; use a name such as KR_RRN, EMAIL_ADDRESS or CREDIT_CARD"
+    )]
     UnknownEntity {
         /// The name found in the config.
         name: String,

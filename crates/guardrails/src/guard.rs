@@ -50,12 +50,26 @@ pub struct Verdict {
 impl Verdict {
     /// Creates an `Allow` verdict without findings.
     pub fn allow(guard: impl Into<String>) -> Self {
-        Self { guard: guard.into(), action: Action::Allow, findings: Vec::new(), reasons: Vec::new(), replacement: None }
+        Self {
+            guard: guard.into(),
+            action: Action::Allow,
+            findings: Vec::new(),
+            reasons: Vec::new(),
+            replacement: None,
+        }
     }
 
     /// Creates a verdict with `action` and one reason.
-    pub fn with_reason(guard: impl Into<String>, action: Action, reason: impl Into<String>) -> Self {
-        Self { reasons: vec![reason.into()], action, ..Self::allow(guard) }
+    pub fn with_reason(
+        guard: impl Into<String>,
+        action: Action,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            reasons: vec![reason.into()],
+            action,
+            ..Self::allow(guard)
+        }
     }
 }
 

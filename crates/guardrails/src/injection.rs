@@ -76,9 +76,21 @@ const PHRASES: &[(&str, SignalKind, f32)] = &[
         SignalKind::InstructionOverride,
         0.85,
     ),
-    (r"\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:you\s+were\s+told|above|before)", SignalKind::InstructionOverride, 0.8),
-    (r"\bnew\s+(?:system\s+)?instructions?\s*:", SignalKind::InstructionOverride, 0.5),
-    (r"</?\s*(?:system|im_start|im_end)\s*>|\[/?(?:system|inst)\]", SignalKind::InstructionOverride, 0.5),
+    (
+        r"\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:you\s+were\s+told|above|before)",
+        SignalKind::InstructionOverride,
+        0.8,
+    ),
+    (
+        r"\bnew\s+(?:system\s+)?instructions?\s*:",
+        SignalKind::InstructionOverride,
+        0.5,
+    ),
+    (
+        r"</?\s*(?:system|im_start|im_end)\s*>|\[/?(?:system|inst)\]",
+        SignalKind::InstructionOverride,
+        0.5,
+    ),
     (
         r"(?:이전|위의?|앞의?|기존|모든|지금까지의?)\s*(?:지시|지침|명령|규칙|프롬프트|설정|대화)\w{0,4}\s*(?:(?:은|는|을|를|다|모두|전부)\s*)*(?:무시|잊어|잊고|따르지)",
         SignalKind::InstructionOverride,
@@ -89,19 +101,31 @@ const PHRASES: &[(&str, SignalKind, f32)] = &[
         SignalKind::RolePlay,
         0.75,
     ),
-    (r"\bdo\s+anything\s+now\b|\bdeveloper\s+mode\s+(?:enabled|on)\b|\bjailbreak", SignalKind::RolePlay, 0.6),
+    (
+        r"\bdo\s+anything\s+now\b|\bdeveloper\s+mode\s+(?:enabled|on)\b|\bjailbreak",
+        SignalKind::RolePlay,
+        0.6,
+    ),
     (
         r"\b(?:pretend|act\s+as\s+if)\s+(?:you\s+are|you're)\s+(?:not\s+bound|free\s+from|without\s+(?:any\s+)?(?:rules|restrictions|limits))",
         SignalKind::RolePlay,
         0.6,
     ),
-    (r"(?:너는|넌|당신은)\s*이제\s*(?:부터\s*)?(?:dan|제한\s*없는|탈옥|개발자\s*모드)|탈옥\s*모드", SignalKind::RolePlay, 0.75),
+    (
+        r"(?:너는|넌|당신은)\s*이제\s*(?:부터\s*)?(?:dan|제한\s*없는|탈옥|개발자\s*모드)|탈옥\s*모드",
+        SignalKind::RolePlay,
+        0.75,
+    ),
     (
         r"\b(?:reveal|print|show|repeat|output|display|leak)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+prompt|initial\s+(?:instructions|prompt)|hidden\s+(?:instructions|prompt))",
         SignalKind::PromptLeak,
         0.7,
     ),
-    (r"시스템\s*프롬프트\S{0,3}\s*(?:\S+\s*){0,2}(?:보여|알려|출력|공개|말해)", SignalKind::PromptLeak, 0.7),
+    (
+        r"시스템\s*프롬프트\S{0,3}\s*(?:\S+\s*){0,2}(?:보여|알려|출력|공개|말해)",
+        SignalKind::PromptLeak,
+        0.7,
+    ),
 ];
 
 /// Minimum length of a base64 run that is decoded and checked.
@@ -118,7 +142,10 @@ impl std::fmt::Debug for InjectionDetector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InjectionDetector")
             .field("phrases", &self.phrases.len())
-            .field("classifier", &self.classifier.as_ref().map(|c| c.name().to_owned()))
+            .field(
+                "classifier",
+                &self.classifier.as_ref().map(|c| c.name().to_owned()),
+            )
             .finish()
     }
 }
@@ -134,16 +161,22 @@ impl InjectionDetector {
     pub fn new() -> Self {
         let phrases = PHRASES
             .iter()
-            .filter_map(|&(pattern, kind, weight)| match Regex::new(&format!("(?i){pattern}")) {
-                Ok(regex) => Some((regex, kind, weight)),
-                Err(error) => {
-                    tracing::error!(%error, "built-in injection pattern failed to compile");
-                    None
-                }
-            })
+            .filter_map(
+                |&(pattern, kind, weight)| match Regex::new(&format!("(?i){pattern}")) {
+                    Ok(regex) => Some((regex, kind, weight)),
+                    Err(error) => {
+                        tracing::error!(%error, "built-in injection pattern failed to compile");
+                        None
+                    }
+                },
+            )
             .collect();
         let encoded = Regex::new(&format!("[A-Za-z0-9+/_-]{{{MIN_ENCODED_CHARS},}}={{0,2}}")).ok();
-        Self { phrases, encoded, classifier: None }
+        Self {
+            phrases,
+            encoded,
+            classifier: None,
+        }
     }
 
     /// Adds a classifier whose score is combined with the heuristics by maximum.
@@ -163,13 +196,20 @@ impl InjectionDetector {
         signals.extend(self.tag_payload_signal(text));
         signals.extend(self.encoded_signals(text));
         signals.sort_by_key(|s| (s.bytes.start, s.bytes.end));
-        let heuristic = 1.0 - signals.iter().fold(1.0f32, |rest, s| rest * (1.0 - s.weight));
+        let heuristic = 1.0
+            - signals
+                .iter()
+                .fold(1.0f32, |rest, s| rest * (1.0 - s.weight));
         let classifier_score = match &self.classifier {
             Some(classifier) => Some(classifier.score(text)?.clamp(0.0, 1.0)),
             None => None,
         };
         let score = heuristic.max(classifier_score.unwrap_or(0.0));
-        Ok(InjectionReport { score, signals, classifier_score })
+        Ok(InjectionReport {
+            score,
+            signals,
+            classifier_score,
+        })
     }
 
     fn phrase_signals(&self, text: &str) -> Vec<InjectionSignal> {
@@ -178,7 +218,11 @@ impl InjectionDetector {
         for (regex, kind, weight) in &self.phrases {
             for found in regex.find_iter(normalized.as_str()) {
                 if let Some(bytes) = normalized.to_original(found.range()) {
-                    signals.push(InjectionSignal { kind: *kind, bytes, weight: *weight });
+                    signals.push(InjectionSignal {
+                        kind: *kind,
+                        bytes,
+                        weight: *weight,
+                    });
                 }
             }
         }
@@ -187,7 +231,9 @@ impl InjectionDetector {
 
     fn has_phrase(&self, text: &str) -> bool {
         let normalized = NormalizedText::new(text);
-        self.phrases.iter().any(|(regex, _, _)| regex.is_match(normalized.as_str()))
+        self.phrases
+            .iter()
+            .any(|(regex, _, _)| regex.is_match(normalized.as_str()))
     }
 
     /// Unicode tag characters (U+E0020..U+E007E) mirror ASCII and are invisible;
@@ -197,15 +243,29 @@ impl InjectionDetector {
             .chars()
             .filter_map(|c| {
                 let code = u32::from(c);
-                (0xE0020..=0xE007E).contains(&code).then(|| char::from_u32(code - 0xE0000)).flatten()
+                (0xE0020..=0xE007E)
+                    .contains(&code)
+                    .then(|| char::from_u32(code - 0xE0000))
+                    .flatten()
             })
             .collect();
         if decoded.is_empty() || !self.has_phrase(&decoded) {
             return None;
         }
-        let start = text.char_indices().find(|(_, c)| is_tag(*c)).map_or(0, |(i, _)| i);
-        let end = text.char_indices().rev().find(|(_, c)| is_tag(*c)).map_or(text.len(), |(i, c)| i + c.len_utf8());
-        Some(InjectionSignal { kind: SignalKind::EncodedPayload, bytes: start..end, weight: 0.95 })
+        let start = text
+            .char_indices()
+            .find(|(_, c)| is_tag(*c))
+            .map_or(0, |(i, _)| i);
+        let end = text
+            .char_indices()
+            .rev()
+            .find(|(_, c)| is_tag(*c))
+            .map_or(text.len(), |(i, c)| i + c.len_utf8());
+        Some(InjectionSignal {
+            kind: SignalKind::EncodedPayload,
+            bytes: start..end,
+            weight: 0.95,
+        })
     }
 
     fn encoded_signals(&self, text: &str) -> Vec<InjectionSignal> {
@@ -216,10 +276,19 @@ impl InjectionDetector {
             .find_iter(text)
             .filter(|found| {
                 let payload = found.as_str().trim_end_matches('=');
-                let bytes = STANDARD_NO_PAD.decode(payload).or_else(|_| URL_SAFE_NO_PAD.decode(payload));
-                bytes.ok().and_then(|b| String::from_utf8(b).ok()).is_some_and(|decoded| self.has_phrase(&decoded))
+                let bytes = STANDARD_NO_PAD
+                    .decode(payload)
+                    .or_else(|_| URL_SAFE_NO_PAD.decode(payload));
+                bytes
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .is_some_and(|decoded| self.has_phrase(&decoded))
             })
-            .map(|found| InjectionSignal { kind: SignalKind::EncodedPayload, bytes: found.range(), weight: 0.9 })
+            .map(|found| InjectionSignal {
+                kind: SignalKind::EncodedPayload,
+                bytes: found.range(),
+                weight: 0.9,
+            })
             .collect()
     }
 }
@@ -242,9 +311,17 @@ fn hidden_text_signals(text: &str) -> Vec<InjectionSignal> {
     for (i, c) in text.char_indices() {
         let range = i..i + c.len_utf8();
         if is_tag(c) {
-            signals.push(InjectionSignal { kind: SignalKind::HiddenText, bytes: range, weight: 0.6 });
+            signals.push(InjectionSignal {
+                kind: SignalKind::HiddenText,
+                bytes: range,
+                weight: 0.6,
+            });
         } else if is_bidi_control(c) {
-            signals.push(InjectionSignal { kind: SignalKind::HiddenText, bytes: range, weight: 0.4 });
+            signals.push(InjectionSignal {
+                kind: SignalKind::HiddenText,
+                bytes: range,
+                weight: 0.4,
+            });
         } else if crate::normalize::is_invisible(c) && c != '\u{00AD}' {
             zero_width.push(range);
         }
@@ -253,7 +330,11 @@ fn hidden_text_signals(text: &str) -> Vec<InjectionSignal> {
     signals.dedup_by(|later, earlier| later.weight == earlier.weight);
     if zero_width.len() >= ZERO_WIDTH_TOLERATED {
         let bytes = zero_width[0].start..zero_width[zero_width.len() - 1].end;
-        signals.push(InjectionSignal { kind: SignalKind::HiddenText, bytes, weight: 0.4 });
+        signals.push(InjectionSignal {
+            kind: SignalKind::HiddenText,
+            bytes,
+            weight: 0.4,
+        });
     }
     signals
 }
@@ -275,7 +356,11 @@ impl Default for InjectionGuard {
 impl InjectionGuard {
     /// Creates a guard that blocks input scoring 0.5 or more.
     pub fn new(detector: InjectionDetector) -> Self {
-        Self { detector, threshold: 0.5, action: Action::Block }
+        Self {
+            detector,
+            threshold: 0.5,
+            action: Action::Block,
+        }
     }
 
     /// Sets the score threshold (default 0.5).
@@ -307,7 +392,10 @@ impl Guard for InjectionGuard {
         }
         let mut kinds: Vec<SignalKind> = report.signals.iter().map(|s| s.kind).collect();
         kinds.dedup();
-        let reason = format!("prompt injection score {:.2} (signals: {kinds:?})", report.score);
+        let reason = format!(
+            "prompt injection score {:.2} (signals: {kinds:?})",
+            report.score
+        );
         Ok(Verdict::with_reason(self.name(), self.action, reason))
     }
 }

@@ -47,7 +47,7 @@ pub use finding::Finding;
 pub use guard::{Action, Guard, Stage, Verdict};
 pub use injection::{InjectionClassifier, InjectionDetector, InjectionGuard, InjectionReport};
 pub use pii_guard::PiiGuard;
-pub use pipeline::{InjectionConfig, OutputConfig, Outcome, PiiConfig, Pipeline, PipelineConfig};
+pub use pipeline::{InjectionConfig, Outcome, OutputConfig, PiiConfig, Pipeline, PipelineConfig};
 pub use resolve::resolve_overlaps;
 pub use stream::{DEFAULT_WINDOW_CHARS, StreamOutput, StreamScanner};
 pub use vault::Vault;

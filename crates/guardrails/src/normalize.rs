@@ -12,7 +12,10 @@ use unicode_normalization::UnicodeNormalization;
 /// Characters removed before matching: zero-width space, non-joiner, joiner,
 /// word joiner, byte order mark and soft hyphen.
 pub(crate) fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }
 
 /// Dash and hyphen variants that are unified to ASCII `-`.
@@ -49,7 +52,11 @@ impl<'a> NormalizedText<'a> {
     /// characters (decomposed Hangul jamo, combining accents) stay decomposed.
     pub fn new(original: &'a str) -> Self {
         if original.is_ascii() {
-            return Self { original, text: original.to_owned(), pieces: None };
+            return Self {
+                original,
+                text: original.to_owned(),
+                pieces: None,
+            };
         }
         let mut text = String::with_capacity(original.len());
         let mut pieces = Vec::with_capacity(original.len());
@@ -59,7 +66,11 @@ impl<'a> NormalizedText<'a> {
                 continue;
             }
             let mut push = |out: char, text: &mut String| {
-                pieces.push(Piece { normalized: text.len(), original_start: start, original_end: end });
+                pieces.push(Piece {
+                    normalized: text.len(),
+                    original_start: start,
+                    original_end: end,
+                });
                 text.push(out);
             };
             if is_dash(c) {
@@ -72,7 +83,11 @@ impl<'a> NormalizedText<'a> {
                 }
             }
         }
-        Self { original, text, pieces: Some(pieces) }
+        Self {
+            original,
+            text,
+            pieces: Some(pieces),
+        }
     }
 
     /// Returns the original text.
@@ -122,7 +137,10 @@ pub(crate) struct CharIndex {
 impl CharIndex {
     pub(crate) fn new(text: &str) -> Self {
         let starts = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
-        Self { starts, len_bytes: text.len() }
+        Self {
+            starts,
+            len_bytes: text.len(),
+        }
     }
 
     /// Returns the char offset of byte offset `byte`, which must be a char boundary.

@@ -19,14 +19,20 @@ pub struct JsonGuard {
 
 impl std::fmt::Debug for JsonGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonGuard").field("schema", &self.schema.is_some()).field("repair", &self.repair).finish()
+        f.debug_struct("JsonGuard")
+            .field("schema", &self.schema.is_some())
+            .field("repair", &self.repair)
+            .finish()
     }
 }
 
 impl JsonGuard {
     /// Creates a guard that requires valid JSON, with repair on.
     pub fn new() -> Self {
-        Self { schema: None, repair: true }
+        Self {
+            schema: None,
+            repair: true,
+        }
     }
 
     /// Requires the JSON to match `schema`.
@@ -36,7 +42,9 @@ impl JsonGuard {
     /// Returns [`GuardError::InvalidSchema`] when `schema` is not a valid JSON Schema.
     pub fn with_schema(mut self, schema: &Value) -> Result<Self> {
         let validator =
-            jsonschema::validator_for(schema).map_err(|e| GuardError::InvalidSchema { message: e.to_string() })?;
+            jsonschema::validator_for(schema).map_err(|e| GuardError::InvalidSchema {
+                message: e.to_string(),
+            })?;
         self.schema = Some(validator);
         Ok(self)
     }
@@ -55,7 +63,13 @@ impl JsonGuard {
         };
         schema
             .iter_errors(value)
-            .map(|error| format!("value at `{}` violates schema rule `{}`", error.instance_path(), error.schema_path()))
+            .map(|error| {
+                format!(
+                    "value at `{}` violates schema rule `{}`",
+                    error.instance_path(),
+                    error.schema_path()
+                )
+            })
             .collect()
     }
 }
@@ -81,7 +95,9 @@ fn strip_code_fence(text: &str) -> &str {
         return text;
     };
     let body = rest.split_once('\n').map_or("", |(_, body)| body);
-    body.rsplit_once("```").map_or(body, |(inner, _)| inner).trim()
+    body.rsplit_once("```")
+        .map_or(body, |(inner, _)| inner)
+        .trim()
 }
 
 impl Guard for JsonGuard {
@@ -98,11 +114,16 @@ impl Guard for JsonGuard {
             Ok(value) => (value, None),
             Err(error) => {
                 let repaired = if self.repair { repair_json(text) } else { None };
-                let parsed = repaired.and_then(|r| serde_json::from_str::<Value>(&r).ok().map(|v| (v, r)));
+                let parsed =
+                    repaired.and_then(|r| serde_json::from_str::<Value>(&r).ok().map(|v| (v, r)));
                 match parsed {
                     Some((value, repaired)) => (value, Some(repaired)),
                     None => {
-                        let reason = format!("output is not valid JSON: line {} column {}", error.line(), error.column());
+                        let reason = format!(
+                            "output is not valid JSON: line {} column {}",
+                            error.line(),
+                            error.column()
+                        );
                         return Ok(Verdict::with_reason(self.name(), Action::Block, reason));
                     }
                 }
@@ -110,11 +131,17 @@ impl Guard for JsonGuard {
         };
         let errors = self.schema_errors(&value);
         if !errors.is_empty() {
-            return Ok(Verdict { action: Action::Block, reasons: errors, ..Verdict::allow(self.name()) });
+            return Ok(Verdict {
+                action: Action::Block,
+                reasons: errors,
+                ..Verdict::allow(self.name())
+            });
         }
         let mut verdict = Verdict::allow(self.name());
         if replacement.is_some() {
-            verdict.reasons.push("repaired JSON by removing text around the value".to_owned());
+            verdict
+                .reasons
+                .push("repaired JSON by removing text around the value".to_owned());
         }
         verdict.replacement = replacement;
         Ok(verdict)
@@ -145,7 +172,11 @@ impl BannedTermsGuard {
                 let escaped = regex::escape(term);
                 let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
                 let start = if word(term.chars().next()) { r"\b" } else { "" };
-                let end = if word(term.chars().next_back()) { r"\b" } else { "" };
+                let end = if word(term.chars().next_back()) {
+                    r"\b"
+                } else {
+                    ""
+                };
                 format!("{start}{escaped}{end}")
             })
             .collect();
@@ -153,9 +184,18 @@ impl BannedTermsGuard {
             None
         } else {
             let pattern = format!("(?i){}", alternatives.join("|"));
-            Some(Regex::new(&pattern).map_err(|e| GuardError::InvalidPattern { pattern, message: e.to_string() })?)
+            Some(
+                Regex::new(&pattern).map_err(|e| GuardError::InvalidPattern {
+                    pattern,
+                    message: e.to_string(),
+                })?,
+            )
         };
-        Ok(Self { regex, action: Action::Block, stage: None })
+        Ok(Self {
+            regex,
+            action: Action::Block,
+            stage: None,
+        })
     }
 
     /// Sets the action on a match (default `Block`).
@@ -184,13 +224,20 @@ impl Guard for BannedTermsGuard {
         let Some(regex) = &self.regex else {
             return Ok(Verdict::allow(self.name()));
         };
-        let mut hits: Vec<String> = regex.find_iter(text).map(|m| m.as_str().to_lowercase()).collect();
+        let mut hits: Vec<String> = regex
+            .find_iter(text)
+            .map(|m| m.as_str().to_lowercase())
+            .collect();
         hits.sort();
         hits.dedup();
         if hits.is_empty() {
             return Ok(Verdict::allow(self.name()));
         }
-        Ok(Verdict::with_reason(self.name(), self.action, format!("contains banned terms: {}", hits.join(", "))))
+        Ok(Verdict::with_reason(
+            self.name(),
+            self.action,
+            format!("contains banned terms: {}", hits.join(", ")),
+        ))
     }
 }
 
@@ -205,7 +252,11 @@ pub struct LengthGuard {
 impl LengthGuard {
     /// Creates a guard that blocks text longer than `max_chars` chars.
     pub fn new(max_chars: usize) -> Self {
-        Self { max_chars, action: Action::Block, stage: None }
+        Self {
+            max_chars,
+            action: Action::Block,
+            stage: None,
+        }
     }
 
     /// Sets the action when the limit is exceeded (default `Block`).
@@ -235,7 +286,10 @@ impl Guard for LengthGuard {
         if chars <= self.max_chars {
             return Ok(Verdict::allow(self.name()));
         }
-        let reason = format!("text has {chars} chars, above the limit of {}", self.max_chars);
+        let reason = format!(
+            "text has {chars} chars, above the limit of {}",
+            self.max_chars
+        );
         Ok(Verdict::with_reason(self.name(), self.action, reason))
     }
 }
@@ -259,7 +313,10 @@ impl Default for RefusalGuard {
 impl RefusalGuard {
     /// Creates a guard that sends refusals to review.
     pub fn new() -> Self {
-        Self { regex: Regex::new(REFUSALS).ok(), action: Action::Review }
+        Self {
+            regex: Regex::new(REFUSALS).ok(),
+            action: Action::Review,
+        }
     }
 
     /// Sets the action on a refusal (default `Review`).
@@ -280,9 +337,11 @@ impl Guard for RefusalGuard {
 
     fn check(&self, text: &str, _stage: Stage) -> Result<Verdict> {
         match &self.regex {
-            Some(regex) if regex.is_match(text) => {
-                Ok(Verdict::with_reason(self.name(), self.action, "the model refused to answer"))
-            }
+            Some(regex) if regex.is_match(text) => Ok(Verdict::with_reason(
+                self.name(),
+                self.action,
+                "the model refused to answer",
+            )),
             _ => Ok(Verdict::allow(self.name())),
         }
     }
@@ -307,7 +366,11 @@ impl CitationGuard {
     /// distinct markers to review.
     pub fn new(min_citations: usize) -> Self {
         let regex = Regex::new(r"\[([0-9]{1,3}|[A-Za-z][A-Za-z0-9_.:#/-]{0,63})\]").ok();
-        Self { regex, min_citations, action: Action::Review }
+        Self {
+            regex,
+            min_citations,
+            action: Action::Review,
+        }
     }
 
     /// Sets the action when citations are missing (default `Review`).
@@ -327,7 +390,9 @@ impl CitationGuard {
             .filter_map(|captures| {
                 let whole = captures.get(0)?;
                 let link = text[whole.end()..].starts_with('(');
-                (!link).then(|| captures.get(1).map(|m| m.as_str().to_owned())).flatten()
+                (!link)
+                    .then(|| captures.get(1).map(|m| m.as_str().to_owned()))
+                    .flatten()
             })
             .collect();
         found.sort();
@@ -350,7 +415,10 @@ impl Guard for CitationGuard {
         if count >= self.min_citations {
             return Ok(Verdict::allow(self.name()));
         }
-        let reason = format!("answer has {count} citations, fewer than the required {}", self.min_citations);
+        let reason = format!(
+            "answer has {count} citations, fewer than the required {}",
+            self.min_citations
+        );
         Ok(Verdict::with_reason(self.name(), self.action, reason))
     }
 }

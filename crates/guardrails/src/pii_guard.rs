@@ -28,8 +28,17 @@ impl Default for PiiGuard {
 impl PiiGuard {
     /// Creates a guard that redacts PII with placeholders and blocks secrets.
     pub fn new(analyzer: Analyzer) -> Self {
-        let actions = EntityType::ALL.iter().filter(|e| e.is_secret()).map(|&e| (e, Action::Block)).collect();
-        Self { analyzer, anonymizer: Anonymizer::default(), default_action: Action::Redact, actions }
+        let actions = EntityType::ALL
+            .iter()
+            .filter(|e| e.is_secret())
+            .map(|&e| (e, Action::Block))
+            .collect();
+        Self {
+            analyzer,
+            anonymizer: Anonymizer::default(),
+            default_action: Action::Redact,
+            actions,
+        }
     }
 
     /// Sets the action for entity types without their own (default `Redact`).
@@ -70,12 +79,19 @@ impl Guard for PiiGuard {
         let mut counts: HashMap<EntityType, usize> = HashMap::new();
         for finding in &findings {
             *counts.entry(finding.entity).or_insert(0) += 1;
-            let action = self.actions.get(&finding.entity).copied().unwrap_or(self.default_action);
+            let action = self
+                .actions
+                .get(&finding.entity)
+                .copied()
+                .unwrap_or(self.default_action);
             verdict.action = verdict.action.max(action);
         }
         let mut counts: Vec<_> = counts.into_iter().collect();
         counts.sort();
-        verdict.reasons = counts.iter().map(|(entity, n)| format!("found {n} {entity}")).collect();
+        verdict.reasons = counts
+            .iter()
+            .map(|(entity, n)| format!("found {n} {entity}"))
+            .collect();
         if verdict.action == Action::Redact {
             let mut scope = PlaceholderScope::new();
             verdict.replacement = Some(self.anonymizer.anonymize(text, &findings, &mut scope));

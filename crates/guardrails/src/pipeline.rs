@@ -58,7 +58,10 @@ impl Pipeline {
     /// Returns [`GuardError::InvalidConfig`] for TOML that does not match
     /// [`PipelineConfig`], and the errors of [`Pipeline::from_config`].
     pub fn from_toml(source: &str) -> Result<Self> {
-        let config: PipelineConfig = toml::from_str(source).map_err(|e| GuardError::InvalidConfig { message: e.to_string() })?;
+        let config: PipelineConfig =
+            toml::from_str(source).map_err(|e| GuardError::InvalidConfig {
+                message: e.to_string(),
+            })?;
         Self::from_config(&config)
     }
 
@@ -71,7 +74,9 @@ impl Pipeline {
     pub fn from_config(config: &PipelineConfig) -> Result<Self> {
         let mut pipeline = Self::new();
         if let Some(injection) = &config.injection {
-            let guard = InjectionGuard::default().with_threshold(injection.threshold).with_action(injection.action);
+            let guard = InjectionGuard::default()
+                .with_threshold(injection.threshold)
+                .with_action(injection.action);
             pipeline = pipeline.with_guard(Box::new(guard));
         }
         if let Some(pii) = &config.pii {
@@ -91,7 +96,11 @@ impl Pipeline {
     ///
     /// Returns the first error of a guard.
     pub fn check(&self, text: &str, stage: Stage) -> Result<Outcome> {
-        let mut outcome = Outcome { action: Action::Allow, text: text.to_owned(), verdicts: Vec::new() };
+        let mut outcome = Outcome {
+            action: Action::Allow,
+            text: text.to_owned(),
+            verdicts: Vec::new(),
+        };
         for guard in self.guards.iter().filter(|g| g.applies_to(stage)) {
             let mut verdict = guard.check(&outcome.text, stage)?;
             outcome.action = outcome.action.max(verdict.action);
@@ -117,7 +126,11 @@ impl Pipeline {
     ///
     /// Returns the first error of a guard.
     pub fn check_request(&self, request: &ChatRequest) -> Result<Vec<Outcome>> {
-        request.messages.iter().map(|message| self.check(&message.text(), Stage::Input)).collect()
+        request
+            .messages
+            .iter()
+            .map(|message| self.check(&message.text(), Stage::Input))
+            .collect()
     }
 }
 
@@ -232,13 +245,17 @@ impl OutputConfig {
             guards.push(Box::new(LengthGuard::new(max_chars).only_at(Stage::Output)));
         }
         if !self.banned_terms.is_empty() {
-            guards.push(Box::new(BannedTermsGuard::new(self.banned_terms.clone())?.only_at(Stage::Output)));
+            guards.push(Box::new(
+                BannedTermsGuard::new(self.banned_terms.clone())?.only_at(Stage::Output),
+            ));
         }
         if self.json || self.json_schema.is_some() {
             let mut guard = JsonGuard::new().with_repair(self.repair_json);
             if let Some(schema) = &self.json_schema {
-                let schema: serde_json::Value = serde_json::from_str(schema)
-                    .map_err(|e| GuardError::InvalidSchema { message: format!("json_schema is not JSON: {e}") })?;
+                let schema: serde_json::Value =
+                    serde_json::from_str(schema).map_err(|e| GuardError::InvalidSchema {
+                        message: format!("json_schema is not JSON: {e}"),
+                    })?;
                 guard = guard.with_schema(&schema)?;
             }
             guards.push(Box::new(guard));

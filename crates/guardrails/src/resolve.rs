@@ -27,7 +27,10 @@ pub fn resolve_overlaps(mut findings: Vec<Finding>) -> Vec<Finding> {
     let mut kept = Vec::with_capacity(findings.len());
     for finding in findings {
         let (start, end) = (finding.bytes.start, finding.bytes.end);
-        let before = taken.range(..end).next_back().is_some_and(|(_, &taken_end)| taken_end > start);
+        let before = taken
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, &taken_end)| taken_end > start);
         if before {
             continue;
         }
@@ -46,7 +49,13 @@ mod tests {
     use crate::entity::EntityType;
 
     fn finding(entity: EntityType, start: usize, end: usize, score: f32) -> Finding {
-        Finding { entity, bytes: start..end, chars: start..end, score, recognizer: Cow::Borrowed("test") }
+        Finding {
+            entity,
+            bytes: start..end,
+            chars: start..end,
+            score,
+            recognizer: Cow::Borrowed("test"),
+        }
     }
 
     #[test]
@@ -61,21 +70,30 @@ mod tests {
 
     #[test]
     fn longer_span_breaks_score_tie() {
-        let kept = resolve_overlaps(vec![finding(EntityType::Url, 2, 5, 0.5), finding(EntityType::Url, 0, 9, 0.5)]);
+        let kept = resolve_overlaps(vec![
+            finding(EntityType::Url, 2, 5, 0.5),
+            finding(EntityType::Url, 0, 9, 0.5),
+        ]);
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].bytes, 0..9);
     }
 
     #[test]
     fn earlier_start_breaks_length_tie() {
-        let kept = resolve_overlaps(vec![finding(EntityType::Url, 3, 8, 0.5), finding(EntityType::Url, 1, 6, 0.5)]);
+        let kept = resolve_overlaps(vec![
+            finding(EntityType::Url, 3, 8, 0.5),
+            finding(EntityType::Url, 1, 6, 0.5),
+        ]);
         assert_eq!(kept[0].bytes, 1..6);
         assert_eq!(kept.len(), 1);
     }
 
     #[test]
     fn adjacent_spans_both_kept() {
-        let kept = resolve_overlaps(vec![finding(EntityType::Url, 5, 9, 0.5), finding(EntityType::Url, 0, 5, 0.5)]);
+        let kept = resolve_overlaps(vec![
+            finding(EntityType::Url, 5, 9, 0.5),
+            finding(EntityType::Url, 0, 5, 0.5),
+        ]);
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].bytes, 0..5);
     }

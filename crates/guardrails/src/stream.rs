@@ -97,7 +97,10 @@ impl StreamScanner {
         let findings = self.analyzer.analyze(&self.buffer)?;
         let mut cut = cut;
         for finding in &findings {
-            if finding.bytes.start < cut && finding.bytes.end > cut && finding.bytes.start >= self.context_len {
+            if finding.bytes.start < cut
+                && finding.bytes.end > cut
+                && finding.bytes.start >= self.context_len
+            {
                 cut = cut.min(finding.bytes.start);
             }
         }
@@ -114,7 +117,8 @@ impl StreamScanner {
             .iter()
             .map(|f| {
                 let mut local = f.clone();
-                local.bytes = (f.bytes.start - self.pending_byte)..(f.bytes.end - self.pending_byte);
+                local.bytes =
+                    (f.bytes.start - self.pending_byte)..(f.bytes.end - self.pending_byte);
                 local
             })
             .collect();
@@ -125,7 +129,10 @@ impl StreamScanner {
         let context_start = nth_char_from_end(&self.buffer[..cut], LEFT_CONTEXT_CHARS);
         self.buffer.drain(..context_start);
         self.context_len = cut - context_start;
-        Ok(StreamOutput { text, findings: ready })
+        Ok(StreamOutput {
+            text,
+            findings: ready,
+        })
     }
 
     /// Converts buffer offsets to stream offsets.

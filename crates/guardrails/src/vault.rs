@@ -41,7 +41,9 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("entries", &self.sealed.len()).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("entries", &self.sealed.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -161,13 +163,25 @@ impl Vault {
         let ciphertext = self
             .cipher
             .encrypt(Nonce::from_slice(&nonce), value.as_bytes())
-            .map_err(|_| GuardError::Vault { operation: "encrypt", placeholder: placeholder.to_owned() })?;
+            .map_err(|_| GuardError::Vault {
+                operation: "encrypt",
+                placeholder: placeholder.to_owned(),
+            })?;
         Ok(Sealed { nonce, ciphertext })
     }
 
     fn open(&self, placeholder: &str, sealed: &Sealed) -> Result<String> {
-        let error = || GuardError::Vault { operation: "decrypt", placeholder: placeholder.to_owned() };
-        let plain = self.cipher.decrypt(Nonce::from_slice(&sealed.nonce), sealed.ciphertext.as_slice()).map_err(|_| error())?;
+        let error = || GuardError::Vault {
+            operation: "decrypt",
+            placeholder: placeholder.to_owned(),
+        };
+        let plain = self
+            .cipher
+            .decrypt(
+                Nonce::from_slice(&sealed.nonce),
+                sealed.ciphertext.as_slice(),
+            )
+            .map_err(|_| error())?;
         String::from_utf8(plain).map_err(|_| error())
     }
 }

@@ -29,28 +29,42 @@ struct Counts {
 impl Counts {
     fn precision(self) -> f64 {
         let found = self.true_positive + self.false_positive;
-        if found == 0 { 1.0 } else { self.true_positive as f64 / found as f64 }
+        if found == 0 {
+            1.0
+        } else {
+            self.true_positive as f64 / found as f64
+        }
     }
 
     fn recall(self) -> f64 {
         let gold = self.true_positive + self.false_negative;
-        if gold == 0 { 1.0 } else { self.true_positive as f64 / gold as f64 }
+        if gold == 0 {
+            1.0
+        } else {
+            self.true_positive as f64 / gold as f64
+        }
     }
 
     fn f1(self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
 /// A prediction matches a gold span of the same type when the char ranges overlap.
 fn score_dataset() -> BTreeMap<EntityType, Counts> {
-    let data: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string("tests/data/presidio-research/synth_dataset_v2.json").unwrap())
-            .unwrap();
+    let data: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string("tests/data/presidio-research/synth_dataset_v2.json").unwrap(),
+    )
+    .unwrap();
     assert_eq!(data.len(), 1500);
     let analyzer = Analyzer::new().with_entities(EVALUATED.to_vec());
-    let mut counts: BTreeMap<EntityType, Counts> = EVALUATED.iter().map(|&e| (e, Counts::default())).collect();
+    let mut counts: BTreeMap<EntityType, Counts> =
+        EVALUATED.iter().map(|&e| (e, Counts::default())).collect();
     for sample in &data {
         let text = sample["full_text"].as_str().unwrap();
         let gold: Vec<(EntityType, usize, usize)> = sample["spans"]
@@ -60,16 +74,26 @@ fn score_dataset() -> BTreeMap<EntityType, Counts> {
             .filter_map(|s| {
                 let entity: EntityType = s["entity_type"].as_str()?.parse().ok()?;
                 EVALUATED.contains(&entity).then(|| {
-                    (entity, s["start_position"].as_u64().unwrap() as usize, s["end_position"].as_u64().unwrap() as usize)
+                    (
+                        entity,
+                        s["start_position"].as_u64().unwrap() as usize,
+                        s["end_position"].as_u64().unwrap() as usize,
+                    )
                 })
             })
             .collect();
         let predicted = analyzer.analyze(text).unwrap();
         let mut matched = vec![false; gold.len()];
         for finding in &predicted {
-            let hit = gold.iter().enumerate().position(|(i, &(entity, start, end))| {
-                !matched[i] && entity == finding.entity && finding.chars.start < end && start < finding.chars.end
-            });
+            let hit = gold
+                .iter()
+                .enumerate()
+                .position(|(i, &(entity, start, end))| {
+                    !matched[i]
+                        && entity == finding.entity
+                        && finding.chars.start < end
+                        && start < finding.chars.end
+                });
             let entry = counts.get_mut(&finding.entity).unwrap();
             match hit {
                 Some(i) => {
@@ -124,12 +148,30 @@ fn synth_dataset_meets_floors() {
         total.recall(),
         total.f1()
     );
-    for entity in [EntityType::CreditCard, EntityType::EmailAddress, EntityType::IbanCode, EntityType::UsSsn, EntityType::IpAddress] {
+    for entity in [
+        EntityType::CreditCard,
+        EntityType::EmailAddress,
+        EntityType::IbanCode,
+        EntityType::UsSsn,
+        EntityType::IpAddress,
+    ] {
         let f1 = counts[&entity].f1();
         assert!(f1 >= 0.95, "{entity} F1 {f1:.3} is below 0.95");
     }
     let phone = counts[&EntityType::PhoneNumber];
-    assert!(phone.precision() >= 0.90, "PHONE_NUMBER precision {:.3} is below 0.90", phone.precision());
-    assert!(phone.f1() >= 0.75, "PHONE_NUMBER F1 {:.3} is below 0.75", phone.f1());
-    assert!(total.f1() >= 0.90, "micro F1 {:.3} is below 0.90", total.f1());
+    assert!(
+        phone.precision() >= 0.90,
+        "PHONE_NUMBER precision {:.3} is below 0.90",
+        phone.precision()
+    );
+    assert!(
+        phone.f1() >= 0.75,
+        "PHONE_NUMBER F1 {:.3} is below 0.75",
+        phone.f1()
+    );
+    assert!(
+        total.f1() >= 0.90,
+        "micro F1 {:.3} is below 0.90",
+        total.f1()
+    );
 }

@@ -3,11 +3,19 @@
 
 use std::borrow::Cow;
 
-use llmops_guardrails::{Analyzer, Anonymizer, EntityType, Finding, Operator, PlaceholderScope, Vault};
+use llmops_guardrails::{
+    Analyzer, Anonymizer, EntityType, Finding, Operator, PlaceholderScope, Vault,
+};
 use proptest::prelude::*;
 
 fn finding(entity: EntityType, start: usize, end: usize, score: f32) -> Finding {
-    Finding { entity, bytes: start..end, chars: start..end, score, recognizer: Cow::Borrowed("test") }
+    Finding {
+        entity,
+        bytes: start..end,
+        chars: start..end,
+        score,
+        recognizer: Cow::Borrowed("test"),
+    }
 }
 
 #[test]
@@ -16,8 +24,15 @@ fn same_value_same_placeholder() {
     let findings = Analyzer::new().analyze(text).unwrap();
     let mut scope = PlaceholderScope::new();
     let out = Anonymizer::default().anonymize(text, &findings, &mut scope);
-    assert_eq!(out, "<EMAIL_ADDRESS_1> wrote to <EMAIL_ADDRESS_2> and <EMAIL_ADDRESS_1>");
-    let again = Anonymizer::default().anonymize("b@y.com", &Analyzer::new().analyze("b@y.com").unwrap(), &mut scope);
+    assert_eq!(
+        out,
+        "<EMAIL_ADDRESS_1> wrote to <EMAIL_ADDRESS_2> and <EMAIL_ADDRESS_1>"
+    );
+    let again = Anonymizer::default().anonymize(
+        "b@y.com",
+        &Analyzer::new().analyze("b@y.com").unwrap(),
+        &mut scope,
+    );
     assert_eq!(again, "<EMAIL_ADDRESS_2>");
 }
 
@@ -40,10 +55,22 @@ fn operators_per_entity() {
     let findings = Analyzer::new().analyze(text).unwrap();
     assert_eq!(findings.len(), 3);
     let anonymizer = Anonymizer::new(Operator::Redact)
-        .with_operator(EntityType::PhoneNumber, Operator::Mask { keep_last: 4, mask_char: '*' })
-        .with_operator(EntityType::EmailAddress, Operator::Hash { key: b"k".to_vec() });
+        .with_operator(
+            EntityType::PhoneNumber,
+            Operator::Mask {
+                keep_last: 4,
+                mask_char: '*',
+            },
+        )
+        .with_operator(
+            EntityType::EmailAddress,
+            Operator::Hash { key: b"k".to_vec() },
+        );
     let out = anonymizer.anonymize(text, &findings, &mut PlaceholderScope::new());
-    assert!(out.starts_with("전화 *********5678, 메일 <EMAIL_ADDRESS#"), "{out}");
+    assert!(
+        out.starts_with("전화 *********5678, 메일 <EMAIL_ADDRESS#"),
+        "{out}"
+    );
     assert!(out.ends_with("주민 <REDACTED>"), "{out}");
     assert!(!out.contains("kim@example.com"));
 }
@@ -53,7 +80,11 @@ fn keyed_hash_stable_per_key() {
     let text = "kim@example.com";
     let findings = Analyzer::new().analyze(text).unwrap();
     let hash = |key: &[u8]| {
-        Anonymizer::new(Operator::Hash { key: key.to_vec() }).anonymize(text, &findings, &mut PlaceholderScope::new())
+        Anonymizer::new(Operator::Hash { key: key.to_vec() }).anonymize(
+            text,
+            &findings,
+            &mut PlaceholderScope::new(),
+        )
     };
     assert_eq!(hash(b"one"), hash(b"one"));
     assert_ne!(hash(b"one"), hash(b"two"));
@@ -70,7 +101,10 @@ fn vault_restores_answer() {
     assert_eq!(vault.len(), 2);
     let answer = "Sent to <EMAIL_ADDRESS_1>; <KR_RRN_1> checked; <PERSON_9> unknown.";
     let restored = vault.restore(answer).unwrap();
-    assert_eq!(restored, "Sent to kim@example.com; 900101-1234568 checked; <PERSON_9> unknown.");
+    assert_eq!(
+        restored,
+        "Sent to kim@example.com; 900101-1234568 checked; <PERSON_9> unknown."
+    );
     assert!(!format!("{vault:?}").contains("kim@"));
 }
 
@@ -80,7 +114,10 @@ fn vault_skips_placeholders_in_input() {
     let text = "<EMAIL_ADDRESS_1> is literal, kim@example.com is real";
     let findings = Analyzer::new().analyze(text).unwrap();
     let masked = vault.pseudonymize(text, &findings).unwrap();
-    assert_eq!(masked, "<EMAIL_ADDRESS_1> is literal, <EMAIL_ADDRESS_2> is real");
+    assert_eq!(
+        masked,
+        "<EMAIL_ADDRESS_1> is literal, <EMAIL_ADDRESS_2> is real"
+    );
     assert_eq!(vault.restore(&masked).unwrap(), text);
 }
 
@@ -88,7 +125,9 @@ fn vault_skips_placeholders_in_input() {
 fn vaults_do_not_share_values() {
     let mut first = Vault::new();
     let text = "kim@example.com";
-    let masked = first.pseudonymize(text, &Analyzer::new().analyze(text).unwrap()).unwrap();
+    let masked = first
+        .pseudonymize(text, &Analyzer::new().analyze(text).unwrap())
+        .unwrap();
     let second = Vault::new();
     assert_eq!(second.restore(&masked).unwrap(), masked);
 }

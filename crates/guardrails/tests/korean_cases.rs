@@ -26,21 +26,40 @@ fn presidio_kr_cases_match() {
         let entity: EntityType = row["entity_type"].as_str().unwrap().parse().unwrap();
         let text = row["text"].as_str().unwrap();
         let expected_count = row["expected_count"].as_u64().unwrap() as usize;
-        let found: Vec<_> = analyzer.analyze_all(text).unwrap().into_iter().filter(|f| f.entity == entity).collect();
+        let found: Vec<_> = analyzer
+            .analyze_all(text)
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.entity == entity)
+            .collect();
         let found = llmops_guardrails::resolve_overlaps(found);
-        let spans: Vec<(usize, usize)> = found.iter().map(|f| (f.chars.start, f.chars.end)).collect();
+        let spans: Vec<(usize, usize)> =
+            found.iter().map(|f| (f.chars.start, f.chars.end)).collect();
         let expected_spans: Vec<(usize, usize)> = row["spans"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| (s[0].as_u64().unwrap() as usize, s[1].as_u64().unwrap() as usize))
+            .map(|s| {
+                (
+                    s[0].as_u64().unwrap() as usize,
+                    s[1].as_u64().unwrap() as usize,
+                )
+            })
             .collect();
         let spans_ok = expected_spans.is_empty() || spans == expected_spans;
         if found.len() != expected_count || !spans_ok {
-            failures.push(format!("{entity} {text:?}: expected {expected_count} {expected_spans:?}, got {spans:?}"));
+            failures.push(format!(
+                "{entity} {text:?}: expected {expected_count} {expected_spans:?}, got {spans:?}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} rows failed:\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }
 
 /// A checksum-valid number scores above a format-only one, as in Presidio (1.0 against 0.5).
@@ -48,7 +67,13 @@ fn presidio_kr_cases_match() {
 fn checksum_raises_rrn_score() {
     let analyzer = Analyzer::new();
     let score = |text: &str| {
-        analyzer.analyze_all(text).unwrap().into_iter().find(|f| f.entity == EntityType::KrRrn).map(|f| f.score).unwrap()
+        analyzer
+            .analyze_all(text)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.entity == EntityType::KrRrn)
+            .map(|f| f.score)
+            .unwrap()
     };
     assert!(score("960121-1021413") > score("960121-1234567"));
     assert!(score("9601211021413") > score("9601211234567"));
@@ -63,7 +88,11 @@ fn entities_for(kind: &str) -> Vec<EntityType> {
         "passport" => vec![EntityType::KrPassport],
         "account" => vec![EntityType::KrBankAccount],
         "email" => vec![EntityType::EmailAddress],
-        "api_key" => EntityType::ALL.iter().copied().filter(|e| e.is_secret()).collect(),
+        "api_key" => EntityType::ALL
+            .iter()
+            .copied()
+            .filter(|e| e.is_secret())
+            .collect(),
         other => panic!("unknown case type {other}"),
     }
 }
@@ -83,16 +112,26 @@ fn korean_pii_regression_cases_match() {
         let detected = findings.iter().any(|f| wanted.contains(&f.entity));
         if detected != expected {
             let got: Vec<String> = findings.iter().map(ToString::to_string).collect();
-            failures.push(format!("{} {text:?}: expected {expected}, got {got:?}", row["type"]));
+            failures.push(format!(
+                "{} {text:?}: expected {expected}, got {got:?}",
+                row["type"]
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} rows failed:\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn no_pii_corpus_has_no_findings() {
     let analyzer = Analyzer::new();
-    let corpus = std::fs::read_to_string("tests/data/korean/korean_pii_no_pii_corpus_ko.txt").unwrap();
+    let corpus =
+        std::fs::read_to_string("tests/data/korean/korean_pii_no_pii_corpus_ko.txt").unwrap();
     assert_eq!(corpus.lines().count(), 11);
     for line in corpus.lines() {
         let findings = analyzer.analyze(line).unwrap();

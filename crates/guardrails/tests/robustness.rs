@@ -18,7 +18,11 @@ fn one_megabyte_text_scans() {
     assert!(text.len() >= 1_000_000);
     let findings = Analyzer::new().analyze(&text).unwrap();
     assert_eq!(findings.len(), repeats * 2);
-    assert!(findings.windows(2).all(|w| w[0].bytes.end <= w[1].bytes.start));
+    assert!(
+        findings
+            .windows(2)
+            .all(|w| w[0].bytes.end <= w[1].bytes.start)
+    );
 }
 
 #[test]
@@ -34,7 +38,10 @@ fn invalid_utf8_names_offset() {
         Err(GuardError::InvalidUtf8 { offset }) => assert_eq!(offset, 12),
         other => panic!("expected InvalidUtf8, got {other:?}"),
     }
-    let message = Analyzer::new().analyze_bytes(bytes).unwrap_err().to_string();
+    let message = Analyzer::new()
+        .analyze_bytes(bytes)
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("byte offset 12"), "{message}");
 }
 

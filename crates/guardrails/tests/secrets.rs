@@ -5,7 +5,12 @@
 use llmops_guardrails::{Analyzer, EntityType, Finding};
 
 fn secrets_in(text: &str) -> Vec<Finding> {
-    Analyzer::new().analyze(text).unwrap().into_iter().filter(|f| f.entity.is_secret()).collect()
+    Analyzer::new()
+        .analyze(text)
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.entity.is_secret())
+        .collect()
 }
 
 /// Asserts that each expected value is covered by a secret finding and
@@ -16,7 +21,9 @@ fn covered(text: &str, expected: &[&str]) -> usize {
     for value in expected {
         let start = text.find(value).unwrap();
         let end = start + value.len();
-        let hit = findings.iter().any(|f| f.bytes.start <= start && f.bytes.end >= end);
+        let hit = findings
+            .iter()
+            .any(|f| f.bytes.start <= start && f.bytes.end >= end);
         if hit {
             hits += 1;
         } else {
@@ -40,7 +47,10 @@ fn detect_secrets_each_secret_recall() {
     ];
     assert_eq!(covered(&text, &expected), expected.len());
     let findings = secrets_in(&text);
-    let aws = findings.iter().find(|f| f.value(&text) == "AKIAIOSFODNN7EXAMPLE").unwrap();
+    let aws = findings
+        .iter()
+        .find(|f| f.value(&text) == "AKIAIOSFODNN7EXAMPLE")
+        .unwrap();
     assert_eq!(aws.entity, EntityType::AwsAccessKey);
     assert!(findings.iter().all(|f| f.value(&text) != "DEADBEEF"));
 }
@@ -51,8 +61,16 @@ fn private_key_block_found_whole() {
     let findings = secrets_in(&text);
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].entity, EntityType::PrivateKey);
-    assert!(findings[0].value(&text).starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
-    assert!(findings[0].value(&text).ends_with("-----END OPENSSH PRIVATE KEY-----"));
+    assert!(
+        findings[0]
+            .value(&text)
+            .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")
+    );
+    assert!(
+        findings[0]
+            .value(&text)
+            .ends_with("-----END OPENSSH PRIVATE KEY-----")
+    );
 }
 
 #[test]
@@ -70,13 +88,34 @@ fn env_files_password_found() {
 fn every_key_format_found() {
     let samples: &[(EntityType, &str)] = &[
         (EntityType::AwsAccessKey, "ASIAY34FZKBOKMUTVV7A"),
-        (EntityType::GithubToken, "ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
-        (EntityType::GithubToken, "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"),
-        (EntityType::OpenAiKey, "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"),
-        (EntityType::AnthropicKey, "sk-ant-api03-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3dEf6h-AA"),
-        (EntityType::SlackToken, "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUv"),
-        (EntityType::GoogleApiKey, "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"),
-        (EntityType::HuggingFaceToken, "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh"),
+        (
+            EntityType::GithubToken,
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        ),
+        (
+            EntityType::GithubToken,
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+        ),
+        (
+            EntityType::OpenAiKey,
+            "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z",
+        ),
+        (
+            EntityType::AnthropicKey,
+            "sk-ant-api03-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3dEf6h-AA",
+        ),
+        (
+            EntityType::SlackToken,
+            "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUv",
+        ),
+        (
+            EntityType::GoogleApiKey,
+            "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+        ),
+        (
+            EntityType::HuggingFaceToken,
+            "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
+        ),
         (EntityType::StripeKey, "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
         (
             EntityType::Jwt,
@@ -101,7 +140,12 @@ fn jwt_needs_alg_header() {
 
 #[test]
 fn placeholder_values_not_secrets() {
-    for text in ["password = changeme123", "api_key: ${API_KEY}", "token=<your-token-here>", "password: xxxxxxxxxx"] {
+    for text in [
+        "password = changeme123",
+        "api_key: ${API_KEY}",
+        "token=<your-token-here>",
+        "password: xxxxxxxxxx",
+    ] {
         assert!(secrets_in(text).is_empty(), "{text}");
     }
 }
@@ -125,7 +169,10 @@ fn secret_recall_floor() {
     hits += covered(&env, &["8ae31cacf141669ddfb5da"]);
     let key = std::fs::read_to_string("tests/data/secrets/detect-secrets/private_key").unwrap();
     total += 1;
-    hits += covered(&key, &["somethingSuperRandomAndSecretHereThatShouldNeverBeShared"]);
+    hits += covered(
+        &key,
+        &["somethingSuperRandomAndSecretHereThatShouldNeverBeShared"],
+    );
     let recall = hits as f64 / total as f64;
     println!("secret recall: {hits}/{total} = {recall:.3}");
     assert!(recall >= 0.99, "secret recall {recall:.3} is below 0.99");

@@ -15,7 +15,8 @@ fn expected() -> String {
 }
 
 fn run(chunks: &[&str], window: usize) -> (String, usize) {
-    let mut scanner = StreamScanner::new(Arc::new(Analyzer::new()), Anonymizer::default()).with_window_chars(window);
+    let mut scanner = StreamScanner::new(Arc::new(Analyzer::new()), Anonymizer::default())
+        .with_window_chars(window);
     let mut out = String::new();
     let mut findings = Vec::new();
     for chunk in chunks {
@@ -35,7 +36,11 @@ fn run(chunks: &[&str], window: usize) -> (String, usize) {
 #[test]
 fn split_at_every_offset() {
     let expected = expected();
-    let boundaries: Vec<usize> = TEXT.char_indices().map(|(i, _)| i).chain([TEXT.len()]).collect();
+    let boundaries: Vec<usize> = TEXT
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([TEXT.len()])
+        .collect();
     for &split in &boundaries {
         let (out, count) = run(&[&TEXT[..split], &TEXT[split..]], 24);
         assert_eq!(out, expected, "split at byte {split}");
@@ -56,7 +61,8 @@ fn char_by_char_chunks() {
 
 #[test]
 fn stream_offsets_match_whole_text() {
-    let mut scanner = StreamScanner::new(Arc::new(Analyzer::new()), Anonymizer::default()).with_window_chars(24);
+    let mut scanner =
+        StreamScanner::new(Arc::new(Analyzer::new()), Anonymizer::default()).with_window_chars(24);
     let mut findings = Vec::new();
     let mut rest = TEXT;
     while !rest.is_empty() {

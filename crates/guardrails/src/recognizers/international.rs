@@ -5,14 +5,17 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::pattern::{Boundary, PatternRecognizer};
 use super::validate::{
-    base58check_valid, bech32_valid, consistent_separator, digits, group_lengths, iban_valid, is_valid_date, luhn,
-    ssn_valid,
+    base58check_valid, bech32_valid, consistent_separator, digits, group_lengths, iban_valid,
+    is_valid_date, luhn, ssn_valid,
 };
 use crate::entity::EntityType;
 
 fn email_score(value: &str) -> Option<f32> {
     let (local, domain) = value.rsplit_once('@')?;
-    let valid = !local.starts_with('.') && !local.ends_with('.') && !local.contains("..") && domain.contains('.');
+    let valid = !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && domain.contains('.');
     valid.then_some(0.9)
 }
 
@@ -29,13 +32,15 @@ fn card_issuer_matches(d: &[u32]) -> bool {
         4 => matches!(len, 13 | 16 | 19),
         5 => {
             ((51..=55).contains(&p2) && len == 16)
-                || (([5018, 5020, 5038].contains(&p4) || (56..=58).contains(&p2)) && (12..=19).contains(&len))
+                || (([5018, 5020, 5038].contains(&p4) || (56..=58).contains(&p2))
+                    && (12..=19).contains(&len))
         }
         2 => ((2221..=2720).contains(&p4) && len == 16) || ([2131].contains(&p4) && len == 15),
         3 => {
             ((p2 == 34 || p2 == 37) && len == 15)
                 || (p2 == 35 && (16..=19).contains(&len))
-                || (((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39) && (14..=19).contains(&len))
+                || (((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39)
+                    && (14..=19).contains(&len))
         }
         6 => {
             ((p4 == 6011 || p2 == 65 || (644..=649).contains(&p3)) && (16..=19).contains(&len))
@@ -55,7 +60,11 @@ fn card_score(value: &str) -> Option<f32> {
 }
 
 fn iban_score(value: &str) -> Option<f32> {
-    iban_valid(value).then_some(if value.chars().any(|c| c.is_ascii_lowercase()) { 0.7 } else { 0.95 })
+    iban_valid(value).then_some(if value.chars().any(|c| c.is_ascii_lowercase()) {
+        0.7
+    } else {
+        0.95
+    })
 }
 
 fn ssn_score(value: &str) -> Option<f32> {
@@ -86,9 +95,13 @@ fn phone_score(value: &str) -> Option<f32> {
         return (8..=12).contains(&d.len()).then_some(0.6);
     }
     consistent_separator(body)?;
-    let grouped = (groups.len() >= 3 && (9..=12).contains(&d.len())) || (groups.len() >= 4 && (8..=12).contains(&d.len()));
+    let grouped = (groups.len() >= 3 && (9..=12).contains(&d.len()))
+        || (groups.len() >= 4 && (8..=12).contains(&d.len()));
     // Two groups after a trunk 0, such as `0393 1144137`.
-    let trunk_pair = groups.len() == 2 && body.starts_with('0') && (3..=5).contains(&groups[0]) && (10..=11).contains(&d.len());
+    let trunk_pair = groups.len() == 2
+        && body.starts_with('0')
+        && (3..=5).contains(&groups[0])
+        && (10..=11).contains(&d.len());
     let ssn_shape = groups == [3, 2, 4];
     let isbn_shape = d.len() == 13 && (body.starts_with("978") || body.starts_with("979"));
     if !(grouped || trunk_pair) || ssn_shape || isbn_shape || body.parse::<Ipv4Addr>().is_ok() {
@@ -96,7 +109,9 @@ fn phone_score(value: &str) -> Option<f32> {
     }
     // Numbers with a Korean mobile prefix belong to the stricter `kr_phone`
     // rule, and no Korean or Japanese number starts with 09 other than 090.
-    if body.starts_with("010") || (groups == [3, 4, 4] && body.starts_with("09") && !body.starts_with("090")) {
+    if body.starts_with("010")
+        || (groups == [3, 4, 4] && body.starts_with("09") && !body.starts_with("090"))
+    {
         return None;
     }
     Some(0.5)
@@ -104,7 +119,11 @@ fn phone_score(value: &str) -> Option<f32> {
 
 /// Bare runs of 10 or 11 digits count as phones only next to a context word.
 fn bare_phone_score(value: &str) -> Option<f32> {
-    Some(if value.starts_with('0') || value.starts_with('1') { -0.3 } else { -0.2 })
+    Some(if value.starts_with('0') || value.starts_with('1') {
+        -0.3
+    } else {
+        -0.2
+    })
 }
 
 fn ipv4_score(value: &str) -> Option<f32> {
@@ -128,7 +147,10 @@ fn url_score(_value: &str) -> Option<f32> {
 }
 
 fn date_score(value: &str) -> Option<f32> {
-    let numbers: Vec<u32> = value.split(|c: char| !c.is_ascii_digit()).filter_map(|g| g.parse().ok()).collect();
+    let numbers: Vec<u32> = value
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|g| g.parse().ok())
+        .collect();
     let [a, b, c] = numbers[..] else {
         return None;
     };
@@ -141,25 +163,70 @@ fn date_score(value: &str) -> Option<f32> {
 }
 
 fn eth_score(value: &str) -> Option<f32> {
-    Some(if value[2..].chars().all(|c| c.is_ascii_digit()) { 0.3 } else { 0.8 })
+    Some(if value[2..].chars().all(|c| c.is_ascii_digit()) {
+        0.3
+    } else {
+        0.8
+    })
 }
 
 fn btc_score(value: &str) -> Option<f32> {
-    let valid = if value.to_ascii_lowercase().starts_with("bc1") { bech32_valid(value) } else { base58check_valid(value) };
+    let valid = if value.to_ascii_lowercase().starts_with("bc1") {
+        bech32_valid(value)
+    } else {
+        base58check_valid(value)
+    };
     valid.then_some(0.9)
 }
 
 /// Words near numbers that are identifiers of things, not people.
 pub(crate) const NUMBER_NEGATIVE_CONTEXT: &[&str] = &[
-    "sku", "product", "model", "serial", "order", "invoice", "isbn", "issn", "part no", "item", "tracking", "주문", "제품",
-    "모델", "시리얼", "송장", "운송장", "품번",
+    "sku",
+    "product",
+    "model",
+    "serial",
+    "order",
+    "invoice",
+    "isbn",
+    "issn",
+    "part no",
+    "item",
+    "tracking",
+    "주문",
+    "제품",
+    "모델",
+    "시리얼",
+    "송장",
+    "운송장",
+    "품번",
 ];
 
-const PHONE_CONTEXT: &[&str] = &["phone", "tel", "call", "mobile", "cell", "fax", "전화", "연락처", "휴대폰"];
+const PHONE_CONTEXT: &[&str] = &[
+    "phone",
+    "tel",
+    "call",
+    "mobile",
+    "cell",
+    "fax",
+    "전화",
+    "연락처",
+    "휴대폰",
+];
 const SSN_CONTEXT: &[&str] = &["ssn", "social security", "ss#", "ss #"];
 const CARD_CONTEXT: &[&str] = &["card", "visa", "mastercard", "amex", "카드", "결제"];
-const DOB_CONTEXT: &[&str] = &["생년월일", "생일", "출생", "dob", "d.o.b", "date of birth", "birth", "born"];
-const CRYPTO_CONTEXT: &[&str] = &["wallet", "bitcoin", "btc", "eth", "ethereum", "지갑", "코인"];
+const DOB_CONTEXT: &[&str] = &[
+    "생년월일",
+    "생일",
+    "출생",
+    "dob",
+    "d.o.b",
+    "date of birth",
+    "birth",
+    "born",
+];
+const CRYPTO_CONTEXT: &[&str] = &[
+    "wallet", "bitcoin", "btc", "eth", "ethereum", "지갑", "코인",
+];
 
 pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
     let specs = [

@@ -2,7 +2,10 @@
 //! phones, passport, driver's licence and bank accounts.
 
 use super::pattern::{Boundary, PatternRecognizer};
-use super::validate::{brn_checksum, consistent_separator, crn_checksum, digits, group_lengths, is_valid_date, korean_registration_check};
+use super::validate::{
+    brn_checksum, consistent_separator, crn_checksum, digits, group_lengths, is_valid_date,
+    korean_registration_check,
+};
 use crate::entity::EntityType;
 
 /// Which of the two registration-number families a gender digit belongs to.
@@ -26,7 +29,11 @@ fn registration_score(value: &str, kind: Registration) -> Option<f32> {
         (3 | 4, Registration::Resident) | (7 | 8, Registration::Foreigner) => 2000,
         _ => return None,
     };
-    if !is_valid_date(century + d[0] * 10 + d[1], d[2] * 10 + d[3], d[4] * 10 + d[5]) {
+    if !is_valid_date(
+        century + d[0] * 10 + d[1],
+        d[2] * 10 + d[3],
+        d[4] * 10 + d[5],
+    ) {
         return None;
     }
     let expected = korean_registration_check(&d)?;
@@ -85,9 +92,16 @@ fn passport_score(value: &str) -> Option<f32> {
     if !"MSRODG".contains(first.to_ascii_uppercase()) {
         return None;
     }
-    let new_format = value.chars().nth(4).is_some_and(|c| c.is_ascii_alphabetic());
+    let new_format = value
+        .chars()
+        .nth(4)
+        .is_some_and(|c| c.is_ascii_alphabetic());
     let base = if new_format { 0.1 } else { 0.05 };
-    Some(if first.is_ascii_lowercase() { -base } else { base })
+    Some(if first.is_ascii_lowercase() {
+        -base
+    } else {
+        base
+    })
 }
 
 /// Korean mobile (010, 011, 016-019) and landline or internet phone numbers.
@@ -121,7 +135,10 @@ fn account_score(value: &str) -> Option<f32> {
         return None;
     }
     let groups = group_lengths(value);
-    let phone_like = value.starts_with('0') && kr_phone_score(value).is_some() && groups.len() == 3 && groups[0] <= 3;
+    let phone_like = value.starts_with('0')
+        && kr_phone_score(value).is_some()
+        && groups.len() == 3
+        && groups[0] <= 3;
     let licence_like = groups == [2, 2, 6, 2];
     if phone_like || licence_like {
         return None;
@@ -135,10 +152,34 @@ const BRN_CONTEXT: &[&str] = &["사업자", "brn", "business registration", "등
 const CRN_CONTEXT: &[&str] = &["법인등록", "법인 등록", "corporate registration"];
 const LICENSE_CONTEXT: &[&str] = &["면허", "운전", "driver", "licence", "license"];
 const PASSPORT_CONTEXT: &[&str] = &["여권", "passport"];
-const PHONE_CONTEXT: &[&str] = &["전화", "연락처", "휴대폰", "핸드폰", "phone", "tel", "mobile", "call"];
+const PHONE_CONTEXT: &[&str] = &[
+    "전화",
+    "연락처",
+    "휴대폰",
+    "핸드폰",
+    "phone",
+    "tel",
+    "mobile",
+    "call",
+];
 const BANK_CONTEXT: &[&str] = &[
-    "계좌", "입금", "송금", "이체", "은행", "농협", "국민", "신한", "우리", "하나", "기업", "토스", "카카오뱅크", "새마을",
-    "우체국", "bank", "account",
+    "계좌",
+    "입금",
+    "송금",
+    "이체",
+    "은행",
+    "농협",
+    "국민",
+    "신한",
+    "우리",
+    "하나",
+    "기업",
+    "토스",
+    "카카오뱅크",
+    "새마을",
+    "우체국",
+    "bank",
+    "account",
 ];
 
 pub(crate) fn recognizers() -> Vec<PatternRecognizer> {

@@ -65,7 +65,10 @@ impl Recognizer for NerRecognizer {
                 && haystack.get(span.range.clone()).is_some()
                 && span.score.is_finite();
             if !valid {
-                tracing::debug!(model = self.model.name(), "dropped an out-of-range model span");
+                tracing::debug!(
+                    model = self.model.name(),
+                    "dropped an out-of-range model span"
+                );
                 continue;
             }
             out.push(Candidate {

@@ -33,19 +33,22 @@ impl Boundary {
             Boundary::None => true,
             Boundary::Alnum => {
                 let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-                !before.chars().next_back().is_some_and(word) && !after.chars().next().is_some_and(word)
+                !before.chars().next_back().is_some_and(word)
+                    && !after.chars().next().is_some_and(word)
             }
             Boundary::Digit => {
                 let mut back = before.chars().rev();
                 let mut forward = after.chars();
-                let joined = |first: Option<char>, second: Option<char>, letters: bool| match first {
+                let joined = |first: Option<char>, second: Option<char>, letters: bool| match first
+                {
                     Some(c) if c.is_ascii_alphanumeric() => true,
-                    Some('-' | '.') => {
-                        second.is_some_and(|c| c.is_ascii_digit() || (letters && c.is_ascii_alphabetic()))
-                    }
+                    Some('-' | '.') => second.is_some_and(|c| {
+                        c.is_ascii_digit() || (letters && c.is_ascii_alphabetic())
+                    }),
                     _ => false,
                 };
-                !joined(back.next(), back.next(), true) && !joined(forward.next(), forward.next(), false)
+                !joined(back.next(), back.next(), true)
+                    && !joined(forward.next(), forward.next(), false)
             }
         }
     }
@@ -81,7 +84,12 @@ const CONTEXT_WINDOW_CHARS: usize = 30;
 
 impl PatternRecognizer {
     /// Builds a recognizer; the regex is a constant of this crate.
-    pub(crate) fn new(name: &'static str, entity: EntityType, pattern: &str, validate: Validator) -> Option<Self> {
+    pub(crate) fn new(
+        name: &'static str,
+        entity: EntityType,
+        pattern: &str,
+        validate: Validator,
+    ) -> Option<Self> {
         let regex = match Regex::new(pattern) {
             Ok(regex) => regex,
             Err(error) => {
@@ -134,10 +142,20 @@ impl PatternRecognizer {
         if words.is_empty() {
             return false;
         }
-        let before: String = text[..start].chars().rev().take(CONTEXT_WINDOW_CHARS).collect();
+        let before: String = text[..start]
+            .chars()
+            .rev()
+            .take(CONTEXT_WINDOW_CHARS)
+            .collect();
         let before: String = before.chars().rev().collect::<String>().to_lowercase();
-        let after = text[end..].chars().take(CONTEXT_WINDOW_CHARS / 3).collect::<String>().to_lowercase();
-        words.iter().any(|word| before.contains(word) || after.contains(word))
+        let after = text[end..]
+            .chars()
+            .take(CONTEXT_WINDOW_CHARS / 3)
+            .collect::<String>()
+            .to_lowercase();
+        words
+            .iter()
+            .any(|word| before.contains(word) || after.contains(word))
     }
 
     fn score(&self, text: &str, start: usize, end: usize, value: &str) -> Option<f32> {
@@ -147,8 +165,16 @@ impl PatternRecognizer {
             return None;
         }
         // A negative validator score means "this score, without a context boost".
-        let boost = if context && base > 0.0 { self.context_boost } else { 0.0 };
-        let penalty = if Self::has_context(text, start, end, self.negative_context) { NEGATIVE_CONTEXT_PENALTY } else { 0.0 };
+        let boost = if context && base > 0.0 {
+            self.context_boost
+        } else {
+            0.0
+        };
+        let penalty = if Self::has_context(text, start, end, self.negative_context) {
+            NEGATIVE_CONTEXT_PENALTY
+        } else {
+            0.0
+        };
         Some((base.abs() + boost - penalty).clamp(0.0, 1.0))
     }
 }
@@ -171,13 +197,17 @@ impl Recognizer for PatternRecognizer {
             };
             let whole = captures.get(0).map_or(position..position, |m| m.range());
             let span = captures.get(self.group).map(|m| m.range());
-            let accepted = span.clone().filter(|span| !span.is_empty()).and_then(|span| {
-                if !self.boundary.accepts(haystack, span.start, span.end) {
-                    return None;
-                }
-                let score = self.score(haystack, span.start, span.end, &haystack[span.clone()])?;
-                Some((span, score))
-            });
+            let accepted = span
+                .clone()
+                .filter(|span| !span.is_empty())
+                .and_then(|span| {
+                    if !self.boundary.accepts(haystack, span.start, span.end) {
+                        return None;
+                    }
+                    let score =
+                        self.score(haystack, span.start, span.end, &haystack[span.clone()])?;
+                    Some((span, score))
+                });
             match accepted {
                 Some((span, score)) => {
                     out.push(Candidate {
@@ -189,7 +219,13 @@ impl Recognizer for PatternRecognizer {
                     position = whole.end.max(span.end).max(whole.start + 1);
                 }
                 // A rejected match may hide a valid one starting inside it.
-                None => position = whole.start + haystack[whole.start..].chars().next().map_or(1, char::len_utf8),
+                None => {
+                    position = whole.start
+                        + haystack[whole.start..]
+                            .chars()
+                            .next()
+                            .map_or(1, char::len_utf8)
+                }
             }
             while !haystack.is_char_boundary(position.min(haystack.len())) {
                 position += 1;

@@ -35,12 +35,19 @@ fn jwt_score(value: &str) -> Option<f32> {
 /// letters and digits.
 fn assigned_secret_score(value: &str) -> Option<f32> {
     let lower = value.to_ascii_lowercase();
-    let placeholder = ["xxxx", "****", "changeme", "your_", "<", "${", "{{", "example", "redacted", "null", "none", "true", "false"];
-    if placeholder.iter().any(|p| lower.starts_with(p) || lower == p.trim_end_matches('_')) {
+    let placeholder = [
+        "xxxx", "****", "changeme", "your_", "<", "${", "{{", "example", "redacted", "null",
+        "none", "true", "false",
+    ];
+    if placeholder
+        .iter()
+        .any(|p| lower.starts_with(p) || lower == p.trim_end_matches('_'))
+    {
         return None;
     }
     let entropy = shannon_entropy(value);
-    let mixed = value.chars().any(|c| c.is_ascii_digit()) && value.chars().any(|c| c.is_ascii_alphabetic());
+    let mixed =
+        value.chars().any(|c| c.is_ascii_digit()) && value.chars().any(|c| c.is_ascii_alphabetic());
     (entropy >= 3.0 || (mixed && entropy >= 2.5)).then_some(0.8)
 }
 
@@ -76,5 +83,15 @@ pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
         PatternRecognizer::new("url_password", EntityType::GenericSecret, r"[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s:/@]+)@", url_password_score)
             .map(|r| r.group(1).boundary(Boundary::None)),
     ];
-    specs.into_iter().flatten().map(|r| if r.boundary == Boundary::Digit { r.boundary(Boundary::Alnum) } else { r }).collect()
+    specs
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            if r.boundary == Boundary::Digit {
+                r.boundary(Boundary::Alnum)
+            } else {
+                r
+            }
+        })
+        .collect()
 }

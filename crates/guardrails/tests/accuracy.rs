@@ -22,6 +22,8 @@ const EVALUATED: &[EntityType] = &[
 #[derive(Default, Debug, Clone, Copy)]
 struct Counts {
     true_positive: usize,
+    /// True positives whose char range equals the gold range.
+    exact: usize,
     false_positive: usize,
     false_negative: usize,
 }
@@ -55,7 +57,8 @@ impl Counts {
     }
 }
 
-/// A prediction matches a gold span of the same type when the char ranges overlap.
+/// A prediction matches a gold span of the same type when the char ranges
+/// overlap; exact matches are counted separately.
 fn score_dataset() -> BTreeMap<EntityType, Counts> {
     let data: Vec<Value> = serde_json::from_str(
         &std::fs::read_to_string("tests/data/presidio-research/synth_dataset_v2.json").unwrap(),
@@ -99,6 +102,9 @@ fn score_dataset() -> BTreeMap<EntityType, Counts> {
                 Some(i) => {
                     matched[i] = true;
                     entry.true_positive += 1;
+                    if (gold[i].1, gold[i].2) == (finding.chars.start, finding.chars.end) {
+                        entry.exact += 1;
+                    }
                 }
                 None => {
                     entry.false_positive += 1;
@@ -121,16 +127,18 @@ fn score_dataset() -> BTreeMap<EntityType, Counts> {
 fn synth_dataset_meets_floors() {
     let counts = score_dataset();
     let mut total = Counts::default();
-    println!("| Entity | Gold | TP | FP | FN | Precision | Recall | F1 |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| Entity | Gold | TP | Exact span | FP | FN | Precision | Recall | F1 |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (entity, c) in &counts {
         total.true_positive += c.true_positive;
+        total.exact += c.exact;
         total.false_positive += c.false_positive;
         total.false_negative += c.false_negative;
         println!(
-            "| {entity} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} |",
+            "| {entity} | {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} |",
             c.true_positive + c.false_negative,
             c.true_positive,
+            c.exact,
             c.false_positive,
             c.false_negative,
             c.precision(),
@@ -139,9 +147,10 @@ fn synth_dataset_meets_floors() {
         );
     }
     println!(
-        "| micro | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} |",
+        "| micro | {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} |",
         total.true_positive + total.false_negative,
         total.true_positive,
+        total.exact,
         total.false_positive,
         total.false_negative,
         total.precision(),

@@ -74,7 +74,7 @@ fn ssn_score(value: &str) -> Option<f32> {
         return None;
     }
     // Nine bare digits are common (order ids), so they need a context word.
-    Some(if value.len() == 9 { -0.3 } else { 0.65 })
+    Some(if value.len() == 9 { 0.3 } else { 0.65 })
 }
 
 /// Generic phone numbers. A leading `+` or a bracketed area code is a strong
@@ -201,6 +201,34 @@ pub(crate) const NUMBER_NEGATIVE_CONTEXT: &[&str] = &[
     "품번",
 ];
 
+/// Number identifiers plus card words, so the tail of a card number that
+/// fails Luhn is not reported as a phone.
+const PHONE_NEGATIVE_CONTEXT: &[&str] = &[
+    "sku",
+    "product",
+    "model",
+    "serial",
+    "order",
+    "invoice",
+    "isbn",
+    "issn",
+    "part no",
+    "item",
+    "tracking",
+    "주문",
+    "제품",
+    "모델",
+    "시리얼",
+    "송장",
+    "운송장",
+    "품번",
+    "card",
+    "카드",
+    "license",
+    "licence",
+    "면허",
+];
+
 const PHONE_CONTEXT: &[&str] = &[
     "phone",
     "tel",
@@ -251,12 +279,12 @@ pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
         PatternRecognizer::new(
             "phone",
             EntityType::PhoneNumber,
-            r"\+[0-9]{8,15}|(?:\+[0-9]{1,3}[ .-]?(?:\(0\)[ .-]?)?|\([0-9]{1,4}\)[ .-]?)?[0-9]{1,5}(?:[ .-][0-9]{1,5}){1,5}(?: ?(?:x|ext\.?) ?[0-9]{1,5})?",
+            r"\+[0-9]{8,15}|(?:\+[0-9]{1,3}[ .-]?(?:\(0\)[ .-]?)?|\([0-9]{1,4}\)[ .-]?)?[0-9]{1,5}(?:[ .-][0-9]{1,8}){1,5}(?: ?(?:x|ext\.?) ?[0-9]{1,5})?",
             phone_score,
         )
-        .map(|r| r.context(PHONE_CONTEXT, 0.2).negative_context(NUMBER_NEGATIVE_CONTEXT)),
+        .map(|r| r.context(PHONE_CONTEXT, 0.2).negative_context(PHONE_NEGATIVE_CONTEXT)),
         PatternRecognizer::new("phone_bare", EntityType::PhoneNumber, r"\+?[0-9]{10,11}", bare_phone_score)
-            .map(|r| r.context(PHONE_CONTEXT, 0.3).require_context().negative_context(NUMBER_NEGATIVE_CONTEXT)),
+            .map(|r| r.context(PHONE_CONTEXT, 0.3).require_context().negative_context(PHONE_NEGATIVE_CONTEXT)),
         PatternRecognizer::new("ipv4", EntityType::IpAddress, r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", ipv4_score),
         PatternRecognizer::new("ipv6", EntityType::IpAddress, r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}", ipv6_score)
             .map(|r| r.boundary(Boundary::Alnum)),

@@ -174,13 +174,13 @@ fn synth_dataset_meets_floors() {
         phone.precision()
     );
     assert!(
-        phone.f1() >= 0.75,
-        "PHONE_NUMBER F1 {:.3} is below 0.75",
+        phone.f1() >= 0.85,
+        "PHONE_NUMBER F1 {:.3} is below 0.85",
         phone.f1()
     );
     assert!(
-        total.f1() >= 0.90,
-        "micro F1 {:.3} is below 0.90",
+        total.f1() >= 0.95,
+        "micro F1 {:.3} is below 0.95",
         total.f1()
     );
 }

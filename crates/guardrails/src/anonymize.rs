@@ -12,7 +12,7 @@ use crate::resolve::resolve_overlaps;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// How one finding is replaced.
+/// Replacement method for one finding.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]

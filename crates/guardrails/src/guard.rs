@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::finding::Finding;
 
-/// What to do with a checked text, ordered by severity:
+/// Decision on a checked text, ordered by severity:
 /// `Allow < Redact < Review < Block`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -27,7 +27,7 @@ pub enum Action {
 pub enum Stage {
     /// A prompt on its way to the model.
     Input,
-    /// A model answer on its way to the caller.
+    /// A model response on its way to the caller.
     Output,
 }
 
@@ -74,7 +74,7 @@ impl Verdict {
 }
 
 /// A check on input or output text. The trait is object-safe, so a
-/// [`Pipeline`](crate::Pipeline) holds `Box<dyn Guard>`.
+/// [`Pipeline`](crate::Pipeline) stores `Box<dyn Guard>`.
 pub trait Guard: Send + Sync {
     /// Returns the guard's name, reported in its verdicts.
     fn name(&self) -> &str;

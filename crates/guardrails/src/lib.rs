@@ -5,8 +5,8 @@
 //!   the text and returns [`Finding`]s whose offsets (bytes and chars) point at
 //!   the original text.
 //! - [`Anonymizer`] and [`Vault`] replace findings; the vault can restore them.
-//! - [`InjectionDetector`] scores prompt-injection attempts; [`output`] holds
-//!   checks of model answers, and [`StreamScanner`] redacts streamed output.
+//! - [`InjectionDetector`] scores prompt-injection attempts; [`output`] contains
+//!   checks of model responses, and [`StreamScanner`] redacts streamed output.
 //! - [`Guard`] is the object-safe check trait; [`Pipeline`] composes guards
 //!   and can be built from TOML ([`PipelineConfig`]).
 //!

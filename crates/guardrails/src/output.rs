@@ -11,7 +11,7 @@ use crate::guard::{Action, Guard, Stage, Verdict};
 ///
 /// With repair on, a failed parse is retried after removing a Markdown code
 /// fence and any text before the first `{` or `[` and after the first complete
-/// JSON value; a repaired text is returned as the verdict's replacement.
+/// JSON value. The repaired text becomes the verdict's replacement.
 pub struct JsonGuard {
     schema: Option<jsonschema::Validator>,
     repair: bool,
@@ -297,7 +297,7 @@ impl Guard for LengthGuard {
 /// Refusal phrases in English and Korean, matched case-insensitively.
 const REFUSALS: &str = r"(?i)\b(?:i\s*(?:'m|am)\s+(?:sorry|afraid),?\s+(?:but\s+)?i\s+(?:can(?:'|no)t|won't|am\s+unable)|i\s+(?:can(?:'|no)t|won't|am\s+(?:not\s+able|unable))\s+(?:help|assist|comply|provide|do\s+that)|as\s+an\s+ai(?:\s+language)?\s+model)|(?:도와\s*드릴\s*수\s*없|답변(?:해\s*)?드릴\s*수\s*없|제공(?:해\s*)?드릴\s*수\s*없|응답할\s*수\s*없)";
 
-/// Flags answers in which the model refuses.
+/// Flags responses in which the model refuses the request.
 #[derive(Debug)]
 pub struct RefusalGuard {
     regex: Option<Regex>,
@@ -340,14 +340,14 @@ impl Guard for RefusalGuard {
             Some(regex) if regex.is_match(text) => Ok(Verdict::with_reason(
                 self.name(),
                 self.action,
-                "the model refused to answer",
+                "the model refused the request",
             )),
             _ => Ok(Verdict::allow(self.name())),
         }
     }
 }
 
-/// Requires citation markers such as `[1]` or `[doc-id]` in an answer.
+/// Requires citation markers such as `[1]` or `[doc-id]` in a response.
 #[derive(Debug)]
 pub struct CitationGuard {
     regex: Option<Regex>,
@@ -362,7 +362,7 @@ impl Default for CitationGuard {
 }
 
 impl CitationGuard {
-    /// Creates a guard that sends answers with fewer than `min_citations`
+    /// Creates a guard that sends responses with fewer than `min_citations`
     /// distinct markers to review.
     pub fn new(min_citations: usize) -> Self {
         let regex = Regex::new(r"\[([0-9]{1,3}|[A-Za-z][A-Za-z0-9_.:#/-]{0,63})\]").ok();
@@ -416,7 +416,7 @@ impl Guard for CitationGuard {
             return Ok(Verdict::allow(self.name()));
         }
         let reason = format!(
-            "answer has {count} citations, fewer than the required {}",
+            "response has {count} citations, fewer than the required {}",
             self.min_citations
         );
         Ok(Verdict::with_reason(self.name(), self.action, reason))

@@ -25,7 +25,7 @@ pub struct Outcome {
     pub verdicts: Vec<Verdict>,
 }
 
-/// Guards run in order. Each guard sees the text left by the previous one,
+/// Guards run in order. Each guard checks the text left by the previous one,
 /// and the run stops at the first `Block`.
 #[derive(Default)]
 pub struct Pipeline {
@@ -219,15 +219,15 @@ impl PiiConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputConfig {
-    /// Maximum answer length in chars; no limit when absent.
+    /// Maximum response length in chars; no limit when absent.
     pub max_chars: Option<usize>,
-    /// Terms that block an answer.
+    /// Terms that block a response.
     #[serde(default)]
     pub banned_terms: Vec<String>,
-    /// Requires the answer to be JSON (default false).
+    /// Requires the response to be JSON (default false).
     #[serde(default)]
     pub json: bool,
-    /// JSON Schema, as a JSON string, the answer must match; implies `json`.
+    /// JSON Schema, as a JSON string, that the response must match. It implies `json`.
     pub json_schema: Option<String>,
     /// Repairs JSON wrapped in code fences or text (default true).
     #[serde(default = "default_true")]

@@ -11,7 +11,7 @@ use crate::finding::Finding;
 pub const DEFAULT_WINDOW_CHARS: usize = 256;
 
 /// Chars of already-emitted text kept as left context, so a boundary check
-/// still sees the character before a value that starts a chunk.
+/// can still read the character before a value that starts a chunk.
 const LEFT_CONTEXT_CHARS: usize = 32;
 
 /// Text that is safe to forward and the findings redacted in it.
@@ -107,6 +107,7 @@ impl StreamScanner {
         if cut <= self.context_len {
             return Ok(StreamOutput::default());
         }
+
         // Findings that start in the left context were handled by an earlier call.
         let ready: Vec<Finding> = findings
             .into_iter()
@@ -122,10 +123,13 @@ impl StreamScanner {
                 local
             })
             .collect();
+
         let pending = &self.buffer[self.context_len..cut];
         let text = self.anonymizer.anonymize(pending, &local, &mut self.scope);
         self.pending_byte += pending.len();
         self.pending_char += pending.chars().count();
+
+        // Keep the tail of the emitted text as left context for the next call.
         let context_start = nth_char_from_end(&self.buffer[..cut], LEFT_CONTEXT_CHARS);
         self.buffer.drain(..context_start);
         self.context_len = cut - context_start;

@@ -1,5 +1,5 @@
 //! Reversible pseudonymisation: placeholders whose values are kept encrypted
-//! in memory and restored in a model's answer.
+//! in memory and restored in a model response.
 
 use std::collections::HashMap;
 
@@ -31,7 +31,7 @@ struct Sealed {
 /// that a user typed literally in a later text of the same scope.
 pub struct Vault {
     cipher: ChaCha20Poly1305,
-    /// Key of the HMAC that indexes values, so the index holds no plain digests.
+    /// Key of the HMAC that indexes values, so the index contains no plain digests.
     index_key: [u8; 32],
     sealed: HashMap<String, Sealed>,
     index: HashMap<(EntityType, [u8; 32]), String>,

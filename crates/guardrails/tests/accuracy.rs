@@ -57,8 +57,9 @@ impl Counts {
     }
 }
 
-/// A prediction matches a gold span of the same type when the char ranges
-/// overlap; exact matches are counted separately.
+/// Counts predictions against gold spans. A prediction matches a gold span of
+/// the same type when the char ranges overlap, and exact matches are counted
+/// separately.
 fn score_dataset() -> BTreeMap<EntityType, Counts> {
     let data: Vec<Value> = serde_json::from_str(
         &std::fs::read_to_string("tests/data/presidio-research/synth_dataset_v2.json").unwrap(),

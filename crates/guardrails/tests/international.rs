@@ -185,3 +185,13 @@ fn analyzer_shared_across_threads() {
         assert_eq!(handle.join().unwrap(), 2);
     }
 }
+
+#[test]
+fn bare_phone_needs_context() {
+    assert!(found(
+        "phone 4155550132",
+        EntityType::PhoneNumber,
+        "4155550132"
+    ));
+    assert!(entities("ref 4155550132").is_empty());
+}

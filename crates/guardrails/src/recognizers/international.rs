@@ -22,8 +22,8 @@ fn email_score(value: &str) -> Option<f32> {
 /// Issuer prefixes and lengths. JCB is accepted for all of prefix 35, wider
 /// than its assigned 3528-3589, because generated test cards use the whole
 /// range and Luhn still applies. Prefix 9 with 16 digits follows the Korean
-/// domestic-card convention; prefixes 1 and 7 belong to no card network,
-/// which also keeps 13-digit millisecond timestamps such as 1700000000000 out.
+/// domestic-card convention. Prefixes 1 and 7 belong to no card network, so
+/// 13-digit millisecond timestamps such as 1700000000000 are rejected.
 fn card_issuer_matches(d: &[u32]) -> bool {
     let prefix = |n: usize| d.iter().take(n).fold(0u32, |acc, &x| acc * 10 + x);
     let len = d.len();
@@ -85,6 +85,8 @@ fn phone_score(value: &str) -> Option<f32> {
     let body = value.split(['x', 'e']).next().unwrap_or(value).trim_end();
     let d = digits(body);
     let groups = group_lengths(body);
+
+    // International and bracketed forms.
     if body.starts_with('+') {
         return (8..=15).contains(&d.len()).then_some(0.7);
     }
@@ -94,9 +96,13 @@ fn phone_score(value: &str) -> Option<f32> {
     if body.starts_with('(') {
         return (8..=12).contains(&d.len()).then_some(0.6);
     }
+
+    // National forms with one separator.
     consistent_separator(body)?;
-    let grouped = (groups.len() >= 3 && (9..=12).contains(&d.len()))
-        || (groups.len() >= 4 && (8..=12).contains(&d.len()));
+    let short_groups = groups.iter().all(|&g| g <= 5);
+    let grouped = short_groups
+        && ((groups.len() >= 3 && (9..=12).contains(&d.len()))
+            || (groups.len() >= 4 && (8..=12).contains(&d.len())));
     // Two groups after a trunk 0, such as `0393 1144137`.
     let trunk_pair = groups.len() == 2
         && body.starts_with('0')
@@ -107,6 +113,7 @@ fn phone_score(value: &str) -> Option<f32> {
     if !(grouped || trunk_pair) || ssn_shape || isbn_shape || body.parse::<Ipv4Addr>().is_ok() {
         return None;
     }
+
     // Numbers with a Korean mobile prefix belong to the stricter `kr_phone`
     // rule, and no Korean or Japanese number starts with 09 other than 090.
     if body.starts_with("010")
@@ -117,13 +124,10 @@ fn phone_score(value: &str) -> Option<f32> {
     Some(0.5)
 }
 
-/// Bare runs of 10 or 11 digits count as phones only next to a context word.
-fn bare_phone_score(value: &str) -> Option<f32> {
-    Some(if value.starts_with('0') || value.starts_with('1') {
-        -0.3
-    } else {
-        -0.2
-    })
+/// Bare runs of 10 or 11 digits count as phones only next to a context
+/// word, which raises the score to 0.6.
+fn bare_phone_score(_value: &str) -> Option<f32> {
+    Some(0.3)
 }
 
 fn ipv4_score(value: &str) -> Option<f32> {

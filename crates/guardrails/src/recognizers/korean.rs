@@ -8,7 +8,7 @@ use super::validate::{
 };
 use crate::entity::EntityType;
 
-/// Which of the two registration-number families a gender digit belongs to.
+/// Registration-number family, given by the gender digit.
 #[derive(Clone, Copy, PartialEq)]
 enum Registration {
     Resident,

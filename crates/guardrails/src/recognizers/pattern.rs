@@ -15,8 +15,8 @@ use crate::normalize::NormalizedText;
 pub enum Boundary {
     /// No ASCII letter or digit next to the match, no `-` or `.` between the match and
     /// a digit, and no `-` or `.` between a letter and the start of the match,
-    /// so `9010123456789991` holds no phone number and `SN-2026-0722-991`
-    /// holds no number at all, while `082 490 1693-Office` keeps its phone.
+    /// so `9010123456789991` contains no phone number and `SN-2026-0722-991`
+    /// contains no number at all, while `082 490 1693-Office` keeps its phone.
     Digit,
     /// No ASCII letter, digit or `_` next to the match.
     Alnum,

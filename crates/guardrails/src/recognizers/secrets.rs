@@ -22,7 +22,7 @@ fn stripe_score(value: &str) -> Option<f32> {
     Some(if value.starts_with("pk_") { 0.6 } else { 0.95 })
 }
 
-/// A JWT header is base64url JSON with an `alg` member.
+/// Accepts a JWT whose header is base64url JSON with an `alg` member.
 fn jwt_score(value: &str) -> Option<f32> {
     let header = value.split('.').next()?;
     let decoded = URL_SAFE_NO_PAD.decode(header.trim_end_matches('=')).ok()?;
@@ -30,7 +30,7 @@ fn jwt_score(value: &str) -> Option<f32> {
     json.get("alg").is_some().then_some(0.95)
 }
 
-/// A value assigned to a secret-like key counts when it is not a placeholder
+/// Accepts a value assigned to a secret-like key when it is not a placeholder
 /// and looks random: at least 3.0 bits of entropy per char, or 2.5 with both
 /// letters and digits.
 fn assigned_secret_score(value: &str) -> Option<f32> {

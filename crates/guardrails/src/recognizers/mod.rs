@@ -33,8 +33,8 @@ pub struct Candidate {
 
 /// Finds values of one or more entity types in a normalised text.
 ///
-/// The trait is object-safe, so an [`Analyzer`](crate::Analyzer) holds
-/// `Box<dyn Recognizer>`.
+/// The trait is object-safe, so an [`Analyzer`](crate::Analyzer)
+/// stores `Box<dyn Recognizer>`.
 pub trait Recognizer: Send + Sync {
     /// Returns the recognizer's name, reported in every finding.
     fn name(&self) -> &str;
@@ -46,8 +46,8 @@ pub trait Recognizer: Send + Sync {
     ///
     /// # Errors
     ///
-    /// Returns an error when a model-based recognizer fails; pattern
-    /// recognizers never fail.
+    /// Returns an error when a model-based recognizer fails. The built-in
+    /// pattern recognizers always return `Ok`.
     fn recognize(&self, text: &NormalizedText<'_>, out: &mut Vec<Candidate>) -> Result<()>;
 }
 

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Empty, large, invalid and arbitrary input.
 
-use llmops_guardrails::{Analyzer, EntityType, GuardError};
+use llmops_guardrails::{Analyzer, EntityType, GuardError, InjectionDetector};
 use proptest::prelude::*;
 
 #[test]
@@ -107,5 +107,28 @@ proptest! {
         for finding in &all {
             prop_assert!(text.get(finding.bytes.clone()).is_some());
         }
+    }
+}
+
+/// Runs that a rejected match would rescan from every position; a
+/// quadratic scan of these takes hours instead of milliseconds.
+#[test]
+fn pathological_runs_scan() {
+    let analyzer = Analyzer::new();
+    let cases = [
+        format!("{}@example.com", ".".repeat(200_000)),
+        format!("{}password=aaaaaaaa", "a".repeat(200_000)),
+        format!("{}://u:pw@host", "a".repeat(200_000)),
+        "1-".repeat(100_000),
+        "a.".repeat(100_000),
+        ":".repeat(200_000),
+        "eyJ".repeat(60_000),
+    ];
+    let detector = InjectionDetector::new();
+    for text in &cases {
+        let findings = analyzer.analyze(text).unwrap();
+        assert!(findings.iter().all(|f| f.bytes.end <= text.len()));
+        let report = detector.detect(text).unwrap();
+        assert!((0.0..=1.0).contains(&report.score));
     }
 }

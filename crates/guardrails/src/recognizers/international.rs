@@ -265,7 +265,7 @@ pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
         PatternRecognizer::new(
             "email",
             EntityType::EmailAddress,
-            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}",
+            r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}",
             email_score,
         )
         .map(|r| r.boundary(Boundary::Alnum)),

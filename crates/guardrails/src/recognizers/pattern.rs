@@ -59,6 +59,10 @@ impl Boundary {
 pub(crate) type Validator = fn(&str) -> Option<f32>;
 
 /// A regex-based recognizer.
+///
+/// A rejected match restarts the search one char later, so patterns keep
+/// their repetitions bounded: an unbounded prefix that is rejected again and
+/// again would make a scan quadratic in the text length.
 pub(crate) struct PatternRecognizer {
     pub(crate) name: &'static str,
     pub(crate) entity: EntityType,

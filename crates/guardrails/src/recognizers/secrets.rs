@@ -60,11 +60,11 @@ pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
     let specs = [
         PatternRecognizer::new("aws_access_key", EntityType::AwsAccessKey, r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", key_score),
         PatternRecognizer::new("github_token", EntityType::GithubToken, r"gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}", key_score),
-        PatternRecognizer::new("anthropic_key", EntityType::AnthropicKey, r"sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{20,}", key_score),
-        PatternRecognizer::new("openai_key", EntityType::OpenAiKey, r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{17,}", openai_score),
-        PatternRecognizer::new("slack_token", EntityType::SlackToken, r"xox[bpars]-[0-9A-Za-z-]{10,}", key_score),
+        PatternRecognizer::new("anthropic_key", EntityType::AnthropicKey, r"sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{20,200}", key_score),
+        PatternRecognizer::new("openai_key", EntityType::OpenAiKey, r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{17,200}", openai_score),
+        PatternRecognizer::new("slack_token", EntityType::SlackToken, r"xox[bpars]-[0-9A-Za-z-]{10,200}", key_score),
         PatternRecognizer::new("google_api_key", EntityType::GoogleApiKey, r"AIza[0-9A-Za-z_-]{35}", key_score),
-        PatternRecognizer::new("huggingface_token", EntityType::HuggingFaceToken, r"hf_[A-Za-z0-9]{30,}", key_score),
+        PatternRecognizer::new("huggingface_token", EntityType::HuggingFaceToken, r"hf_[A-Za-z0-9]{30,100}", key_score),
         PatternRecognizer::new("stripe_key", EntityType::StripeKey, r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{10,99}", stripe_score),
         PatternRecognizer::new(
             "private_key",
@@ -76,11 +76,11 @@ pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
         PatternRecognizer::new(
             "assigned_secret",
             EntityType::GenericSecret,
-            r#"(?i)[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|credential|비밀번호|패스워드)[A-Za-z0-9_.-]*["']?\s*(?::|=|:=|=>)\s*["'`]?([^\s"'`,;]{8,})"#,
+            r#"(?i)[A-Za-z0-9_.-]{0,40}(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|credential|비밀번호|패스워드)[A-Za-z0-9_.-]{0,40}["']?\s*(?::|=|:=|=>)\s*["'`]?([^\s"'`,;]{8,})"#,
             assigned_secret_score,
         )
         .map(|r| r.group(1).boundary(Boundary::None)),
-        PatternRecognizer::new("url_password", EntityType::GenericSecret, r"[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s:/@]+)@", url_password_score)
+        PatternRecognizer::new("url_password", EntityType::GenericSecret, r"[a-z][a-z0-9+.-]{0,30}://[^\s:/@]{1,128}:([^\s:/@]{1,128})@", url_password_score)
             .map(|r| r.group(1).boundary(Boundary::None)),
     ];
     specs

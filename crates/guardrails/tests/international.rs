@@ -195,3 +195,14 @@ fn bare_phone_needs_context() {
     ));
     assert!(entities("ref 4155550132").is_empty());
 }
+
+#[test]
+fn corporate_number_needs_context() {
+    assert!(found(
+        "법인등록번호 110111-0012346",
+        EntityType::KrCrn,
+        "110111-0012346"
+    ));
+    assert!(entities("번호 110111-0012346").is_empty());
+    assert!(entities("법인등록번호 110111-0012347").is_empty());
+}

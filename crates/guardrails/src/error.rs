@@ -8,7 +8,7 @@ use thiserror::Error;
 pub enum GuardError {
     /// Input bytes are not valid UTF-8.
     #[error(
-        "input is not valid UTF-8 at byte offset {offset}; decode it first or call `scan_bytes_lossy`"
+        "input is not valid UTF-8 at byte offset {offset}. Fix the encoding, or call `Analyzer::analyze_bytes_lossy` to replace invalid bytes"
     )]
     InvalidUtf8 {
         /// Byte offset of the first invalid byte.

@@ -110,7 +110,12 @@ impl Pipeline {
             }
             let blocked = verdict.action == Action::Block;
             if verdict.action != Action::Allow {
-                tracing::debug!(guard = guard.name(), action = ?verdict.action, findings = verdict.findings.len(), "guard flagged text");
+                tracing::debug!(
+                    guard = guard.name(),
+                    action = ?verdict.action,
+                    findings = verdict.findings.len(),
+                    "guard flagged text"
+                );
             }
             outcome.verdicts.push(verdict);
             if blocked {

@@ -260,53 +260,85 @@ const CRYPTO_CONTEXT: &[&str] = &[
     "wallet", "bitcoin", "btc", "eth", "ethereum", "지갑", "코인",
 ];
 
+// Regular expressions of the recognizers below, matched on normalised text.
+const EMAIL_PATTERN: &str = r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}";
+const CREDIT_CARD_PATTERN: &str = r"[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}|[0-9]{12,19}";
+const IBAN_PATTERN: &str = r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?";
+const US_SSN_PATTERN: &str = r"[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}|[0-9]{9}";
+const PHONE_PATTERN: &str = r"\+[0-9]{8,15}|(?:\+[0-9]{1,3}[ .-]?(?:\(0\)[ .-]?)?|\([0-9]{1,4}\)[ .-]?)?[0-9]{1,5}(?:[ .-][0-9]{1,8}){1,5}(?: ?(?:x|ext\.?) ?[0-9]{1,5})?";
+const PHONE_BARE_PATTERN: &str = r"\+?[0-9]{10,11}";
+const IPV4_PATTERN: &str = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}";
+const IPV6_PATTERN: &str = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}";
+const URL_PATTERN: &str = r#"(?i)https?://[^\s<>"'`()\[\]{}]+[^\s<>"'`()\[\]{}.,;:!?]"#;
+const DATE_OF_BIRTH_PATTERN: &str = r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{4}|[0-9]{4}년 ?[0-9]{1,2}월 ?[0-9]{1,2}일";
+const ETH_WALLET_PATTERN: &str = r"0x[0-9a-fA-F]{40}";
+const BTC_WALLET_PATTERN: &str = r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?i:bc1[02-9ac-hj-np-z]{11,71})";
+
 pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
     let specs = [
         PatternRecognizer::new(
             "email",
             EntityType::EmailAddress,
-            r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}",
+            EMAIL_PATTERN,
             email_score,
         )
         .map(|r| r.boundary(Boundary::Alnum)),
         PatternRecognizer::new(
             "credit_card",
             EntityType::CreditCard,
-            r"[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}|[0-9]{12,19}",
+            CREDIT_CARD_PATTERN,
             card_score,
         )
-        .map(|r| r.context(CARD_CONTEXT, 0.1).negative_context(NUMBER_NEGATIVE_CONTEXT)),
-        PatternRecognizer::new("iban", EntityType::IbanCode, r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?", iban_score)
+        .map(|r| {
+            r.context(CARD_CONTEXT, 0.1)
+                .negative_context(NUMBER_NEGATIVE_CONTEXT)
+        }),
+        PatternRecognizer::new("iban", EntityType::IbanCode, IBAN_PATTERN, iban_score)
             .map(|r| r.boundary(Boundary::Alnum)),
-        PatternRecognizer::new("us_ssn", EntityType::UsSsn, r"[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}|[0-9]{9}", ssn_score)
-            .map(|r| r.context(SSN_CONTEXT, 0.3).negative_context(NUMBER_NEGATIVE_CONTEXT)),
+        PatternRecognizer::new("us_ssn", EntityType::UsSsn, US_SSN_PATTERN, ssn_score).map(|r| {
+            r.context(SSN_CONTEXT, 0.3)
+                .negative_context(NUMBER_NEGATIVE_CONTEXT)
+        }),
+        PatternRecognizer::new("phone", EntityType::PhoneNumber, PHONE_PATTERN, phone_score).map(
+            |r| {
+                r.context(PHONE_CONTEXT, 0.2)
+                    .negative_context(PHONE_NEGATIVE_CONTEXT)
+            },
+        ),
         PatternRecognizer::new(
-            "phone",
+            "phone_bare",
             EntityType::PhoneNumber,
-            r"\+[0-9]{8,15}|(?:\+[0-9]{1,3}[ .-]?(?:\(0\)[ .-]?)?|\([0-9]{1,4}\)[ .-]?)?[0-9]{1,5}(?:[ .-][0-9]{1,8}){1,5}(?: ?(?:x|ext\.?) ?[0-9]{1,5})?",
-            phone_score,
+            PHONE_BARE_PATTERN,
+            bare_phone_score,
         )
-        .map(|r| r.context(PHONE_CONTEXT, 0.2).negative_context(PHONE_NEGATIVE_CONTEXT)),
-        PatternRecognizer::new("phone_bare", EntityType::PhoneNumber, r"\+?[0-9]{10,11}", bare_phone_score)
-            .map(|r| r.context(PHONE_CONTEXT, 0.3).require_context().negative_context(PHONE_NEGATIVE_CONTEXT)),
-        PatternRecognizer::new("ipv4", EntityType::IpAddress, r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", ipv4_score),
-        PatternRecognizer::new("ipv6", EntityType::IpAddress, r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}", ipv6_score)
+        .map(|r| {
+            r.context(PHONE_CONTEXT, 0.3)
+                .require_context()
+                .negative_context(PHONE_NEGATIVE_CONTEXT)
+        }),
+        PatternRecognizer::new("ipv4", EntityType::IpAddress, IPV4_PATTERN, ipv4_score),
+        PatternRecognizer::new("ipv6", EntityType::IpAddress, IPV6_PATTERN, ipv6_score)
             .map(|r| r.boundary(Boundary::Alnum)),
-        PatternRecognizer::new("url", EntityType::Url, r#"(?i)https?://[^\s<>"'`()\[\]{}]+[^\s<>"'`()\[\]{}.,;:!?]"#, url_score)
+        PatternRecognizer::new("url", EntityType::Url, URL_PATTERN, url_score)
             .map(|r| r.boundary(Boundary::None)),
         PatternRecognizer::new(
             "date_of_birth",
             EntityType::DateOfBirth,
-            r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{4}|[0-9]{4}년 ?[0-9]{1,2}월 ?[0-9]{1,2}일",
+            DATE_OF_BIRTH_PATTERN,
             date_score,
         )
         .map(|r| r.context(DOB_CONTEXT, 0.4).require_context()),
-        PatternRecognizer::new("eth_wallet", EntityType::CryptoWallet, r"0x[0-9a-fA-F]{40}", eth_score)
-            .map(|r| r.boundary(Boundary::Alnum).context(CRYPTO_CONTEXT, 0.2)),
+        PatternRecognizer::new(
+            "eth_wallet",
+            EntityType::CryptoWallet,
+            ETH_WALLET_PATTERN,
+            eth_score,
+        )
+        .map(|r| r.boundary(Boundary::Alnum).context(CRYPTO_CONTEXT, 0.2)),
         PatternRecognizer::new(
             "btc_wallet",
             EntityType::CryptoWallet,
-            r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?i:bc1[02-9ac-hj-np-z]{11,71})",
+            BTC_WALLET_PATTERN,
             btc_score,
         )
         .map(|r| r.boundary(Boundary::Alnum).context(CRYPTO_CONTEXT, 0.1)),

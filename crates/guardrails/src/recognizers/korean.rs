@@ -182,25 +182,55 @@ const BANK_CONTEXT: &[&str] = &[
     "account",
 ];
 
+// Regular expressions of the recognizers below, matched on normalised text.
+const KR_RRN_PATTERN: &str = r"[0-9]{6}-?[0-9]{7}";
+const KR_FRN_PATTERN: &str = r"[0-9]{6}-?[0-9]{7}";
+const KR_BRN_PATTERN: &str = r"[0-9]{3}-?[0-9]{2}-?[0-9]{5}";
+const KR_CRN_PATTERN: &str = r"[0-9]{6}-[0-9]{7}";
+const KR_DRIVER_LICENSE_PATTERN: &str = r"[0-9]{2}[- ]?[0-9]{2}[- ]?[0-9]{6}[- ]?[0-9]{2}";
+const KR_PASSPORT_PATTERN: &str = r"[A-Za-z][0-9]{3}[A-Za-z][0-9]{4}|[A-Za-z][0-9]{8}";
+const KR_PHONE_PATTERN: &str =
+    r"(?:\+82[- ]?|0)(?:1[016789]|2|[3-6][1-5]|70|80|50[2-8]?)[-. ]?[0-9]{3,4}[-. ]?[0-9]{4}";
+const KR_BANK_ACCOUNT_PATTERN: &str = r"[0-9]{2,6}(?:-[0-9]{2,6}){1,3}";
+
 pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
     let specs = [
-        PatternRecognizer::new("kr_rrn", EntityType::KrRrn, r"[0-9]{6}-?[0-9]{7}", rrn_score).map(|r| r.context(RRN_CONTEXT, 0.3)),
-        PatternRecognizer::new("kr_frn", EntityType::KrFrn, r"[0-9]{6}-?[0-9]{7}", frn_score).map(|r| r.context(FRN_CONTEXT, 0.3)),
-        PatternRecognizer::new("kr_brn", EntityType::KrBrn, r"[0-9]{3}-?[0-9]{2}-?[0-9]{5}", brn_score).map(|r| r.context(BRN_CONTEXT, 0.5)),
-        PatternRecognizer::new("kr_crn", EntityType::KrCrn, r"[0-9]{6}-[0-9]{7}", crn_score).map(|r| r.context(CRN_CONTEXT, 0.5).require_context()),
-        PatternRecognizer::new("kr_driver_license", EntityType::KrDriverLicense, r"[0-9]{2}[- ]?[0-9]{2}[- ]?[0-9]{6}[- ]?[0-9]{2}", driver_license_score)
-            .map(|r| r.context(LICENSE_CONTEXT, 0.3)),
-        PatternRecognizer::new("kr_passport", EntityType::KrPassport, r"[A-Za-z][0-9]{3}[A-Za-z][0-9]{4}|[A-Za-z][0-9]{8}", passport_score)
-            .map(|r| r.boundary(Boundary::Alnum).context(PASSPORT_CONTEXT, 0.5)),
+        PatternRecognizer::new("kr_rrn", EntityType::KrRrn, KR_RRN_PATTERN, rrn_score)
+            .map(|r| r.context(RRN_CONTEXT, 0.3)),
+        PatternRecognizer::new("kr_frn", EntityType::KrFrn, KR_FRN_PATTERN, frn_score)
+            .map(|r| r.context(FRN_CONTEXT, 0.3)),
+        PatternRecognizer::new("kr_brn", EntityType::KrBrn, KR_BRN_PATTERN, brn_score)
+            .map(|r| r.context(BRN_CONTEXT, 0.5)),
+        PatternRecognizer::new("kr_crn", EntityType::KrCrn, KR_CRN_PATTERN, crn_score)
+            .map(|r| r.context(CRN_CONTEXT, 0.5).require_context()),
+        PatternRecognizer::new(
+            "kr_driver_license",
+            EntityType::KrDriverLicense,
+            KR_DRIVER_LICENSE_PATTERN,
+            driver_license_score,
+        )
+        .map(|r| r.context(LICENSE_CONTEXT, 0.3)),
+        PatternRecognizer::new(
+            "kr_passport",
+            EntityType::KrPassport,
+            KR_PASSPORT_PATTERN,
+            passport_score,
+        )
+        .map(|r| r.boundary(Boundary::Alnum).context(PASSPORT_CONTEXT, 0.5)),
         PatternRecognizer::new(
             "kr_phone",
             EntityType::PhoneNumber,
-            r"(?:\+82[- ]?|0)(?:1[016789]|2|[3-6][1-5]|70|80|50[2-8]?)[-. ]?[0-9]{3,4}[-. ]?[0-9]{4}",
+            KR_PHONE_PATTERN,
             kr_phone_score,
         )
         .map(|r| r.context(PHONE_CONTEXT, 0.2)),
-        PatternRecognizer::new("kr_bank_account", EntityType::KrBankAccount, r"[0-9]{2,6}(?:-[0-9]{2,6}){1,3}", account_score)
-            .map(|r| r.context(BANK_CONTEXT, 0.2).require_context()),
+        PatternRecognizer::new(
+            "kr_bank_account",
+            EntityType::KrBankAccount,
+            KR_BANK_ACCOUNT_PATTERN,
+            account_score,
+        )
+        .map(|r| r.context(BANK_CONTEXT, 0.2).require_context()),
     ];
     specs.into_iter().flatten().collect()
 }

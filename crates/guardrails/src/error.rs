@@ -15,27 +15,27 @@ pub enum GuardError {
         offset: usize,
     },
     /// A pipeline configuration could not be parsed.
-    #[error("invalid guardrails config: {message}; check the TOML against `PipelineConfig`")]
+    #[error("invalid guardrails config: {message}. Check the TOML against `PipelineConfig`")]
     InvalidConfig {
         /// Parser message, which names the bad key or value.
         message: String,
     },
     /// An entity type name in a config is unknown.
     #[error(
-        "unknown entity type `{name}`; use a name such as KR_RRN, EMAIL_ADDRESS or CREDIT_CARD"
+        "unknown entity type `{name}`. Use a name such as KR_RRN, EMAIL_ADDRESS or CREDIT_CARD"
     )]
     UnknownEntity {
         /// The name found in the config.
         name: String,
     },
     /// A JSON schema could not be compiled.
-    #[error("invalid JSON schema: {message}")]
+    #[error("invalid JSON schema: {message}. Fix the schema so it compiles as JSON Schema")]
     InvalidSchema {
         /// Compiler message.
         message: String,
     },
     /// A regular expression in a config could not be compiled.
-    #[error("invalid pattern `{pattern}`: {message}")]
+    #[error("invalid pattern `{pattern}`: {message}. Shorten or fix the banned terms")]
     InvalidPattern {
         /// The pattern text.
         pattern: String,

@@ -23,22 +23,24 @@ pub fn resolve_overlaps(mut findings: Vec<Finding>) -> Vec<Finding> {
     findings.retain(|f| !f.is_empty());
     findings.sort_by(preference);
     // Accepted spans keyed by start byte, mapping to end byte.
-    let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut kept = Vec::with_capacity(findings.len());
+    let mut accepted_spans: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut survivors = Vec::with_capacity(findings.len());
     for finding in findings {
         let (start, end) = (finding.bytes.start, finding.bytes.end);
-        let before = taken
+        // Accepted spans are disjoint, so only the last one starting before
+        // `end` can overlap.
+        let overlaps = accepted_spans
             .range(..end)
             .next_back()
-            .is_some_and(|(_, &taken_end)| taken_end > start);
-        if before {
+            .is_some_and(|(_, &accepted_end)| accepted_end > start);
+        if overlaps {
             continue;
         }
-        taken.insert(start, end);
-        kept.push(finding);
+        accepted_spans.insert(start, end);
+        survivors.push(finding);
     }
-    kept.sort_by_key(|f| (f.bytes.start, f.bytes.end));
-    kept
+    survivors.sort_by_key(|f| (f.bytes.start, f.bytes.end));
+    survivors
 }
 
 #[cfg(test)]

@@ -13,9 +13,9 @@ use crate::normalize::NormalizedText;
 /// no look-around and `\b` treats Hangul as a word character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Boundary {
-    /// No ASCII letter or digit next to the match, no `-` or `.` between the match and
-    /// a digit, and no `-` or `.` between a letter and the start of the match,
-    /// so `9010123456789991` contains no phone number and `SN-2026-0722-991`
+    /// No ASCII letter or digit next to the match. Also no `-` or `.` between
+    /// the match and a digit, or between a letter and the start of the match.
+    /// So `9010123456789991` contains no phone number and `SN-2026-0722-991`
     /// contains no number at all, while `082 490 1693-Office` keeps its phone.
     Digit,
     /// No ASCII letter, digit or `_` next to the match.

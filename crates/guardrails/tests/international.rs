@@ -206,3 +206,17 @@ fn corporate_number_needs_context() {
     assert!(entities("번호 110111-0012346").is_empty());
     assert!(entities("법인등록번호 110111-0012347").is_empty());
 }
+
+#[test]
+fn url_stops_at_korean_particle() {
+    assert!(found(
+        "https://example.kr/a?b=1에서 확인",
+        EntityType::Url,
+        "https://example.kr/a?b=1"
+    ));
+    assert!(found(
+        "(see https://example.com/x).",
+        EntityType::Url,
+        "https://example.com/x"
+    ));
+}

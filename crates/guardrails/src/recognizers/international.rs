@@ -269,7 +269,8 @@ const PHONE_PATTERN: &str = r"\+[0-9]{8,15}|(?:\+[0-9]{1,3}[ .-]?(?:\(0\)[ .-]?)
 const PHONE_BARE_PATTERN: &str = r"\+?[0-9]{10,11}";
 const IPV4_PATTERN: &str = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}";
 const IPV6_PATTERN: &str = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}";
-const URL_PATTERN: &str = r#"(?i)https?://[^\s<>"'`()\[\]{}]+[^\s<>"'`()\[\]{}.,;:!?]"#;
+// ASCII only, because Korean particles are often glued to a URL ("https://a.kr에서").
+const URL_PATTERN: &str = r"(?i)https?://[A-Za-z0-9._~:/?#@!$&*+,;=%-]*[A-Za-z0-9_~/#@$&*+=%-]";
 const DATE_OF_BIRTH_PATTERN: &str = r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{4}|[0-9]{4}년 ?[0-9]{1,2}월 ?[0-9]{1,2}일";
 const ETH_WALLET_PATTERN: &str = r"0x[0-9a-fA-F]{40}";
 const BTC_WALLET_PATTERN: &str = r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?i:bc1[02-9ac-hj-np-z]{11,71})";

@@ -1,0 +1,53 @@
+//! Guardrails for LLM traffic: find PII and secrets, anonymise them, detect
+//! prompt injection and check model output.
+//!
+//! - [`Analyzer`] runs [recognizers](recognizers) over a normalised copy of
+//!   the text and returns [`Finding`]s whose offsets (bytes and chars) point at
+//!   the original text.
+//! - [`Anonymizer`] and [`Vault`] replace findings; the vault can restore them.
+//! - [`InjectionDetector`] scores prompt-injection attempts; [`output`] contains
+//!   checks of model responses, and [`StreamScanner`] redacts streamed output.
+//! - [`Guard`] is the object-safe check trait; [`Pipeline`] composes guards
+//!   and can be built from TOML ([`PipelineConfig`]).
+//!
+//! ```
+//! use llmops_guardrails::{Analyzer, Anonymizer, EntityType, PlaceholderScope};
+//!
+//! let text = "주민번호 900101-1234568로 조회, mail kim@example.com";
+//! let findings = Analyzer::new().analyze(text).unwrap();
+//! assert_eq!(findings[0].entity, EntityType::KrRrn);
+//! assert_eq!(findings[0].value(text), "900101-1234568");
+//!
+//! let mut scope = PlaceholderScope::new();
+//! let redacted = Anonymizer::default().anonymize(text, &findings, &mut scope);
+//! assert_eq!(redacted, "주민번호 <KR_RRN_1>로 조회, mail <EMAIL_ADDRESS_1>");
+//! ```
+
+mod analyzer;
+mod anonymize;
+mod entity;
+mod error;
+mod finding;
+mod guard;
+pub mod injection;
+pub mod normalize;
+pub mod output;
+mod pii_guard;
+mod pipeline;
+pub mod recognizers;
+mod resolve;
+mod stream;
+mod vault;
+
+pub use analyzer::{Analyzer, DEFAULT_MIN_SCORE};
+pub use anonymize::{Anonymizer, Operator, PlaceholderScope};
+pub use entity::EntityType;
+pub use error::{GuardError, Result};
+pub use finding::Finding;
+pub use guard::{Action, Guard, Stage, Verdict};
+pub use injection::{InjectionClassifier, InjectionDetector, InjectionGuard, InjectionReport};
+pub use pii_guard::PiiGuard;
+pub use pipeline::{InjectionConfig, Outcome, OutputConfig, PiiConfig, Pipeline, PipelineConfig};
+pub use resolve::resolve_overlaps;
+pub use stream::{DEFAULT_WINDOW_CHARS, StreamOutput, StreamScanner};
+pub use vault::Vault;

@@ -1,0 +1,194 @@
+//! Text normalisation before matching, with a map back to the original offsets.
+//!
+//! Matching runs on a normalised copy: NFKC per character (full-width digits
+//! become ASCII), zero-width characters removed and dash variants unified to
+//! `-`. Every normalised character remembers the byte range of the original
+//! character it came from, so findings point at the original text.
+
+use std::ops::Range;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters removed before matching: zero-width space, non-joiner, joiner,
+/// word joiner, byte order mark and soft hyphen.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// Dash and hyphen variants that are unified to ASCII `-`.
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' | '\u{30FC}'
+    )
+}
+
+/// Normalised text of one normalised character's origin.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    /// Byte offset in the normalised text.
+    normalized: usize,
+    /// Byte range of the source character in the original text.
+    original_start: usize,
+    original_end: usize,
+}
+
+/// A normalised copy of a text and the map back to the original.
+#[derive(Debug, Clone)]
+pub struct NormalizedText<'a> {
+    original: &'a str,
+    text: String,
+    /// `None` when the normalised text equals the original byte for byte.
+    pieces: Option<Vec<Piece>>,
+}
+
+impl<'a> NormalizedText<'a> {
+    /// Normalises `original`.
+    ///
+    /// NOTE: NFKC runs per character, so sequences that compose across
+    /// characters (decomposed Hangul jamo, combining accents) stay decomposed.
+    pub fn new(original: &'a str) -> Self {
+        if original.is_ascii() {
+            return Self {
+                original,
+                text: original.to_owned(),
+                pieces: None,
+            };
+        }
+        let mut text = String::with_capacity(original.len());
+        let mut pieces = Vec::with_capacity(original.len());
+        for (start, c) in original.char_indices() {
+            let end = start + c.len_utf8();
+            if is_invisible(c) {
+                continue;
+            }
+            let mut push = |out: char, text: &mut String| {
+                pieces.push(Piece {
+                    normalized: text.len(),
+                    original_start: start,
+                    original_end: end,
+                });
+                text.push(out);
+            };
+            if is_dash(c) {
+                push('-', &mut text);
+            } else if c.is_ascii() {
+                push(c, &mut text);
+            } else {
+                for out in std::iter::once(c).nfkc() {
+                    push(out, &mut text);
+                }
+            }
+        }
+        Self {
+            original,
+            text,
+            pieces: Some(pieces),
+        }
+    }
+
+    /// Returns the original text.
+    pub fn original(&self) -> &'a str {
+        self.original
+    }
+
+    /// Returns the normalised text that recognizers match on.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Maps a byte range of the normalised text to the byte range of the
+    /// original characters it came from. Returns `None` for an empty or
+    /// out-of-range input.
+    pub fn to_original(&self, range: Range<usize>) -> Option<Range<usize>> {
+        if range.start >= range.end || range.end > self.text.len() {
+            return None;
+        }
+        let Some(pieces) = &self.pieces else {
+            return Some(range);
+        };
+        let first = piece_at(pieces, range.start)?;
+        let last = piece_at(pieces, range.end - 1)?;
+        Some(first.original_start..last.original_end)
+    }
+}
+
+/// Finds the piece whose normalised character contains byte `offset`.
+fn piece_at(pieces: &[Piece], offset: usize) -> Option<&Piece> {
+    let index = match pieces.binary_search_by_key(&offset, |piece| piece.normalized) {
+        Ok(index) => index,
+        Err(0) => return None,
+        Err(index) => index - 1,
+    };
+    pieces.get(index)
+}
+
+/// Converts byte offsets of one text to `char` offsets.
+#[derive(Debug)]
+pub(crate) struct CharIndex {
+    /// Byte offset of every char start; `None` for ASCII text.
+    starts: Option<Vec<usize>>,
+    len_bytes: usize,
+}
+
+impl CharIndex {
+    pub(crate) fn new(text: &str) -> Self {
+        let starts = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
+        Self {
+            starts,
+            len_bytes: text.len(),
+        }
+    }
+
+    /// Returns the char offset of byte offset `byte`, which must be a char boundary.
+    pub(crate) fn char_offset(&self, byte: usize) -> usize {
+        match &self.starts {
+            None => byte,
+            Some(starts) if byte >= self.len_bytes => starts.len(),
+            Some(starts) => starts.partition_point(|&start| start < byte),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_maps_identity() {
+        let text = NormalizedText::new("abc 123");
+        assert_eq!(text.as_str(), "abc 123");
+        assert_eq!(text.to_original(4..7), Some(4..7));
+    }
+
+    #[test]
+    fn full_width_digits_map_back() {
+        let original = "번호 ９００１０１";
+        let text = NormalizedText::new(original);
+        assert!(text.as_str().ends_with("900101"));
+        let start = text.as_str().find('9').unwrap_or(0);
+        let range = text.to_original(start..text.as_str().len()).unwrap_or(0..0);
+        assert_eq!(&original[range], "９００１０１");
+    }
+
+    #[test]
+    fn zero_width_removed_and_spanned() {
+        let original = "010\u{200B}-1234\u{2013}5678";
+        let text = NormalizedText::new(original);
+        assert_eq!(text.as_str(), "010-1234-5678");
+        let range = text.to_original(0..text.as_str().len()).unwrap_or(0..0);
+        assert_eq!(range, 0..original.len());
+    }
+
+    #[test]
+    fn char_index_counts_scalars() {
+        let index = CharIndex::new("가a나");
+        assert_eq!(index.char_offset(0), 0);
+        assert_eq!(index.char_offset(3), 1);
+        assert_eq!(index.char_offset(4), 2);
+        assert_eq!(index.char_offset(7), 3);
+    }
+}

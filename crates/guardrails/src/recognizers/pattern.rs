@@ -1,0 +1,240 @@
+//! The generic pattern recognizer: regex, boundary check, validator, context.
+
+use std::borrow::Cow;
+
+use regex::Regex;
+
+use super::{Candidate, Recognizer};
+use crate::entity::EntityType;
+use crate::error::Result;
+use crate::normalize::NormalizedText;
+
+/// Characters checked on both sides of a match, because the `regex` crate has
+/// no look-around and `\b` treats Hangul as a word character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boundary {
+    /// No ASCII letter or digit next to the match. Also no `-` or `.` between
+    /// the match and a digit, or between a letter and the start of the match.
+    /// So `9010123456789991` contains no phone number and `SN-2026-0722-991`
+    /// contains no number at all, while `082 490 1693-Office` keeps its phone.
+    Digit,
+    /// No ASCII letter, digit or `_` next to the match.
+    Alnum,
+    /// No check.
+    None,
+}
+
+impl Boundary {
+    /// Returns true when the match at `start..end` of `text` is bounded.
+    pub(crate) fn accepts(self, text: &str, start: usize, end: usize) -> bool {
+        let before = text.get(..start).unwrap_or("");
+        let after = text.get(end..).unwrap_or("");
+        match self {
+            Boundary::None => true,
+            Boundary::Alnum => {
+                let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+                !before.chars().next_back().is_some_and(word)
+                    && !after.chars().next().is_some_and(word)
+            }
+            Boundary::Digit => {
+                let mut back = before.chars().rev();
+                let mut forward = after.chars();
+                let joined = |first: Option<char>, second: Option<char>, letters: bool| match first
+                {
+                    Some(c) if c.is_ascii_alphanumeric() => true,
+                    Some('-' | '.') => second.is_some_and(|c| {
+                        c.is_ascii_digit() || (letters && c.is_ascii_alphabetic())
+                    }),
+                    _ => false,
+                };
+                !joined(back.next(), back.next(), true)
+                    && !joined(forward.next(), forward.next(), false)
+            }
+        }
+    }
+}
+
+/// Checks a matched value: `None` rejects it, `Some(score)` keeps it, and a
+/// negative score keeps its absolute value but gets no context boost.
+pub(crate) type Validator = fn(&str) -> Option<f32>;
+
+/// A regex-based recognizer.
+///
+/// A rejected match restarts the search one char later, so patterns keep
+/// their repetitions bounded: an unbounded prefix that is rejected again and
+/// again would make a scan quadratic in the text length.
+pub(crate) struct PatternRecognizer {
+    pub(crate) name: &'static str,
+    pub(crate) entity: EntityType,
+    pub(crate) regex: Regex,
+    /// Capture group whose range is the finding (0 for the whole match).
+    pub(crate) group: usize,
+    pub(crate) boundary: Boundary,
+    pub(crate) validate: Validator,
+    /// Lower-case words that raise the score when found near the match.
+    pub(crate) context: &'static [&'static str],
+    pub(crate) context_boost: f32,
+    /// Drops matches without a context word nearby.
+    pub(crate) context_required: bool,
+    /// Lower-case words that lower the score by `NEGATIVE_CONTEXT_PENALTY`.
+    pub(crate) negative_context: &'static [&'static str],
+}
+
+/// Score subtracted when a negative context word such as `sku` or `isbn` is near.
+const NEGATIVE_CONTEXT_PENALTY: f32 = 0.3;
+
+/// Context window in chars before the match; the window after it is a third of this.
+const CONTEXT_WINDOW_CHARS: usize = 30;
+
+impl PatternRecognizer {
+    /// Builds a recognizer; the regex is a constant of this crate.
+    pub(crate) fn new(
+        name: &'static str,
+        entity: EntityType,
+        pattern: &str,
+        validate: Validator,
+    ) -> Option<Self> {
+        let regex = match Regex::new(pattern) {
+            Ok(regex) => regex,
+            Err(error) => {
+                tracing::error!(recognizer = name, %error, "built-in pattern failed to compile");
+                return None;
+            }
+        };
+        Some(Self {
+            name,
+            entity,
+            regex,
+            group: 0,
+            boundary: Boundary::Digit,
+            validate,
+            context: &[],
+            context_boost: 0.0,
+            context_required: false,
+            negative_context: &[],
+        })
+    }
+
+    pub(crate) fn boundary(mut self, boundary: Boundary) -> Self {
+        self.boundary = boundary;
+        self
+    }
+
+    pub(crate) fn group(mut self, group: usize) -> Self {
+        self.group = group;
+        self
+    }
+
+    pub(crate) fn context(mut self, words: &'static [&'static str], boost: f32) -> Self {
+        self.context = words;
+        self.context_boost = boost;
+        self
+    }
+
+    pub(crate) fn negative_context(mut self, words: &'static [&'static str]) -> Self {
+        self.negative_context = words;
+        self
+    }
+
+    pub(crate) fn require_context(mut self) -> Self {
+        self.context_required = true;
+        self
+    }
+
+    /// Returns true when one of `words` occurs within the window around `start..end`.
+    fn has_context(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
+        if words.is_empty() {
+            return false;
+        }
+        let before: String = text[..start]
+            .chars()
+            .rev()
+            .take(CONTEXT_WINDOW_CHARS)
+            .collect();
+        let before: String = before.chars().rev().collect::<String>().to_lowercase();
+        let after = text[end..]
+            .chars()
+            .take(CONTEXT_WINDOW_CHARS / 3)
+            .collect::<String>()
+            .to_lowercase();
+        words
+            .iter()
+            .any(|word| before.contains(word) || after.contains(word))
+    }
+
+    fn score(&self, text: &str, start: usize, end: usize, value: &str) -> Option<f32> {
+        let base = (self.validate)(value)?;
+        let context = Self::has_context(text, start, end, self.context);
+        if self.context_required && !context {
+            return None;
+        }
+        // A negative validator score means "this score, without a context boost".
+        let boost = if context && base > 0.0 {
+            self.context_boost
+        } else {
+            0.0
+        };
+        let penalty = if Self::has_context(text, start, end, self.negative_context) {
+            NEGATIVE_CONTEXT_PENALTY
+        } else {
+            0.0
+        };
+        Some((base.abs() + boost - penalty).clamp(0.0, 1.0))
+    }
+}
+
+impl Recognizer for PatternRecognizer {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn entities(&self) -> Vec<EntityType> {
+        vec![self.entity]
+    }
+
+    fn recognize(&self, text: &NormalizedText<'_>, out: &mut Vec<Candidate>) -> Result<()> {
+        let haystack = text.as_str();
+        let mut position = 0;
+        while position <= haystack.len() {
+            let Some(captures) = self.regex.captures_at(haystack, position) else {
+                break;
+            };
+            let whole = captures.get(0).map_or(position..position, |m| m.range());
+            let span = captures.get(self.group).map(|m| m.range());
+            let accepted = span
+                .clone()
+                .filter(|span| !span.is_empty())
+                .and_then(|span| {
+                    if !self.boundary.accepts(haystack, span.start, span.end) {
+                        return None;
+                    }
+                    let score =
+                        self.score(haystack, span.start, span.end, &haystack[span.clone()])?;
+                    Some((span, score))
+                });
+            match accepted {
+                Some((span, score)) => {
+                    out.push(Candidate {
+                        entity: self.entity,
+                        range: span.clone(),
+                        score,
+                        recognizer: Cow::Borrowed(self.name),
+                    });
+                    position = whole.end.max(span.end).max(whole.start + 1);
+                }
+                // A rejected match may hide a valid one starting inside it.
+                None => {
+                    position = whole.start
+                        + haystack[whole.start..]
+                            .chars()
+                            .next()
+                            .map_or(1, char::len_utf8)
+                }
+            }
+            while !haystack.is_char_boundary(position.min(haystack.len())) {
+                position += 1;
+            }
+        }
+        Ok(())
+    }
+}

@@ -20,9 +20,13 @@ const PAGE_ENTRIES: u64 = 10_000;
 pub enum BreakReason {
     /// The entry's fields no longer hash to its stored hash.
     Edited,
-    /// Entries are missing: a gap in sequence numbers, a predecessor that
-    /// no stored entry has as its hash, or a head row that records more entries.
+    /// Entries are missing: a gap in sequence numbers, or a head row that
+    /// records more entries than are stored.
     Deleted,
+    /// The entry links to a hash that no stored entry has: the entry before
+    /// it was replaced (with a recomputed hash), or entries were deleted and
+    /// the rest renumbered.
+    Unlinked,
     /// An entry that no successor links to sits in the chain, or entries
     /// exist beyond the size the head row records.
     Inserted,
@@ -41,6 +45,7 @@ impl fmt::Display for BreakReason {
         let text = match self {
             BreakReason::Edited => "edited",
             BreakReason::Deleted => "deleted",
+            BreakReason::Unlinked => "unlinked",
             BreakReason::Inserted => "inserted",
             BreakReason::Reordered => "reordered",
             BreakReason::Unreadable => "unreadable",
@@ -210,7 +215,7 @@ impl AuditLog {
         Ok(match linked_seq {
             None => break_at(
                 seq,
-                BreakReason::Deleted,
+                BreakReason::Unlinked,
                 format!("{detail_base}; no stored entry has the linked hash"),
             ),
             Some(found) if seq >= 2 && found == to_i64(seq - 2) => break_at(

@@ -51,7 +51,8 @@ pub fn key_id(key: &VerifyingKey) -> String {
 impl Checkpoint {
     /// Returns the bytes that are signed: a versioned text line per field.
     pub fn signed_message(size: u64, root: &Hash, at_ms: i64) -> Vec<u8> {
-        format!("llmops audit checkpoint v1\nsize {size}\nroot {root}\nat_ms {at_ms}\n").into_bytes()
+        format!("llmops audit checkpoint v1\nsize {size}\nroot {root}\nat_ms {at_ms}\n")
+            .into_bytes()
     }
 
     /// Signs the tree head `head` at time `at_ms` with `key`.
@@ -83,11 +84,10 @@ impl Checkpoint {
                 reason: format!("checkpoint public key is not 32 hex bytes: {error}"),
             }
         })?;
-        let public = VerifyingKey::from_bytes(&key_bytes).map_err(|error| {
-            ComplianceError::InvalidKey {
+        let public =
+            VerifyingKey::from_bytes(&key_bytes).map_err(|error| ComplianceError::InvalidKey {
                 reason: format!("checkpoint public key is not an Ed25519 point: {error}"),
-            }
-        })?;
+            })?;
         if !trusted.is_empty() && !trusted.contains(&public) {
             return Err(ComplianceError::InvalidKey {
                 reason: format!(
@@ -153,9 +153,10 @@ impl AuditLog {
         let head = self.tree_head(None).await?;
         let checkpoint = Checkpoint::sign(head, now_ms(), key);
         let store = self.store();
-        let upsert = store
-            .dialect()
-            .upsert_clause(&["size", "key_id"], &["root", "at_ms", "public_key", "signature"]);
+        let upsert = store.dialect().upsert_clause(
+            &["size", "key_id"],
+            &["root", "at_ms", "public_key", "signature"],
+        );
         sqlx::query(&format!(
             "INSERT INTO compliance_checkpoints (size, key_id, root, at_ms, public_key, signature)
              VALUES ($1, $2, $3, $4, $5, $6) {upsert}"
@@ -197,11 +198,13 @@ impl AuditLog {
             checkpoints.push(Checkpoint {
                 size,
                 key_id: row.try_get(1).map_err(error)?,
-                root: root.parse().map_err(|e: ComplianceError| ComplianceError::CorruptRow {
-                    seq: size,
-                    column: "compliance_checkpoints.root",
-                    reason: e.to_string(),
-                })?,
+                root: root
+                    .parse()
+                    .map_err(|e: ComplianceError| ComplianceError::CorruptRow {
+                        seq: size,
+                        column: "compliance_checkpoints.root",
+                        reason: e.to_string(),
+                    })?,
                 at_ms: row.try_get(3).map_err(error)?,
                 public_key: row.try_get(4).map_err(error)?,
                 signature: row.try_get(5).map_err(error)?,

@@ -43,7 +43,9 @@ pub enum ComplianceError {
 
     /// A stored row cannot be read back, because a column holds a value the
     /// log never writes.
-    #[error("audit log row {seq} has an unreadable `{column}`: {reason}; run verify to find tampering")]
+    #[error(
+        "audit log row {seq} has an unreadable `{column}`: {reason}; run verify to find tampering"
+    )]
     CorruptRow {
         /// The sequence number of the row.
         seq: u64,
@@ -117,6 +119,22 @@ pub enum ComplianceError {
         source: std::io::Error,
     },
 
+    /// A purge was requested while legal holds are in place.
+    #[error("purge rejected: legal holds are in place ({holds}); release them before purging")]
+    LegalHoldActive {
+        /// The names of the holds, comma separated.
+        holds: String,
+    },
+
+    /// A report period ends before it starts.
+    #[error("invalid period: from_ms {from_ms} must be before to_ms {to_ms}")]
+    InvalidPeriod {
+        /// The start.
+        from_ms: i64,
+        /// The end.
+        to_ms: i64,
+    },
+
     /// No review item has this id.
     #[error("review item {id} not found")]
     ReviewNotFound {
@@ -125,9 +143,7 @@ pub enum ComplianceError {
     },
 
     /// A review action does not fit the item's current state.
-    #[error(
-        "review item {id} cannot go from `{from}` to `{to}`; allowed next states: {allowed}"
-    )]
+    #[error("review item {id} cannot go from `{from}` to `{to}`; allowed next states: {allowed}")]
     InvalidTransition {
         /// The review item id.
         id: i64,

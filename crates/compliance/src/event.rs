@@ -9,6 +9,7 @@ use crate::canonical::canonical_json;
 use crate::error::{ComplianceError, Result};
 use crate::hash::Hash;
 use crate::merkle::leaf_hash;
+use sha2::{Digest, Sha256};
 
 /// The maximum length in bytes of an actor, subject or custom kind.
 pub const MAX_NAME_BYTES: usize = 256;
@@ -229,14 +230,36 @@ pub struct AuditEntry {
     pub subject: String,
     /// The event time in milliseconds since the Unix epoch.
     pub at_ms: i64,
-    /// The payload that is not personal.
+    /// The payload that is not personal; `null` once purged.
     pub payload: Value,
-    /// The encrypted personal data, if any.
+    /// The encrypted personal data, if any; `None` once purged.
     pub sealed: Option<SealedFields>,
+    /// The SHA-256 of the canonical payload and sealed data, which the
+    /// entry hash covers in their place, so they can be purged.
+    pub content_digest: Hash,
+    /// True when a retention purge removed the payload and sealed data.
+    pub purged: bool,
     /// The hash of the previous entry, [`Hash::ZERO`] for the first.
     pub prev_hash: Hash,
     /// The hash of this entry (the RFC 9162 leaf hash of its canonical body).
     pub hash: Hash,
+}
+
+#[derive(Serialize)]
+struct Content<'a> {
+    payload: &'a Value,
+    sealed: Option<&'a SealedFields>,
+}
+
+/// Computes the content digest of an entry: SHA-256 of the RFC 8785
+/// canonical JSON of `{"payload": ..., "sealed": ...}`.
+///
+/// # Errors
+///
+/// [`ComplianceError::Canonical`] when the payload cannot be canonicalized.
+pub fn content_digest(payload: &Value, sealed: Option<&SealedFields>) -> Result<Hash> {
+    let bytes = canonical_json(&Content { payload, sealed })?;
+    Ok(Hash(Sha256::digest(&bytes).into()))
 }
 
 /// The fields an entry's hash covers, serialized as RFC 8785 canonical JSON.
@@ -247,28 +270,25 @@ struct EntryBody<'a> {
     actor: &'a str,
     subject: &'a str,
     at_ms: i64,
-    payload: &'a Value,
-    sealed: Option<&'a SealedFields>,
+    content: &'a Hash,
     prev: &'a Hash,
 }
 
 /// Computes an entry's hash: the RFC 9162 leaf hash of the canonical JSON of
-/// its kind, actor, subject, time, payload, sealed personal data and the
-/// previous hash.
+/// its kind, actor, subject, time, content digest and the previous hash.
 ///
 /// The sequence number is not hashed: the chain of previous hashes fixes
 /// each entry's position.
 ///
 /// # Errors
 ///
-/// [`ComplianceError::Canonical`] when the payload cannot be canonicalized.
+/// [`ComplianceError::Canonical`] when a field cannot be canonicalized.
 pub fn entry_hash(
     kind: &str,
     actor: &str,
     subject: &str,
     at_ms: i64,
-    payload: &Value,
-    sealed: Option<&SealedFields>,
+    content: &Hash,
     prev: &Hash,
 ) -> Result<Hash> {
     let body = EntryBody {
@@ -277,29 +297,40 @@ pub fn entry_hash(
         actor,
         subject,
         at_ms,
-        payload,
-        sealed,
+        content,
         prev,
     };
     Ok(leaf_hash(&canonical_json(&body)?))
 }
 
 impl AuditEntry {
-    /// Recomputes this entry's hash from its fields.
+    /// Recomputes this entry's hash from its fields and stored content digest.
     ///
     /// # Errors
     ///
-    /// [`ComplianceError::Canonical`] when the payload cannot be canonicalized.
+    /// [`ComplianceError::Canonical`] when a field cannot be canonicalized.
     pub fn compute_hash(&self) -> Result<Hash> {
         entry_hash(
             &self.kind,
             &self.actor,
             &self.subject,
             self.at_ms,
-            &self.payload,
-            self.sealed.as_ref(),
+            &self.content_digest,
             &self.prev_hash,
         )
+    }
+
+    /// Returns true when the payload and sealed data match the content
+    /// digest, or were purged.
+    ///
+    /// # Errors
+    ///
+    /// [`ComplianceError::Canonical`] when the payload cannot be canonicalized.
+    pub fn content_matches(&self) -> Result<bool> {
+        if self.purged {
+            return Ok(true);
+        }
+        Ok(content_digest(&self.payload, self.sealed.as_ref())? == self.content_digest)
     }
 }
 
@@ -347,13 +378,28 @@ mod tests {
     }
 
     #[test]
-    fn hash_ignores_key_order_but_not_values() {
-        let a = entry_hash("k", "a", "s", 1, &json!({"x": 1, "y": "ü"}), None, &Hash::ZERO).unwrap();
-        let b = entry_hash("k", "a", "s", 1, &json!({"y": "ü", "x": 1}), None, &Hash::ZERO).unwrap();
-        let c = entry_hash("k", "a", "s", 1, &json!({"y": "ü", "x": 2}), None, &Hash::ZERO).unwrap();
-        let d = entry_hash("k", "a", "s", 1, &json!({"y": "ü", "x": 1}), None, &Hash([1; 32])).unwrap();
+    fn digest_ignores_key_order_but_not_values() {
+        let a = content_digest(&json!({"x": 1, "y": "ü"}), None).unwrap();
+        let b = content_digest(&json!({"y": "ü", "x": 1}), None).unwrap();
+        let c = content_digest(&json!({"y": "ü", "x": 2}), None).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert_ne!(a, d);
+    }
+
+    #[test]
+    fn hash_covers_every_field() {
+        let content = Hash([5; 32]);
+        let base = entry_hash("k", "a", "s", 1, &content, &Hash::ZERO).unwrap();
+        let changed = [
+            entry_hash("j", "a", "s", 1, &content, &Hash::ZERO).unwrap(),
+            entry_hash("k", "b", "s", 1, &content, &Hash::ZERO).unwrap(),
+            entry_hash("k", "a", "t", 1, &content, &Hash::ZERO).unwrap(),
+            entry_hash("k", "a", "s", 2, &content, &Hash::ZERO).unwrap(),
+            entry_hash("k", "a", "s", 1, &Hash([6; 32]), &Hash::ZERO).unwrap(),
+            entry_hash("k", "a", "s", 1, &content, &Hash([1; 32])).unwrap(),
+        ];
+        for other in changed {
+            assert_ne!(base, other);
+        }
     }
 }

@@ -81,7 +81,12 @@ impl AuditLog {
             });
         }
 
-        write_line(out, &CheckpointLine { checkpoint: checkpoint.clone() })?;
+        write_line(
+            out,
+            &CheckpointLine {
+                checkpoint: checkpoint.clone(),
+            },
+        )?;
         let mut written = 0;
         for seq in seqs {
             let proof = merkle::inclusion_proof(&leaves, seq)?;
@@ -89,7 +94,11 @@ impl AuditLog {
             write_line(out, &EntryLine { entry, proof })?;
             written += 1;
         }
-        tracing::info!(entries = written, size = checkpoint.size, "audit extract written");
+        tracing::info!(
+            entries = written,
+            size = checkpoint.size,
+            "audit extract written"
+        );
         Ok(written)
     }
 }
@@ -107,9 +116,15 @@ pub fn verify_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<
     let invalid = |line: usize, reason: String| ComplianceError::InvalidExtract { line, reason };
 
     let Some((_, first)) = lines.next() else {
-        return Err(invalid(1, "the extract is empty; the first line must hold the checkpoint".to_owned()));
+        return Err(invalid(
+            1,
+            "the extract is empty; the first line must hold the checkpoint".to_owned(),
+        ));
     };
-    let first = first.map_err(|source| ComplianceError::Io { operation: "read", source })?;
+    let first = first.map_err(|source| ComplianceError::Io {
+        operation: "read",
+        source,
+    })?;
     let CheckpointLine { checkpoint } = serde_json::from_str(&first)
         .map_err(|error| invalid(1, format!("not a checkpoint line: {error}")))?;
     checkpoint
@@ -119,20 +134,41 @@ pub fn verify_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<
     let mut entries = Vec::new();
     for (index, line) in lines {
         let number = index + 1;
-        let line = line.map_err(|source| ComplianceError::Io { operation: "read", source })?;
+        let line = line.map_err(|source| ComplianceError::Io {
+            operation: "read",
+            source,
+        })?;
         if line.trim().is_empty() {
             continue;
         }
         let EntryLine { entry, proof } = serde_json::from_str(&line)
             .map_err(|error| invalid(number, format!("not an entry line: {error}")))?;
+        if !entry.content_matches()? {
+            return Err(invalid(
+                number,
+                format!(
+                    "entry {} payload does not match its content digest",
+                    entry.seq
+                ),
+            ));
+        }
         let computed = entry.compute_hash()?;
         if computed != entry.hash {
             return Err(invalid(
                 number,
-                format!("entry {} fields hash to {computed}, the line states {}", entry.seq, entry.hash),
+                format!(
+                    "entry {} fields hash to {computed}, the line states {}",
+                    entry.seq, entry.hash
+                ),
             ));
         }
-        if !merkle::verify_inclusion(entry.seq, checkpoint.size, &entry.hash, &proof, &checkpoint.root) {
+        if !merkle::verify_inclusion(
+            entry.seq,
+            checkpoint.size,
+            &entry.hash,
+            &proof,
+            &checkpoint.root,
+        ) {
             return Err(invalid(
                 number,
                 format!(
@@ -143,5 +179,8 @@ pub fn verify_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<
         }
         entries.push(entry.seq);
     }
-    Ok(ExtractReport { checkpoint, entries })
+    Ok(ExtractReport {
+        checkpoint,
+        entries,
+    })
 }

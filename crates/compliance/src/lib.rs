@@ -25,6 +25,12 @@
 //!   [`PersonalData::Erased`].
 //! - [`ReviewQueue`]: the human-oversight state machine, with every change
 //!   recorded in the audit log.
+//! - Retention: [`AuditLog::purge_payloads`] removes old payloads (the
+//!   hashes cover a digest, so the chain still verifies) unless a
+//!   [`LegalHold`] is in place.
+//! - [`AiSystem`] register entries with a questionnaire over the
+//!   high-impact domains of Korea's AI Basic Act, and a
+//!   [`TransparencyReport`] over a period, as JSON or Markdown.
 //!
 //! # Example
 //!
@@ -70,6 +76,9 @@ mod event;
 mod export;
 mod hash;
 mod log;
+mod register;
+mod report;
+mod retention;
 mod review;
 mod schema;
 mod shred;
@@ -78,10 +87,15 @@ mod verify;
 pub use canonical::canonical_json;
 pub use checkpoint::{Checkpoint, TreeHead, key_id};
 pub use error::{ComplianceError, Result};
-pub use event::{AuditEntry, EventKind, MAX_NAME_BYTES, NewEvent, SealedFields, entry_hash};
+pub use event::{
+    AuditEntry, EventKind, MAX_NAME_BYTES, NewEvent, SealedFields, content_digest, entry_hash,
+};
 pub use export::{ExtractReport, verify_extract};
 pub use hash::Hash;
 pub use log::{AuditLog, LogHead};
+pub use register::{AiSystem, HighImpactDomain};
+pub use report::TransparencyReport;
+pub use retention::{LegalHold, PURGE_KIND, PurgeReport};
 pub use review::{Decision, NewReview, ReviewItem, ReviewQueue, ReviewState};
 pub use shred::{ErasureReport, PersonalData};
 pub use verify::{BreakReason, ChainBreak, VerifyOptions, VerifyReport};

@@ -14,11 +14,11 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use crate::error::{ComplianceError, Result};
-use crate::event::{AuditEntry, NewEvent, SealedFields, entry_hash};
+use crate::event::EventKind;
+use crate::event::{AuditEntry, NewEvent, SealedFields, content_digest, entry_hash};
 use crate::hash::Hash;
 use crate::schema::MIGRATIONS;
 use crate::shred::{self, ErasureReport, PersonalData, Sealer};
-use crate::event::EventKind;
 
 /// Entries per multi-row `INSERT`.
 const INSERT_CHUNK_ROWS: usize = 500;
@@ -26,7 +26,11 @@ const INSERT_CHUNK_ROWS: usize = 500;
 /// Times an append starts again after SQLite reported the database locked.
 const LOCKED_RETRIES: u32 = 5;
 
-const ENTRY_COLUMNS: &str = "seq, kind, actor, subject, at_ms, payload, sealed, prev_hash, hash";
+pub(crate) const ENTRY_COLUMNS: &str =
+    "seq, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash";
+
+/// Columns per entry row.
+const ENTRY_COLUMN_COUNT: usize = 10;
 
 /// The tamper-evident audit log.
 ///
@@ -86,7 +90,9 @@ impl AuditLog {
             attempt += 1;
             let result = self.try_append_batch(events).await;
             match result {
-                Err(ComplianceError::Store(StoreError::Locked { .. })) if attempt <= LOCKED_RETRIES => {
+                Err(ComplianceError::Store(StoreError::Locked { .. }))
+                    if attempt <= LOCKED_RETRIES =>
+                {
                     tracing::debug!(attempt, "audit log locked, retrying the append");
                 }
                 other => return other,
@@ -117,7 +123,10 @@ impl AuditLog {
         transaction: &mut StoreTransaction,
         events: &[NewEvent],
     ) -> Result<Vec<AuditEntry>> {
-        let personal: Vec<_> = events.iter().map(NewEvent::validate).collect::<Result<_>>()?;
+        let personal: Vec<_> = events
+            .iter()
+            .map(NewEvent::validate)
+            .collect::<Result<_>>()?;
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -134,13 +143,13 @@ impl AuditLog {
             };
             let at_ms = event.at_ms.unwrap_or(clock_ms);
             let kind = event.kind.as_str();
+            let content = content_digest(&event.payload, sealed.as_ref())?;
             let hash = entry_hash(
                 kind,
                 &event.actor,
                 &event.subject,
                 at_ms,
-                &event.payload,
-                sealed.as_ref(),
+                &content,
                 &prev_hash,
             )?;
             entries.push(AuditEntry {
@@ -151,6 +160,8 @@ impl AuditLog {
                 at_ms,
                 payload: event.payload.clone(),
                 sealed,
+                content_digest: content,
+                purged: false,
                 prev_hash,
                 hash,
             });
@@ -191,11 +202,14 @@ impl AuditLog {
     fn decode_head(&self, row: &AnyRow) -> Result<LogHead> {
         let size: i64 = row.try_get(0).map_err(|source| self.store.error(source))?;
         let head_hash: String = row.try_get(1).map_err(|source| self.store.error(source))?;
-        let head_hash = head_hash.parse().map_err(|error: ComplianceError| ComplianceError::CorruptRow {
-            seq: u64::try_from(size).unwrap_or(0),
-            column: "compliance_audit_head.head_hash",
-            reason: error.to_string(),
-        })?;
+        let head_hash =
+            head_hash
+                .parse()
+                .map_err(|error: ComplianceError| ComplianceError::CorruptRow {
+                    seq: u64::try_from(size).unwrap_or(0),
+                    column: "compliance_audit_head.head_hash",
+                    reason: error.to_string(),
+                })?;
         Ok(LogHead {
             size: u64::try_from(size).unwrap_or(0),
             head_hash,
@@ -207,7 +221,10 @@ impl AuditLog {
         transaction: &mut StoreTransaction,
         entries: &[AuditEntry],
     ) -> Result<()> {
-        let rows = self.store.dialect().values_rows(entries.len(), 9);
+        let rows = self
+            .store
+            .dialect()
+            .values_rows(entries.len(), ENTRY_COLUMN_COUNT);
         let sql = format!("INSERT INTO compliance_audit_log ({ENTRY_COLUMNS}) VALUES {rows}");
         let mut query = sqlx::query(&sql);
         for entry in entries {
@@ -227,6 +244,7 @@ impl AuditLog {
                 .bind(entry.at_ms)
                 .bind(entry.payload.to_string())
                 .bind(sealed)
+                .bind(entry.content_digest.to_hex())
                 .bind(entry.prev_hash.to_hex())
                 .bind(entry.hash.to_hex());
         }
@@ -293,9 +311,14 @@ impl AuditLog {
             column,
             reason,
         };
-        let payload: String = row.try_get(5).map_err(error)?;
-        let payload: Value =
-            serde_json::from_str(&payload).map_err(|e| corrupt("payload", e.to_string()))?;
+        let payload: Option<String> = row.try_get(5).map_err(error)?;
+        let purged = payload.is_none();
+        let payload: Value = match payload {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| corrupt("payload", e.to_string()))?
+            }
+            None => Value::Null,
+        };
         let sealed: Option<String> = row.try_get(6).map_err(error)?;
         let sealed: Option<SealedFields> = match sealed {
             Some(text) => {
@@ -303,8 +326,9 @@ impl AuditLog {
             }
             None => None,
         };
-        let prev_hash: String = row.try_get(7).map_err(error)?;
-        let hash: String = row.try_get(8).map_err(error)?;
+        let content: String = row.try_get(7).map_err(error)?;
+        let prev_hash: String = row.try_get(8).map_err(error)?;
+        let hash: String = row.try_get(9).map_err(error)?;
         Ok(AuditEntry {
             seq,
             kind: row.try_get(1).map_err(error)?,
@@ -313,6 +337,10 @@ impl AuditLog {
             at_ms: row.try_get(4).map_err(error)?,
             payload,
             sealed,
+            content_digest: content
+                .parse()
+                .map_err(|e: ComplianceError| corrupt("content_digest", e.to_string()))?,
+            purged,
             prev_hash: prev_hash
                 .parse()
                 .map_err(|e: ComplianceError| corrupt("prev_hash", e.to_string()))?,
@@ -324,11 +352,12 @@ impl AuditLog {
 
     /// Returns the stored hashes of the first `size` entries, the Merkle leaves.
     pub(crate) async fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>> {
-        let rows = sqlx::query("SELECT seq, hash FROM compliance_audit_log WHERE seq < $1 ORDER BY seq")
-            .bind(to_i64(size))
-            .fetch_all(self.store.pool())
-            .await
-            .map_err(|source| self.store.error(source))?;
+        let rows =
+            sqlx::query("SELECT seq, hash FROM compliance_audit_log WHERE seq < $1 ORDER BY seq")
+                .bind(to_i64(size))
+                .fetch_all(self.store.pool())
+                .await
+                .map_err(|source| self.store.error(source))?;
         let mut leaves = Vec::with_capacity(rows.len());
         for (position, row) in rows.iter().enumerate() {
             let seq: i64 = row.try_get(0).map_err(|source| self.store.error(source))?;
@@ -340,10 +369,12 @@ impl AuditLog {
                     reason: format!("entry {position} is missing (the next stored entry is {seq})"),
                 });
             }
-            leaves.push(text.parse().map_err(|e: ComplianceError| ComplianceError::CorruptRow {
-                seq: position as u64,
-                column: "hash",
-                reason: e.to_string(),
+            leaves.push(text.parse().map_err(|e: ComplianceError| {
+                ComplianceError::CorruptRow {
+                    seq: position as u64,
+                    column: "hash",
+                    reason: e.to_string(),
+                }
             })?);
         }
         if (leaves.len() as u64) < size {
@@ -376,11 +407,20 @@ impl AuditLog {
     ///
     /// [`ComplianceError::InvalidEvent`] for an empty or too long id, and
     /// [`ComplianceError::Store`] when the database fails.
-    pub async fn erase_data_subject(&self, data_subject: &str, actor: &str) -> Result<ErasureReport> {
+    pub async fn erase_data_subject(
+        &self,
+        data_subject: &str,
+        actor: &str,
+    ) -> Result<ErasureReport> {
         let mut transaction = self.store.begin().await?;
-        let keys_destroyed = shred::destroy_keys(&self.store, &mut transaction, data_subject).await?;
-        let event = NewEvent::new(EventKind::DataSubjectRequest, actor, format!("data_subject:{data_subject}"))
-            .payload(serde_json::json!({"request": "erasure", "keys_destroyed": keys_destroyed}));
+        let keys_destroyed =
+            shred::destroy_keys(&self.store, &mut transaction, data_subject).await?;
+        let event = NewEvent::new(
+            EventKind::DataSubjectRequest,
+            actor,
+            format!("data_subject:{data_subject}"),
+        )
+        .payload(serde_json::json!({"request": "erasure", "keys_destroyed": keys_destroyed}));
         let entries = self.append_in(&mut transaction, &[event]).await?;
         transaction
             .commit()

@@ -72,7 +72,9 @@ impl ReviewState {
     }
 
     fn parse(name: &str) -> Option<ReviewState> {
-        ReviewState::ALL.into_iter().find(|state| state.as_str() == name)
+        ReviewState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == name)
     }
 
     /// Returns true for the three decisions that end a review round.
@@ -204,7 +206,11 @@ impl ReviewItem {
             id: self.id,
             from: self.state.to_string(),
             to: to.to_string(),
-            allowed: if names.is_empty() { "none".to_owned() } else { names.join(", ") },
+            allowed: if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            },
         })
     }
 
@@ -284,8 +290,10 @@ impl ReviewQueue {
             actor,
             format!("review:{id}"),
         )
-        .payload(json!({"review_subject": review.subject, "reason": review.reason,
-            "reviews_required": review.reviews_required}));
+        .payload(
+            json!({"review_subject": review.subject, "reason": review.reason,
+            "reviews_required": review.reviews_required}),
+        );
         self.log.append_in(&mut transaction, &[event]).await?;
         let item = self.load(&mut transaction, id).await?;
         transaction
@@ -302,11 +310,13 @@ impl ReviewQueue {
     /// [`ComplianceError::ReviewNotFound`] when there is none.
     pub async fn get(&self, id: i64) -> Result<ReviewItem> {
         let store = self.log.store();
-        let row = sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM compliance_reviews WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(store.pool())
-            .await
-            .map_err(|source| store.error(source))?;
+        let row = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM compliance_reviews WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(|source| store.error(source))?;
         match row {
             Some(row) => decode_item(&row),
             None => Err(ComplianceError::ReviewNotFound { id }),
@@ -355,8 +365,10 @@ impl ReviewQueue {
     /// [`ComplianceError::InvalidTransition`] unless the item is assigned,
     /// and [`ComplianceError::ReviewRejected`] for another reviewer.
     pub async fn start(&self, id: i64, reviewer: &str) -> Result<ReviewItem> {
-        self.change(id, ReviewState::InReview, reviewer, json!({}), |item| item.check_assignee(reviewer))
-            .await
+        self.change(id, ReviewState::InReview, reviewer, json!({}), |item| {
+            item.check_assignee(reviewer)
+        })
+        .await
     }
 
     /// Records `reviewer`'s decision with a free JSON `note`.
@@ -365,7 +377,13 @@ impl ReviewQueue {
     ///
     /// [`ComplianceError::InvalidTransition`] unless the item is in review,
     /// and [`ComplianceError::ReviewRejected`] for another reviewer.
-    pub async fn decide(&self, id: i64, reviewer: &str, decision: Decision, note: Value) -> Result<ReviewItem> {
+    pub async fn decide(
+        &self,
+        id: i64,
+        reviewer: &str,
+        decision: Decision,
+        note: Value,
+    ) -> Result<ReviewItem> {
         let to = decision.state();
         self.change(id, to, reviewer, json!({"note": note}), |item| {
             item.check_assignee(reviewer)?;
@@ -415,7 +433,9 @@ impl ReviewQueue {
         for row in rows {
             let id: i64 = row.try_get(0).map_err(|source| store.error(source))?;
             let result = self
-                .change_at(id, ReviewState::Expired, actor, json!({}), now_ms, |_| Ok(()))
+                .change_at(id, ReviewState::Expired, actor, json!({}), now_ms, |_| {
+                    Ok(())
+                })
                 .await;
             match result {
                 Ok(_) => expired.push(id),
@@ -427,11 +447,19 @@ impl ReviewQueue {
         Ok(expired)
     }
 
-    async fn change<F>(&self, id: i64, to: ReviewState, actor: &str, details: Value, update: F) -> Result<ReviewItem>
+    async fn change<F>(
+        &self,
+        id: i64,
+        to: ReviewState,
+        actor: &str,
+        details: Value,
+        update: F,
+    ) -> Result<ReviewItem>
     where
         F: FnOnce(&mut ReviewItem) -> Result<()>,
     {
-        self.change_at(id, to, actor, details, now_ms(), update).await
+        self.change_at(id, to, actor, details, now_ms(), update)
+            .await
     }
 
     /// Moves item `id` to `to` after `update` checks and edits it, and
@@ -474,9 +502,10 @@ impl ReviewQueue {
         .map_err(|source| store.error(source))?;
 
         let kind = match to {
-            ReviewState::Approved | ReviewState::Edited | ReviewState::Overridden | ReviewState::Escalated => {
-                EventKind::OversightDecision
-            }
+            ReviewState::Approved
+            | ReviewState::Edited
+            | ReviewState::Overridden
+            | ReviewState::Escalated => EventKind::OversightDecision,
             _ => EventKind::Custom("oversight_transition".to_owned()),
         };
         let event = NewEvent::new(kind, actor, format!("review:{id}")).payload(json!({
@@ -497,12 +526,18 @@ impl ReviewQueue {
 
     async fn load(&self, transaction: &mut StoreTransaction, id: i64) -> Result<ReviewItem> {
         let store = self.log.store();
-        let lock = if store.dialect() == Dialect::Postgres { " FOR UPDATE" } else { "" };
-        let row = sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM compliance_reviews WHERE id = $1{lock}"))
-            .bind(id)
-            .fetch_optional(&mut **transaction)
-            .await
-            .map_err(|source| store.error(source))?;
+        let lock = if store.dialect() == Dialect::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM compliance_reviews WHERE id = $1{lock}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut **transaction)
+        .await
+        .map_err(|source| store.error(source))?;
         match row {
             Some(row) => decode_item(&row),
             None => Err(ComplianceError::ReviewNotFound { id }),
@@ -511,12 +546,17 @@ impl ReviewQueue {
 }
 
 fn decode_item(row: &AnyRow) -> Result<ReviewItem> {
-    let id: i64 = row.try_get(0).map_err(|e| corrupt(0, "id", e.to_string()))?;
+    let id: i64 = row
+        .try_get(0)
+        .map_err(|e| corrupt(0, "id", e.to_string()))?;
     let get_text = |index: usize, column: &'static str| -> Result<String> {
-        row.try_get(index).map_err(|e| corrupt(id, column, e.to_string()))
+        row.try_get(index)
+            .map_err(|e| corrupt(id, column, e.to_string()))
     };
     let get_count = |index: usize, column: &'static str| -> Result<u32> {
-        let value: i64 = row.try_get(index).map_err(|e| corrupt(id, column, e.to_string()))?;
+        let value: i64 = row
+            .try_get(index)
+            .map_err(|e| corrupt(id, column, e.to_string()))?;
         u32::try_from(value).map_err(|e| corrupt(id, column, e.to_string()))
     };
     let state_name = get_text(3, "state")?;
@@ -529,9 +569,15 @@ fn decode_item(row: &AnyRow) -> Result<ReviewItem> {
         state,
         reviews_required: get_count(4, "reviews_required")?,
         decisions: get_count(5, "decisions")?,
-        assignee: row.try_get(6).map_err(|e| corrupt(id, "assignee", e.to_string()))?,
-        first_reviewer: row.try_get(7).map_err(|e| corrupt(id, "first_reviewer", e.to_string()))?,
-        expires_at_ms: row.try_get(8).map_err(|e| corrupt(id, "expires_at_ms", e.to_string()))?,
+        assignee: row
+            .try_get(6)
+            .map_err(|e| corrupt(id, "assignee", e.to_string()))?,
+        first_reviewer: row
+            .try_get(7)
+            .map_err(|e| corrupt(id, "first_reviewer", e.to_string()))?,
+        expires_at_ms: row
+            .try_get(8)
+            .map_err(|e| corrupt(id, "expires_at_ms", e.to_string()))?,
     })
 }
 
@@ -585,7 +631,10 @@ mod tests {
             .check_transition(ReviewState::Approved)
             .unwrap_err()
             .to_string();
-        assert!(error.contains("allowed next states: assigned, expired"), "{error}");
+        assert!(
+            error.contains("allowed next states: assigned, expired"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -611,7 +660,10 @@ mod tests {
                     }
                 }
             }
-            assert!(seen.contains(&ReviewState::Closed), "{start} cannot reach closed");
+            assert!(
+                seen.contains(&ReviewState::Closed),
+                "{start} cannot reach closed"
+            );
         }
     }
 }

@@ -5,7 +5,7 @@ use llmops_store::Migration;
 const COMPONENT: &str = "compliance";
 
 // Hashes are 64-digit hex text and JSON is text, so both databases store
-// the same bytes. The head row is the lock that serializes appends on
+// the same bytes. A NULL payload marks an entry purged by retention. The head row is the lock that serializes appends on
 // PostgreSQL and the record of the log's size, which catches deleted tail
 // entries.
 const AUDIT_SQL: &str = "
@@ -15,8 +15,9 @@ CREATE TABLE compliance_audit_log (
     actor TEXT NOT NULL,
     subject TEXT NOT NULL,
     at_ms BIGINT NOT NULL,
-    payload TEXT NOT NULL,
+    payload TEXT,
     sealed TEXT,
+    content_digest TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
@@ -41,6 +42,12 @@ CREATE TABLE compliance_subject_keys (
     data_subject TEXT NOT NULL,
     key_hex TEXT NOT NULL,
     created_at_ms BIGINT NOT NULL
+);
+CREATE TABLE compliance_legal_holds (
+    name TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    placed_by TEXT NOT NULL,
+    placed_at_ms BIGINT NOT NULL
 );
 CREATE INDEX compliance_subject_keys_subject ON compliance_subject_keys (data_subject);
 CREATE TABLE compliance_erasures (
@@ -86,14 +93,23 @@ CREATE TABLE compliance_reviews (
 CREATE INDEX compliance_reviews_state ON compliance_reviews (state, created_at_ms);
 ";
 
+const REGISTER_SQL: &str = "
+CREATE TABLE compliance_ai_systems (
+    name TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    high_impact BIGINT NOT NULL,
+    updated_at_ms BIGINT NOT NULL
+);
+";
+
 /// The compliance crate's migrations, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration::new(COMPONENT, 1, "audit log, checkpoints, subject keys", AUDIT_SQL),
-    Migration::per_dialect(
+    Migration::new(
         COMPONENT,
-        2,
-        "review queue",
-        REVIEW_SQLITE,
-        REVIEW_POSTGRES,
+        1,
+        "audit log, checkpoints, subject keys, legal holds",
+        AUDIT_SQL,
     ),
+    Migration::per_dialect(COMPONENT, 2, "review queue", REVIEW_SQLITE, REVIEW_POSTGRES),
+    Migration::new(COMPONENT, 3, "AI system register", REGISTER_SQL),
 ];

@@ -72,7 +72,11 @@ impl Sealer {
             self.keys.insert(subject.clone(), key);
         }
         let Some((key_id, cipher)) = self.keys.get(subject) else {
-            return Err(crypto_error("encrypt", subject, "no key after creating one"));
+            return Err(crypto_error(
+                "encrypt",
+                subject,
+                "no key after creating one",
+            ));
         };
 
         let plaintext = canonical_json(&personal.fields)?;
@@ -150,8 +154,13 @@ async fn load_or_create_key(
 
 fn cipher_from_hex(data_subject: &str, key_hex: &str) -> Result<XChaCha20Poly1305> {
     let mut key = [0_u8; 32];
-    hex::decode_to_slice(key_hex, &mut key)
-        .map_err(|_| crypto_error("decrypt", data_subject, "the stored key is not 32 hex bytes"))?;
+    hex::decode_to_slice(key_hex, &mut key).map_err(|_| {
+        crypto_error(
+            "decrypt",
+            data_subject,
+            "the stored key is not 32 hex bytes",
+        )
+    })?;
     Ok(XChaCha20Poly1305::new(&key.into()))
 }
 
@@ -184,7 +193,13 @@ pub(crate) async fn open(store: &Store, sealed: &SealedFields) -> Result<Persona
                 aad: &aad,
             },
         )
-        .map_err(|_| crypto_error("decrypt", subject, "authentication failed; the ciphertext or its data subject was changed"))?;
+        .map_err(|_| {
+            crypto_error(
+                "decrypt",
+                subject,
+                "authentication failed; the ciphertext or its data subject was changed",
+            )
+        })?;
     let fields: Map<String, Value> = serde_json::from_slice(&plaintext)
         .map_err(|error| crypto_error("decrypt", subject, &error.to_string()))?;
     Ok(PersonalData::Fields(fields))

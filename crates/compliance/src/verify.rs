@@ -8,8 +8,9 @@ use sqlx::Row as _;
 
 use crate::error::Result;
 use crate::hash::Hash;
-use crate::log::{AuditLog, to_i64};
+use crate::log::{AuditLog, ENTRY_COLUMNS, to_i64};
 use crate::merkle;
+use crate::retention::PURGE_KIND;
 
 /// Entries read per query while verifying.
 const PAGE_ENTRIES: u64 = 10_000;
@@ -34,6 +35,8 @@ pub enum BreakReason {
     Reordered,
     /// A row cannot be decoded, such as a payload that is not JSON.
     Unreadable,
+    /// An entry's payload was removed, but no recorded retention purge covers its time.
+    UnrecordedPurge,
     /// A stored checkpoint's signature does not verify, or its key is not trusted.
     BadCheckpointSignature,
     /// A stored checkpoint's root differs from the tree over the entries.
@@ -49,6 +52,7 @@ impl fmt::Display for BreakReason {
             BreakReason::Inserted => "inserted",
             BreakReason::Reordered => "reordered",
             BreakReason::Unreadable => "unreadable",
+            BreakReason::UnrecordedPurge => "unrecorded purge",
             BreakReason::BadCheckpointSignature => "bad checkpoint signature",
             BreakReason::CheckpointMismatch => "checkpoint mismatch",
         };
@@ -109,6 +113,38 @@ impl VerifyOptions {
     }
 }
 
+/// What the walk over the entries collected.
+#[derive(Default)]
+struct Walk {
+    leaves: Vec<Hash>,
+    /// `(seq, at_ms)` of each purged entry.
+    purged: Vec<(u64, i64)>,
+    /// The latest cut-off of the recorded purges.
+    max_cutoff_ms: Option<i64>,
+}
+
+impl Walk {
+    fn unrecorded_purge(&self) -> Option<ChainBreak> {
+        let cutoff = self.max_cutoff_ms;
+        let &(seq, at_ms) = self
+            .purged
+            .iter()
+            .find(|(_, at_ms)| cutoff.is_none_or(|cutoff| *at_ms >= cutoff))?;
+        Some(ChainBreak {
+            seq,
+            reason: BreakReason::UnrecordedPurge,
+            detail: match cutoff {
+                Some(cutoff) => format!(
+                    "the payload of an entry from {at_ms} ms was removed, but the latest recorded purge cut-off is {cutoff} ms"
+                ),
+                None => format!(
+                    "the payload of an entry from {at_ms} ms was removed, but the log records no purge"
+                ),
+            },
+        })
+    }
+}
+
 impl AuditLog {
     /// Walks the whole log in sequence order, recomputes every hash and link,
     /// compares the end with the head row, and checks each stored checkpoint
@@ -119,12 +155,15 @@ impl AuditLog {
     /// [`ComplianceError::Store`] when the database fails; tampering is a
     /// [`VerifyReport::problem`], not an error.
     pub async fn verify(&self, options: &VerifyOptions) -> Result<VerifyReport> {
-        let mut leaves: Vec<Hash> = Vec::new();
-        let problem = self.verify_chain(&mut leaves).await?;
-        let problem = match problem {
-            Some(problem) => Some(problem),
-            None => self.verify_head(&leaves).await?,
-        };
+        let mut walk = Walk::default();
+        let mut problem = self.verify_chain(&mut walk).await?;
+        if problem.is_none() {
+            problem = self.verify_head(&walk.leaves).await?;
+        }
+        if problem.is_none() {
+            problem = walk.unrecorded_purge();
+        }
+        let leaves = walk.leaves;
         let mut report = VerifyReport {
             entries: leaves.len() as u64,
             root: merkle::root(&leaves),
@@ -132,7 +171,8 @@ impl AuditLog {
             problem,
         };
         if report.problem.is_none() {
-            self.verify_checkpoints(options, &leaves, &mut report).await?;
+            self.verify_checkpoints(options, &leaves, &mut report)
+                .await?;
         }
         match &report.problem {
             Some(problem) => tracing::warn!(%problem, "audit log verification failed"),
@@ -141,15 +181,17 @@ impl AuditLog {
         Ok(report)
     }
 
-    /// Checks hashes and links; `leaves` receives the hash of every entry
-    /// that verifies.
-    async fn verify_chain(&self, leaves: &mut Vec<Hash>) -> Result<Option<ChainBreak>> {
+    /// Checks hashes and links; `walk` receives the hash of every entry
+    /// that verifies and the purges seen.
+    async fn verify_chain(&self, walk: &mut Walk) -> Result<Option<ChainBreak>> {
+        let leaves = &mut walk.leaves;
         let mut prev = Hash::ZERO;
         loop {
             let from = leaves.len() as u64;
             let rows = sqlx::query(
-                "SELECT seq, kind, actor, subject, at_ms, payload, sealed, prev_hash, hash
-                 FROM compliance_audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                &format!(
+                    "SELECT {ENTRY_COLUMNS} FROM compliance_audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
+                ),
             )
             .bind(to_i64(from))
             .bind(to_i64(PAGE_ENTRIES))
@@ -161,12 +203,16 @@ impl AuditLog {
             }
             for row in &rows {
                 let expected = leaves.len() as u64;
-                let seq: i64 = row.try_get(0).map_err(|source| self.store().error(source))?;
+                let seq: i64 = row
+                    .try_get(0)
+                    .map_err(|source| self.store().error(source))?;
                 if seq != to_i64(expected) {
                     return Ok(Some(ChainBreak {
                         seq: expected,
                         reason: BreakReason::Deleted,
-                        detail: format!("expected entry {expected}, the next stored entry is {seq}"),
+                        detail: format!(
+                            "expected entry {expected}, the next stored entry is {seq}"
+                        ),
                     }));
                 }
                 let entry = match self.decode_entry(row) {
@@ -179,6 +225,16 @@ impl AuditLog {
                         }));
                     }
                 };
+                if !entry.content_matches()? {
+                    return Ok(Some(ChainBreak {
+                        seq: expected,
+                        reason: BreakReason::Edited,
+                        detail: format!(
+                            "the payload or sealed data do not match the content digest {}",
+                            entry.content_digest
+                        ),
+                    }));
+                }
                 let computed = entry.compute_hash()?;
                 if computed != entry.hash {
                     return Ok(Some(ChainBreak {
@@ -191,7 +247,19 @@ impl AuditLog {
                     }));
                 }
                 if entry.prev_hash != prev {
-                    return Ok(Some(self.classify_link(expected, &entry.prev_hash, &prev).await?));
+                    return Ok(Some(
+                        self.classify_link(expected, &entry.prev_hash, &prev)
+                            .await?,
+                    ));
+                }
+                if entry.purged {
+                    walk.purged.push((expected, entry.at_ms));
+                } else if entry.kind == PURGE_KIND {
+                    let cutoff = entry
+                        .payload
+                        .get("cutoff_ms")
+                        .and_then(|value| value.as_i64());
+                    walk.max_cutoff_ms = walk.max_cutoff_ms.max(cutoff);
                 }
                 prev = entry.hash;
                 leaves.push(entry.hash);
@@ -201,17 +269,29 @@ impl AuditLog {
 
     /// Names the break when entry `seq` links to `linked` instead of `expected`.
     async fn classify_link(&self, seq: u64, linked: &Hash, expected: &Hash) -> Result<ChainBreak> {
-        let row = sqlx::query("SELECT seq FROM compliance_audit_log WHERE hash = $1 ORDER BY seq LIMIT 1")
-            .bind(linked.to_hex())
-            .fetch_optional(self.store().pool())
-            .await
-            .map_err(|source| self.store().error(source))?;
+        let row = sqlx::query(
+            "SELECT seq FROM compliance_audit_log WHERE hash = $1 ORDER BY seq LIMIT 1",
+        )
+        .bind(linked.to_hex())
+        .fetch_optional(self.store().pool())
+        .await
+        .map_err(|source| self.store().error(source))?;
         let linked_seq: Option<i64> = match row {
-            Some(row) => Some(row.try_get(0).map_err(|source| self.store().error(source))?),
+            Some(row) => Some(
+                row.try_get(0)
+                    .map_err(|source| self.store().error(source))?,
+            ),
             None => None,
         };
-        let detail_base = format!("links to {linked}, but entry {} has hash {expected}", seq.saturating_sub(1));
-        let break_at = |seq, reason, detail| ChainBreak { seq, reason, detail };
+        let detail_base = format!(
+            "links to {linked}, but entry {} has hash {expected}",
+            seq.saturating_sub(1)
+        );
+        let break_at = |seq, reason, detail| ChainBreak {
+            seq,
+            reason,
+            detail,
+        };
         Ok(match linked_seq {
             None => break_at(
                 seq,
@@ -244,21 +324,30 @@ impl AuditLog {
             return Ok(Some(ChainBreak {
                 seq: size,
                 reason: BreakReason::Deleted,
-                detail: format!("the head row records {} entries, {size} are stored", head.size),
+                detail: format!(
+                    "the head row records {} entries, {size} are stored",
+                    head.size
+                ),
             }));
         }
         if head.size < size {
             return Ok(Some(ChainBreak {
                 seq: head.size,
                 reason: BreakReason::Inserted,
-                detail: format!("the head row records {} entries, {size} are stored", head.size),
+                detail: format!(
+                    "the head row records {} entries, {size} are stored",
+                    head.size
+                ),
             }));
         }
         if head.head_hash != last {
             return Ok(Some(ChainBreak {
                 seq: size.saturating_sub(1),
                 reason: BreakReason::Edited,
-                detail: format!("the head row records hash {}, the last entry has {last}", head.head_hash),
+                detail: format!(
+                    "the head row records hash {}, the last entry has {last}",
+                    head.head_hash
+                ),
             }));
         }
         Ok(None)

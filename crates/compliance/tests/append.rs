@@ -68,7 +68,13 @@ async fn invalid_event_in_batch_writes_none() {
     let bad = NewEvent::new(EventKind::ModelCall, "gateway", "").payload(json!({}));
     let error = log.append_batch(&[event(0), bad]).await.unwrap_err();
     assert!(
-        matches!(error, ComplianceError::InvalidEvent { field: "subject", .. }),
+        matches!(
+            error,
+            ComplianceError::InvalidEvent {
+                field: "subject",
+                ..
+            }
+        ),
         "{error}"
     );
     assert_eq!(log.head().await.unwrap().size, 0);
@@ -79,7 +85,10 @@ async fn missing_entry_names_log_size() {
     let (log, _db) = sqlite_log().await;
     fill(&log, 2).await;
     let error = log.entry(5).await.unwrap_err();
-    assert!(matches!(error, ComplianceError::EntryNotFound { seq: 5, size: 2 }), "{error}");
+    assert!(
+        matches!(error, ComplianceError::EntryNotFound { seq: 5, size: 2 }),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -88,7 +97,10 @@ async fn uncommitted_append_leaves_chain_valid() {
     fill(&log, 3).await;
 
     let mut transaction = log.store().begin().await.unwrap();
-    let pending = log.append_in(&mut transaction, &[event(10), event(11)]).await.unwrap();
+    let pending = log
+        .append_in(&mut transaction, &[event(10), event(11)])
+        .await
+        .unwrap();
     assert_eq!(pending[0].seq, 3);
     drop(transaction);
 
@@ -155,7 +167,8 @@ async fn concurrent_postgres_writers_form_one_chain() {
 
 #[tokio::test]
 async fn postgres_uncommitted_append_leaves_chain_valid() {
-    let Some((log, _db)) = postgres_log("postgres_uncommitted_append_leaves_chain_valid").await else {
+    let Some((log, _db)) = postgres_log("postgres_uncommitted_append_leaves_chain_valid").await
+    else {
         return;
     };
     fill(&log, 2).await;
@@ -171,7 +184,9 @@ async fn reopening_keeps_the_chain() {
     let (log, db) = sqlite_log().await;
     fill(&log, 4).await;
     let head = log.head().await.unwrap();
-    let reopened = AuditLog::open(Store::connect(&db.url).await.unwrap()).await.unwrap();
+    let reopened = AuditLog::open(Store::connect(&db.url).await.unwrap())
+        .await
+        .unwrap();
     assert_eq!(reopened.head().await.unwrap(), head);
     let next = reopened.append(event(9)).await.unwrap();
     assert_eq!(next.prev_hash, head.head_hash);

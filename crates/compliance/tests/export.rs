@@ -44,9 +44,14 @@ async fn extract_verifies_offline() {
 #[tokio::test]
 async fn edited_entry_in_extract_fails() {
     let (_log, _checkpoint, key, text, _db) = extract(&[3, 5]).await;
-    let edited = edit_line(&text, 2, |value| value["entry"]["payload"]["model"] = json!("x"));
+    let edited = edit_line(&text, 2, |value| {
+        value["entry"]["payload"]["model"] = json!("x")
+    });
     let error = verify_extract(edited.as_bytes(), &[key.verifying_key()]).unwrap_err();
-    assert!(matches!(error, ComplianceError::InvalidExtract { line: 3, .. }), "{error}");
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 3, .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -54,7 +59,10 @@ async fn entry_moved_to_other_position_fails() {
     let (_log, _checkpoint, key, text, _db) = extract(&[3]).await;
     let moved = edit_line(&text, 1, |value| value["entry"]["seq"] = json!(4));
     let error = verify_extract(moved.as_bytes(), &[key.verifying_key()]).unwrap_err();
-    assert!(error.to_string().contains("inclusion proof of entry 4"), "{error}");
+    assert!(
+        error.to_string().contains("inclusion proof of entry 4"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -71,7 +79,10 @@ async fn wrong_key_or_changed_root_fails() {
     let (_log, _checkpoint, key, text, _db) = extract(&[1]).await;
     let other = SigningKey::from_bytes(&[6; 32]);
     let error = verify_extract(text.as_bytes(), &[other.verifying_key()]).unwrap_err();
-    assert!(matches!(error, ComplianceError::InvalidExtract { line: 1, .. }), "{error}");
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 1, .. }),
+        "{error}"
+    );
 
     let changed = edit_line(&text, 0, |value| value["checkpoint"]["size"] = json!(11));
     let error = verify_extract(changed.as_bytes(), &[key.verifying_key()]).unwrap_err();
@@ -81,9 +92,15 @@ async fn wrong_key_or_changed_root_fails() {
 #[test]
 fn empty_or_garbled_extract_fails() {
     let error = verify_extract(&b""[..], &[]).unwrap_err();
-    assert!(matches!(error, ComplianceError::InvalidExtract { line: 1, .. }), "{error}");
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 1, .. }),
+        "{error}"
+    );
     let error = verify_extract(&b"{\"nope\": 1}\n"[..], &[]).unwrap_err();
-    assert!(error.to_string().contains("not a checkpoint line"), "{error}");
+    assert!(
+        error.to_string().contains("not a checkpoint line"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -94,6 +111,12 @@ async fn entry_outside_checkpoint_is_rejected() {
     let checkpoint = log.sign_checkpoint(&key).await.unwrap();
     fill(&log, 2).await;
     let mut out = Vec::new();
-    let error = log.export_extract(&mut out, [4], &checkpoint).await.unwrap_err();
-    assert!(matches!(error, ComplianceError::InvalidTreeSize { .. }), "{error}");
+    let error = log
+        .export_extract(&mut out, [4], &checkpoint)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidTreeSize { .. }),
+        "{error}"
+    );
 }

@@ -38,8 +38,13 @@ async fn later_checkpoint_is_consistent_with_earlier() {
     assert_eq!((old.size, new.size), (5, 14));
 
     let proof = log.consistency_proof(old.size, new.size).await.unwrap();
-    assert!(merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof));
-    assert_eq!(log.checkpoints().await.unwrap(), vec![old.clone(), new.clone()]);
+    assert!(merkle::verify_consistency(
+        old.size, new.size, &old.root, &new.root, &proof
+    ));
+    assert_eq!(
+        log.checkpoints().await.unwrap(),
+        vec![old.clone(), new.clone()]
+    );
 
     let stale = log.tree_head(Some(5)).await.unwrap();
     assert_eq!(stale, old.tree_head());
@@ -49,7 +54,13 @@ async fn later_checkpoint_is_consistent_with_earlier() {
 async fn empty_log_has_empty_root() {
     let (log, _db) = sqlite_log().await;
     let head = log.tree_head(None).await.unwrap();
-    assert_eq!(head, TreeHead { size: 0, root: merkle::empty_root() });
+    assert_eq!(
+        head,
+        TreeHead {
+            size: 0,
+            root: merkle::empty_root()
+        }
+    );
 }
 
 #[tokio::test]
@@ -57,26 +68,41 @@ async fn proof_beyond_log_is_rejected() {
     let (log, _db) = sqlite_log().await;
     fill(&log, 3).await;
     let error = log.inclusion_proof(0, 4).await.unwrap_err();
-    assert!(matches!(error, ComplianceError::InvalidTreeSize { size: 4, .. }), "{error}");
+    assert!(
+        matches!(error, ComplianceError::InvalidTreeSize { size: 4, .. }),
+        "{error}"
+    );
     let error = log.inclusion_proof(3, 3).await.unwrap_err();
-    assert!(matches!(error, ComplianceError::InvalidTreeSize { .. }), "{error}");
+    assert!(
+        matches!(error, ComplianceError::InvalidTreeSize { .. }),
+        "{error}"
+    );
     assert!(log.consistency_proof(4, 3).await.is_err());
 }
 
 #[test]
 fn changed_checkpoint_fields_fail_signature() {
     let key = SigningKey::from_bytes(&[2; 32]);
-    let head = TreeHead { size: 4, root: merkle::leaf_hash(b"x") };
+    let head = TreeHead {
+        size: 4,
+        root: merkle::leaf_hash(b"x"),
+    };
     let checkpoint = Checkpoint::sign(head, 1_000, &key);
     checkpoint.verify_signature(&[]).unwrap();
 
     let mut later = checkpoint.clone();
     later.at_ms += 1;
-    assert!(matches!(later.verify_signature(&[]), Err(ComplianceError::BadSignature { .. })));
+    assert!(matches!(
+        later.verify_signature(&[]),
+        Err(ComplianceError::BadSignature { .. })
+    ));
     let mut bigger = checkpoint.clone();
     bigger.size = 5;
     assert!(bigger.verify_signature(&[]).is_err());
     let mut bad_key = checkpoint.clone();
     bad_key.public_key = "00".repeat(31);
-    assert!(matches!(bad_key.verify_signature(&[]), Err(ComplianceError::InvalidKey { .. })));
+    assert!(matches!(
+        bad_key.verify_signature(&[]),
+        Err(ComplianceError::InvalidKey { .. })
+    ));
 }

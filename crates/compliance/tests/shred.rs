@@ -11,7 +11,9 @@ use llmops_compliance::{
 use serde_json::{Map, Value, json};
 
 fn fields(value: Value) -> PersonalData {
-    let Value::Object(map) = value else { panic!("not an object") };
+    let Value::Object(map) = value else {
+        panic!("not an object")
+    };
     PersonalData::Fields(map)
 }
 
@@ -22,9 +24,21 @@ fn call(data_subject: &str, personal: Value) -> NewEvent {
 }
 
 async fn erase_and_check(log: &AuditLog) {
-    let ana = log.append(call("user-ana", json!({"email": "ana@example.com", "name": "Ana Müller 🌍"}))).await.unwrap();
-    let bo = log.append(call("user-bo", json!({"email": "bo@example.com"}))).await.unwrap();
-    let ana_again = log.append(call("user-ana", json!({"phone": "+49 30 1234"}))).await.unwrap();
+    let ana = log
+        .append(call(
+            "user-ana",
+            json!({"email": "ana@example.com", "name": "Ana Müller 🌍"}),
+        ))
+        .await
+        .unwrap();
+    let bo = log
+        .append(call("user-bo", json!({"email": "bo@example.com"})))
+        .await
+        .unwrap();
+    let ana_again = log
+        .append(call("user-ana", json!({"phone": "+49 30 1234"})))
+        .await
+        .unwrap();
     log.append(event(3)).await.unwrap();
 
     // The stored row holds only ciphertext.
@@ -36,10 +50,16 @@ async fn erase_and_check(log: &AuditLog) {
         fields(json!({"email": "ana@example.com", "name": "Ana Müller 🌍"}))
     );
 
-    let report = log.erase_data_subject("user-ana", "privacy-team").await.unwrap();
+    let report = log
+        .erase_data_subject("user-ana", "privacy-team")
+        .await
+        .unwrap();
     assert_eq!(report.keys_destroyed, 1);
     assert_eq!(log.personal_data(&ana).await.unwrap(), PersonalData::Erased);
-    assert_eq!(log.personal_data(&ana_again).await.unwrap(), PersonalData::Erased);
+    assert_eq!(
+        log.personal_data(&ana_again).await.unwrap(),
+        PersonalData::Erased
+    );
     assert_eq!(
         log.personal_data(&bo).await.unwrap(),
         fields(json!({"email": "bo@example.com"}))
@@ -71,16 +91,27 @@ async fn erasure_keeps_chain_valid_on_postgres() {
 async fn new_data_after_erasure_gets_new_key() {
     let (log, _db) = sqlite_log().await;
     let before = log.append(call("user-ana", json!({"a": 1}))).await.unwrap();
-    log.erase_data_subject("user-ana", "privacy-team").await.unwrap();
+    log.erase_data_subject("user-ana", "privacy-team")
+        .await
+        .unwrap();
     let after = log.append(call("user-ana", json!({"a": 2}))).await.unwrap();
-    assert_ne!(before.sealed.unwrap().key_id, after.sealed.clone().unwrap().key_id);
-    assert_eq!(log.personal_data(&after).await.unwrap(), fields(json!({"a": 2})));
+    assert_ne!(
+        before.sealed.unwrap().key_id,
+        after.sealed.clone().unwrap().key_id
+    );
+    assert_eq!(
+        log.personal_data(&after).await.unwrap(),
+        fields(json!({"a": 2}))
+    );
 }
 
 #[tokio::test]
 async fn erasing_unknown_subject_destroys_nothing() {
     let (log, _db) = sqlite_log().await;
-    let report = log.erase_data_subject("user-nobody", "privacy-team").await.unwrap();
+    let report = log
+        .erase_data_subject("user-nobody", "privacy-team")
+        .await
+        .unwrap();
     assert_eq!(report.keys_destroyed, 0);
     assert_eq!(log.head().await.unwrap().size, 1);
 }
@@ -95,7 +126,16 @@ async fn ciphertext_moved_to_other_subject_fails() {
         sealed.data_subject = "user-bo".into();
     }
     let error = log.personal_data(&moved).await.unwrap_err();
-    assert!(matches!(error, ComplianceError::Crypto { operation: "decrypt", .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            ComplianceError::Crypto {
+                operation: "decrypt",
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -104,14 +144,21 @@ async fn entry_without_personal_data_reads_none() {
     let plain = log.append(event(0)).await.unwrap();
     assert_eq!(log.personal_data(&plain).await.unwrap(), PersonalData::None);
     let empty = log.append(call("user-ana", json!({}))).await.unwrap();
-    assert_eq!(log.personal_data(&empty).await.unwrap(), PersonalData::Fields(Map::new()));
+    assert_eq!(
+        log.personal_data(&empty).await.unwrap(),
+        PersonalData::Fields(Map::new())
+    );
 }
 
 #[tokio::test]
 async fn edited_ciphertext_breaks_chain() {
     let (log, _db) = sqlite_log().await;
     log.append(call("user-ana", json!({"a": 1}))).await.unwrap();
-    exec(&log, "UPDATE compliance_audit_log SET sealed = NULL WHERE seq = 0").await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET sealed = NULL WHERE seq = 0",
+    )
+    .await;
     let report = log.verify(&VerifyOptions::default()).await.unwrap();
     assert_eq!(report.problem.unwrap().seq, 0);
 }
@@ -120,7 +167,28 @@ async fn edited_ciphertext_breaks_chain() {
 async fn invalid_personal_data_is_rejected() {
     let (log, _db) = sqlite_log().await;
     let error = log.append(call("", json!({"a": 1}))).await.unwrap_err();
-    assert!(matches!(error, ComplianceError::InvalidEvent { field: "data_subject", .. }), "{error}");
-    let error = log.append(call("user-ana", json!("text"))).await.unwrap_err();
-    assert!(matches!(error, ComplianceError::InvalidEvent { field: "personal", .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            ComplianceError::InvalidEvent {
+                field: "data_subject",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let error = log
+        .append(call("user-ana", json!("text")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ComplianceError::InvalidEvent {
+                field: "personal",
+                ..
+            }
+        ),
+        "{error}"
+    );
 }

@@ -6,7 +6,9 @@ mod common;
 
 use common::{exec, fill, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;
-use llmops_compliance::{AuditLog, BreakReason, ChainBreak, Hash, VerifyOptions, entry_hash};
+use llmops_compliance::{
+    AuditLog, BreakReason, ChainBreak, Hash, VerifyOptions, content_digest, entry_hash,
+};
 use serde_json::json;
 
 async fn first_break(log: &AuditLog) -> ChainBreak {
@@ -18,17 +20,61 @@ async fn first_break(log: &AuditLog) -> ChainBreak {
 async fn edited_payload_is_found() {
     let (log, _db) = sqlite_log().await;
     fill(&log, 6).await;
-    exec(&log, "UPDATE compliance_audit_log SET payload = '{\"model\":\"other\"}' WHERE seq = 2").await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET payload = '{\"model\":\"other\"}' WHERE seq = 2",
+    )
+    .await;
     let problem = first_break(&log).await;
     assert_eq!(problem.seq, 2);
     assert_eq!(problem.reason, BreakReason::Edited);
 }
 
 #[tokio::test]
+async fn edited_payload_with_new_digest_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    let payload = json!({"model": "other"});
+    let digest = content_digest(&payload, None).unwrap();
+    sqlx::query("UPDATE compliance_audit_log SET payload = $1, content_digest = $2 WHERE seq = 1")
+        .bind(payload.to_string())
+        .bind(digest.to_hex())
+        .execute(log.store().pool())
+        .await
+        .unwrap();
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 1);
+    assert_eq!(problem.reason, BreakReason::Edited);
+    assert!(
+        problem.detail.contains("the fields hash to"),
+        "{}",
+        problem.detail
+    );
+}
+
+#[tokio::test]
+async fn removed_payload_without_purge_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET payload = NULL WHERE seq = 2",
+    )
+    .await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 2);
+    assert_eq!(problem.reason, BreakReason::UnrecordedPurge);
+}
+
+#[tokio::test]
 async fn edited_actor_is_found() {
     let (log, _db) = sqlite_log().await;
     fill(&log, 3).await;
-    exec(&log, "UPDATE compliance_audit_log SET actor = 'someone else' WHERE seq = 0").await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET actor = 'someone else' WHERE seq = 0",
+    )
+    .await;
     let problem = first_break(&log).await;
     assert_eq!(problem.seq, 0);
     assert_eq!(problem.reason, BreakReason::Edited);
@@ -42,7 +88,11 @@ async fn deleted_entry_is_found() {
     let problem = first_break(&log).await;
     assert_eq!(problem.seq, 3);
     assert_eq!(problem.reason, BreakReason::Deleted);
-    assert!(problem.detail.contains("next stored entry is 4"), "{}", problem.detail);
+    assert!(
+        problem.detail.contains("next stored entry is 4"),
+        "{}",
+        problem.detail
+    );
 }
 
 #[tokio::test]
@@ -60,8 +110,16 @@ async fn deleted_and_renumbered_is_found() {
     let (log, _db) = sqlite_log().await;
     fill(&log, 6).await;
     exec(&log, "DELETE FROM compliance_audit_log WHERE seq = 3").await;
-    exec(&log, "UPDATE compliance_audit_log SET seq = seq + 100 WHERE seq > 3").await;
-    exec(&log, "UPDATE compliance_audit_log SET seq = seq - 101 WHERE seq > 100").await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = seq + 100 WHERE seq > 3",
+    )
+    .await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = seq - 101 WHERE seq > 100",
+    )
+    .await;
     exec(&log, "UPDATE compliance_audit_head SET size = 5").await;
     let problem = first_break(&log).await;
     assert_eq!(problem.seq, 3);
@@ -72,9 +130,21 @@ async fn deleted_and_renumbered_is_found() {
 async fn reordered_entries_are_found() {
     let (log, _db) = sqlite_log().await;
     fill(&log, 6).await;
-    exec(&log, "UPDATE compliance_audit_log SET seq = -1 WHERE seq = 2").await;
-    exec(&log, "UPDATE compliance_audit_log SET seq = 2 WHERE seq = 3").await;
-    exec(&log, "UPDATE compliance_audit_log SET seq = 3 WHERE seq = -1").await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = -1 WHERE seq = 2",
+    )
+    .await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = 2 WHERE seq = 3",
+    )
+    .await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = 3 WHERE seq = -1",
+    )
+    .await;
     let problem = first_break(&log).await;
     assert_eq!(problem.seq, 2);
     assert_eq!(problem.reason, BreakReason::Reordered);
@@ -89,15 +159,33 @@ async fn inserted_entry_is_found() {
 
     // A forged entry with a correct hash that links to entry 2, placed at 3.
     let payload = json!({"model": "forged"});
-    let forged_hash =
-        entry_hash("model_call", "gateway", "request:x", 1, &payload, None, &before.hash).unwrap();
-    exec(&log, "UPDATE compliance_audit_log SET seq = seq + 100 WHERE seq >= 3").await;
-    exec(&log, "UPDATE compliance_audit_log SET seq = seq - 99 WHERE seq >= 100").await;
+    let content = content_digest(&payload, None).unwrap();
+    let forged_hash = entry_hash(
+        "model_call",
+        "gateway",
+        "request:x",
+        1,
+        &content,
+        &before.hash,
+    )
+    .unwrap();
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = seq + 100 WHERE seq >= 3",
+    )
+    .await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = seq - 99 WHERE seq >= 100",
+    )
+    .await;
     sqlx::query(
-        "INSERT INTO compliance_audit_log (seq, kind, actor, subject, at_ms, payload, sealed, prev_hash, hash)
-         VALUES (3, 'model_call', 'gateway', 'request:x', 1, $1, NULL, $2, $3)",
+        "INSERT INTO compliance_audit_log
+             (seq, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash)
+         VALUES (3, 'model_call', 'gateway', 'request:x', 1, $1, NULL, $2, $3, $4)",
     )
     .bind(payload.to_string())
+    .bind(content.to_hex())
     .bind(before.hash.to_hex())
     .bind(forged_hash.to_hex())
     .execute(log.store().pool())
@@ -115,12 +203,14 @@ async fn appended_row_without_head_is_found() {
     let (log, _db) = sqlite_log().await;
     fill(&log, 2).await;
     let last = log.entry(1).await.unwrap();
-    let payload = json!({});
-    let hash = entry_hash("model_call", "x", "y", 1, &payload, None, &last.hash).unwrap();
+    let content = content_digest(&json!({}), None).unwrap();
+    let hash = entry_hash("model_call", "x", "y", 1, &content, &last.hash).unwrap();
     sqlx::query(
-        "INSERT INTO compliance_audit_log (seq, kind, actor, subject, at_ms, payload, sealed, prev_hash, hash)
-         VALUES (2, 'model_call', 'x', 'y', 1, '{}', NULL, $1, $2)",
+        "INSERT INTO compliance_audit_log
+             (seq, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash)
+         VALUES (2, 'model_call', 'x', 'y', 1, '{}', NULL, $1, $2, $3)",
     )
+    .bind(content.to_hex())
     .bind(last.hash.to_hex())
     .bind(hash.to_hex())
     .execute(log.store().pool())
@@ -135,7 +225,11 @@ async fn appended_row_without_head_is_found() {
 async fn unreadable_payload_is_reported_not_an_error() {
     let (log, _db) = sqlite_log().await;
     fill(&log, 3).await;
-    exec(&log, "UPDATE compliance_audit_log SET payload = 'not json' WHERE seq = 1").await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET payload = 'not json' WHERE seq = 1",
+    )
+    .await;
     let problem = first_break(&log).await;
     assert_eq!(problem.seq, 1);
     assert_eq!(problem.reason, BreakReason::Unreadable);
@@ -146,13 +240,18 @@ async fn unreadable_payload_is_reported_not_an_error() {
 async fn rewrite_history(log: &AuditLog) {
     let mut entries = log.entries(0, 1_000).await.unwrap();
     entries[1].payload = json!({"model": "rewritten"});
+    entries[1].content_digest = content_digest(&entries[1].payload, None).unwrap();
     let mut prev = entries[0].hash;
     for entry in entries.iter_mut().skip(1) {
         entry.prev_hash = prev;
         entry.hash = entry.compute_hash().unwrap();
         prev = entry.hash;
-        sqlx::query("UPDATE compliance_audit_log SET payload = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
+        sqlx::query(
+            "UPDATE compliance_audit_log SET payload = $1, content_digest = $2, prev_hash = $3, hash = $4
+             WHERE seq = $5",
+        )
             .bind(entry.payload.to_string())
+            .bind(entry.content_digest.to_hex())
             .bind(entry.prev_hash.to_hex())
             .bind(entry.hash.to_hex())
             .bind(entry.seq as i64)
@@ -173,7 +272,12 @@ async fn rewritten_history_is_found_only_by_checkpoint() {
     fill(&log, 5).await;
     let key = SigningKey::from_bytes(&[3; 32]);
     log.sign_checkpoint(&key).await.unwrap();
-    assert!(log.verify(&VerifyOptions::default()).await.unwrap().is_valid());
+    assert!(
+        log.verify(&VerifyOptions::default())
+            .await
+            .unwrap()
+            .is_valid()
+    );
 
     rewrite_history(&log).await;
     let problem = first_break(&log).await;
@@ -214,5 +318,9 @@ async fn untrusted_checkpoint_key_is_found() {
     let report = log.verify(&options).await.unwrap();
     let problem = report.problem.unwrap();
     assert_eq!(problem.reason, BreakReason::BadCheckpointSignature);
-    assert!(problem.detail.contains("not among the trusted keys"), "{}", problem.detail);
+    assert!(
+        problem.detail.contains("not among the trusted keys"),
+        "{}",
+        problem.detail
+    );
 }

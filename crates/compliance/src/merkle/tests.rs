@@ -43,10 +43,7 @@ fn roots_of_small_trees_by_hand() {
     assert_eq!(root(&d[..4]), n0123);
     assert_eq!(root(&d[..5]), node_hash(&n0123, &d[4]));
     assert_eq!(root(&d[..6]), node_hash(&n0123, &n45));
-    assert_eq!(
-        root(&d[..7]),
-        node_hash(&n0123, &node_hash(&n45, &d[6]))
-    );
+    assert_eq!(root(&d[..7]), node_hash(&n0123, &node_hash(&n45, &d[6])));
 }
 
 /// Proofs in a tree of seven leaves d0..d6, written out by hand from the
@@ -69,7 +66,10 @@ fn proofs_of_seven_leaf_tree_by_hand() {
         vec![node_hash(&d[4], &d[5]), node_hash(&n01, &n23)]
     );
 
-    assert_eq!(consistency_proof(&d, 3).unwrap(), vec![d[2], d[3], n01, n456]);
+    assert_eq!(
+        consistency_proof(&d, 3).unwrap(),
+        vec![d[2], d[3], n01, n456]
+    );
     assert_eq!(consistency_proof(&d, 4).unwrap(), vec![n456]);
     assert_eq!(
         consistency_proof(&d, 6).unwrap(),
@@ -146,8 +146,20 @@ fn consistency_with_forked_tree_fails() {
     forked[1] = leaf_hash(b"rewritten");
     let proof = consistency_proof(&d, 5).unwrap();
     assert!(verify_consistency(5, 8, &root(&d[..5]), &root(&d), &proof));
-    assert!(!verify_consistency(5, 8, &root(&forked[..5]), &root(&d), &proof));
-    assert!(!verify_consistency(3, 3, &root(&d[..3]), &root(&forked[..3]), &[]));
+    assert!(!verify_consistency(
+        5,
+        8,
+        &root(&forked[..5]),
+        &root(&d),
+        &proof
+    ));
+    assert!(!verify_consistency(
+        3,
+        3,
+        &root(&d[..3]),
+        &root(&forked[..3]),
+        &[]
+    ));
 }
 
 proptest! {

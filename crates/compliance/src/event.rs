@@ -291,16 +291,63 @@ pub fn entry_hash(
     content: &Hash,
     prev: &Hash,
 ) -> Result<Hash> {
-    let body = EntryBody {
-        v: 1,
-        kind,
-        actor,
-        subject,
-        at_ms,
-        content,
-        prev,
+    if at_ms.unsigned_abs() > MAX_SAFE_INTEGER {
+        let body = EntryBody {
+            v: 1,
+            kind,
+            actor,
+            subject,
+            at_ms,
+            content,
+            prev,
+        };
+        return Ok(leaf_hash(&canonical_json(&body)?));
+    }
+    Ok(leaf_hash(&entry_body_bytes(kind, actor, subject, at_ms, content, prev)?))
+}
+
+/// The largest integer that an IEEE 754 double holds exactly, 2^53 - 1.
+/// RFC 8785 writes numbers as doubles, so only integers up to this size
+/// keep their plain decimal digits.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Writes the canonical JSON of an entry body without the generic
+/// canonicalizer, which is the hot path of appends and verify.
+///
+/// The keys are written in RFC 8785 order (`actor`, `at_ms`, `content`,
+/// `kind`, `prev`, `subject`, `v`). serde_json escapes strings the way RFC
+/// 8785 requires: the two-character escapes for `"`, `\\`, backspace, form
+/// feed, newline, carriage return and tab, `\u00xx` with lower-case hex for
+/// other control characters, and everything else as UTF-8. A test compares
+/// the output with the generic canonicalizer.
+fn entry_body_bytes(
+    kind: &str,
+    actor: &str,
+    subject: &str,
+    at_ms: i64,
+    content: &Hash,
+    prev: &Hash,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(256 + actor.len() + subject.len() + kind.len());
+    let string = |out: &mut Vec<u8>, text: &str| {
+        serde_json::to_writer(out, text).map_err(|error| ComplianceError::Canonical {
+            reason: error.to_string(),
+        })
     };
-    Ok(leaf_hash(&canonical_json(&body)?))
+    out.extend_from_slice(b"{\"actor\":");
+    string(&mut out, actor)?;
+    out.extend_from_slice(b",\"at_ms\":");
+    out.extend_from_slice(at_ms.to_string().as_bytes());
+    out.extend_from_slice(b",\"content\":\"");
+    out.extend_from_slice(content.to_hex().as_bytes());
+    out.extend_from_slice(b"\",\"kind\":");
+    string(&mut out, kind)?;
+    out.extend_from_slice(b",\"prev\":\"");
+    out.extend_from_slice(prev.to_hex().as_bytes());
+    out.extend_from_slice(b"\",\"subject\":");
+    string(&mut out, subject)?;
+    out.extend_from_slice(b",\"v\":1}");
+    Ok(out)
 }
 
 impl AuditEntry {
@@ -384,6 +431,38 @@ mod tests {
         let c = content_digest(&json!({"y": "ü", "x": 2}), None).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    fn generic_body(kind: &str, actor: &str, subject: &str, at_ms: i64, content: &Hash, prev: &Hash) -> Vec<u8> {
+        let body = EntryBody { v: 1, kind, actor, subject, at_ms, content, prev };
+        canonical_json(&body).unwrap()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_body_matches_canonicalizer(
+            kind in "\\PC{0,12}",
+            actor in proptest::prelude::any::<String>(),
+            subject in "[\\x00-\\x1f\"\\\\/\\x7f a-zé€😀]{0,24}",
+            at_ms in -(MAX_SAFE_INTEGER as i64)..=(MAX_SAFE_INTEGER as i64),
+            content in proptest::prelude::any::<[u8; 32]>(),
+        ) {
+            let content = Hash(content);
+            let prev = Hash([0xa5; 32]);
+            let fast = entry_body_bytes(&kind, &actor, &subject, at_ms, &content, &prev).unwrap();
+            proptest::prop_assert_eq!(fast, generic_body(&kind, &actor, &subject, at_ms, &content, &prev));
+        }
+    }
+
+    #[test]
+    fn large_times_use_canonicalizer() {
+        let content = Hash([1; 32]);
+        let big = i64::MAX;
+        let expected = leaf_hash(&generic_body("k", "a", "s", big, &content, &Hash::ZERO));
+        assert_eq!(entry_hash("k", "a", "s", big, &content, &Hash::ZERO).unwrap(), expected);
+        let edge = MAX_SAFE_INTEGER as i64;
+        let expected = leaf_hash(&generic_body("k", "a", "s", edge, &content, &Hash::ZERO));
+        assert_eq!(entry_hash("k", "a", "s", edge, &content, &Hash::ZERO).unwrap(), expected);
     }
 
     #[test]

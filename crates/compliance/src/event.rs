@@ -303,7 +303,9 @@ pub fn entry_hash(
         };
         return Ok(leaf_hash(&canonical_json(&body)?));
     }
-    Ok(leaf_hash(&entry_body_bytes(kind, actor, subject, at_ms, content, prev)?))
+    Ok(leaf_hash(&entry_body_bytes(
+        kind, actor, subject, at_ms, content, prev,
+    )?))
 }
 
 /// The largest integer that an IEEE 754 double holds exactly, 2^53 - 1.
@@ -433,8 +435,23 @@ mod tests {
         assert_ne!(a, c);
     }
 
-    fn generic_body(kind: &str, actor: &str, subject: &str, at_ms: i64, content: &Hash, prev: &Hash) -> Vec<u8> {
-        let body = EntryBody { v: 1, kind, actor, subject, at_ms, content, prev };
+    fn generic_body(
+        kind: &str,
+        actor: &str,
+        subject: &str,
+        at_ms: i64,
+        content: &Hash,
+        prev: &Hash,
+    ) -> Vec<u8> {
+        let body = EntryBody {
+            v: 1,
+            kind,
+            actor,
+            subject,
+            at_ms,
+            content,
+            prev,
+        };
         canonical_json(&body).unwrap()
     }
 
@@ -459,10 +476,16 @@ mod tests {
         let content = Hash([1; 32]);
         let big = i64::MAX;
         let expected = leaf_hash(&generic_body("k", "a", "s", big, &content, &Hash::ZERO));
-        assert_eq!(entry_hash("k", "a", "s", big, &content, &Hash::ZERO).unwrap(), expected);
+        assert_eq!(
+            entry_hash("k", "a", "s", big, &content, &Hash::ZERO).unwrap(),
+            expected
+        );
         let edge = MAX_SAFE_INTEGER as i64;
         let expected = leaf_hash(&generic_body("k", "a", "s", edge, &content, &Hash::ZERO));
-        assert_eq!(entry_hash("k", "a", "s", edge, &content, &Hash::ZERO).unwrap(), expected);
+        assert_eq!(
+            entry_hash("k", "a", "s", edge, &content, &Hash::ZERO).unwrap(),
+            expected
+        );
     }
 
     #[test]

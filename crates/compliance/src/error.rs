@@ -28,7 +28,7 @@ pub enum ComplianceError {
     InvalidEvent {
         /// The field name.
         field: &'static str,
-        /// What is wrong and how to fix it.
+        /// The problem and its fix.
         reason: String,
     },
 
@@ -41,8 +41,8 @@ pub enum ComplianceError {
         reason: String,
     },
 
-    /// A stored row cannot be read back, because a column holds a value the
-    /// log never writes.
+    /// A stored row cannot be read back, because a column contains a value
+    /// the log never writes.
     #[error(
         "audit log row {seq} has an unreadable `{column}`: {reason}; run verify to find tampering"
     )]
@@ -69,7 +69,7 @@ pub enum ComplianceError {
     InvalidTreeSize {
         /// The requested size.
         size: u64,
-        /// What is wrong and the allowed range.
+        /// The problem and the allowed range.
         reason: String,
     },
 
@@ -85,7 +85,7 @@ pub enum ComplianceError {
     /// A public or secret key has the wrong length or is not a valid point.
     #[error("invalid key: {reason}")]
     InvalidKey {
-        /// What is wrong.
+        /// The problem.
         reason: String,
     },
 
@@ -105,7 +105,7 @@ pub enum ComplianceError {
     InvalidExtract {
         /// The 1-based line number.
         line: usize,
-        /// What is wrong.
+        /// The problem.
         reason: String,
     },
 

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 /// The maximum length in bytes of an actor, subject or custom kind.
 pub const MAX_NAME_BYTES: usize = 256;
 
-/// What an audit event records.
+/// The kind of action an audit event records.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EventKind {
@@ -118,11 +118,11 @@ pub(crate) struct PersonalFields {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    /// What the event records.
+    /// The kind of action recorded.
     pub kind: EventKind,
-    /// Who or what acted: a user id, service name or reviewer.
+    /// The acting user, service or reviewer.
     pub actor: String,
-    /// What was acted on, such as `request:42` or `prompt:greet`.
+    /// The object acted on, such as `request:42` or `prompt:greet`.
     pub subject: String,
     /// Free data that is not personal; a JSON object.
     pub payload: Value,
@@ -222,11 +222,11 @@ pub struct SealedFields {
 pub struct AuditEntry {
     /// The position in the log, from 0; also the Merkle leaf index.
     pub seq: u64,
-    /// What the entry records.
+    /// The kind of action recorded.
     pub kind: String,
-    /// Who or what acted.
+    /// The acting user, service or reviewer.
     pub actor: String,
-    /// What was acted on.
+    /// The object acted on.
     pub subject: String,
     /// The event time in milliseconds since the Unix epoch.
     pub at_ms: i64,
@@ -308,7 +308,7 @@ pub fn entry_hash(
     )?))
 }
 
-/// The largest integer that an IEEE 754 double holds exactly, 2^53 - 1.
+/// The largest integer that an IEEE 754 double represents exactly, 2^53 - 1.
 /// RFC 8785 writes numbers as doubles, so only integers up to this size
 /// keep their plain decimal digits.
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;

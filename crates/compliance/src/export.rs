@@ -1,8 +1,8 @@
 //! Extracts: entries as JSON Lines with inclusion proofs against a signed
 //! checkpoint, verifiable offline with only the signer's public key.
 //!
-//! The first line holds the checkpoint, `{"checkpoint": {...}}`. Each
-//! further line holds one entry and its proof, `{"entry": {...}, "proof":
+//! The first line contains the checkpoint, `{"checkpoint": {...}}`. Each
+//! further line contains one entry and its proof, `{"entry": {...}, "proof":
 //! ["hex", ...]}`. Personal data stays encrypted in the extract.
 
 use std::io::{BufRead, Write};
@@ -28,7 +28,7 @@ struct EntryLine {
     proof: Vec<Hash>,
 }
 
-/// What [`verify_extract`] checked.
+/// The outcome of [`verify_extract`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExtractReport {

@@ -1,7 +1,7 @@
 //! Compliance records for llmops on [`llmops_store`].
 //!
 //! llmops does not give legal advice. This crate keeps records that audits
-//! and regulations commonly ask for; whether they meet a given obligation is
+//! and regulations commonly ask for. Whether they meet a given obligation is
 //! for the operator and their counsel to decide.
 //!
 //! - [`AuditLog`]: an append-only log of [`NewEvent`]s (model calls,

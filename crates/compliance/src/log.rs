@@ -313,6 +313,7 @@ impl AuditLog {
             column,
             reason,
         };
+
         let payload: Option<String> = row.try_get(5).map_err(error)?;
         let purged = payload.is_none();
         let payload: Value = match payload {
@@ -321,6 +322,7 @@ impl AuditLog {
             }
             None => Value::Null,
         };
+
         let sealed: Option<String> = row.try_get(6).map_err(error)?;
         let sealed: Option<SealedFields> = match sealed {
             Some(text) => {
@@ -328,6 +330,7 @@ impl AuditLog {
             }
             None => None,
         };
+
         let content: String = row.try_get(7).map_err(error)?;
         let prev_hash: String = row.try_get(8).map_err(error)?;
         let hash: String = row.try_get(9).map_err(error)?;

@@ -1,6 +1,6 @@
 //! A register of AI systems, with a questionnaire that flags high-impact use.
 //!
-//! The questionnaire asks one question per domain that Korea's Framework
+//! The questionnaire has one question per domain that Korea's Framework
 //! Act on the Development of Artificial Intelligence and Establishment of
 //! Trust (the "AI Basic Act", in force since 22 January 2026) lists for
 //! high-impact AI in Article 2(4). A system used in any of them is flagged
@@ -108,7 +108,7 @@ impl fmt::Display for HighImpactDomain {
 pub struct AiSystem {
     /// A unique name, such as `support-chat`.
     pub name: String,
-    /// What the system is for.
+    /// The system's purpose.
     pub purpose: String,
     /// The team or person accountable for it.
     pub owner: String,
@@ -144,7 +144,7 @@ impl AiSystem {
         self
     }
 
-    /// Returns true when any answer put the system in a high-impact domain.
+    /// Returns true when the questionnaire put the system in a high-impact domain.
     pub fn is_high_impact(&self) -> bool {
         !self.high_impact_domains.is_empty()
     }
@@ -165,6 +165,7 @@ impl AuditLog {
                 reason: "an AI system needs a name, such as `support-chat`".to_owned(),
             });
         }
+
         let record = serde_json::to_string(system).map_err(|error| ComplianceError::Canonical {
             reason: error.to_string(),
         })?;
@@ -184,6 +185,7 @@ impl AuditLog {
         .execute(&mut *transaction)
         .await
         .map_err(|source| store.error(source))?;
+
         let event = NewEvent::new(
             EventKind::ConfigChange,
             actor,

@@ -24,15 +24,15 @@ pub const PURGE_KIND: &str = "retention_purge";
 pub struct LegalHold {
     /// The hold's unique name, such as a case number.
     pub name: String,
-    /// Why the records must be kept.
+    /// The reason the records must be kept.
     pub reason: String,
-    /// Who placed the hold.
+    /// The person or service that placed the hold.
     pub placed_by: String,
     /// When, in milliseconds since the Unix epoch.
     pub placed_at_ms: i64,
 }
 
-/// What a purge did.
+/// The outcome of a purge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PurgeReport {
@@ -70,6 +70,7 @@ impl AuditLog {
             placed_by: actor.to_owned(),
             placed_at_ms: now_ms(),
         };
+
         let mut transaction = store.begin().await?;
         sqlx::query(
             "INSERT INTO compliance_legal_holds (name, reason, placed_by, placed_at_ms)
@@ -82,6 +83,7 @@ impl AuditLog {
         .execute(&mut *transaction)
         .await
         .map_err(|source| store.error(source))?;
+
         let event = NewEvent::new(
             EventKind::Custom("legal_hold_placed".to_owned()),
             actor,
@@ -178,6 +180,7 @@ impl AuditLog {
                 holds: names.join(", "),
             });
         }
+
         let purged = sqlx::query(
             "UPDATE compliance_audit_log SET payload = NULL, sealed = NULL
              WHERE at_ms < $1 AND payload IS NOT NULL AND kind <> $2",
@@ -188,6 +191,7 @@ impl AuditLog {
         .await
         .map_err(|source| store.error(source))?
         .rows_affected();
+
         let event = NewEvent::new(EventKind::Custom(PURGE_KIND.to_owned()), actor, "audit_log")
             .payload(json!({"cutoff_ms": cutoff_ms, "purged": purged}));
         let entries = self.append_in(&mut transaction, &[event]).await?;

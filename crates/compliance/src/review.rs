@@ -135,9 +135,9 @@ impl Decision {
 /// An item to put in the review queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReview {
-    /// What is reviewed, such as `request:42`.
+    /// The reviewed object, such as `request:42`.
     pub subject: String,
-    /// Why it needs review, such as the guardrail that flagged it.
+    /// The reason for review, such as the guardrail that flagged it.
     pub reason: String,
     /// 1, or 2 when a second, different reviewer must also decide.
     pub reviews_required: u32,
@@ -163,9 +163,9 @@ impl NewReview {
 pub struct ReviewItem {
     /// The item id.
     pub id: i64,
-    /// What is reviewed.
+    /// The reviewed object.
     pub subject: String,
-    /// Why it needs review.
+    /// The reason for review.
     pub reason: String,
     /// The current state.
     pub state: ReviewState,
@@ -268,6 +268,7 @@ impl ReviewQueue {
                 ),
             });
         }
+
         let store = self.log.store();
         let mut transaction = store.begin().await?;
         let now = now_ms();
@@ -284,6 +285,7 @@ impl ReviewQueue {
         .fetch_one(&mut *transaction)
         .await
         .map_err(|source| store.error(source))?;
+
         let id: i64 = row.try_get(0).map_err(|source| store.error(source))?;
         let event = NewEvent::new(
             EventKind::Custom("oversight_enqueued".to_owned()),

@@ -8,7 +8,7 @@
 //!
 //! NOTE: keys are stored in the same database as the log, unwrapped. An
 //! erasure therefore also depends on the database's backups and free pages
-//! being purged; wrapping the keys under a key held outside the database is
+//! being purged. Wrapping the keys under a key held outside the database is
 //! not implemented.
 
 use std::collections::HashMap;
@@ -35,7 +35,7 @@ pub enum PersonalData {
     Erased,
 }
 
-/// What an erasure did.
+/// The outcome of an erasure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ErasureReport {

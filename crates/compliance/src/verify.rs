@@ -15,7 +15,7 @@ use crate::retention::PURGE_KIND;
 /// Entries read per query while verifying.
 const PAGE_ENTRIES: u64 = 10_000;
 
-/// What is wrong at the first broken position.
+/// The kind of break at the first broken position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BreakReason {
@@ -67,7 +67,7 @@ pub struct ChainBreak {
     pub seq: u64,
     /// The kind of break.
     pub reason: BreakReason,
-    /// What was expected and what was found.
+    /// The expected and the found value.
     pub detail: String,
 }
 
@@ -113,7 +113,7 @@ impl VerifyOptions {
     }
 }
 
-/// What the walk over the entries collected.
+/// The data collected while walking the entries.
 #[derive(Default)]
 struct Walk {
     leaves: Vec<Hash>,

@@ -5,21 +5,21 @@ use llmops_compliance::{AuditLog, EventKind, NewEvent};
 use llmops_store::testing::{self, TestDatabase};
 use serde_json::json;
 
-/// A log on a fresh SQLite file; keep the database alive for the test.
+/// Opens a log on a fresh SQLite file. Keep the database alive for the test.
 pub(crate) async fn sqlite_log() -> (AuditLog, TestDatabase) {
     let database = testing::sqlite_file().await.unwrap();
     let log = AuditLog::open(database.store.clone()).await.unwrap();
     (log, database)
 }
 
-/// A log on a fresh PostgreSQL database, or `None` when no server is configured.
+/// Opens a log on a fresh PostgreSQL database, or returns `None` when no server is configured.
 pub(crate) async fn postgres_log(test_name: &str) -> Option<(AuditLog, TestDatabase)> {
     let database = testing::postgres(test_name).await?;
     let log = AuditLog::open(database.store.clone()).await.unwrap();
     Some((log, database))
 }
 
-/// A model-call event numbered `n`, with a fixed time so hashes repeat.
+/// Builds model-call event `n`, with a fixed time so hashes repeat.
 pub(crate) fn event(n: usize) -> NewEvent {
     NewEvent::new(EventKind::ModelCall, "gateway", format!("request:{n}"))
         .payload(json!({"model": "m", "n": n, "text": "héllo ✓"}))

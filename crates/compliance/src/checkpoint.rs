@@ -8,13 +8,18 @@
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use llmops_store::now_ms;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
 use crate::error::{ComplianceError, Result};
+use crate::event::{EventKind, NewEvent};
 use crate::hash::Hash;
 use crate::log::{AuditLog, to_i64};
 use crate::merkle;
+
+/// The event kind of the entry that records each signed checkpoint.
+pub const CHECKPOINT_KIND: &str = "checkpoint_signed";
 
 /// A Merkle tree head over the first `size` entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,7 +149,8 @@ impl AuditLog {
     }
 
     /// Signs the tree head over the whole log with `key`, stores the
-    /// checkpoint in the log's database and returns it.
+    /// checkpoint, appends a `checkpoint_signed` entry that records it, and
+    /// returns it. The checkpoint covers the entries before that entry.
     ///
     /// # Errors
     ///
@@ -157,6 +163,7 @@ impl AuditLog {
             &["size", "key_id"],
             &["root", "at_ms", "public_key", "signature"],
         );
+        let mut transaction = store.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO compliance_checkpoints (size, key_id, root, at_ms, public_key, signature)
              VALUES ($1, $2, $3, $4, $5, $6) {upsert}"
@@ -167,9 +174,27 @@ impl AuditLog {
         .bind(checkpoint.at_ms)
         .bind(&checkpoint.public_key)
         .bind(&checkpoint.signature)
-        .execute(store.pool())
+        .execute(&mut *transaction)
         .await
         .map_err(|source| store.error(source))?;
+
+        // The log records each checkpoint too, so deleting a checkpoint row
+        // to hide a rewrite shows up in verify.
+        let event = NewEvent::new(
+            EventKind::Custom(CHECKPOINT_KIND.to_owned()),
+            "audit_log",
+            format!("checkpoint:{}", checkpoint.size),
+        )
+        .payload(json!({
+            "size": checkpoint.size,
+            "root": checkpoint.root,
+            "key_id": checkpoint.key_id,
+        }));
+        self.append_in(&mut transaction, &[event]).await?;
+        transaction
+            .commit()
+            .await
+            .map_err(|source| store.error(source))?;
         tracing::info!(size = checkpoint.size, key_id = %checkpoint.key_id, "checkpoint signed");
         Ok(checkpoint)
     }

@@ -85,7 +85,7 @@ mod shred;
 mod verify;
 
 pub use canonical::canonical_json;
-pub use checkpoint::{Checkpoint, TreeHead, key_id};
+pub use checkpoint::{CHECKPOINT_KIND, Checkpoint, TreeHead, key_id};
 pub use error::{ComplianceError, Result};
 pub use event::{
     AuditEntry, EventKind, MAX_NAME_BYTES, NewEvent, SealedFields, content_digest, entry_hash,

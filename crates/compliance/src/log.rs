@@ -15,7 +15,9 @@ use sqlx::any::AnyRow;
 
 use crate::error::{ComplianceError, Result};
 use crate::event::EventKind;
-use crate::event::{AuditEntry, NewEvent, SealedFields, content_digest, entry_hash};
+use crate::event::{
+    AuditEntry, MAX_NAME_BYTES, NewEvent, SealedFields, content_digest, entry_hash,
+};
 use crate::hash::Hash;
 use crate::schema::MIGRATIONS;
 use crate::shred::{self, ErasureReport, PersonalData, Sealer};
@@ -398,6 +400,9 @@ impl AuditLog {
     /// [`ComplianceError::Crypto`] when the ciphertext fails authentication,
     /// and [`ComplianceError::Store`] when the database fails.
     pub async fn personal_data(&self, entry: &AuditEntry) -> Result<PersonalData> {
+        if entry.purged {
+            return Ok(PersonalData::Purged);
+        }
         match &entry.sealed {
             Some(sealed) => shred::open(&self.store, sealed).await,
             None => Ok(PersonalData::None),
@@ -417,6 +422,15 @@ impl AuditLog {
         data_subject: &str,
         actor: &str,
     ) -> Result<ErasureReport> {
+        if data_subject.is_empty() || data_subject.len() > MAX_NAME_BYTES {
+            return Err(ComplianceError::InvalidEvent {
+                field: "data_subject",
+                reason: format!(
+                    "must be 1 to {MAX_NAME_BYTES} bytes, got {} bytes",
+                    data_subject.len()
+                ),
+            });
+        }
         let mut transaction = self.store.begin().await?;
         let keys_destroyed =
             shred::destroy_keys(&self.store, &mut transaction, data_subject).await?;

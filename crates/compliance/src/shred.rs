@@ -31,8 +31,10 @@ pub enum PersonalData {
     None,
     /// The decrypted personal fields.
     Fields(Map<String, Value>),
-    /// The data subject's key was destroyed; the fields cannot be read.
+    /// The data subject's key was destroyed, so the fields cannot be read.
     Erased,
+    /// A retention purge removed the entry's payload and personal data.
+    Purged,
 }
 
 /// The outcome of an erasure.

@@ -6,6 +6,7 @@ use std::fmt;
 use ed25519_dalek::VerifyingKey;
 use sqlx::Row as _;
 
+use crate::checkpoint::CHECKPOINT_KIND;
 use crate::error::Result;
 use crate::hash::Hash;
 use crate::log::{AuditLog, ENTRY_COLUMNS, to_i64};
@@ -39,7 +40,8 @@ pub enum BreakReason {
     UnrecordedPurge,
     /// A stored checkpoint's signature does not verify, or its key is not trusted.
     BadCheckpointSignature,
-    /// A stored checkpoint's root differs from the tree over the entries.
+    /// A stored checkpoint's root differs from the tree over the entries,
+    /// or a checkpoint that the log records is missing.
     CheckpointMismatch,
 }
 
@@ -121,6 +123,15 @@ struct Walk {
     purged: Vec<(u64, i64)>,
     /// The latest cut-off of the recorded purges.
     max_cutoff_ms: Option<i64>,
+    /// The checkpoints that `checkpoint_signed` entries record.
+    recorded_checkpoints: Vec<RecordedCheckpoint>,
+}
+
+/// A checkpoint as a `checkpoint_signed` entry records it.
+struct RecordedCheckpoint {
+    seq: u64,
+    size: Option<u64>,
+    key_id: Option<String>,
 }
 
 impl Walk {
@@ -163,7 +174,7 @@ impl AuditLog {
         if problem.is_none() {
             problem = walk.unrecorded_purge();
         }
-        let leaves = walk.leaves;
+        let leaves = std::mem::take(&mut walk.leaves);
         let mut report = VerifyReport {
             entries: leaves.len() as u64,
             root: merkle::root(&leaves),
@@ -171,7 +182,7 @@ impl AuditLog {
             problem,
         };
         if report.problem.is_none() {
-            self.verify_checkpoints(options, &leaves, &mut report)
+            self.verify_checkpoints(options, &leaves, &walk.recorded_checkpoints, &mut report)
                 .await?;
         }
         match &report.problem {
@@ -260,6 +271,16 @@ impl AuditLog {
                         .get("cutoff_ms")
                         .and_then(|value| value.as_i64());
                     walk.max_cutoff_ms = walk.max_cutoff_ms.max(cutoff);
+                } else if entry.kind == CHECKPOINT_KIND {
+                    let payload = &entry.payload;
+                    walk.recorded_checkpoints.push(RecordedCheckpoint {
+                        seq: expected,
+                        size: payload.get("size").and_then(|value| value.as_u64()),
+                        key_id: payload
+                            .get("key_id")
+                            .and_then(|value| value.as_str())
+                            .map(str::to_owned),
+                    });
                 }
                 prev = entry.hash;
                 leaves.push(entry.hash);
@@ -357,9 +378,32 @@ impl AuditLog {
         &self,
         options: &VerifyOptions,
         leaves: &[Hash],
+        recorded: &[RecordedCheckpoint],
         report: &mut VerifyReport,
     ) -> Result<()> {
-        for checkpoint in self.checkpoints().await? {
+        let stored = self.checkpoints().await?;
+        let missing = recorded.iter().find(|entry| {
+            !stored.iter().any(|checkpoint| {
+                Some(checkpoint.size) == entry.size
+                    && entry.key_id.as_deref() == Some(checkpoint.key_id.as_str())
+            })
+        });
+        if let Some(entry) = missing {
+            report.problem = Some(ChainBreak {
+                seq: entry.seq,
+                reason: BreakReason::CheckpointMismatch,
+                detail: format!(
+                    "the entry records a checkpoint of size {} by key {}, which is missing from the checkpoint table",
+                    entry
+                        .size
+                        .map_or("unknown".to_owned(), |size| size.to_string()),
+                    entry.key_id.as_deref().unwrap_or("unknown")
+                ),
+            });
+            return Ok(());
+        }
+
+        for checkpoint in stored {
             let at = checkpoint.size.saturating_sub(1);
             if let Err(error) = checkpoint.verify_signature(&options.trusted_keys) {
                 report.problem = Some(ChainBreak {

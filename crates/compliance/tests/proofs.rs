@@ -6,7 +6,7 @@ mod common;
 
 use common::{fill, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;
-use llmops_compliance::{Checkpoint, ComplianceError, TreeHead, merkle};
+use llmops_compliance::{CHECKPOINT_KIND, Checkpoint, ComplianceError, TreeHead, merkle};
 
 #[tokio::test]
 async fn inclusion_proofs_verify_against_checkpoint() {
@@ -35,7 +35,9 @@ async fn later_checkpoint_is_consistent_with_earlier() {
     let old = log.sign_checkpoint(&key).await.unwrap();
     fill(&log, 9).await;
     let new = log.sign_checkpoint(&key).await.unwrap();
-    assert_eq!((old.size, new.size), (5, 14));
+    // Each signing appends a `checkpoint_signed` entry after the covered ones.
+    assert_eq!((old.size, new.size), (5, 15));
+    assert_eq!(log.entry(5).await.unwrap().kind, CHECKPOINT_KIND);
 
     let proof = log.consistency_proof(old.size, new.size).await.unwrap();
     assert!(merkle::verify_consistency(

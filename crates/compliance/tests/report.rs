@@ -51,10 +51,10 @@ async fn report_flow(log: AuditLog) {
             .unwrap();
     }
     log.append(event(0)).await.unwrap();
+    let size = log.head().await.unwrap().size;
     log.sign_checkpoint(&SigningKey::from_bytes(&[9; 32]))
         .await
         .unwrap();
-    let size = log.head().await.unwrap().size;
 
     let report = log.transparency_report(0, i64::MAX).await.unwrap();
     assert_eq!(report.events_by_kind["config_change"], 3);

@@ -6,7 +6,9 @@ mod common;
 
 use common::{event, exec, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;
-use llmops_compliance::{BreakReason, ComplianceError, PURGE_KIND, VerifyOptions, verify_extract};
+use llmops_compliance::{
+    BreakReason, ComplianceError, PURGE_KIND, PersonalData, VerifyOptions, verify_extract,
+};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -26,6 +28,10 @@ async fn purge_keeps_chain_and_proofs_valid() {
     let purged = log.entry(1).await.unwrap();
     assert!(purged.purged);
     assert_eq!(purged.payload, Value::Null);
+    assert_eq!(
+        log.personal_data(&purged).await.unwrap(),
+        PersonalData::Purged
+    );
     assert!(!log.entry(3).await.unwrap().purged);
     let record = log.entry(report.audit_seq).await.unwrap();
     assert_eq!(record.kind, PURGE_KIND);

@@ -178,6 +178,20 @@ async fn invalid_personal_data_is_rejected() {
         "{error}"
     );
     let error = log
+        .erase_data_subject("", "privacy-team")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ComplianceError::InvalidEvent {
+                field: "data_subject",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let error = log
         .append(call("user-ana", json!("text")))
         .await
         .unwrap_err();

@@ -324,3 +324,20 @@ async fn untrusted_checkpoint_key_is_found() {
         problem.detail
     );
 }
+
+#[tokio::test]
+async fn deleted_checkpoint_row_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    let key = SigningKey::from_bytes(&[3; 32]);
+    log.sign_checkpoint(&key).await.unwrap();
+    exec(&log, "DELETE FROM compliance_checkpoints").await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.reason, BreakReason::CheckpointMismatch);
+    assert_eq!(problem.seq, 4);
+    assert!(
+        problem.detail.contains("missing from the checkpoint table"),
+        "{}",
+        problem.detail
+    );
+}

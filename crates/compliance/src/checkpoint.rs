@@ -190,7 +190,7 @@ impl AuditLog {
             "root": checkpoint.root,
             "key_id": checkpoint.key_id,
         }));
-        self.append_in(&mut transaction, &[event]).await?;
+        self.append_trusted_in(&mut transaction, &[event]).await?;
         transaction
             .commit()
             .await

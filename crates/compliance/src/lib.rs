@@ -92,10 +92,10 @@ pub use event::{
 };
 pub use export::{ExtractReport, verify_extract};
 pub use hash::Hash;
-pub use log::{AuditLog, LogHead};
+pub use log::{AuditLog, LogHead, RESERVED_KINDS};
 pub use register::{AiSystem, HighImpactDomain};
 pub use report::TransparencyReport;
-pub use retention::{LegalHold, PURGE_KIND, PurgeReport};
+pub use retention::{HOLD_PLACED_KIND, HOLD_RELEASED_KIND, LegalHold, PURGE_KIND, PurgeReport};
 pub use review::{Decision, NewReview, ReviewItem, ReviewQueue, ReviewState};
 pub use shred::{ErasureReport, PersonalData};
 pub use verify::{BreakReason, ChainBreak, VerifyOptions, VerifyReport};

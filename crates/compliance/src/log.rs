@@ -27,6 +27,15 @@ use crate::shred::{self, ErasureReport, PersonalData, Sealer};
 /// (measured on a shared 2-core VM).
 const INSERT_CHUNK_ROWS: usize = 32;
 
+/// Event kinds that only the crate writes: verify trusts purge and
+/// checkpoint records, so callers must not forge them.
+pub const RESERVED_KINDS: &[&str] = &[
+    crate::retention::PURGE_KIND,
+    crate::checkpoint::CHECKPOINT_KIND,
+    crate::retention::HOLD_PLACED_KIND,
+    crate::retention::HOLD_RELEASED_KIND,
+];
+
 /// Times an append starts again after SQLite reported the database locked.
 const LOCKED_RETRIES: u32 = 5;
 
@@ -121,8 +130,30 @@ impl AuditLog {
     ///
     /// # Errors
     ///
-    /// As [`AuditLog::append`].
+    /// As [`AuditLog::append`], and [`ComplianceError::InvalidEvent`] for a
+    /// kind in [`RESERVED_KINDS`], which only the log itself writes.
     pub async fn append_in(
+        &self,
+        transaction: &mut StoreTransaction,
+        events: &[NewEvent],
+    ) -> Result<Vec<AuditEntry>> {
+        if let Some(event) = events
+            .iter()
+            .find(|event| RESERVED_KINDS.contains(&event.kind.as_str()))
+        {
+            return Err(ComplianceError::InvalidEvent {
+                field: "kind",
+                reason: format!(
+                    "`{}` is written only by the log itself, because verify trusts it; choose another kind",
+                    event.kind
+                ),
+            });
+        }
+        self.append_trusted_in(transaction, events).await
+    }
+
+    /// Appends `events` without the reserved-kind check, for the crate's own records.
+    pub(crate) async fn append_trusted_in(
         &self,
         transaction: &mut StoreTransaction,
         events: &[NewEvent],
@@ -440,7 +471,7 @@ impl AuditLog {
             format!("data_subject:{data_subject}"),
         )
         .payload(serde_json::json!({"request": "erasure", "keys_destroyed": keys_destroyed}));
-        let entries = self.append_in(&mut transaction, &[event]).await?;
+        let entries = self.append_trusted_in(&mut transaction, &[event]).await?;
         transaction
             .commit()
             .await

@@ -192,7 +192,7 @@ impl AuditLog {
             format!("ai_system:{}", system.name),
         )
         .payload(json!({"ai_system": system, "high_impact": system.is_high_impact()}));
-        self.append_in(&mut transaction, &[event]).await?;
+        self.append_trusted_in(&mut transaction, &[event]).await?;
         transaction
             .commit()
             .await

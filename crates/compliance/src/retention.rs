@@ -18,6 +18,12 @@ use crate::log::AuditLog;
 /// The event kind of the entry each purge appends.
 pub const PURGE_KIND: &str = "retention_purge";
 
+/// The event kind of the entry that records a placed legal hold.
+pub const HOLD_PLACED_KIND: &str = "legal_hold_placed";
+
+/// The event kind of the entry that records a released legal hold.
+pub const HOLD_RELEASED_KIND: &str = "legal_hold_released";
+
 /// A legal hold: while it is in place, nothing is purged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -85,12 +91,12 @@ impl AuditLog {
         .map_err(|source| store.error(source))?;
 
         let event = NewEvent::new(
-            EventKind::Custom("legal_hold_placed".to_owned()),
+            EventKind::Custom(HOLD_PLACED_KIND.to_owned()),
             actor,
             format!("legal_hold:{name}"),
         )
         .payload(json!({"reason": reason}));
-        self.append_in(&mut transaction, &[event]).await?;
+        self.append_trusted_in(&mut transaction, &[event]).await?;
         transaction
             .commit()
             .await
@@ -117,11 +123,11 @@ impl AuditLog {
             return Ok(false);
         }
         let event = NewEvent::new(
-            EventKind::Custom("legal_hold_released".to_owned()),
+            EventKind::Custom(HOLD_RELEASED_KIND.to_owned()),
             actor,
             format!("legal_hold:{name}"),
         );
-        self.append_in(&mut transaction, &[event]).await?;
+        self.append_trusted_in(&mut transaction, &[event]).await?;
         transaction
             .commit()
             .await
@@ -194,7 +200,7 @@ impl AuditLog {
 
         let event = NewEvent::new(EventKind::Custom(PURGE_KIND.to_owned()), actor, "audit_log")
             .payload(json!({"cutoff_ms": cutoff_ms, "purged": purged}));
-        let entries = self.append_in(&mut transaction, &[event]).await?;
+        let entries = self.append_trusted_in(&mut transaction, &[event]).await?;
         transaction
             .commit()
             .await

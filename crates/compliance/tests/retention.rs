@@ -139,3 +139,22 @@ async fn removal_beyond_cutoff_is_found() {
     assert_eq!(problem.seq, 3);
     assert_eq!(problem.reason, BreakReason::UnrecordedPurge);
 }
+
+#[tokio::test]
+async fn forged_purge_record_is_rejected() {
+    let (log, _db) = sqlite_log().await;
+    for kind in llmops_compliance::RESERVED_KINDS {
+        let forged = llmops_compliance::NewEvent::new(
+            llmops_compliance::EventKind::Custom((*kind).to_owned()),
+            "attacker",
+            "audit_log",
+        )
+        .payload(json!({"cutoff_ms": i64::MAX}));
+        let error = log.append(forged).await.unwrap_err();
+        assert!(
+            matches!(error, ComplianceError::InvalidEvent { field: "kind", .. }),
+            "{kind}: {error}"
+        );
+    }
+    assert_eq!(log.head().await.unwrap().size, 0);
+}

@@ -68,7 +68,9 @@ impl ReviewQueue {
             json!({"review_subject": review.subject, "reason": review.reason,
             "reviews_required": review.reviews_required}),
         );
-        self.log.append_in(&mut transaction, &[event]).await?;
+        self.log
+            .append_trusted_in(&mut transaction, &[event])
+            .await?;
         let item = self.load(&mut transaction, id).await?;
         transaction
             .commit()
@@ -289,7 +291,9 @@ impl ReviewQueue {
             "decisions": item.decisions,
             "details": details,
         }));
-        self.log.append_in(&mut transaction, &[event]).await?;
+        self.log
+            .append_trusted_in(&mut transaction, &[event])
+            .await?;
         transaction
             .commit()
             .await

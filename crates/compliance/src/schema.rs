@@ -5,12 +5,19 @@ use llmops_store::Migration;
 const COMPONENT: &str = "compliance";
 
 // Hashes are 64-digit hex text and JSON is text, so both databases store
-// the same bytes. A NULL payload marks an entry purged by retention. The head row is the lock that serializes appends on
-// PostgreSQL and the record of the log's size, which catches deleted tail
-// entries.
-const AUDIT_SQL: &str = "
+// the same bytes. A NULL payload marks an entry purged by retention. The
+// head row is the lock that serializes appends on PostgreSQL and the record
+// of the log's size, which catches deleted tail entries.
+
+/// Expands to the audit tables' SQL with `$seq_column` as the type of `seq`.
+macro_rules! audit_sql {
+    ($seq_column:literal) => {
+        concat!(
+            "
 CREATE TABLE compliance_audit_log (
-    seq BIGINT PRIMARY KEY,
+    seq ",
+            $seq_column,
+            ",
     kind TEXT NOT NULL,
     actor TEXT NOT NULL,
     subject TEXT NOT NULL,
@@ -55,7 +62,15 @@ CREATE TABLE compliance_erasures (
     erased_at_ms BIGINT NOT NULL,
     keys_destroyed BIGINT NOT NULL
 );
-";
+"
+        )
+    };
+}
+
+// On SQLite, `INTEGER PRIMARY KEY` makes `seq` the rowid, so the table is
+// stored in `seq` order with no separate index to maintain or search.
+const AUDIT_SQLITE: &str = audit_sql!("INTEGER PRIMARY KEY");
+const AUDIT_POSTGRES: &str = audit_sql!("BIGINT PRIMARY KEY");
 
 const REVIEW_SQLITE: &str = "
 CREATE TABLE compliance_reviews (
@@ -104,11 +119,12 @@ CREATE TABLE compliance_ai_systems (
 
 /// The compliance crate's migrations, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration::new(
+    Migration::per_dialect(
         COMPONENT,
         1,
         "audit log, checkpoints, subject keys, legal holds",
-        AUDIT_SQL,
+        AUDIT_SQLITE,
+        AUDIT_POSTGRES,
     ),
     Migration::per_dialect(COMPONENT, 2, "review queue", REVIEW_SQLITE, REVIEW_POSTGRES),
     Migration::new(COMPONENT, 3, "AI system register", REGISTER_SQL),

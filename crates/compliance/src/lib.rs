@@ -6,8 +6,9 @@
 //!
 //! - [`AuditLog`]: an append-only log of [`NewEvent`]s (model calls,
 //!   guardrail findings, evaluation scores, oversight decisions, changes).
-//!   Each entry's hash covers its RFC 8785 canonical JSON and the previous
-//!   entry's hash, and is the RFC 9162 leaf of a Merkle tree over the log.
+//!   Each entry's hash is the RFC 9162 leaf hash of the RFC 8785 canonical
+//!   JSON of its fields, the SHA-256 digest of its payload and the previous
+//!   entry's hash, and is a leaf of the Merkle tree over the log.
 //!   Appends are transactional and serialized across connections and
 //!   processes; [`AuditLog::append_batch`] writes many entries per
 //!   transaction.
@@ -15,8 +16,8 @@
 //!   first [`ChainBreak`]: an edited, deleted, inserted or reordered entry,
 //!   or a checkpoint that does not match.
 //! - [`merkle`]: tree heads, inclusion and consistency proofs and their
-//!   verification. [`Checkpoint`]s are tree heads signed with Ed25519 and
-//!   stored with the log.
+//!   verification. [`Checkpoint`]s are tree heads signed with Ed25519,
+//!   stored with the log and recorded in it.
 //! - [`AuditLog::export_extract`] writes entries as JSON Lines with
 //!   inclusion proofs, and [`verify_extract`] checks such a file offline.
 //! - Crypto-shredding: personal fields of an event are encrypted under a key
@@ -50,6 +51,7 @@
 //!     )
 //!     .await?;
 //!
+//! // A fixed key keeps the example short; load a secret key in production.
 //! let key = SigningKey::from_bytes(&[7; 32]);
 //! let checkpoint = log.sign_checkpoint(&key).await?;
 //! let options = VerifyOptions::default().trusted_keys([key.verifying_key()]);

@@ -193,6 +193,7 @@ async fn escalation_goes_to_new_reviewer() {
         .enqueue(&NewReview::new("request:5", "unsure"), "guard")
         .await
         .unwrap();
+
     queue.assign(item.id, "rita", "lead").await.unwrap();
     queue.start(item.id, "rita").await.unwrap();
     let escalated = queue
@@ -208,6 +209,8 @@ async fn escalation_goes_to_new_reviewer() {
             .contains("allowed next states: assigned, expired"),
         "{error}"
     );
+
+    // The escalation goes to another reviewer, who decides and closes.
     queue.assign(item.id, "head-of-risk", "lead").await.unwrap();
     queue.start(item.id, "head-of-risk").await.unwrap();
     queue

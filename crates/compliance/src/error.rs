@@ -1,0 +1,166 @@
+//! The error type of the compliance crate.
+
+use llmops_store::StoreError;
+
+/// A `Result` with [`ComplianceError`] as its error type.
+pub type Result<T, E = ComplianceError> = std::result::Result<T, E>;
+
+/// A failure of a compliance operation.
+///
+/// Messages name sequence numbers, review ids, states and key ids, but never
+/// payload contents or key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ComplianceError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    /// A value could not be written as RFC 8785 canonical JSON.
+    #[error("cannot write canonical JSON: {reason}")]
+    Canonical {
+        /// The serializer's message.
+        reason: String,
+    },
+
+    /// An event field is empty, too long or of the wrong JSON type.
+    #[error("invalid audit event field `{field}`: {reason}")]
+    InvalidEvent {
+        /// The field name.
+        field: &'static str,
+        /// The problem and its fix.
+        reason: String,
+    },
+
+    /// A text is not a 64-digit hex SHA-256 digest.
+    #[error("invalid hash `{value}`: {reason}; write 64 lower-case hex digits")]
+    InvalidHash {
+        /// The rejected text, cut to 80 characters.
+        value: String,
+        /// The decoder's message.
+        reason: String,
+    },
+
+    /// A stored row cannot be read back, because a column contains a value
+    /// the log never writes.
+    #[error(
+        "audit log row {seq} has an unreadable `{column}`: {reason}; run verify to find tampering"
+    )]
+    CorruptRow {
+        /// The sequence number of the row.
+        seq: u64,
+        /// The column that failed to decode.
+        column: &'static str,
+        /// The decoder's message.
+        reason: String,
+    },
+
+    /// No entry has this sequence number.
+    #[error("audit log has no entry {seq}; the log holds {size} entries, numbered from 0")]
+    EntryNotFound {
+        /// The sequence number looked up.
+        seq: u64,
+        /// The number of entries in the log.
+        size: u64,
+    },
+
+    /// A tree size is beyond the log or not allowed for the operation.
+    #[error("invalid tree size {size}: {reason}")]
+    InvalidTreeSize {
+        /// The requested size.
+        size: u64,
+        /// The problem and the allowed range.
+        reason: String,
+    },
+
+    /// A checkpoint's signature does not verify under the given key.
+    #[error("checkpoint of size {size} has an invalid signature for key {key_id}")]
+    BadSignature {
+        /// The tree size the checkpoint covers.
+        size: u64,
+        /// The key id the checkpoint names.
+        key_id: String,
+    },
+
+    /// A public or secret key has the wrong length or is not a valid point.
+    #[error("invalid key: {reason}")]
+    InvalidKey {
+        /// The problem.
+        reason: String,
+    },
+
+    /// Encrypting or decrypting personal data failed.
+    #[error("cannot {operation} personal data of data subject `{data_subject}`: {reason}")]
+    Crypto {
+        /// `encrypt` or `decrypt`.
+        operation: &'static str,
+        /// The data subject's pseudonymous id.
+        data_subject: String,
+        /// What failed.
+        reason: String,
+    },
+
+    /// An extract file cannot be parsed.
+    #[error("invalid extract at line {line}: {reason}")]
+    InvalidExtract {
+        /// The 1-based line number.
+        line: usize,
+        /// The problem.
+        reason: String,
+    },
+
+    /// Reading or writing an extract failed.
+    #[error("cannot {operation} the extract: {source}")]
+    Io {
+        /// `read` or `write`.
+        operation: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A purge was requested while legal holds are in place.
+    #[error("purge rejected: legal holds are in place ({holds}); release them before purging")]
+    LegalHoldActive {
+        /// The names of the holds, comma separated.
+        holds: String,
+    },
+
+    /// A report period ends before it starts.
+    #[error("invalid period: from_ms {from_ms} must be before to_ms {to_ms}")]
+    InvalidPeriod {
+        /// The start.
+        from_ms: i64,
+        /// The end.
+        to_ms: i64,
+    },
+
+    /// No review item has this id.
+    #[error("review item {id} not found")]
+    ReviewNotFound {
+        /// The id looked up.
+        id: i64,
+    },
+
+    /// A review action does not fit the item's current state.
+    #[error("review item {id} cannot go from `{from}` to `{to}`; allowed next states: {allowed}")]
+    InvalidTransition {
+        /// The review item id.
+        id: i64,
+        /// The current state.
+        from: String,
+        /// The requested state.
+        to: String,
+        /// The allowed next states, comma separated, or `none` for a closed item.
+        allowed: String,
+    },
+
+    /// A review action breaks a rule of the review queue other than the state order.
+    #[error("review item {id}: {reason}")]
+    ReviewRejected {
+        /// The review item id.
+        id: i64,
+        /// The rule broken and what to do instead.
+        reason: String,
+    },
+}

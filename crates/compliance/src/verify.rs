@@ -1,0 +1,441 @@
+//! Verification of the whole log: every hash, every link, the head row and
+//! every stored checkpoint.
+
+use std::fmt;
+
+use ed25519_dalek::VerifyingKey;
+use sqlx::Row as _;
+
+use crate::checkpoint::CHECKPOINT_KIND;
+use crate::error::Result;
+use crate::hash::Hash;
+use crate::log::{AuditLog, ENTRY_COLUMNS, to_i64};
+use crate::merkle;
+use crate::retention::PURGE_KIND;
+
+/// Entries read per query while verifying.
+const PAGE_ENTRIES: u64 = 10_000;
+
+/// The kind of break at the first broken position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BreakReason {
+    /// The entry's fields no longer hash to its stored hash.
+    Edited,
+    /// Entries are missing: a gap in sequence numbers, or a head row that
+    /// records more entries than are stored.
+    Deleted,
+    /// The entry links to a hash that no stored entry has: the entry before
+    /// it was replaced (with a recomputed hash), or entries were deleted and
+    /// the rest renumbered.
+    Unlinked,
+    /// An entry that no successor links to sits in the chain, or entries
+    /// exist beyond the size the head row records.
+    Inserted,
+    /// The entry links to an entry stored at a later or distant position.
+    Reordered,
+    /// A row cannot be decoded, such as a payload that is not JSON.
+    Unreadable,
+    /// An entry's payload was removed, but no recorded retention purge covers its time.
+    UnrecordedPurge,
+    /// A stored checkpoint's signature does not verify, or its key is not trusted.
+    BadCheckpointSignature,
+    /// A stored checkpoint's root differs from the tree over the entries,
+    /// or a checkpoint that the log records is missing.
+    CheckpointMismatch,
+}
+
+impl fmt::Display for BreakReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            BreakReason::Edited => "edited",
+            BreakReason::Deleted => "deleted",
+            BreakReason::Unlinked => "unlinked",
+            BreakReason::Inserted => "inserted",
+            BreakReason::Reordered => "reordered",
+            BreakReason::Unreadable => "unreadable",
+            BreakReason::UnrecordedPurge => "unrecorded purge",
+            BreakReason::BadCheckpointSignature => "bad checkpoint signature",
+            BreakReason::CheckpointMismatch => "checkpoint mismatch",
+        };
+        f.write_str(text)
+    }
+}
+
+/// The first position where the log fails verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The sequence number where the break shows.
+    pub seq: u64,
+    /// The kind of break.
+    pub reason: BreakReason,
+    /// The expected and the found value.
+    pub detail: String,
+}
+
+impl fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "entry {}: {}: {}", self.seq, self.reason, self.detail)
+    }
+}
+
+/// The outcome of [`AuditLog::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyReport {
+    /// The number of entries checked before the first break, or all of them.
+    pub entries: u64,
+    /// The Merkle tree head over the checked entries.
+    pub root: Hash,
+    /// The number of checkpoints whose signature and root were checked.
+    pub checkpoints_verified: usize,
+    /// The first break, or `None` when the whole log verifies.
+    pub problem: Option<ChainBreak>,
+}
+
+impl VerifyReport {
+    /// Returns true when no break was found.
+    pub fn is_valid(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Settings of [`AuditLog::verify`].
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    trusted_keys: Vec<VerifyingKey>,
+}
+
+impl VerifyOptions {
+    /// Requires every checkpoint to be signed by one of `keys`. By default
+    /// any valid signature is accepted, which proves nothing about who signed.
+    pub fn trusted_keys(mut self, keys: impl IntoIterator<Item = VerifyingKey>) -> Self {
+        self.trusted_keys = keys.into_iter().collect();
+        self
+    }
+}
+
+/// The data collected while walking the entries.
+#[derive(Default)]
+struct Walk {
+    leaves: Vec<Hash>,
+    /// `(seq, at_ms)` of each purged entry.
+    purged: Vec<(u64, i64)>,
+    /// The latest cut-off of the recorded purges.
+    max_cutoff_ms: Option<i64>,
+    /// The checkpoints that `checkpoint_signed` entries record.
+    recorded_checkpoints: Vec<RecordedCheckpoint>,
+}
+
+/// A checkpoint as a `checkpoint_signed` entry records it.
+struct RecordedCheckpoint {
+    seq: u64,
+    size: Option<u64>,
+    key_id: Option<String>,
+}
+
+impl Walk {
+    fn unrecorded_purge(&self) -> Option<ChainBreak> {
+        let cutoff = self.max_cutoff_ms;
+        let &(seq, at_ms) = self
+            .purged
+            .iter()
+            .find(|(_, at_ms)| cutoff.is_none_or(|cutoff| *at_ms >= cutoff))?;
+        Some(ChainBreak {
+            seq,
+            reason: BreakReason::UnrecordedPurge,
+            detail: match cutoff {
+                Some(cutoff) => format!(
+                    "the payload of an entry from {at_ms} ms was removed, but the latest recorded purge cut-off is {cutoff} ms"
+                ),
+                None => format!(
+                    "the payload of an entry from {at_ms} ms was removed, but the log records no purge"
+                ),
+            },
+        })
+    }
+}
+
+impl AuditLog {
+    /// Walks the whole log in sequence order, recomputes every hash and link,
+    /// compares the end with the head row, and checks each stored checkpoint
+    /// against the recomputed tree. Reports the first break.
+    ///
+    /// # Errors
+    ///
+    /// [`ComplianceError::Store`] when the database fails; tampering is a
+    /// [`VerifyReport::problem`], not an error.
+    pub async fn verify(&self, options: &VerifyOptions) -> Result<VerifyReport> {
+        let mut walk = Walk::default();
+        let mut problem = self.verify_chain(&mut walk).await?;
+        if problem.is_none() {
+            problem = self.verify_head(&walk.leaves).await?;
+        }
+        if problem.is_none() {
+            problem = walk.unrecorded_purge();
+        }
+        let leaves = std::mem::take(&mut walk.leaves);
+        let mut report = VerifyReport {
+            entries: leaves.len() as u64,
+            root: merkle::root(&leaves),
+            checkpoints_verified: 0,
+            problem,
+        };
+        if report.problem.is_none() {
+            self.verify_checkpoints(options, &leaves, &walk.recorded_checkpoints, &mut report)
+                .await?;
+        }
+        match &report.problem {
+            Some(problem) => tracing::warn!(%problem, "audit log verification failed"),
+            None => tracing::info!(entries = report.entries, "audit log verified"),
+        }
+        Ok(report)
+    }
+
+    /// Checks hashes and links; `walk` receives the hash of every entry
+    /// that verifies and the purges seen.
+    async fn verify_chain(&self, walk: &mut Walk) -> Result<Option<ChainBreak>> {
+        let leaves = &mut walk.leaves;
+        let mut prev = Hash::ZERO;
+        loop {
+            let from = leaves.len() as u64;
+            let rows = sqlx::query(
+                &format!(
+                    "SELECT {ENTRY_COLUMNS} FROM compliance_audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
+                ),
+            )
+            .bind(to_i64(from))
+            .bind(to_i64(PAGE_ENTRIES))
+            .fetch_all(self.store().pool())
+            .await
+            .map_err(|source| self.store().error(source))?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            for row in &rows {
+                let expected = leaves.len() as u64;
+                let seq: i64 = row
+                    .try_get(0)
+                    .map_err(|source| self.store().error(source))?;
+                if seq != to_i64(expected) {
+                    return Ok(Some(ChainBreak {
+                        seq: expected,
+                        reason: BreakReason::Deleted,
+                        detail: format!(
+                            "expected entry {expected}, the next stored entry is {seq}"
+                        ),
+                    }));
+                }
+                let entry = match self.decode_entry(row) {
+                    Ok(entry) => entry,
+                    Err(error) => {
+                        return Ok(Some(ChainBreak {
+                            seq: expected,
+                            reason: BreakReason::Unreadable,
+                            detail: error.to_string(),
+                        }));
+                    }
+                };
+                if !entry.content_matches()? {
+                    return Ok(Some(ChainBreak {
+                        seq: expected,
+                        reason: BreakReason::Edited,
+                        detail: format!(
+                            "the payload or sealed data do not match the content digest {}",
+                            entry.content_digest
+                        ),
+                    }));
+                }
+                let computed = entry.compute_hash()?;
+                if computed != entry.hash {
+                    return Ok(Some(ChainBreak {
+                        seq: expected,
+                        reason: BreakReason::Edited,
+                        detail: format!(
+                            "the fields hash to {computed}, the stored hash is {}",
+                            entry.hash
+                        ),
+                    }));
+                }
+                if entry.prev_hash != prev {
+                    return Ok(Some(
+                        self.classify_link(expected, &entry.prev_hash, &prev)
+                            .await?,
+                    ));
+                }
+                if entry.purged {
+                    walk.purged.push((expected, entry.at_ms));
+                } else if entry.kind == PURGE_KIND {
+                    let cutoff = entry
+                        .payload
+                        .get("cutoff_ms")
+                        .and_then(|value| value.as_i64());
+                    walk.max_cutoff_ms = walk.max_cutoff_ms.max(cutoff);
+                } else if entry.kind == CHECKPOINT_KIND {
+                    let payload = &entry.payload;
+                    walk.recorded_checkpoints.push(RecordedCheckpoint {
+                        seq: expected,
+                        size: payload.get("size").and_then(|value| value.as_u64()),
+                        key_id: payload
+                            .get("key_id")
+                            .and_then(|value| value.as_str())
+                            .map(str::to_owned),
+                    });
+                }
+                prev = entry.hash;
+                leaves.push(entry.hash);
+            }
+        }
+    }
+
+    /// Names the break when entry `seq` links to `linked` instead of `expected`.
+    async fn classify_link(&self, seq: u64, linked: &Hash, expected: &Hash) -> Result<ChainBreak> {
+        let row = sqlx::query(
+            "SELECT seq FROM compliance_audit_log WHERE hash = $1 ORDER BY seq LIMIT 1",
+        )
+        .bind(linked.to_hex())
+        .fetch_optional(self.store().pool())
+        .await
+        .map_err(|source| self.store().error(source))?;
+        let linked_seq: Option<i64> = match row {
+            Some(row) => Some(
+                row.try_get(0)
+                    .map_err(|source| self.store().error(source))?,
+            ),
+            None => None,
+        };
+        let detail_base = format!(
+            "links to {linked}, but entry {} has hash {expected}",
+            seq.saturating_sub(1)
+        );
+        let break_at = |seq, reason, detail| ChainBreak {
+            seq,
+            reason,
+            detail,
+        };
+        Ok(match linked_seq {
+            None => break_at(
+                seq,
+                BreakReason::Unlinked,
+                format!("{detail_base}; no stored entry has the linked hash"),
+            ),
+            Some(found) if seq >= 2 && found == to_i64(seq - 2) => break_at(
+                seq - 1,
+                BreakReason::Inserted,
+                format!(
+                    "entry {} links to entry {found}, so entry {} is not part of the chain",
+                    seq,
+                    seq - 1
+                ),
+            ),
+            Some(found) => break_at(
+                seq,
+                BreakReason::Reordered,
+                format!("{detail_base}; the linked entry is stored at {found}"),
+            ),
+        })
+    }
+
+    /// Compares the end of the verified chain with the head row.
+    async fn verify_head(&self, leaves: &[Hash]) -> Result<Option<ChainBreak>> {
+        let head = self.head().await?;
+        let size = leaves.len() as u64;
+        let last = leaves.last().copied().unwrap_or(Hash::ZERO);
+        if head.size > size {
+            return Ok(Some(ChainBreak {
+                seq: size,
+                reason: BreakReason::Deleted,
+                detail: format!(
+                    "the head row records {} entries, {size} are stored",
+                    head.size
+                ),
+            }));
+        }
+        if head.size < size {
+            return Ok(Some(ChainBreak {
+                seq: head.size,
+                reason: BreakReason::Inserted,
+                detail: format!(
+                    "the head row records {} entries, {size} are stored",
+                    head.size
+                ),
+            }));
+        }
+        if head.head_hash != last {
+            return Ok(Some(ChainBreak {
+                seq: size.saturating_sub(1),
+                reason: BreakReason::Edited,
+                detail: format!(
+                    "the head row records hash {}, the last entry has {last}",
+                    head.head_hash
+                ),
+            }));
+        }
+        Ok(None)
+    }
+
+    async fn verify_checkpoints(
+        &self,
+        options: &VerifyOptions,
+        leaves: &[Hash],
+        recorded: &[RecordedCheckpoint],
+        report: &mut VerifyReport,
+    ) -> Result<()> {
+        let stored = self.checkpoints().await?;
+        let missing = recorded.iter().find(|entry| {
+            !stored.iter().any(|checkpoint| {
+                Some(checkpoint.size) == entry.size
+                    && entry.key_id.as_deref() == Some(checkpoint.key_id.as_str())
+            })
+        });
+        if let Some(entry) = missing {
+            report.problem = Some(ChainBreak {
+                seq: entry.seq,
+                reason: BreakReason::CheckpointMismatch,
+                detail: format!(
+                    "the entry records a checkpoint of size {} by key {}, which is missing from the checkpoint table",
+                    entry
+                        .size
+                        .map_or("unknown".to_owned(), |size| size.to_string()),
+                    entry.key_id.as_deref().unwrap_or("unknown")
+                ),
+            });
+            return Ok(());
+        }
+
+        for checkpoint in stored {
+            let at = checkpoint.size.saturating_sub(1);
+            if let Err(error) = checkpoint.verify_signature(&options.trusted_keys) {
+                report.problem = Some(ChainBreak {
+                    seq: at,
+                    reason: BreakReason::BadCheckpointSignature,
+                    detail: error.to_string(),
+                });
+                return Ok(());
+            }
+            let covered = usize::try_from(checkpoint.size).unwrap_or(usize::MAX);
+            let root = leaves.get(..covered).map(merkle::root);
+            if root != Some(checkpoint.root) {
+                let detail = match root {
+                    Some(root) => format!(
+                        "checkpoint of size {} signs root {}, the entries give {root}",
+                        checkpoint.size, checkpoint.root
+                    ),
+                    None => format!(
+                        "checkpoint of size {} covers more than the {} entries stored",
+                        checkpoint.size,
+                        leaves.len()
+                    ),
+                };
+                report.problem = Some(ChainBreak {
+                    seq: at,
+                    reason: BreakReason::CheckpointMismatch,
+                    detail,
+                });
+                return Ok(());
+            }
+            report.checkpoints_verified += 1;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! Extracts as JSON Lines with inclusion proofs, verified offline.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{fill, sqlite_log};
+use llmops_compliance::ed25519_dalek::SigningKey;
+use llmops_compliance::{AuditLog, Checkpoint, ComplianceError, verify_extract};
+use llmops_store::testing::TestDatabase;
+use serde_json::{Value, json};
+
+async fn extract(entries: &[u64]) -> (AuditLog, Checkpoint, SigningKey, String, TestDatabase) {
+    let (log, db) = sqlite_log().await;
+    fill(&log, 10).await;
+    let key = SigningKey::from_bytes(&[5; 32]);
+    let checkpoint = log.sign_checkpoint(&key).await.unwrap();
+    let mut out = Vec::new();
+    let written = log
+        .export_extract(&mut out, entries.iter().copied(), &checkpoint)
+        .await
+        .unwrap();
+    assert_eq!(written, entries.len() as u64);
+    (log, checkpoint, key, String::from_utf8(out).unwrap(), db)
+}
+
+fn edit_line(text: &str, line: usize, edit: impl FnOnce(&mut Value)) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut value: Value = serde_json::from_str(&lines[line]).unwrap();
+    edit(&mut value);
+    lines[line] = value.to_string();
+    lines.join("\n")
+}
+
+#[tokio::test]
+async fn extract_verifies_offline() {
+    let (_log, checkpoint, key, text, _db) = extract(&[0, 4, 9]).await;
+    assert_eq!(text.lines().count(), 4);
+    let report = verify_extract(text.as_bytes(), &[key.verifying_key()]).unwrap();
+    assert_eq!(report.entries, vec![0, 4, 9]);
+    assert_eq!(report.checkpoint, checkpoint);
+}
+
+#[tokio::test]
+async fn edited_entry_in_extract_fails() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[3, 5]).await;
+    let edited = edit_line(&text, 2, |value| {
+        value["entry"]["payload"]["model"] = json!("x")
+    });
+    let error = verify_extract(edited.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 3, .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn entry_moved_to_other_position_fails() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[3]).await;
+    let moved = edit_line(&text, 1, |value| value["entry"]["seq"] = json!(4));
+    let error = verify_extract(moved.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        error.to_string().contains("inclusion proof of entry 4"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn tampered_proof_fails() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[6]).await;
+    let tampered = edit_line(&text, 1, |value| {
+        value["proof"][0] = json!("00".repeat(32));
+    });
+    assert!(verify_extract(tampered.as_bytes(), &[key.verifying_key()]).is_err());
+}
+
+#[tokio::test]
+async fn wrong_key_or_changed_root_fails() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[1]).await;
+    let other = SigningKey::from_bytes(&[6; 32]);
+    let error = verify_extract(text.as_bytes(), &[other.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 1, .. }),
+        "{error}"
+    );
+
+    let changed = edit_line(&text, 0, |value| value["checkpoint"]["size"] = json!(11));
+    let error = verify_extract(changed.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(error.to_string().contains("invalid signature"), "{error}");
+}
+
+#[test]
+fn empty_or_garbled_extract_fails() {
+    let error = verify_extract(&b""[..], &[]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 1, .. }),
+        "{error}"
+    );
+    let error = verify_extract(&b"{\"nope\": 1}\n"[..], &[]).unwrap_err();
+    assert!(
+        error.to_string().contains("not a checkpoint line"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn entry_outside_checkpoint_is_rejected() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 3).await;
+    let key = SigningKey::from_bytes(&[5; 32]);
+    let checkpoint = log.sign_checkpoint(&key).await.unwrap();
+    fill(&log, 2).await;
+    let mut out = Vec::new();
+    let error = log
+        .export_extract(&mut out, [4], &checkpoint)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidTreeSize { .. }),
+        "{error}"
+    );
+}

@@ -1,0 +1,287 @@
+//! The review queue's state machine on the store, with each change in the audit log.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{postgres_log, sqlite_log};
+use llmops_compliance::{
+    AuditLog, ComplianceError, Decision, NewReview, ReviewQueue, ReviewState, VerifyOptions,
+};
+use serde_json::json;
+
+async fn kinds(log: &AuditLog) -> Vec<String> {
+    log.entries(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.kind)
+        .collect()
+}
+
+async fn single_review_flow(log: AuditLog) {
+    let queue = ReviewQueue::new(log.clone());
+    let item = queue
+        .enqueue(&NewReview::new("request:9", "pii guard"), "guardrails")
+        .await
+        .unwrap();
+    assert_eq!(item.state, ReviewState::Queued);
+
+    queue.assign(item.id, "rita", "lead").await.unwrap();
+    queue.start(item.id, "rita").await.unwrap();
+    let decided = queue
+        .decide(
+            item.id,
+            "rita",
+            Decision::Edit,
+            json!({"changed": "removed a phone number"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(decided.state, ReviewState::Edited);
+    assert_eq!(decided.decisions, 1);
+    let closed = queue.close(item.id, "rita").await.unwrap();
+    assert_eq!(closed.state, ReviewState::Closed);
+    assert_eq!(queue.get(item.id).await.unwrap(), closed);
+
+    let recorded = kinds(&log).await;
+    assert_eq!(
+        recorded,
+        vec![
+            "oversight_enqueued",
+            "oversight_transition",
+            "oversight_transition",
+            "oversight_decision",
+            "oversight_transition"
+        ]
+    );
+    let decision = log.entry(3).await.unwrap();
+    assert_eq!(decision.actor, "rita");
+    assert_eq!(decision.payload["to"], json!("edited"));
+    assert_eq!(
+        decision.payload["details"]["note"]["changed"],
+        json!("removed a phone number")
+    );
+    assert!(
+        log.verify(&VerifyOptions::default())
+            .await
+            .unwrap()
+            .is_valid()
+    );
+}
+
+#[tokio::test]
+async fn single_review_on_sqlite() {
+    let (log, _db) = sqlite_log().await;
+    single_review_flow(log).await;
+}
+
+#[tokio::test]
+async fn single_review_on_postgres() {
+    let Some((log, _db)) = postgres_log("single_review_on_postgres").await else {
+        return;
+    };
+    single_review_flow(log).await;
+}
+
+#[tokio::test]
+async fn invalid_transition_names_states() {
+    let (log, _db) = sqlite_log().await;
+    let queue = ReviewQueue::new(log.clone());
+    let item = queue
+        .enqueue(&NewReview::new("request:1", "flag"), "guard")
+        .await
+        .unwrap();
+    let error = queue
+        .decide(item.id, "rita", Decision::Approve, json!(null))
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error, ComplianceError::InvalidTransition { .. }),
+        "{message}"
+    );
+    assert!(message.contains("from `queued` to `approved`"), "{message}");
+    assert!(
+        message.contains("allowed next states: assigned, expired"),
+        "{message}"
+    );
+
+    // The rejected change left no trace.
+    assert_eq!(queue.get(item.id).await.unwrap().state, ReviewState::Queued);
+    assert_eq!(log.head().await.unwrap().size, 1);
+}
+
+#[tokio::test]
+async fn only_assignee_can_start_and_decide() {
+    let (log, _db) = sqlite_log().await;
+    let queue = ReviewQueue::new(log);
+    let item = queue
+        .enqueue(&NewReview::new("request:1", "flag"), "guard")
+        .await
+        .unwrap();
+    queue.assign(item.id, "rita", "lead").await.unwrap();
+    let error = queue.start(item.id, "sam").await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("`sam` is not the assigned reviewer (rita)"),
+        "{error}"
+    );
+    queue.start(item.id, "rita").await.unwrap();
+    let error = queue
+        .decide(item.id, "sam", Decision::Approve, json!(null))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::ReviewRejected { .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn second_review_needs_other_reviewer() {
+    let (log, _db) = sqlite_log().await;
+    let queue = ReviewQueue::new(log);
+    let review = NewReview {
+        reviews_required: 2,
+        ..NewReview::new("loan:77", "high impact")
+    };
+    let item = queue.enqueue(&review, "screening").await.unwrap();
+    queue.assign(item.id, "rita", "lead").await.unwrap();
+    queue.start(item.id, "rita").await.unwrap();
+    queue
+        .decide(item.id, "rita", Decision::Approve, json!(null))
+        .await
+        .unwrap();
+
+    let error = queue.close(item.id, "rita").await.unwrap_err();
+    assert!(
+        error.to_string().contains("allowed next states: assigned"),
+        "{error}"
+    );
+    let error = queue.assign(item.id, "rita", "lead").await.unwrap_err();
+    assert!(
+        error.to_string().contains("made the first decision"),
+        "{error}"
+    );
+
+    queue.assign(item.id, "sam", "lead").await.unwrap();
+    queue.start(item.id, "sam").await.unwrap();
+    let second = queue
+        .decide(
+            item.id,
+            "sam",
+            Decision::Override,
+            json!({"why": "income misread"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.decisions, 2);
+    assert_eq!(second.first_reviewer.as_deref(), Some("rita"));
+    assert_eq!(
+        queue.close(item.id, "sam").await.unwrap().state,
+        ReviewState::Closed
+    );
+}
+
+#[tokio::test]
+async fn escalation_goes_to_new_reviewer() {
+    let (log, _db) = sqlite_log().await;
+    let queue = ReviewQueue::new(log);
+    let item = queue
+        .enqueue(&NewReview::new("request:5", "unsure"), "guard")
+        .await
+        .unwrap();
+
+    queue.assign(item.id, "rita", "lead").await.unwrap();
+    queue.start(item.id, "rita").await.unwrap();
+    let escalated = queue
+        .decide(item.id, "rita", Decision::Escalate, json!(null))
+        .await
+        .unwrap();
+    assert_eq!(escalated.state, ReviewState::Escalated);
+    assert_eq!(escalated.decisions, 0);
+    let error = queue.close(item.id, "rita").await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("allowed next states: assigned, expired"),
+        "{error}"
+    );
+
+    // The escalation goes to another reviewer, who decides and closes.
+    queue.assign(item.id, "head-of-risk", "lead").await.unwrap();
+    queue.start(item.id, "head-of-risk").await.unwrap();
+    queue
+        .decide(item.id, "head-of-risk", Decision::Approve, json!(null))
+        .await
+        .unwrap();
+    assert_eq!(
+        queue.close(item.id, "head-of-risk").await.unwrap().state,
+        ReviewState::Closed
+    );
+}
+
+#[tokio::test]
+async fn due_items_expire_and_close() {
+    let (log, _db) = sqlite_log().await;
+    let queue = ReviewQueue::new(log);
+    let due = NewReview {
+        expires_at_ms: Some(1_000),
+        ..NewReview::new("request:1", "flag")
+    };
+    let later = NewReview {
+        expires_at_ms: Some(5_000),
+        ..NewReview::new("request:2", "flag")
+    };
+    let due = queue.enqueue(&due, "guard").await.unwrap();
+    let later = queue.enqueue(&later, "guard").await.unwrap();
+    let open = queue
+        .enqueue(&NewReview::new("request:3", "flag"), "guard")
+        .await
+        .unwrap();
+    queue.assign(due.id, "rita", "lead").await.unwrap_err();
+
+    assert_eq!(
+        queue.expire_due(2_000, "scheduler").await.unwrap(),
+        vec![due.id]
+    );
+    assert_eq!(queue.get(due.id).await.unwrap().state, ReviewState::Expired);
+    assert_eq!(
+        queue.get(later.id).await.unwrap().state,
+        ReviewState::Queued
+    );
+    assert_eq!(queue.get(open.id).await.unwrap().state, ReviewState::Queued);
+    assert!(
+        queue
+            .expire_due(2_000, "scheduler")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        queue.close(due.id, "scheduler").await.unwrap().state,
+        ReviewState::Closed
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_are_rejected() {
+    let (log, _db) = sqlite_log().await;
+    let queue = ReviewQueue::new(log);
+    let error = queue.get(404).await.unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::ReviewNotFound { id: 404 }),
+        "{error}"
+    );
+    let three = NewReview {
+        reviews_required: 3,
+        ..NewReview::new("x", "y")
+    };
+    let error = queue.enqueue(&three, "guard").await.unwrap_err();
+    assert!(
+        error.to_string().contains("reviews_required is 3"),
+        "{error}"
+    );
+}

@@ -1,0 +1,343 @@
+//! `verify` finds tampering done with raw SQL and names the first broken entry.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{exec, fill, sqlite_log};
+use llmops_compliance::ed25519_dalek::SigningKey;
+use llmops_compliance::{
+    AuditLog, BreakReason, ChainBreak, Hash, VerifyOptions, content_digest, entry_hash,
+};
+use serde_json::json;
+
+async fn first_break(log: &AuditLog) -> ChainBreak {
+    let report = log.verify(&VerifyOptions::default()).await.unwrap();
+    report.problem.expect("verify found no problem")
+}
+
+#[tokio::test]
+async fn edited_payload_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 6).await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET payload = '{\"model\":\"other\"}' WHERE seq = 2",
+    )
+    .await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 2);
+    assert_eq!(problem.reason, BreakReason::Edited);
+}
+
+#[tokio::test]
+async fn edited_payload_with_new_digest_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    let payload = json!({"model": "other"});
+    let digest = content_digest(&payload, None).unwrap();
+    sqlx::query("UPDATE compliance_audit_log SET payload = $1, content_digest = $2 WHERE seq = 1")
+        .bind(payload.to_string())
+        .bind(digest.to_hex())
+        .execute(log.store().pool())
+        .await
+        .unwrap();
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 1);
+    assert_eq!(problem.reason, BreakReason::Edited);
+    assert!(
+        problem.detail.contains("the fields hash to"),
+        "{}",
+        problem.detail
+    );
+}
+
+#[tokio::test]
+async fn removed_payload_without_purge_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET payload = NULL WHERE seq = 2",
+    )
+    .await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 2);
+    assert_eq!(problem.reason, BreakReason::UnrecordedPurge);
+}
+
+#[tokio::test]
+async fn edited_actor_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 3).await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET actor = 'someone else' WHERE seq = 0",
+    )
+    .await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 0);
+    assert_eq!(problem.reason, BreakReason::Edited);
+}
+
+#[tokio::test]
+async fn deleted_entry_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 6).await;
+    exec(&log, "DELETE FROM compliance_audit_log WHERE seq = 3").await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 3);
+    assert_eq!(problem.reason, BreakReason::Deleted);
+    assert!(
+        problem.detail.contains("next stored entry is 4"),
+        "{}",
+        problem.detail
+    );
+}
+
+#[tokio::test]
+async fn deleted_last_entry_is_found_by_head() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    exec(&log, "DELETE FROM compliance_audit_log WHERE seq = 3").await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 3);
+    assert_eq!(problem.reason, BreakReason::Deleted);
+}
+
+#[tokio::test]
+async fn deleted_and_renumbered_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 6).await;
+    exec(&log, "DELETE FROM compliance_audit_log WHERE seq = 3").await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = seq + 100 WHERE seq > 3",
+    )
+    .await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = seq - 101 WHERE seq > 100",
+    )
+    .await;
+    exec(&log, "UPDATE compliance_audit_head SET size = 5").await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 3);
+    assert_eq!(problem.reason, BreakReason::Unlinked);
+}
+
+#[tokio::test]
+async fn reordered_entries_are_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 6).await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = -1 WHERE seq = 2",
+    )
+    .await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = 2 WHERE seq = 3",
+    )
+    .await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = 3 WHERE seq = -1",
+    )
+    .await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 2);
+    assert_eq!(problem.reason, BreakReason::Reordered);
+    assert!(problem.detail.contains("stored at 3"), "{}", problem.detail);
+}
+
+#[tokio::test]
+async fn inserted_entry_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 6).await;
+    let before = log.entry(2).await.unwrap();
+
+    // A forged entry with a correct hash that links to entry 2, placed at 3.
+    let payload = json!({"model": "forged"});
+    let content = content_digest(&payload, None).unwrap();
+    let forged_hash = entry_hash(
+        "model_call",
+        "gateway",
+        "request:x",
+        1,
+        &content,
+        &before.hash,
+    )
+    .unwrap();
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = seq + 100 WHERE seq >= 3",
+    )
+    .await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET seq = seq - 99 WHERE seq >= 100",
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO compliance_audit_log
+             (seq, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash)
+         VALUES (3, 'model_call', 'gateway', 'request:x', 1, $1, NULL, $2, $3, $4)",
+    )
+    .bind(payload.to_string())
+    .bind(content.to_hex())
+    .bind(before.hash.to_hex())
+    .bind(forged_hash.to_hex())
+    .execute(log.store().pool())
+    .await
+    .unwrap();
+    exec(&log, "UPDATE compliance_audit_head SET size = 7").await;
+
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 3);
+    assert_eq!(problem.reason, BreakReason::Inserted);
+}
+
+#[tokio::test]
+async fn appended_row_without_head_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 2).await;
+    let last = log.entry(1).await.unwrap();
+    let content = content_digest(&json!({}), None).unwrap();
+    let hash = entry_hash("model_call", "x", "y", 1, &content, &last.hash).unwrap();
+    sqlx::query(
+        "INSERT INTO compliance_audit_log
+             (seq, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash)
+         VALUES (2, 'model_call', 'x', 'y', 1, '{}', NULL, $1, $2, $3)",
+    )
+    .bind(content.to_hex())
+    .bind(last.hash.to_hex())
+    .bind(hash.to_hex())
+    .execute(log.store().pool())
+    .await
+    .unwrap();
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 2);
+    assert_eq!(problem.reason, BreakReason::Inserted);
+}
+
+#[tokio::test]
+async fn unreadable_payload_is_reported_not_an_error() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 3).await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET payload = 'not json' WHERE seq = 1",
+    )
+    .await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 1);
+    assert_eq!(problem.reason, BreakReason::Unreadable);
+}
+
+/// Rewrites entry 1 and recomputes every later hash, as an attacker with
+/// write access to the database could.
+async fn rewrite_history(log: &AuditLog) {
+    let mut entries = log.entries(0, 1_000).await.unwrap();
+    entries[1].payload = json!({"model": "rewritten"});
+    entries[1].content_digest = content_digest(&entries[1].payload, None).unwrap();
+    let mut prev = entries[0].hash;
+    for entry in entries.iter_mut().skip(1) {
+        entry.prev_hash = prev;
+        entry.hash = entry.compute_hash().unwrap();
+        prev = entry.hash;
+        sqlx::query(
+            "UPDATE compliance_audit_log SET payload = $1, content_digest = $2, prev_hash = $3, hash = $4
+             WHERE seq = $5",
+        )
+            .bind(entry.payload.to_string())
+            .bind(entry.content_digest.to_hex())
+            .bind(entry.prev_hash.to_hex())
+            .bind(entry.hash.to_hex())
+            .bind(entry.seq as i64)
+            .execute(log.store().pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE compliance_audit_head SET head_hash = $1")
+        .bind(prev.to_hex())
+        .execute(log.store().pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn rewritten_history_is_found_only_by_checkpoint() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 5).await;
+    let key = SigningKey::from_bytes(&[3; 32]);
+    log.sign_checkpoint(&key).await.unwrap();
+    assert!(
+        log.verify(&VerifyOptions::default())
+            .await
+            .unwrap()
+            .is_valid()
+    );
+
+    rewrite_history(&log).await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.reason, BreakReason::CheckpointMismatch);
+    assert_eq!(problem.seq, 4);
+}
+
+#[tokio::test]
+async fn forged_checkpoint_signature_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 3).await;
+    let key = SigningKey::from_bytes(&[3; 32]);
+    let checkpoint = log.sign_checkpoint(&key).await.unwrap();
+    let other_root = Hash([9; 32]).to_hex();
+    sqlx::query("UPDATE compliance_checkpoints SET root = $1 WHERE size = $2")
+        .bind(other_root)
+        .bind(checkpoint.size as i64)
+        .execute(log.store().pool())
+        .await
+        .unwrap();
+    let problem = first_break(&log).await;
+    assert_eq!(problem.reason, BreakReason::BadCheckpointSignature);
+}
+
+#[tokio::test]
+async fn untrusted_checkpoint_key_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 3).await;
+    let signer = SigningKey::from_bytes(&[3; 32]);
+    let trusted = SigningKey::from_bytes(&[4; 32]);
+    log.sign_checkpoint(&signer).await.unwrap();
+
+    let any_key = log.verify(&VerifyOptions::default()).await.unwrap();
+    assert!(any_key.is_valid());
+    assert_eq!(any_key.checkpoints_verified, 1);
+
+    let options = VerifyOptions::default().trusted_keys([trusted.verifying_key()]);
+    let report = log.verify(&options).await.unwrap();
+    let problem = report.problem.unwrap();
+    assert_eq!(problem.reason, BreakReason::BadCheckpointSignature);
+    assert!(
+        problem.detail.contains("not among the trusted keys"),
+        "{}",
+        problem.detail
+    );
+}
+
+#[tokio::test]
+async fn deleted_checkpoint_row_is_found() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    let key = SigningKey::from_bytes(&[3; 32]);
+    log.sign_checkpoint(&key).await.unwrap();
+    exec(&log, "DELETE FROM compliance_checkpoints").await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.reason, BreakReason::CheckpointMismatch);
+    assert_eq!(problem.seq, 4);
+    assert!(
+        problem.detail.contains("missing from the checkpoint table"),
+        "{}",
+        problem.detail
+    );
+}

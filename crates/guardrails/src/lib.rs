@@ -9,6 +9,9 @@
 //!   checks of model responses, and [`StreamScanner`] redacts streamed output.
 //! - [`Guard`] is the object-safe check trait; [`Pipeline`] composes guards
 //!   and can be built from TOML ([`PipelineConfig`]).
+//! - With the feature `gateway`, `GuardHook` runs a pipeline's input guards
+//!   as an `llmops-gateway` pre-call hook: redacted text replaces the
+//!   request's, and a block rejects the request before any model call.
 //!
 //! ```
 //! use llmops_guardrails::{Analyzer, Anonymizer, EntityType, PlaceholderScope};
@@ -28,6 +31,8 @@ mod anonymize;
 mod entity;
 mod error;
 mod finding;
+#[cfg(feature = "gateway")]
+mod gateway_hook;
 mod guard;
 pub mod injection;
 pub mod normalize;
@@ -44,6 +49,8 @@ pub use anonymize::{Anonymizer, Operator, PlaceholderScope};
 pub use entity::EntityType;
 pub use error::{GuardError, Result};
 pub use finding::Finding;
+#[cfg(feature = "gateway")]
+pub use gateway_hook::{GuardEvent, GuardHook};
 pub use guard::{Action, Guard, Stage, Verdict};
 pub use injection::{InjectionClassifier, InjectionDetector, InjectionGuard, InjectionReport};
 pub use pii_guard::PiiGuard;

@@ -29,6 +29,8 @@
 //! - Retention: [`AuditLog::purge_payloads`] removes old payloads (the
 //!   hashes cover a digest, so the chain still verifies) unless a
 //!   [`LegalHold`] is in place.
+//! - With the feature `gateway`, `AuditHook` appends a `model_call` entry
+//!   for every request an `llmops-gateway` gateway ends.
 //! - [`AiSystem`] register entries with a questionnaire over the
 //!   high-impact domains of Korea's AI Basic Act, and a
 //!   [`TransparencyReport`] over a period, as JSON or Markdown.
@@ -76,6 +78,8 @@ mod checkpoint;
 mod error;
 mod event;
 mod export;
+#[cfg(feature = "gateway")]
+mod gateway_hook;
 mod hash;
 mod log;
 mod register;
@@ -93,6 +97,8 @@ pub use event::{
     AuditEntry, EventKind, MAX_NAME_BYTES, NewEvent, SealedFields, content_digest, entry_hash,
 };
 pub use export::{ExtractReport, verify_extract};
+#[cfg(feature = "gateway")]
+pub use gateway_hook::{AuditHook, model_call_event};
 pub use hash::Hash;
 pub use log::{AuditLog, LogHead, RESERVED_KINDS};
 pub use register::{AiSystem, HighImpactDomain};

@@ -24,8 +24,16 @@
 //! against the version that produced it, with a score saying whether the
 //! answer holds the reference answer, and the run ends with the
 //! experiment's numbers per arm.
+//!
+//! Guardrails run in the gateway: the first question carries a planted
+//! Korean resident registration number and an AWS access key, which the
+//! input guards replace with placeholders before the model sees them.
+//! Replies pass output guards, every call is appended to a tamper-evident
+//! audit log, calls with findings go to a human-review queue, and the run
+//! ends by verifying the log and printing a transparency report.
 
 mod prompts;
+mod safety;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -89,7 +97,8 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let records = Arc::new(MemorySink::new());
-    let gateway = build_gateway(backend, records.clone())?;
+    let safety = safety::Safety::open().await?;
+    let gateway = build_gateway(backend, records.clone(), &safety)?;
     let prompts = prompts::Prompts::open().await?;
 
     let mut totals = vec![Decimal::ZERO; PRICED_MODELS.len()];
@@ -97,8 +106,13 @@ async fn main() -> anyhow::Result<()> {
     for (number, case) in cases.iter().enumerate() {
         println!("[{}/{}] {}", number + 1, cases.len(), case.question.trim());
         let reader = format!("reader-{number}");
+        let mut question = case.question.trim().to_owned();
+        if number == 0 {
+            question.push_str(safety::PLANTED);
+            println!("  (planted in this request: a resident registration number and an AWS key)");
+        }
         let (served, messages) = prompts
-            .messages(&reader, case.knowledge.trim(), case.question.trim())
+            .messages(&reader, case.knowledge.trim(), &question)
             .await?;
         if let Some(assignment) = &served.assignment {
             println!(
@@ -127,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         for record in records.take() {
             print_record(&record);
+            safety.after_reply(&record.id, &measured.answer).await?;
         }
 
         let mut costs = Vec::new();
@@ -155,11 +170,16 @@ async fn main() -> anyhow::Result<()> {
         println!("  on {model}: {}", format_usd(*total));
     }
     prompts.report().await?;
+    safety.finish(cases.len() as u64).await?;
     Ok(())
 }
 
 /// Routes the task `qa` to the local model, with a fallback model.
-fn build_gateway(local: LocalBackend, records: Arc<MemorySink>) -> anyhow::Result<Gateway> {
+fn build_gateway(
+    local: LocalBackend,
+    records: Arc<MemorySink>,
+    safety: &safety::Safety,
+) -> anyhow::Result<Gateway> {
     let spare = if std::env::var_os("OPENAI_API_KEY").is_some() {
         DeploymentConfig::new("openai-mini", "openai", "gpt-4o-mini")
     } else {
@@ -173,10 +193,10 @@ fn build_gateway(local: LocalBackend, records: Arc<MemorySink>) -> anyhow::Resul
         )
         .model(ModelConfig::new("qa-spare").deployment(spare))
         .route("qa", "qa");
-    Ok(Gateway::builder(config)
+    let builder = Gateway::builder(config)
         .backend("local", Arc::new(local))
-        .record_sink(records)
-        .build()?)
+        .record_sink(records);
+    Ok(safety.attach(builder).build()?)
 }
 
 /// Streams one answer to standard output and measures it.

@@ -11,7 +11,7 @@ use crate::log::AuditLog;
 /// Appends one `model_call` entry per gateway request, after it ended.
 ///
 /// The entry's subject is `request:ID` with the gateway's record id, and
-/// its payload holds the route and its reason, the deployment, the outcome
+/// its payload contains the route and its reason, the deployment, the outcome
 /// (an error's class, not its text), timing, tokens and cost. Prompts and
 /// completions are not recorded. The end user's id, when the request names
 /// one, is stored as personal data of that user, so erasing the user's

@@ -104,6 +104,22 @@ impl AuditLog {
     }
 }
 
+/// The last instant RFC 3339 can write, 9999-12-31T23:59:59.999Z, in
+/// milliseconds since the Unix epoch.
+const MAX_RFC3339_MS: u64 = 253_402_300_799_999;
+
+/// Formats milliseconds since the Unix epoch as RFC 3339 in UTC, or as a
+/// count of milliseconds outside the years 1970 to 9999.
+fn utc_time(at_ms: i64) -> String {
+    match u64::try_from(at_ms) {
+        Ok(ms) if ms <= MAX_RFC3339_MS => {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+            humantime::format_rfc3339_millis(at).to_string()
+        }
+        _ => format!("{at_ms} ms since the Unix epoch"),
+    }
+}
+
 impl TransparencyReport {
     /// Renders the report as Markdown.
     pub fn to_markdown(&self) -> String {
@@ -111,8 +127,9 @@ impl TransparencyReport {
         let _ = writeln!(out, "# Transparency report\n");
         let _ = writeln!(
             out,
-            "Period: {} ms to {} ms (Unix epoch, end exclusive).\n",
-            self.from_ms, self.to_ms
+            "Period: {} to {} (UTC, end exclusive).\n",
+            utc_time(self.from_ms),
+            utc_time(self.to_ms)
         );
         let _ = writeln!(
             out,

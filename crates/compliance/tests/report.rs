@@ -66,6 +66,10 @@ async fn report_flow(log: AuditLog) {
 
     let markdown = report.to_markdown();
     assert!(markdown.contains("not legal advice"), "{markdown}");
+    assert!(
+        markdown.contains("Period: 1970-01-01T00:00:00.000Z to 9223372036854775807 ms since"),
+        "{markdown}"
+    );
     assert!(markdown.contains("| overridden | 1 |"), "{markdown}");
     assert!(markdown.contains("| loan-assist | drafts loan decisions | credit team | gpt-4o-mini | hiring_or_loan_screening |"), "{markdown}");
     assert!(

@@ -17,7 +17,7 @@ const PROVIDER: &str = "guardrails";
 /// value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardEvent {
-    /// The most severe action taken on the request.
+    /// The strongest action taken on the request (`Block` over `Review` over `Redact`).
     pub action: Action,
     /// The entity types found, such as `KR_RRN`, in order of first finding.
     pub entities: Vec<String>,

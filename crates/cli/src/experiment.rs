@@ -1,14 +1,13 @@
 //! `llmops experiment`: A/B experiments between prompt versions.
 
 use anyhow::Context;
+use llmops_registry::experiment::outcomes::CALL_METRICS;
 use llmops_registry::experiment::{
     AnalysisConfig, Arm, ArmTarget, NewExperiment, Recommendation, Report, StoredExperiment,
 };
-use llmops_registry::{Registry, experiment::outcomes::CALL_METRICS};
-use llmops_store::Store;
 
 use crate::failure::Failure;
-use crate::prompt::{registry_failure, usage_or_other, utc_time};
+use crate::prompt::{block_on, open_registry, registry_failure, utc_time};
 
 /// Split a label's traffic between prompt versions, read the statistics,
 /// and stop or promote the winner.
@@ -96,16 +95,11 @@ enum ExperimentCommand {
 }
 
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?;
-    runtime.block_on(run_async(args))
+    block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> Result<(), Failure> {
-    let store = Store::connect(&args.db).await.map_err(usage_or_other)?;
-    let registry = Registry::open(store).await.map_err(registry_failure)?;
+    let registry = open_registry(&args.db).await?;
     match args.command {
         ExperimentCommand::Create {
             id,

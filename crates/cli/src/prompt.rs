@@ -123,16 +123,28 @@ enum PromptCommand {
 }
 
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    block_on(run_async(args))
+}
+
+/// Runs a command's future on a single-threaded runtime.
+pub(crate) fn block_on(
+    future: impl std::future::Future<Output = Result<(), Failure>>,
+) -> Result<(), Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
-    runtime.block_on(run_async(args))
+    runtime.block_on(future)
+}
+
+/// Connects to the database and opens the registry, applying migrations.
+pub(crate) async fn open_registry(url: &str) -> Result<Registry, Failure> {
+    let store = Store::connect(url).await.map_err(usage_or_other)?;
+    Registry::open(store).await.map_err(registry_failure)
 }
 
 async fn run_async(args: Args) -> Result<(), Failure> {
-    let store = Store::connect(&args.db).await.map_err(usage_or_other)?;
-    let registry = Registry::open(store).await.map_err(registry_failure)?;
+    let registry = open_registry(&args.db).await?;
     match args.command {
         PromptCommand::Create { name, file, author } => {
             let content = PromptContent::from_yaml(&read_text(&file)?).map_err(registry_failure)?;

@@ -39,13 +39,7 @@ async fn each_request_appends_one_verifiable_entry() {
                 .base_url(mock.openai_base_url()),
         ),
     );
-    config.retry = RetryPolicy {
-        retries: 0,
-        max_attempts: 1,
-        base_delay_ms: 0,
-        max_delay_ms: 0,
-        max_retry_after_ms: 0,
-    };
+    config.retry = RetryPolicy::single_attempt();
     let gateway = Gateway::builder(config)
         .post_call_hook(Arc::new(AuditHook::new(log.clone(), "gateway")))
         .build()

@@ -22,13 +22,7 @@ fn gateway(mock: &MockServer, hook: std::sync::Arc<GuardHook>) -> Gateway {
                 .tags(["on_prem"]),
         ),
     );
-    config.retry = RetryPolicy {
-        retries: 0,
-        max_attempts: 1,
-        base_delay_ms: 0,
-        max_delay_ms: 0,
-        max_retry_after_ms: 0,
-    };
+    config.retry = RetryPolicy::single_attempt();
     Gateway::builder(config)
         .pre_call_hook(hook)
         .build()

@@ -113,6 +113,20 @@ pub struct RetryPolicy {
     pub max_retry_after_ms: u64,
 }
 
+impl RetryPolicy {
+    /// Returns a policy of exactly one attempt per request: no retries, no
+    /// fallback attempts and no waiting, as tests of a single call need.
+    pub fn single_attempt() -> Self {
+        RetryPolicy {
+            retries: 0,
+            max_attempts: 1,
+            base_delay_ms: 0,
+            max_delay_ms: 0,
+            max_retry_after_ms: 0,
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {

@@ -17,13 +17,7 @@ use tokio::task::JoinHandle;
 /// pair, each served by the mock's OpenAI route, with no retries.
 pub(crate) fn config_on(mock: &MockServer, models: &[(&str, &str)]) -> GatewayConfig {
     let mut config = GatewayConfig::new();
-    config.retry = RetryPolicy {
-        retries: 0,
-        max_attempts: 1,
-        base_delay_ms: 0,
-        max_delay_ms: 0,
-        max_retry_after_ms: 0,
-    };
+    config.retry = RetryPolicy::single_attempt();
     config.health = HealthPolicy {
         min_requests: 1_000,
         ..HealthPolicy::default()

@@ -14,7 +14,7 @@ use crate::records::{block_on, compliance_failure, open_log, read_signing_key, t
 /// Append to, verify and export the tamper-evident audit log.
 ///
 /// Checkpoints are Merkle tree heads signed with an Ed25519 key. The key
-/// file holds the 32-byte secret seed as 64 hex digits; `audit keygen`
+/// file contains the 32-byte secret seed as 64 hex digits; `audit keygen`
 /// creates one and prints the public key that `--public-key` takes.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -57,7 +57,7 @@ enum AuditCommand {
         /// Who acted.
         #[arg(long)]
         actor: String,
-        /// What the event is about, such as request:42.
+        /// The event's subject, such as request:42.
         #[arg(long, default_value = "-")]
         subject: String,
         /// The event's details, a JSON object.

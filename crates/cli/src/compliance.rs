@@ -81,7 +81,7 @@ enum ReviewCommand {
         /// The reviewed object, such as request:42.
         #[arg(long)]
         subject: String,
-        /// Why it needs review, such as the guardrail that flagged it.
+        /// The reason for review, such as the guardrail that flagged it.
         #[arg(long)]
         reason: String,
         /// 1, or 2 when a second, different reviewer must also decide.

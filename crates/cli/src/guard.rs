@@ -41,6 +41,9 @@ enum GuardCommand {
     /// Print one line per finding (type, position, score, recognizer) and the
     /// prompt-injection score. Found values are never printed, at most their
     /// last 2 characters.
+    #[command(
+        after_help = "Exit codes: 0 when nothing was found, 3 when a sensitive value or a prompt injection was found, 2 for a bad argument, 1 for any other failure."
+    )]
     Scan {
         /// The file to scan, or - for standard input.
         file: PathBuf,
@@ -316,7 +319,35 @@ fn redact(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::{line_column, masked};
+
+    proptest! {
+        #[test]
+        fn line_column_matches_char_walk(text in "[a-c가\n é]{0,40}") {
+            let mut line = 1;
+            let mut column = 1;
+            for (offset, character) in text.char_indices() {
+                prop_assert_eq!(line_column(&text, offset), (line, column));
+                if character == '\n' {
+                    line += 1;
+                    column = 1;
+                } else {
+                    column += 1;
+                }
+            }
+            prop_assert_eq!(line_column(&text, text.len()), (line, column));
+        }
+
+        #[test]
+        fn masked_reveals_at_most_two_chars(value in "\\PC{0,30}") {
+            let shown = masked(&value);
+            prop_assert!(shown.starts_with('…'));
+            prop_assert!(shown.chars().count() <= 3);
+            prop_assert!(value.ends_with(shown.trim_start_matches('…')));
+        }
+    }
 
     #[test]
     fn line_column_counts_chars_after_newline() {

@@ -114,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn short_or_non_hex_public_key_is_usage_error() {
+    fn malformed_public_key_is_usage_error() {
         for text in ["", "abcd", &"zz".repeat(32)] {
             let error = parse_public_key(text).unwrap_err();
             assert!(matches!(error, Failure::Usage(_)), "{text:?}");

@@ -293,3 +293,26 @@ fn keygen_never_overwrites_and_bad_keys_are_named() {
     assert!(stderr.contains("bad.key"), "{stderr}");
     assert!(!stderr.contains("not a key"), "{stderr}");
 }
+
+#[test]
+fn concurrent_appends_keep_chain_valid() {
+    let db = Db::new();
+    db.ok(&["audit", "verify"]);
+    let children: Vec<_> = (0..4)
+        .map(|writer| {
+            let actor = format!("writer-{writer}");
+            let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("llmops"));
+            command
+                .env("LLMOPS_DB", &db.url)
+                .args(["audit", "append", "--kind", "eval_score", "--actor", &actor])
+                .stdout(std::process::Stdio::null());
+            command.spawn().unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let stdout = db.ok(&["audit", "verify"]);
+    assert!(stdout.contains("entries checked: 4"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
+}

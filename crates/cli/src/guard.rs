@@ -190,13 +190,10 @@ fn input_name(path: &Path) -> String {
 /// Decodes the input as UTF-8, naming the first invalid byte's offset.
 fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Failure> {
     std::str::from_utf8(bytes).map_err(|error| {
-        let guard_error = GuardError::InvalidUtf8 {
-            offset: error.valid_up_to(),
-        };
         Failure::Other(anyhow::anyhow!(
-            "{} is not valid UTF-8 text: {}",
+            "{} is not valid UTF-8 text: invalid byte at byte offset {}; convert it to UTF-8 first, such as with `iconv -f CP949 -t UTF-8`",
             input_name(path),
-            guard_error
+            error.valid_up_to()
         ))
     })
 }

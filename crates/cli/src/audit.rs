@@ -4,12 +4,14 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use llmops_compliance::ed25519_dalek::SigningKey;
+use llmops_compliance::ed25519_dalek::{SigningKey, VerifyingKey};
 use llmops_compliance::{AuditLog, Checkpoint, EventKind, NewEvent, VerifyOptions, verify_extract};
 
 use crate::failure::Failure;
 use crate::prompt::utc_time;
-use crate::records::{block_on, compliance_failure, open_log, read_signing_key, trusted_keys};
+use crate::records::{
+    block_on, compliance_failure, open_existing_log, open_log, read_signing_key, trusted_keys,
+};
 
 /// Append to, verify and export the tamper-evident audit log.
 ///
@@ -119,10 +121,13 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             let log = open_log(&db).await?;
             append(&log, &kind, actor, subject, &payload).await
         })?,
-        AuditCommand::Verify { trusted } => block_on(async {
-            let log = open_log(&db).await?;
-            verify(&log, &trusted).await
-        })?,
+        AuditCommand::Verify { trusted } => {
+            let keys = trusted_keys(&trusted.keys, &trusted.files)?;
+            block_on(async {
+                let log = open_existing_log(&db).await?;
+                verify(&log, keys).await
+            })?
+        }
         AuditCommand::Keygen { out } => keygen(&out),
         AuditCommand::Checkpoint { signing_key } => block_on(async {
             let key = read_signing_key(&signing_key)?;
@@ -140,7 +145,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             to,
             signing_key,
         } => block_on(async {
-            let log = open_log(&db).await?;
+            let log = open_existing_log(&db).await?;
             export(&log, &out, from, to, signing_key.as_deref()).await
         })?,
         AuditCommand::VerifyExtract { file, trusted } => check_extract(&file, &trusted),
@@ -168,8 +173,7 @@ async fn append(
     Ok(())
 }
 
-async fn verify(log: &AuditLog, trusted: &TrustedKeys) -> Result<(), Failure> {
-    let keys = trusted_keys(&trusted.keys, &trusted.files)?;
+async fn verify(log: &AuditLog, keys: Vec<VerifyingKey>) -> Result<(), Failure> {
     let report = log
         .verify(&VerifyOptions::default().trusted_keys(keys))
         .await

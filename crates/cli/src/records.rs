@@ -29,6 +29,21 @@ pub(crate) async fn open_log(db: &str) -> Result<AuditLog, Failure> {
     AuditLog::open(store).await.map_err(compliance_failure)
 }
 
+/// Opens the audit log like [`open_log`], but fails when `db` names a
+/// SQLite file that does not exist, which would otherwise be created empty
+/// and verify as an intact log.
+pub(crate) async fn open_existing_log(db: &str) -> Result<AuditLog, Failure> {
+    if let Some(path) = db.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if !Path::new(path).exists() {
+            return Err(Failure::Usage(format!(
+                "no database at {path}; check --db or LLMOPS_DB"
+            )));
+        }
+    }
+    open_log(db).await
+}
+
 /// Maps bad input the user can fix to a usage error (exit 2), and
 /// everything else, such as an invalid review transition, to exit 1.
 pub(crate) fn compliance_failure(error: ComplianceError) -> Failure {

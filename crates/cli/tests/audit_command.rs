@@ -100,8 +100,18 @@ fn append_three_then_verify_ok() {
 }
 
 #[test]
+fn verify_of_missing_file_fails() {
+    let db = Db::new();
+    let (code, _, stderr) = db.run(&["audit", "verify"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no database at"), "{stderr}");
+    assert!(!db.file().exists());
+}
+
+#[test]
 fn verify_of_empty_log_is_ok() {
     let db = Db::new();
+    db.ok(&["compliance", "review", "list"]);
     let stdout = db.ok(&["audit", "verify"]);
     assert!(stdout.contains("entries checked: 0"), "{stdout}");
 }
@@ -190,6 +200,7 @@ fn export_then_verify_extract_ok() {
 #[test]
 fn export_reuses_stored_checkpoint() {
     let db = Db::new();
+    db.ok(&["compliance", "review", "list"]);
     let (code, _, stderr) = db.run(&["audit", "export", "--out", "/dev/null"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--signing-key"), "{stderr}");
@@ -297,7 +308,7 @@ fn keygen_never_overwrites_and_bad_keys_are_named() {
 #[test]
 fn concurrent_appends_keep_chain_valid() {
     let db = Db::new();
-    db.ok(&["audit", "verify"]);
+    db.ok(&["compliance", "review", "list"]);
     let children: Vec<_> = (0..4)
         .map(|writer| {
             let actor = format!("writer-{writer}");

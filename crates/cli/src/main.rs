@@ -3,15 +3,19 @@
 //! Each subcommand lives in its own module with an `Args` struct and a
 //! `run` function; adding one takes a module and a [`Command`] variant.
 //! Exit codes: 0 on success, 2 for a usage error (a bad argument or value),
-//! 1 for any other failure.
+//! 1 for any other failure, and 3 when `guard scan` found something.
 
+mod audit;
 mod chat;
+mod compliance;
 mod cost;
 mod experiment;
 mod failure;
+mod guard;
 mod input;
 mod model;
 mod prompt;
+mod records;
 mod serve;
 mod tokens;
 
@@ -22,7 +26,8 @@ use clap::{Parser, Subcommand};
 use crate::failure::Failure;
 
 /// Operate LLM applications: chat with a model, count tokens, price usage,
-/// manage prompt versions and A/B experiments, serve an OpenAI-compatible API.
+/// manage prompt versions and A/B experiments, serve an OpenAI-compatible API,
+/// scan text for PII and secrets, and keep a verifiable audit log.
 #[derive(Debug, Parser)]
 #[command(name = "llmops", version, propagate_version = true)]
 struct Cli {
@@ -39,11 +44,14 @@ enum Command {
     Prompt(prompt::Args),
     Experiment(experiment::Args),
     Serve(serve::Args),
+    Guard(guard::Args),
+    Audit(audit::Args),
+    Compliance(compliance::Args),
 }
 
 impl Command {
-    fn run(self) -> Result<(), Failure> {
-        match self {
+    fn run(self) -> Result<ExitCode, Failure> {
+        let result = match self {
             Command::Chat(args) => chat::run(args),
             Command::Tokens(args) => tokens::run(args),
             Command::Cost(args) => cost::run(args),
@@ -51,7 +59,11 @@ impl Command {
             Command::Prompt(args) => prompt::run(args),
             Command::Experiment(args) => experiment::run(args),
             Command::Serve(args) => serve::run(args),
-        }
+            Command::Guard(args) => return guard::run(args),
+            Command::Audit(args) => audit::run(args),
+            Command::Compliance(args) => compliance::run(args),
+        };
+        result.map(|()| ExitCode::SUCCESS)
     }
 }
 
@@ -70,7 +82,7 @@ fn main() -> ExitCode {
         .init();
 
     match cli.command.run() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(failure) => {
             eprintln!("error: {failure}");
             failure.exit_code()

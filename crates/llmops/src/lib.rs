@@ -10,9 +10,15 @@
 //! | `anthropic` (default) | [`core::providers`] | Anthropic Messages HTTP backend |
 //! | `local` (default) | [`local`] | SmolLM2 on CPU, no API key needed |
 //! | `gateway` (default) | [`gateway`] | routing, fallback, retries, circuit breakers, request records |
+//! | `guardrails` (default) | [`guardrails`] | PII and secret detection, anonymisation, prompt-injection scores, output checks |
+//! | `compliance` (default) | [`compliance`] | tamper-evident audit log, signed checkpoints, extracts, review queue |
 
+#[cfg(feature = "compliance")]
+pub use llmops_compliance as compliance;
 pub use llmops_core as core;
 #[cfg(feature = "gateway")]
 pub use llmops_gateway as gateway;
+#[cfg(feature = "guardrails")]
+pub use llmops_guardrails as guardrails;
 #[cfg(feature = "local")]
 pub use llmops_local as local;

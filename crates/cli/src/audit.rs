@@ -1,0 +1,319 @@
+//! `llmops audit`: append to, verify and export the tamper-evident audit log.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use llmops_compliance::ed25519_dalek::{SigningKey, VerifyingKey};
+use llmops_compliance::{AuditLog, Checkpoint, EventKind, NewEvent, VerifyOptions, verify_extract};
+
+use crate::failure::Failure;
+use crate::prompt::utc_time;
+use crate::records::{
+    block_on, compliance_failure, open_existing_log, open_log, read_signing_key, trusted_keys,
+};
+
+/// Append to, verify and export the tamper-evident audit log.
+///
+/// Checkpoints are Merkle tree heads signed with an Ed25519 key. The key
+/// file contains the 32-byte secret seed as 64 hex digits; `audit keygen`
+/// creates one and prints the public key that `--public-key` takes.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  llmops audit append --kind config_change --actor ops --subject route:chat --payload '{\"model\":\"gpt-4o-mini\"}'\n  llmops audit keygen --out audit.key\n  llmops audit checkpoint --signing-key audit.key\n  llmops audit verify --public-key 3b6a...\n  llmops audit export --out extract.jsonl --from 0 --to 9\n  llmops audit verify-extract extract.jsonl --public-key 3b6a..."
+)]
+pub(crate) struct Args {
+    /// Database URL: sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB.
+    #[arg(
+        long,
+        env = "LLMOPS_DB",
+        default_value = "sqlite://llmops.db",
+        global = true
+    )]
+    db: String,
+
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+/// Public keys that checkpoints must be signed with.
+#[derive(Debug, clap::Args)]
+struct TrustedKeys {
+    /// A trusted Ed25519 public key, 64 hex digits; repeatable. Without any
+    /// key, a checkpoint signed by any key passes.
+    #[arg(long = "public-key", value_name = "HEX")]
+    keys: Vec<String>,
+    /// A file of trusted public keys, one per line; repeatable.
+    #[arg(long = "public-key-file", value_name = "PATH")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditCommand {
+    /// Append one event and print its sequence number and hash.
+    Append {
+        /// Event kind, such as model_call, config_change or a custom
+        /// name of a-z, 0-9, `_`, `.` and `-`.
+        #[arg(long)]
+        kind: String,
+        /// Who acted.
+        #[arg(long)]
+        actor: String,
+        /// The event's subject, such as request:42.
+        #[arg(long, default_value = "-")]
+        subject: String,
+        /// The event's details, a JSON object.
+        #[arg(long, default_value = "{}")]
+        payload: String,
+    },
+    /// Recompute every hash, link and checkpoint; exit 1 at the first break.
+    Verify {
+        #[command(flatten)]
+        trusted: TrustedKeys,
+    },
+    /// Create an Ed25519 signing key file and print its public key.
+    Keygen {
+        /// The key file to create; it must not exist.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Sign a checkpoint over the whole log and store it.
+    Checkpoint {
+        /// The signing key file.
+        #[arg(long, value_name = "PATH")]
+        signing_key: PathBuf,
+    },
+    /// Write entries with inclusion proofs as JSON Lines, checkable offline.
+    Export {
+        /// The extract file to write.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// The first sequence number to export.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// The last sequence number to export, inclusive; default: the
+        /// last entry the checkpoint covers.
+        #[arg(long)]
+        to: Option<u64>,
+        /// Sign a new checkpoint with this key file; default: use the
+        /// latest stored checkpoint.
+        #[arg(long, value_name = "PATH")]
+        signing_key: Option<PathBuf>,
+    },
+    /// Check an extract file offline: signature, entry hashes and proofs.
+    VerifyExtract {
+        /// The extract file, or - for standard input.
+        file: PathBuf,
+        #[command(flatten)]
+        trusted: TrustedKeys,
+    },
+}
+
+pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    let db = args.db;
+    match args.command {
+        AuditCommand::Append {
+            kind,
+            actor,
+            subject,
+            payload,
+        } => block_on(async {
+            let log = open_log(&db).await?;
+            append(&log, &kind, actor, subject, &payload).await
+        })?,
+        AuditCommand::Verify { trusted } => {
+            let keys = trusted_keys(&trusted.keys, &trusted.files)?;
+            block_on(async {
+                let log = open_existing_log(&db).await?;
+                verify(&log, keys).await
+            })?
+        }
+        AuditCommand::Keygen { out } => keygen(&out),
+        AuditCommand::Checkpoint { signing_key } => block_on(async {
+            let key = read_signing_key(&signing_key)?;
+            let log = open_log(&db).await?;
+            let checkpoint = log
+                .sign_checkpoint(&key)
+                .await
+                .map_err(compliance_failure)?;
+            print_checkpoint(&checkpoint);
+            Ok(())
+        })?,
+        AuditCommand::Export {
+            out,
+            from,
+            to,
+            signing_key,
+        } => block_on(async {
+            let log = open_existing_log(&db).await?;
+            export(&log, &out, from, to, signing_key.as_deref()).await
+        })?,
+        AuditCommand::VerifyExtract { file, trusted } => check_extract(&file, &trusted),
+    }
+}
+
+async fn append(
+    log: &AuditLog,
+    kind: &str,
+    actor: String,
+    subject: String,
+    payload: &str,
+) -> Result<(), Failure> {
+    let kind = EventKind::parse(kind).map_err(compliance_failure)?;
+    let payload: serde_json::Value = serde_json::from_str(payload).map_err(|error| {
+        Failure::Usage(format!(
+            "--payload is not JSON ({error}); pass a JSON object such as '{{\"model\":\"gpt-4o-mini\"}}'"
+        ))
+    })?;
+    let entry = log
+        .append(NewEvent::new(kind, actor, subject).payload(payload))
+        .await
+        .map_err(compliance_failure)?;
+    println!("appended entry {} hash {}", entry.seq, entry.hash);
+    Ok(())
+}
+
+async fn verify(log: &AuditLog, keys: Vec<VerifyingKey>) -> Result<(), Failure> {
+    let report = log
+        .verify(&VerifyOptions::default().trusted_keys(keys))
+        .await
+        .map_err(compliance_failure)?;
+    println!("entries checked: {}", report.entries);
+    println!("tree head: {}", report.root);
+    println!("checkpoints verified: {}", report.checkpoints_verified);
+    match report.problem {
+        None => {
+            println!("OK");
+            Ok(())
+        }
+        Some(problem) => {
+            println!(
+                "BROKEN at entry {}: {}: {}",
+                problem.seq, problem.reason, problem.detail
+            );
+            Err(Failure::Other(anyhow::anyhow!(
+                "the audit log is broken at entry {} ({}); restore the database from a backup and compare it with the last verified extract",
+                problem.seq,
+                problem.reason
+            )))
+        }
+    }
+}
+
+fn keygen(out: &Path) -> Result<(), Failure> {
+    let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(out).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::AlreadyExists {
+            Failure::Usage(format!(
+                "{} already exists; choose another --out path, because keygen never overwrites a key",
+                out.display()
+            ))
+        } else {
+            Failure::Other(
+                anyhow::Error::new(error).context(format!("failed to create {}", out.display())),
+            )
+        }
+    })?;
+    writeln!(file, "{}", hex::encode(key.to_bytes()))
+        .with_context(|| format!("failed to write {}", out.display()))?;
+    println!("{}", hex::encode(key.verifying_key().as_bytes()));
+    Ok(())
+}
+
+fn print_checkpoint(checkpoint: &Checkpoint) {
+    println!(
+        "checkpoint size {} root {} key {} at {}",
+        checkpoint.size,
+        checkpoint.root,
+        checkpoint.key_id,
+        utc_time(checkpoint.at_ms)
+    );
+}
+
+async fn export(
+    log: &AuditLog,
+    out: &Path,
+    from: u64,
+    to: Option<u64>,
+    signing_key: Option<&Path>,
+) -> Result<(), Failure> {
+    let checkpoint = match signing_key {
+        Some(path) => {
+            let key = read_signing_key(path)?;
+            log.sign_checkpoint(&key)
+                .await
+                .map_err(compliance_failure)?
+        }
+        None => latest_checkpoint(log).await?,
+    };
+    if checkpoint.size == 0 {
+        return Err(Failure::Usage(
+            "the checkpoint covers no entries; append entries, then sign a checkpoint with --signing-key".to_owned(),
+        ));
+    }
+
+    let last = checkpoint.size - 1;
+    let to = to.unwrap_or(last);
+    if from > to {
+        return Err(Failure::Usage(format!(
+            "--from {from} is after --to {to}; give --from at most --to"
+        )));
+    }
+    if to > last {
+        return Err(Failure::Usage(format!(
+            "--to {to} is beyond the checkpoint, which covers entries 0 to {last}; sign a new checkpoint with --signing-key or lower --to"
+        )));
+    }
+
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(out)
+            .with_context(|| format!("failed to create {}", out.display()))?,
+    );
+    let written = log
+        .export_extract(&mut file, from..=to, &checkpoint)
+        .await
+        .map_err(compliance_failure)?;
+    file.flush()
+        .with_context(|| format!("failed to write {}", out.display()))?;
+    println!(
+        "exported {written} entries ({from} to {to}) to {}",
+        out.display()
+    );
+    print_checkpoint(&checkpoint);
+    Ok(())
+}
+
+async fn latest_checkpoint(log: &AuditLog) -> Result<Checkpoint, Failure> {
+    let checkpoints = log.checkpoints().await.map_err(compliance_failure)?;
+    checkpoints
+        .into_iter()
+        .max_by_key(|checkpoint| (checkpoint.size, checkpoint.at_ms))
+        .ok_or_else(|| {
+            Failure::Usage(
+                "the log has no signed checkpoint; pass --signing-key PATH (create one with `llmops audit keygen`)".to_owned(),
+            )
+        })
+}
+
+fn check_extract(path: &Path, trusted: &TrustedKeys) -> Result<(), Failure> {
+    let keys = trusted_keys(&trusted.keys, &trusted.files)?;
+    let report = if path == Path::new("-") {
+        verify_extract(std::io::stdin().lock(), &keys)
+    } else {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("failed to open {}", path.display()))?;
+        verify_extract(std::io::BufReader::new(file), &keys)
+    }
+    .map_err(compliance_failure)?;
+    println!(
+        "OK: {} entries verified against the checkpoint of size {} (key {})",
+        report.entries.len(),
+        report.checkpoint.size,
+        report.checkpoint.key_id
+    );
+    Ok(())
+}

@@ -1,0 +1,329 @@
+//! `llmops audit` against a SQLite file: append, verify, tampering found
+//! by verify, signed checkpoints, export and offline verification.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+struct Db {
+    folder: tempfile::TempDir,
+    url: String,
+}
+
+impl Db {
+    fn new() -> Db {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("audit.db").display());
+        Db { folder, url }
+    }
+
+    fn file(&self) -> PathBuf {
+        self.folder.path().join("audit.db")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.folder.path().join(name)
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let output = Command::cargo_bin("llmops")
+            .unwrap()
+            .env("LLMOPS_DB", &self.url)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (code, stdout, stderr) = self.run(args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        stdout
+    }
+
+    fn append_three(&self) {
+        for (n, model) in ["gpt-4o-mini", "claude-3-5-haiku", "로컬-모델"]
+            .iter()
+            .enumerate()
+        {
+            let payload = format!("{{\"model\":\"{model}\"}}");
+            let subject = format!("request:{n}");
+            let stdout = self.ok(&[
+                "audit",
+                "append",
+                "--kind",
+                "model_call",
+                "--actor",
+                "gateway",
+                "--subject",
+                &subject,
+                "--payload",
+                &payload,
+            ]);
+            assert!(
+                stdout.starts_with(&format!("appended entry {n} hash ")),
+                "{stdout}"
+            );
+        }
+    }
+
+    fn keygen(&self) -> (PathBuf, String) {
+        let key = self.path("audit.key");
+        let public = self.ok(&["audit", "keygen", "--out", key.to_str().unwrap()]);
+        (key, public.trim().to_owned())
+    }
+}
+
+fn sqlite(file: &Path, sql: &str) {
+    let status = std::process::Command::new("sqlite3")
+        .arg(file)
+        .arg(sql)
+        .status()
+        .expect("the sqlite3 command-line tool is needed for the tampering tests");
+    assert!(status.success(), "sqlite3 failed on {sql}");
+}
+
+#[test]
+fn append_three_then_verify_ok() {
+    let db = Db::new();
+    db.append_three();
+    let stdout = db.ok(&["audit", "verify"]);
+    assert!(stdout.contains("entries checked: 3"), "{stdout}");
+    assert!(stdout.contains("tree head: "), "{stdout}");
+    assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
+}
+
+#[test]
+fn verify_of_missing_file_fails() {
+    let db = Db::new();
+    let (code, _, stderr) = db.run(&["audit", "verify"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no database at"), "{stderr}");
+    assert!(!db.file().exists());
+}
+
+#[test]
+fn verify_of_empty_log_is_ok() {
+    let db = Db::new();
+    db.ok(&["compliance", "review", "list"]);
+    let stdout = db.ok(&["audit", "verify"]);
+    assert!(stdout.contains("entries checked: 0"), "{stdout}");
+}
+
+#[test]
+fn edited_row_breaks_verify() {
+    let db = Db::new();
+    db.append_three();
+    sqlite(
+        &db.file(),
+        "UPDATE compliance_audit_log SET payload = '{\"model\":\"forged\"}' WHERE seq = 1",
+    );
+    let (code, stdout, stderr) = db.run(&["audit", "verify"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("BROKEN at entry 1: edited"), "{stdout}");
+    assert!(stderr.contains("entry 1"), "{stderr}");
+}
+
+#[test]
+fn deleted_row_breaks_verify() {
+    let db = Db::new();
+    db.append_three();
+    sqlite(&db.file(), "DELETE FROM compliance_audit_log WHERE seq = 1");
+    let (code, stdout, _) = db.run(&["audit", "verify"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("BROKEN at entry 1"), "{stdout}");
+}
+
+#[test]
+fn bad_payload_and_reserved_kind_are_usage_errors() {
+    let db = Db::new();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--kind", "model_call", "--payload", "{not json"],
+            "--payload is not JSON",
+        ),
+        (&["--kind", "model_call", "--payload", "[1]"], "JSON object"),
+        (&["--kind", "checkpoint_signed"], "written only by the log"),
+    ];
+    for (args, expected) in cases {
+        let mut full = vec!["audit", "append", "--actor", "ops"];
+        full.extend_from_slice(args);
+        let (code, _, stderr) = db.run(&full);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn export_then_verify_extract_ok() {
+    let db = Db::new();
+    db.append_three();
+    let (key, public) = db.keygen();
+    assert_eq!(public.len(), 64, "{public}");
+    let extract = db.path("extract.jsonl");
+    let stdout = db.ok(&[
+        "audit",
+        "export",
+        "--out",
+        extract.to_str().unwrap(),
+        "--from",
+        "1",
+        "--to",
+        "2",
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("exported 2 entries (1 to 2)"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(&extract).unwrap().lines().count(),
+        3
+    );
+
+    let stdout = db.ok(&[
+        "audit",
+        "verify-extract",
+        extract.to_str().unwrap(),
+        "--public-key",
+        &public,
+    ]);
+    assert!(stdout.starts_with("OK: 2 entries"), "{stdout}");
+    let stdout = db.ok(&["audit", "verify", "--public-key", &public]);
+    assert!(stdout.contains("checkpoints verified: 1"), "{stdout}");
+}
+
+#[test]
+fn export_reuses_stored_checkpoint() {
+    let db = Db::new();
+    db.ok(&["compliance", "review", "list"]);
+    let (code, _, stderr) = db.run(&["audit", "export", "--out", "/dev/null"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--signing-key"), "{stderr}");
+
+    db.append_three();
+    let (key, _) = db.keygen();
+    let stdout = db.ok(&[
+        "audit",
+        "checkpoint",
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(stdout.starts_with("checkpoint size 3 "), "{stdout}");
+    let extract = db.path("all.jsonl");
+    let stdout = db.ok(&["audit", "export", "--out", extract.to_str().unwrap()]);
+    assert!(stdout.contains("exported 3 entries (0 to 2)"), "{stdout}");
+
+    let (code, _, stderr) = db.run(&["audit", "export", "--out", "/dev/null", "--to", "3"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("covers entries 0 to 2"), "{stderr}");
+}
+
+#[test]
+fn tampered_extract_fails_offline_check() {
+    let db = Db::new();
+    db.append_three();
+    let (key, public) = db.keygen();
+    let extract = db.path("extract.jsonl");
+    db.ok(&[
+        "audit",
+        "export",
+        "--out",
+        extract.to_str().unwrap(),
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&extract).unwrap();
+    assert!(text.contains("claude-3-5-haiku"), "{text}");
+    std::fs::write(&extract, text.replace("claude-3-5-haiku", "claude-opus")).unwrap();
+
+    let (code, _, stderr) = db.run(&[
+        "audit",
+        "verify-extract",
+        extract.to_str().unwrap(),
+        "--public-key",
+        &public,
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("line 3"), "{stderr}");
+}
+
+#[test]
+fn extract_with_untrusted_key_fails() {
+    let db = Db::new();
+    db.append_three();
+    let (key, _) = db.keygen();
+    let extract = db.path("extract.jsonl");
+    db.ok(&[
+        "audit",
+        "export",
+        "--out",
+        extract.to_str().unwrap(),
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    let other = "11".repeat(32);
+    let (code, _, stderr) = db.run(&[
+        "audit",
+        "verify-extract",
+        extract.to_str().unwrap(),
+        "--public-key",
+        &other,
+    ]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("line 1"), "{stderr}");
+}
+
+#[test]
+fn keygen_never_overwrites_and_bad_keys_are_named() {
+    let db = Db::new();
+    let (key, _) = db.keygen();
+    let before = std::fs::read_to_string(&key).unwrap();
+    let (code, _, stderr) = db.run(&["audit", "keygen", "--out", key.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), before);
+
+    let (code, _, stderr) = db.run(&["audit", "verify", "--public-key", "abc"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("64 hex digits"), "{stderr}");
+
+    let bad = db.path("bad.key");
+    std::fs::write(&bad, "not a key").unwrap();
+    let (code, _, stderr) = db.run(&[
+        "audit",
+        "checkpoint",
+        "--signing-key",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("bad.key"), "{stderr}");
+    assert!(!stderr.contains("not a key"), "{stderr}");
+}
+
+#[test]
+fn concurrent_appends_keep_chain_valid() {
+    let db = Db::new();
+    db.ok(&["compliance", "review", "list"]);
+    let children: Vec<_> = (0..4)
+        .map(|writer| {
+            let actor = format!("writer-{writer}");
+            let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("llmops"));
+            command
+                .env("LLMOPS_DB", &db.url)
+                .args(["audit", "append", "--kind", "eval_score", "--actor", &actor])
+                .stdout(std::process::Stdio::null());
+            command.spawn().unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let stdout = db.ok(&["audit", "verify"]);
+    assert!(stdout.contains("entries checked: 4"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
+}

@@ -10,12 +10,6 @@ use crate::records::{block_on, compliance_failure, open_log};
 /// Milliseconds in one day.
 const DAY_MS: i64 = 86_400_000;
 
-/// Audit entries read per query while listing review items.
-const PAGE_ENTRIES: u64 = 1_000;
-
-/// The audit event kind that the review queue appends for each new item.
-const ENQUEUED_KIND: &str = "oversight_enqueued";
-
 /// Print the transparency report and work the human-oversight review queue.
 ///
 /// Every review change is recorded in the audit log. A review item moves
@@ -190,8 +184,7 @@ async fn review(log: AuditLog, command: ReviewCommand) -> Result<(), Failure> {
     let queue = ReviewQueue::new(log.clone());
     let item = match command {
         ReviewCommand::List => {
-            for id in review_ids(&log).await? {
-                let item = queue.get(id).await.map_err(compliance_failure)?;
+            for item in queue.list(None).await.map_err(compliance_failure)? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     item.id,
@@ -243,43 +236,6 @@ async fn review(log: AuditLog, command: ReviewCommand) -> Result<(), Failure> {
     .map_err(compliance_failure)?;
     print_item(&item);
     Ok(())
-}
-
-/// Returns the ids of all review items, oldest first, from the entries the
-/// queue appends to the audit log when it creates an item.
-///
-/// NOTE: the compliance crate has no call that lists review items, so this
-/// reads the whole audit log; listing slows as the log grows.
-async fn review_ids(log: &AuditLog) -> Result<Vec<i64>, Failure> {
-    let mut ids = Vec::new();
-    let mut from = 0;
-    loop {
-        let entries = log
-            .entries(from, PAGE_ENTRIES)
-            .await
-            .map_err(compliance_failure)?;
-        let Some(last) = entries.last() else {
-            break;
-        };
-        from = last.seq + 1;
-        for entry in &entries {
-            if entry.kind != ENQUEUED_KIND {
-                continue;
-            }
-            let id = entry
-                .subject
-                .strip_prefix("review:")
-                .and_then(|id| id.parse::<i64>().ok());
-            match id {
-                Some(id) => ids.push(id),
-                None => tracing::warn!(
-                    seq = entry.seq,
-                    "skipped an enqueue entry without a review id"
-                ),
-            }
-        }
-    }
-    Ok(ids)
 }
 
 fn print_item(item: &ReviewItem) {

@@ -84,6 +84,57 @@ async fn single_review_on_postgres() {
     single_review_flow(log).await;
 }
 
+async fn list_filters_by_state(log: AuditLog) {
+    let queue = ReviewQueue::new(log);
+    assert!(queue.list(None).await.unwrap().is_empty());
+    let mut ids = Vec::new();
+    for subject in ["request:1", "request:2", "요청:3"] {
+        let item = queue
+            .enqueue(&NewReview::new(subject, "flagged"), "guardrails")
+            .await
+            .unwrap();
+        ids.push(item.id);
+    }
+    queue.assign(ids[1], "rita", "lead").await.unwrap();
+
+    let all = queue.list(None).await.unwrap();
+    let listed: Vec<i64> = all.iter().map(|item| item.id).collect();
+    assert_eq!(listed, ids, "oldest first");
+    assert_eq!(all[2].subject, "요청:3");
+    let queued: Vec<i64> = queue
+        .list(Some(ReviewState::Queued))
+        .await
+        .unwrap()
+        .iter()
+        .map(|item| item.id)
+        .collect();
+    assert_eq!(queued, [ids[0], ids[2]]);
+    let assigned = queue.list(Some(ReviewState::Assigned)).await.unwrap();
+    assert_eq!(assigned.len(), 1);
+    assert_eq!(assigned[0].assignee.as_deref(), Some("rita"));
+    assert!(
+        queue
+            .list(Some(ReviewState::Closed))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn list_on_sqlite() {
+    let (log, _db) = sqlite_log().await;
+    list_filters_by_state(log).await;
+}
+
+#[tokio::test]
+async fn list_on_postgres() {
+    let Some((log, _db)) = postgres_log("list_on_postgres").await else {
+        return;
+    };
+    list_filters_by_state(log).await;
+}
+
 #[tokio::test]
 async fn invalid_transition_names_states() {
     let (log, _db) = sqlite_log().await;

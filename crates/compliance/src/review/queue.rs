@@ -99,6 +99,23 @@ impl ReviewQueue {
         }
     }
 
+    /// Returns the items, oldest first: every item, or those in `state`.
+    ///
+    /// # Errors
+    ///
+    /// [`ComplianceError::Store`] when the database fails.
+    pub async fn list(&self, state: Option<ReviewState>) -> Result<Vec<ReviewItem>> {
+        let store = self.log.store();
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM compliance_reviews WHERE ($1 = '' OR state = $1) ORDER BY id"
+        ))
+        .bind(state.map_or("", ReviewState::as_str))
+        .fetch_all(store.pool())
+        .await
+        .map_err(|source| store.error(source))?;
+        rows.iter().map(decode_item).collect()
+    }
+
     /// Gives the item to `reviewer`: from the queue, after an escalation, or
     /// for a second review (then `reviewer` must differ from the first).
     ///

@@ -71,12 +71,12 @@ async fn count(target: &Target) -> u64 {
     row.get::<i64, _>(0) as u64
 }
 
-async fn run_logger(target: &Target) -> Duration {
+async fn run_logger(target: &Target, rows_per_statement: usize) -> Duration {
     clear(target).await;
     let started = Instant::now();
     let logger = CallLogger::start(
         target.registry.store().clone(),
-        CallLoggerOptions::default(),
+        CallLoggerOptions::default().rows_per_statement(rows_per_statement),
     );
     for n in 0..LOGGER_RECORDS {
         logger.log(record(&target.version, n)).await.unwrap();
@@ -149,13 +149,20 @@ fn ingest(c: &mut Criterion) {
             .sample_size(10)
             .measurement_time(Duration::from_secs(8));
         group.throughput(Throughput::Elements(LOGGER_RECORDS));
-        group.bench_function("call_logger_batched", |b| {
-            b.iter_custom(|iterations| {
-                (0..iterations)
-                    .map(|_| runtime.block_on(run_logger(target)))
-                    .sum()
-            })
-        });
+        // The default of 32 rows per statement, and the largest statements
+        // the database's bind-parameter limit allows.
+        for (name, rows) in [
+            ("call_logger_32_rows_per_statement", 32),
+            ("call_logger_max_rows_per_statement", usize::MAX),
+        ] {
+            group.bench_function(name, |b| {
+                b.iter_custom(|iterations| {
+                    (0..iterations)
+                        .map(|_| runtime.block_on(run_logger(target, rows)))
+                        .sum()
+                })
+            });
+        }
         group.throughput(Throughput::Elements(BASELINE_RECORDS));
         group.bench_function("insert_per_record_autocommit", |b| {
             b.iter_custom(|iterations| {

@@ -200,3 +200,37 @@ async fn closed_or_full_logger_rejects_records() {
     let stats = logger.close().await.unwrap();
     assert_eq!(count_calls(&registry).await, stats.written as i64);
 }
+
+async fn any_statement_size_writes_every_record(database: TestDatabase) {
+    let registry = Registry::open(database.store.clone()).await.unwrap();
+    registry
+        .publish("p", &PromptContent::text("x"), "a")
+        .await
+        .unwrap();
+    let version = registry.get("p", &Selector::Latest).await.unwrap();
+    for rows in [1, 7, 32, usize::MAX] {
+        sqlx::query("DELETE FROM registry_calls")
+            .execute(registry.store().pool())
+            .await
+            .unwrap();
+        let logger = CallLogger::start(
+            registry.store().clone(),
+            CallLoggerOptions::default()
+                .batch_rows(100)
+                .rows_per_statement(rows),
+        );
+        for n in 0..250 {
+            let record = CallRecord::new(&version, "m", json!({"n": n}), format!("답 {n}"))
+                .call_id(format!("c{n}"));
+            logger.log(record).await.unwrap();
+        }
+        let stats = logger.close().await.unwrap();
+        assert_eq!(stats.written, 250, "{rows} rows per statement");
+        assert_eq!(
+            count_calls(&registry).await,
+            250,
+            "{rows} rows per statement"
+        );
+    }
+}
+on_both_backends!(statement_sizes, any_statement_size_writes_every_record);

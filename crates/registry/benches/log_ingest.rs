@@ -149,8 +149,8 @@ fn ingest(c: &mut Criterion) {
             .sample_size(10)
             .measurement_time(Duration::from_secs(8));
         group.throughput(Throughput::Elements(LOGGER_RECORDS));
-        // The default of 32 rows per statement, and the largest statements
-        // the database's bind-parameter limit allows.
+        // 32 rows per statement (SQLite's default) and the largest
+        // statements the bind-parameter limit allows (PostgreSQL's).
         for (name, rows) in [
             ("call_logger_32_rows_per_statement", 32),
             ("call_logger_max_rows_per_statement", usize::MAX),

@@ -120,6 +120,11 @@ fn load_settings(path: Option<&Path>) -> Result<Settings, Failure> {
             })?
         }
     };
+    // Building a pipeline checks the values, such as scores outside 0 to 1.
+    if let Some(path) = path {
+        llmops_guardrails::Pipeline::from_config(&config)
+            .map_err(|error| Failure::Usage(format!("{}: {error}", path.display())))?;
+    }
 
     let mut analyzer = Analyzer::new();
     let mut operator = None;

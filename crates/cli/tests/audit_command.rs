@@ -143,13 +143,15 @@ fn deleted_row_breaks_verify() {
 #[test]
 fn bad_payload_and_reserved_kind_are_usage_errors() {
     let db = Db::new();
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 5] = [
         (
             &["--kind", "model_call", "--payload", "{not json"],
             "--payload is not JSON",
         ),
         (&["--kind", "model_call", "--payload", "[1]"], "JSON object"),
         (&["--kind", "checkpoint_signed"], "written only by the log"),
+        (&["--kind", "oversight_decision"], "written only by the log"),
+        (&["--kind", "oversight_enqueued"], "written only by the log"),
     ];
     for (args, expected) in cases {
         let mut full = vec!["audit", "append", "--actor", "ops"];

@@ -128,6 +128,17 @@ fn bad_config_is_usage_error() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("entitys"), "{stderr}");
+
+    // A score outside 0 to 1 would silently turn detection off.
+    std::fs::write(&config, "[pii]\nmin_score = 2.0\n").unwrap();
+    let output = llmops()
+        .args(["guard", "scan", "-", "--config", config.to_str().unwrap()])
+        .write_stdin("900101-1234568")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pii.min_score is 2"), "{stderr}");
 }
 
 #[test]

@@ -105,7 +105,14 @@ impl AuditLog {
 
 /// Checks an extract offline: the checkpoint's signature (by one of
 /// `trusted` when it is not empty), each entry's hash from its fields, and
-/// each inclusion proof against the checkpoint's root.
+/// each inclusion proof against the checkpoint's root. Entries must come in
+/// ascending order, each once, and consecutive entries must link by hash,
+/// so a duplicated, reordered or swapped line fails.
+///
+/// NOTE: an extract may hold any selection of entries, and the selection
+/// is not signed, so removing a whole entry line leaves a valid extract of
+/// fewer entries. Compare the verified sequence numbers with the ones you
+/// requested.
 ///
 /// # Errors
 ///
@@ -132,6 +139,7 @@ pub fn verify_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<
         .map_err(|error| invalid(1, error.to_string()))?;
 
     let mut entries = Vec::new();
+    let mut previous: Option<(u64, Hash)> = None;
     for (index, line) in lines {
         let number = index + 1;
         let line = line.map_err(|source| ComplianceError::Io {
@@ -177,6 +185,27 @@ pub fn verify_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<
                 ),
             ));
         }
+        if let Some((previous_seq, previous_hash)) = &previous {
+            if entry.seq <= *previous_seq {
+                return Err(invalid(
+                    number,
+                    format!(
+                        "entry {} comes after entry {previous_seq}; an extract lists each entry once, in ascending order",
+                        entry.seq
+                    ),
+                ));
+            }
+            if entry.seq == previous_seq + 1 && entry.prev_hash != *previous_hash {
+                return Err(invalid(
+                    number,
+                    format!(
+                        "entry {} does not link to entry {previous_seq} before it",
+                        entry.seq
+                    ),
+                ));
+            }
+        }
+        previous = Some((entry.seq, entry.hash));
         entries.push(entry.seq);
     }
     Ok(ExtractReport {

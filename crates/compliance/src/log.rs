@@ -28,12 +28,16 @@ use crate::shred::{self, ErasureReport, PersonalData, Sealer};
 const INSERT_CHUNK_ROWS: usize = 32;
 
 /// Event kinds that only the crate writes: verify trusts purge and
-/// checkpoint records, so callers must not forge them.
+/// checkpoint records, and the transparency report counts the review
+/// queue's records, so callers must not forge them.
 pub const RESERVED_KINDS: &[&str] = &[
     crate::retention::PURGE_KIND,
     crate::checkpoint::CHECKPOINT_KIND,
     crate::retention::HOLD_PLACED_KIND,
     crate::retention::HOLD_RELEASED_KIND,
+    "oversight_decision",
+    "oversight_enqueued",
+    "oversight_transition",
 ];
 
 /// Times an append starts again after SQLite reported the database locked.

@@ -55,6 +55,45 @@ async fn edited_entry_in_extract_fails() {
 }
 
 #[tokio::test]
+async fn duplicated_or_swapped_lines_fail() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[2, 3, 4]).await;
+    let lines: Vec<&str> = text.lines().collect();
+
+    let duplicated = [lines[0], lines[1], lines[2], lines[2], lines[3]].join("\n");
+    let error = verify_extract(duplicated.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 4, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("ascending order"), "{error}");
+
+    let swapped = [lines[0], lines[2], lines[1], lines[3]].join("\n");
+    let error = verify_extract(swapped.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 3, .. }),
+        "{error}"
+    );
+
+    // Removing a line leaves a valid extract of fewer entries, which the
+    // report shows; the caller compares it with what was requested.
+    let shortened = [lines[0], lines[1], lines[3]].join("\n");
+    let report = verify_extract(shortened.as_bytes(), &[key.verifying_key()]).unwrap();
+    assert_eq!(report.entries, vec![2, 4]);
+}
+
+#[tokio::test]
+async fn edited_link_fails() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[5, 6]).await;
+    let zeros = "0".repeat(64);
+    let unlinked = edit_line(&text, 2, |value| value["entry"]["prev_hash"] = json!(zeros));
+    let error = verify_extract(unlinked.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 3, .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn entry_moved_to_other_position_fails() {
     let (_log, _checkpoint, key, text, _db) = extract(&[3]).await;
     let moved = edit_line(&text, 1, |value| value["entry"]["seq"] = json!(4));

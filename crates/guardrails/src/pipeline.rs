@@ -69,9 +69,26 @@ impl Pipeline {
     ///
     /// # Errors
     ///
-    /// Returns [`GuardError::InvalidSchema`] for a bad JSON schema and
-    /// [`GuardError::InvalidPattern`] for banned terms that do not compile.
+    /// Returns [`GuardError::InvalidConfig`] for a threshold or minimum
+    /// score outside 0 to 1, [`GuardError::InvalidSchema`] for a bad JSON
+    /// schema and [`GuardError::InvalidPattern`] for banned terms that do
+    /// not compile.
     pub fn from_config(config: &PipelineConfig) -> Result<Self> {
+        let in_unit_range = |key: &str, value: f32| {
+            if (0.0..=1.0).contains(&value) {
+                Ok(())
+            } else {
+                Err(GuardError::InvalidConfig {
+                    message: format!("{key} is {value}; use a score from 0 to 1, such as 0.5"),
+                })
+            }
+        };
+        if let Some(injection) = &config.injection {
+            in_unit_range("injection.threshold", injection.threshold)?;
+        }
+        if let Some(pii) = &config.pii {
+            in_unit_range("pii.min_score", pii.min_score)?;
+        }
         let mut pipeline = Self::new();
         if let Some(injection) = &config.injection {
             let guard = InjectionGuard::default()

@@ -136,3 +136,24 @@ fn empty_config_allows_everything() {
     assert_eq!(outcome.action, Action::Allow);
     assert!(outcome.verdicts.is_empty());
 }
+
+#[test]
+fn scores_outside_zero_to_one_are_rejected() {
+    for config in [
+        "[pii]\nmin_score = 2.0\n",
+        "[pii]\nmin_score = -1.0\n",
+        "[injection]\nthreshold = nan\n",
+        "[injection]\nthreshold = 1.5\n",
+    ] {
+        let Err(error) = Pipeline::from_toml(config) else {
+            panic!("{config} was accepted");
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("use a score from 0 to 1"),
+            "{config}: {message}"
+        );
+    }
+    assert!(Pipeline::from_toml("[pii]\nmin_score = 1.0\n").is_ok());
+    assert!(Pipeline::from_toml("[injection]\nthreshold = 0.0\n").is_ok());
+}

@@ -48,5 +48,6 @@ start_postgres() {
 
 stop_postgres() {
   "${PG_STOP[@]}" >/dev/null 2>&1 || true
-  rm -rf "$PG_DATA_ROOT"
+  # A cleanup failure must not fail a run whose tests passed.
+  rm -rf "$PG_DATA_ROOT" || true
 }

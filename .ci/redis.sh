@@ -45,7 +45,7 @@ stop_redis() {
     pid=$(cat "$REDIS_ROOT/redis.pid")
     kill "$pid" 2>/dev/null || true
     # The server still writes its log while it shuts down, so removing the
-    # folder at once can fail; wait up to 5 s for it to exit.
+    # folder at once can fail. Wait up to 5 s for it to exit.
     for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1

@@ -1,7 +1,6 @@
 //! `llmops experiment`: A/B experiments between prompt versions.
 
 use anyhow::Context;
-use llmops_registry::experiment::outcomes::CALL_METRICS;
 use llmops_registry::experiment::{
     AnalysisConfig, Arm, ArmTarget, NewExperiment, Recommendation, Report, StoredExperiment,
 };
@@ -285,11 +284,11 @@ fn print_status(stored: &StoredExperiment, report: &Report) {
         }
     );
     for metric in &report.metrics {
-        let direction = if CALL_METRICS.contains(&metric.name.as_str()) || !metric.higher_is_better
-        {
-            "lower is better"
-        } else {
+        // experiment_report already marks the call-log metrics lower-is-better.
+        let direction = if metric.higher_is_better {
             "higher is better"
+        } else {
+            "lower is better"
         };
         println!("\n{} ({}, {direction})", metric.name, metric.kind);
         for (index, arm) in metric.arms.iter().enumerate() {

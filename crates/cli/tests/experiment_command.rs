@@ -26,7 +26,7 @@ fn ok(db: &str, args: &[&str]) -> String {
     stdout
 }
 
-/// A database with prompt `greet` at versions 1 and 2, `production` on 1.
+/// Creates a database with prompt `greet` at versions 1 and 2, `production` on 1.
 fn registry() -> (tempfile::TempDir, String) {
     let folder = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", folder.path().join("e.db").display());
@@ -90,7 +90,8 @@ fn experiment_lifecycle_through_the_cli() {
         "{listed}"
     );
 
-    // No calls were logged: the status says so instead of inventing numbers.
+    // No calls were logged, so the status recommends continuing instead of
+    // inventing numbers.
     let status = ok(&db, &["experiment", "status", "tone"]);
     assert!(
         status.contains("tone (running) on greet:production"),

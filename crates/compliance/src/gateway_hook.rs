@@ -18,7 +18,7 @@ use crate::log::AuditLog;
 /// data keeps the chain valid.
 ///
 /// The hook runs on a spawned task, so a slow or failed append never
-/// delays a response; a failed append is logged with the request id.
+/// delays a response. A failed append is logged with the request id.
 pub struct AuditHook {
     log: AuditLog,
     actor: String,

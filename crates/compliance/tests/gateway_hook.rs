@@ -13,8 +13,8 @@ use llmops_gateway::{
 };
 use llmops_testkit::MockServer;
 
-/// Polls until the log holds `size` entries; the hook appends on a spawned
-/// task after each response.
+/// Polls until the log contains `size` entries, because the hook appends on
+/// a spawned task after each response.
 async fn wait_for_entries(log: &AuditLog, size: u64) {
     for _ in 0..500 {
         if log.head().await.unwrap().size >= size {

@@ -16,8 +16,9 @@ use llmops_store::testing::TestDatabase;
 use rust_decimal::Decimal;
 use serde_json::json;
 
-/// A registry with prompt `greet` at versions 1 and 2 and `production` on 1.
-/// The caller keeps `database`, which deletes a SQLite file when dropped.
+/// Opens a registry with prompt `greet` at versions 1 and 2 and
+/// `production` on 1. The caller keeps `database`, which deletes its SQLite
+/// file when dropped.
 async fn two_versions(database: &TestDatabase) -> Registry {
     let registry = Registry::open(database.store.clone()).await.unwrap();
     for text in ["Hello {{ name }}.", "Hi {{ name }}! 🎉"] {

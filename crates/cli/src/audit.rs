@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use llmops_compliance::ed25519_dalek::{SigningKey, VerifyingKey};
-use llmops_compliance::{AuditLog, Checkpoint, EventKind, NewEvent, VerifyOptions, verify_extract};
+use llmops_compliance::{
+    AuditLog, BreakReason, Checkpoint, EventKind, NewEvent, VerifyOptions, verify_extract,
+};
 
 use crate::failure::Failure;
 use crate::prompt::utc_time;
@@ -186,6 +188,12 @@ async fn verify(log: &AuditLog, keys: Vec<VerifyingKey>) -> Result<(), Failure> 
             println!("OK");
             Ok(())
         }
+        Some(problem) if problem.reason == BreakReason::UntrustedCheckpointKey => {
+            println!("UNTRUSTED at entry {}: {}", problem.seq, problem.detail);
+            Err(Failure::Other(anyhow::anyhow!(
+                "a checkpoint is signed by a key outside --public-key and --public-key-file; pass that key if you trust its signer, otherwise treat the checkpoint as forged"
+            )))
+        }
         Some(problem) => {
             println!(
                 "BROKEN at entry {}: {}: {}",
@@ -241,33 +249,28 @@ async fn export(
     to: Option<u64>,
     signing_key: Option<&Path>,
 ) -> Result<(), Failure> {
-    let checkpoint = match signing_key {
+    // A new checkpoint would cover every entry, so the range is checked
+    // against the log's size before anything is signed and stored.
+    let (checkpoint, covered) = match signing_key {
         Some(path) => {
             let key = read_signing_key(path)?;
-            log.sign_checkpoint(&key)
+            let size = log.head().await.map_err(compliance_failure)?.size;
+            check_range(from, to, size, "the log")?;
+            let checkpoint = log
+                .sign_checkpoint(&key)
                 .await
-                .map_err(compliance_failure)?
+                .map_err(compliance_failure)?;
+            let size = checkpoint.size;
+            (checkpoint, size)
         }
-        None => latest_checkpoint(log).await?,
+        None => {
+            let checkpoint = latest_checkpoint(log).await?;
+            let size = checkpoint.size;
+            check_range(from, to, size, "the checkpoint")?;
+            (checkpoint, size)
+        }
     };
-    if checkpoint.size == 0 {
-        return Err(Failure::Usage(
-            "the checkpoint covers no entries; append entries, then sign a checkpoint with --signing-key".to_owned(),
-        ));
-    }
-
-    let last = checkpoint.size - 1;
-    let to = to.unwrap_or(last);
-    if from > to {
-        return Err(Failure::Usage(format!(
-            "--from {from} is after --to {to}; give --from at most --to"
-        )));
-    }
-    if to > last {
-        return Err(Failure::Usage(format!(
-            "--to {to} is beyond the checkpoint, which covers entries 0 to {last}; sign a new checkpoint with --signing-key or lower --to"
-        )));
-    }
+    let to = to.unwrap_or(covered.saturating_sub(1));
 
     let mut file = std::io::BufWriter::new(
         std::fs::File::create(out)
@@ -284,6 +287,27 @@ async fn export(
         out.display()
     );
     print_checkpoint(&checkpoint);
+    Ok(())
+}
+
+/// Checks `from..=to` against the `size` entries that `what` covers.
+fn check_range(from: u64, to: Option<u64>, size: u64, what: &str) -> Result<(), Failure> {
+    let Some(last) = size.checked_sub(1) else {
+        return Err(Failure::Usage(format!(
+            "{what} covers no entries; append entries, then sign a checkpoint with --signing-key"
+        )));
+    };
+    let to = to.unwrap_or(last);
+    if from > to {
+        return Err(Failure::Usage(format!(
+            "--from {from} is after --to {to}; give --from at most --to"
+        )));
+    }
+    if to > last {
+        return Err(Failure::Usage(format!(
+            "--to {to} is beyond {what}, which covers entries 0 to {last}; sign a new checkpoint with --signing-key or lower --to"
+        )));
+    }
     Ok(())
 }
 

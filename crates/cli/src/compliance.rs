@@ -1,9 +1,12 @@
-//! `llmops compliance`: the transparency report and the human-oversight
-//! review queue.
+//! `llmops compliance`: the transparency report, the human-oversight
+//! review queue, and the commands of [`crate::assess`].
+
+use std::path::PathBuf;
 
 use anyhow::Context;
 use llmops_compliance::{AuditLog, Decision, NewReview, ReviewItem, ReviewQueue};
 
+use crate::assess::{self, AssessCommand, IncidentCommand, SystemCommand};
 use crate::failure::Failure;
 use crate::records::{block_on, compliance_failure, open_log};
 
@@ -17,7 +20,7 @@ const DAY_MS: i64 = 86_400_000;
 /// escalated -> closed.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  llmops compliance report --from 2026-11-01 --to 2026-11-30 --format markdown\n  llmops compliance review add --subject request:42 --reason 'guardrail: KR_RRN'\n  llmops compliance review assign 1 --to kim\n  llmops compliance review start 1 --reviewer kim\n  llmops compliance review decide 1 --decision approve --reviewer kim --note 'checked'"
+    after_help = "Examples:\n  llmops compliance system add --name loan-assist --purpose 'drafts loan decisions' --owner credit --domain hiring_or_loan_screening\n  llmops compliance assess template > assessment.toml\n  llmops compliance assess save assessment.toml\n  llmops compliance incident open --system loan-assist --title 'wrong rate quoted' --severity medium\n  llmops compliance bundle --out bundle-2026-11 --from 2026-11-01 --to 2026-11-30 --signing-key audit.key\n  llmops compliance report --from 2026-11-01 --to 2026-11-30 --format markdown\n  llmops compliance review add --subject request:42 --reason 'guardrail: KR_RRN'\n  llmops compliance review assign 1 --to kim\n  llmops compliance review start 1 --reviewer kim\n  llmops compliance review decide 1 --decision approve --reviewer kim --note 'checked'"
 )]
 pub(crate) struct Args {
     /// Database URL: sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB.
@@ -52,6 +55,53 @@ enum ComplianceCommand {
     Review {
         #[command(subcommand)]
         command: ReviewCommand,
+    },
+    /// Keep the register of AI systems and their high-impact answers.
+    System {
+        #[command(subcommand)]
+        command: SystemCommand,
+    },
+    /// Write, version and sign off impact assessments.
+    Assess {
+        #[command(subcommand)]
+        command: AssessCommand,
+    },
+    /// Record incidents and what was done about them.
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
+    /// Write a folder for a regulator or auditor: register, assessments,
+    /// incidents, the transparency report and an audit log extract with
+    /// proofs against a new signed checkpoint.
+    Bundle {
+        /// A folder that does not exist yet.
+        #[arg(long)]
+        out: PathBuf,
+        /// First day (YYYY-MM-DD, UTC) or RFC 3339 time, inclusive.
+        #[arg(long, value_parser = parse_start)]
+        from: i64,
+        /// Last day (YYYY-MM-DD, UTC), inclusive, or RFC 3339 time, exclusive.
+        #[arg(long, value_parser = parse_end)]
+        to: i64,
+        /// The Ed25519 key file that signs the checkpoint (`llmops audit keygen`).
+        #[arg(long, value_name = "PATH")]
+        signing_key: PathBuf,
+        /// Who, recorded in the audit log.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        actor: String,
+    },
+    /// Check a bundle: file digests against its manifest, and the extract's
+    /// proofs against its signed checkpoint.
+    VerifyBundle {
+        /// The bundle folder.
+        dir: PathBuf,
+        /// A trusted Ed25519 public key, 64 hex digits; repeatable.
+        #[arg(long = "public-key", value_name = "HEX")]
+        keys: Vec<String>,
+        /// A file of trusted public keys, one per line; repeatable.
+        #[arg(long = "public-key-file", value_name = "PATH")]
+        key_files: Vec<PathBuf>,
     },
 }
 
@@ -156,12 +206,31 @@ impl From<DecisionName> for Decision {
 }
 
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    if let ComplianceCommand::VerifyBundle {
+        dir,
+        keys,
+        key_files,
+    } = &args.command
+    {
+        return assess::verify_bundle_dir(dir, keys, key_files);
+    }
     block_on(run_async(args))?
 }
 
 async fn run_async(args: Args) -> Result<(), Failure> {
     let log = open_log(&args.db).await?;
     match args.command {
+        ComplianceCommand::System { command } => assess::system(&log, command).await,
+        ComplianceCommand::Assess { command } => assess::assess(&log, command).await,
+        ComplianceCommand::Incident { command } => assess::incident(&log, command).await,
+        ComplianceCommand::Bundle {
+            out,
+            from,
+            to,
+            signing_key,
+            actor,
+        } => assess::bundle(&log, &out, from, to, &signing_key, &actor).await,
+        ComplianceCommand::VerifyBundle { .. } => Ok(()),
         ComplianceCommand::Report { from, to, format } => {
             let report = log
                 .transparency_report(from, to)
@@ -260,13 +329,13 @@ fn print_item(item: &ReviewItem) {
 }
 
 /// Parses `--from`: a day's start in UTC, or an RFC 3339 time.
-fn parse_start(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_start(text: &str) -> Result<i64, String> {
     parse_time(text).map(|(at_ms, _)| at_ms)
 }
 
 /// Parses `--to`: the end of a day in UTC (the next day's start), or an
 /// RFC 3339 time.
-fn parse_end(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_end(text: &str) -> Result<i64, String> {
     parse_time(text).map(|(at_ms, whole_day)| if whole_day { at_ms + DAY_MS } else { at_ms })
 }
 
@@ -274,20 +343,56 @@ fn parse_end(text: &str) -> Result<i64, String> {
 fn parse_time(text: &str) -> Result<(i64, bool), String> {
     let text = text.trim();
     let whole_day = text.len() == 10;
-    let rfc3339 = if whole_day {
-        format!("{text}T00:00:00Z")
+    let (rfc3339, offset_ms) = if whole_day {
+        (format!("{text}T00:00:00Z"), 0)
     } else {
-        text.to_owned()
+        split_offset(text)
     };
     let time = humantime::parse_rfc3339(&rfc3339).map_err(|error| {
-        format!("{text:?} is not a date ({error}); write YYYY-MM-DD, such as 2026-11-30, or an RFC 3339 time such as 2026-11-30T12:00:00Z")
+        format!("{text:?} is not a date ({error}); write YYYY-MM-DD, such as 2026-11-30, or an RFC 3339 time such as 2026-11-30T12:00:00Z or 2026-11-30T21:00:00+09:00")
     })?;
     let since_epoch = time
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|_| format!("{text:?} is before 1970; give a later date"))?;
-    let at_ms = i64::try_from(since_epoch.as_millis())
+    let local_ms = i64::try_from(since_epoch.as_millis())
         .map_err(|_| format!("{text:?} is too far in the future; give an earlier date"))?;
+    let at_ms = local_ms - offset_ms;
+    if at_ms < 0 {
+        return Err(format!("{text:?} is before 1970; give a later date"));
+    }
     Ok((at_ms, whole_day))
+}
+
+/// Splits a numeric UTC offset such as `+09:00` off an RFC 3339 time,
+/// returning the time with `Z` in its place and the offset in
+/// milliseconds; text without one is returned unchanged with offset 0.
+fn split_offset(text: &str) -> (String, i64) {
+    let Some(split) = text.len().checked_sub(6) else {
+        return (text.to_owned(), 0);
+    };
+    let (Some(time), Some(offset)) = (text.get(..split), text.get(split..)) else {
+        return (text.to_owned(), 0);
+    };
+    let bytes = offset.as_bytes();
+    let sign = match bytes[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return (text.to_owned(), 0),
+    };
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = offset.get(range)?;
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    match (digits(1..3), bytes[3], digits(4..6)) {
+        (Some(hours), b':', Some(minutes)) if hours < 24 && minutes < 60 && time.contains('T') => {
+            (format!("{time}Z"), sign * (hours * 60 + minutes) * 60_000)
+        }
+        _ => (text.to_owned(), 0),
+    }
 }
 
 #[cfg(test)]
@@ -300,6 +405,25 @@ mod tests {
         assert_eq!(start, 1_796_083_200_000);
         assert_eq!(parse_end("2026-12-01").unwrap(), start + DAY_MS);
         assert_eq!(parse_end("2026-12-01T00:00:00Z").unwrap(), start);
+    }
+
+    #[test]
+    fn utc_offsets_are_applied() {
+        let utc = parse_start("2026-12-01T00:00:00Z").unwrap();
+        assert_eq!(parse_start("2026-12-01T09:00:00+09:00").unwrap(), utc);
+        assert_eq!(parse_start("2026-11-30T19:30:00-04:30").unwrap(), utc);
+        assert_eq!(parse_start("2026-12-01T00:00:00+00:00").unwrap(), utc);
+        assert_eq!(
+            parse_start("2026-12-01T09:00:00.250+09:00").unwrap(),
+            utc + 250
+        );
+        for text in [
+            "2026-12-01T00:00:00+24:00",
+            "2026-12-01T00:00:00+0900",
+            "1970-01-01T00:00:00+01:00",
+        ] {
+            assert!(parse_start(text).is_err(), "{text}");
+        }
     }
 
     #[test]

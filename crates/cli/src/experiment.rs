@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use llmops_registry::experiment::{
-    AnalysisConfig, Arm, ArmTarget, NewExperiment, Recommendation, Report, StoredExperiment,
+    AnalysisConfig, Arm, ArmTarget, ExperimentStatus, NewExperiment, Recommendation, Report,
+    StoredExperiment,
 };
 
 use crate::failure::Failure;
@@ -144,9 +145,18 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .await
                 .map_err(registry_failure)?;
             if json {
+                let mut value = serde_json::to_value(&report).context("failed to print JSON")?;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("status".into(), stored.status.as_str().into());
+                    object.insert("prompt".into(), stored.prompt.clone().into());
+                    object.insert("label".into(), stored.label.clone().into());
+                    object.insert("winner".into(), stored.winner.clone().into());
+                    object.insert("ended_by".into(), stored.ended_by.clone().into());
+                    object.insert("ended_at".into(), stored.ended_at_ms.map(utc_time).into());
+                }
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&report).context("failed to print JSON")?
+                    serde_json::to_string_pretty(&value).context("failed to print JSON")?
                 );
             } else {
                 print_status(&stored, &report);
@@ -309,10 +319,17 @@ fn print_status(stored: &StoredExperiment, report: &Report) {
             );
         }
     }
-    println!(
-        "\nrecommendation: {}",
-        recommendation_text(&report.recommendation)
-    );
+    match (stored.status, stored.ended_at_ms) {
+        (ExperimentStatus::Running, _) => println!(
+            "\nrecommendation: {}",
+            recommendation_text(&report.recommendation)
+        ),
+        (status, ended_at_ms) => println!(
+            "\n{status} by {} at {}; the experiment no longer splits traffic",
+            stored.ended_by.as_deref().unwrap_or("unknown"),
+            ended_at_ms.map_or_else(|| "an unknown time".to_owned(), utc_time)
+        ),
+    }
 }
 
 fn recommendation_text(recommendation: &Recommendation) -> String {

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use llmops_guardrails::{
-    Analyzer, Anonymizer, Finding, GuardError, InjectionDetector, Operator, PipelineConfig,
-    PlaceholderScope,
+    Analyzer, Anonymizer, Finding, GuardError, InjectionDetector, MIN_HASH_KEY_BYTES, Operator,
+    PipelineConfig, PlaceholderScope,
 };
 use serde_json::json;
 
@@ -162,13 +162,15 @@ fn to_operator(name: OperatorName, hash_key_file: Option<&Path>) -> Result<Opera
             };
             let key = std::fs::read(path)
                 .with_context(|| format!("failed to read the hash key {}", path.display()))?;
-            if key.is_empty() {
-                return Err(Failure::Usage(format!(
-                    "the hash key file {} is empty; write at least 32 random bytes to it",
+            let operator = Operator::Hash { key };
+            operator.validate().map_err(|_| {
+                Failure::Usage(format!(
+                    "the hash key file {} holds fewer than {MIN_HASH_KEY_BYTES} bytes; write at least 32 random bytes to it, such as with `head -c 32 /dev/urandom > {}`",
+                    path.display(),
                     path.display()
-                )));
-            }
-            Operator::Hash { key }
+                ))
+            })?;
+            operator
         }
     })
 }

@@ -5,6 +5,7 @@
 //! Exit codes: 0 on success, 2 for a usage error (a bad argument or value),
 //! 1 for any other failure, and 3 when `guard scan` found something.
 
+mod assess;
 mod audit;
 mod chat;
 mod compliance;
@@ -87,5 +88,18 @@ fn main() -> ExitCode {
             eprintln!("error: {failure}");
             failure.exit_code()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    /// Clap checks argument names only when a command runs; this checks
+    /// every subcommand at once, such as an argument clashing with the
+    /// propagated `--version` flag.
+    #[test]
+    fn every_command_definition_is_valid() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -8,6 +8,7 @@ use llmops_registry::{
     LabelMove, PromptContent, PromptRef, PromptVersion, Registry, RegistryError,
 };
 use llmops_store::Store;
+pub(crate) use llmops_store::utc_time;
 
 use crate::failure::Failure;
 use crate::input::read_text;
@@ -64,8 +65,9 @@ enum PromptCommand {
         name: String,
         /// Label, such as production.
         label: String,
-        /// Version number. The argument id differs from the field name
-        /// because `version` is taken by the propagated `--version` flag.
+        /// Version number.
+        // The argument id differs from the field name because `version` is
+        // taken by the propagated `--version` flag.
         #[arg(id = "version_number", value_name = "VERSION")]
         version: u32,
         /// Why, recorded in the history.
@@ -371,7 +373,8 @@ fn line_diff(old: &str, new: &str) -> Vec<String> {
 
 pub(crate) fn usage_or_other(error: llmops_store::StoreError) -> Failure {
     match error {
-        llmops_store::StoreError::InvalidUrl { .. } => Failure::Usage(error.to_string()),
+        llmops_store::StoreError::InvalidUrl { .. }
+        | llmops_store::StoreError::SqliteFile { .. } => Failure::Usage(error.to_string()),
         other => Failure::Other(other.into()),
     }
 }
@@ -389,23 +392,6 @@ pub(crate) fn registry_failure(error: RegistryError) -> Failure {
     }
 }
 
-/// The last instant RFC 3339 can write, 9999-12-31T23:59:59.999Z, in
-/// milliseconds since the Unix epoch.
-const MAX_RFC3339_MS: u64 = 253_402_300_799_999;
-
-/// Formats a stored time in milliseconds since the Unix epoch as RFC 3339
-/// in UTC, such as `2026-12-05T02:30:00.123Z`, or as a count of
-/// milliseconds outside the years 1970 to 9999.
-pub(crate) fn utc_time(at_ms: i64) -> String {
-    match u64::try_from(at_ms) {
-        Ok(ms) if ms <= MAX_RFC3339_MS => {
-            let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-            humantime::format_rfc3339_millis(at).to_string()
-        }
-        _ => format!("{at_ms} ms since the Unix epoch"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::line_diff;
@@ -414,17 +400,6 @@ mod tests {
     fn diff_marks_changed_lines() {
         let lines = line_diff("a\nb\nc\n", "a\nB\nc\nd\n");
         assert_eq!(lines, [" a", "-b", "+B", " c", "+d"]);
-    }
-
-    #[test]
-    fn times_outside_rfc3339_do_not_panic() {
-        assert_eq!(super::utc_time(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            super::utc_time(253_402_300_799_999),
-            "9999-12-31T23:59:59.999Z"
-        );
-        assert!(super::utc_time(i64::MAX).ends_with("ms since the Unix epoch"));
-        assert!(super::utc_time(-1).ends_with("ms since the Unix epoch"));
     }
 
     #[test]

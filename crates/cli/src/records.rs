@@ -48,9 +48,12 @@ pub(crate) async fn open_existing_log(db: &str) -> Result<AuditLog, Failure> {
 /// everything else, such as an invalid review transition, to exit 1.
 pub(crate) fn compliance_failure(error: ComplianceError) -> Failure {
     match error {
-        ComplianceError::Store(StoreError::InvalidUrl { .. })
+        ComplianceError::Store(StoreError::InvalidUrl { .. } | StoreError::SqliteFile { .. })
         | ComplianceError::InvalidEvent { .. }
         | ComplianceError::InvalidKey { .. }
+        | ComplianceError::InvalidReview { .. }
+        | ComplianceError::InvalidAssessment { .. }
+        | ComplianceError::InvalidIncident { .. }
         | ComplianceError::InvalidPeriod { .. } => Failure::Usage(error.to_string()),
         other => Failure::Other(other.into()),
     }

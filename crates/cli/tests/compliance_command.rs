@@ -266,3 +266,164 @@ fn report_rejects_bad_and_reversed_dates() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("invalid period"), "{stderr}");
 }
+
+#[test]
+fn review_asking_for_three_reviews_is_a_usage_error() {
+    let db = Db::new();
+    let (code, _, stderr) = db.run(&[
+        "compliance",
+        "review",
+        "add",
+        "--subject",
+        "s",
+        "--reason",
+        "r",
+        "--reviews",
+        "3",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("reviews_required is 3"), "{stderr}");
+    assert!(!stderr.contains("item 0"), "{stderr}");
+}
+
+#[test]
+fn register_assess_incident_and_bundle() {
+    let db = Db::new();
+    let folder = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = db.run(&[
+        "compliance",
+        "system",
+        "add",
+        "--name",
+        "loan-assist",
+        "--purpose",
+        "drafts",
+        "--owner",
+        "credit",
+        "--domain",
+        "loans",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("hiring_or_loan_screening"), "{stderr}");
+    let added = db.ok(&[
+        "compliance",
+        "system",
+        "add",
+        "--name",
+        "loan-assist",
+        "--purpose",
+        "drafts",
+        "--owner",
+        "credit",
+        "--domain",
+        "hiring_or_loan_screening",
+        "--model",
+        "local",
+    ]);
+    assert!(added.contains("high-impact"), "{added}");
+    assert!(
+        db.ok(&["compliance", "system", "list"])
+            .starts_with("loan-assist\tcredit\thiring_or_loan_screening")
+    );
+
+    // The template is a valid assessment once its system name is changed.
+    let template = db.ok(&["compliance", "assess", "template"]);
+    let file = folder.path().join("assessment.toml");
+    std::fs::write(&file, template.replace("support-chat", "loan-assist")).unwrap();
+    let saved = db.ok(&["compliance", "assess", "save", file.to_str().unwrap()]);
+    assert!(
+        saved.starts_with("loan-assist version 1: residual risk medium"),
+        "{saved}"
+    );
+    let (code, _, stderr) = db.run(&["compliance", "assess", "sign-off", "loan-assist", "1"]);
+    assert_eq!(code, 2, "the author cannot sign: {stderr}");
+    assert!(stderr.contains("another person"), "{stderr}");
+    db.ok(&[
+        "compliance",
+        "assess",
+        "sign-off",
+        "loan-assist",
+        "1",
+        "--signer",
+        "dpo",
+    ]);
+    let history = db.ok(&["compliance", "assess", "history", "loan-assist"]);
+    assert!(history.contains("signed off by dpo"), "{history}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&db.ok(&["compliance", "assess", "show", "loan-assist"])).unwrap();
+    assert_eq!(shown["version"], 1);
+
+    std::fs::write(&file, "system = \"loan-assist\"\nscope = \"x\"\n").unwrap();
+    let (code, _, stderr) = db.run(&["compliance", "assess", "save", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`risks`"), "{stderr}");
+
+    let opened = db.ok(&[
+        "compliance",
+        "incident",
+        "open",
+        "--system",
+        "loan-assist",
+        "--title",
+        "wrong rate quoted",
+        "--severity",
+        "medium",
+    ]);
+    assert_eq!(opened.trim(), "opened incident 1");
+    db.ok(&[
+        "compliance",
+        "incident",
+        "update",
+        "1",
+        "--status",
+        "closed",
+        "--note",
+        "prompt fixed",
+    ]);
+    let (code, _, stderr) = db.run(&[
+        "compliance",
+        "incident",
+        "update",
+        "1",
+        "--status",
+        "mitigated",
+        "--note",
+        "x",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("it is closed"), "{stderr}");
+
+    let key = folder.path().join("audit.key");
+    let public = db.ok(&["audit", "keygen", "--out", key.to_str().unwrap()]);
+    let out = folder.path().join("bundle");
+    let wrote = db.ok(&[
+        "compliance",
+        "bundle",
+        "--out",
+        out.to_str().unwrap(),
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2099-12-31",
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(wrote.contains("audit entries"), "{wrote}");
+    let checked = db.ok(&[
+        "compliance",
+        "verify-bundle",
+        out.to_str().unwrap(),
+        "--public-key",
+        public.trim(),
+    ]);
+    assert!(checked.starts_with("OK:"), "{checked}");
+    let report = out.join("incidents.json");
+    let text = std::fs::read_to_string(&report).unwrap();
+    std::fs::write(&report, text.replace("wrong rate", "right rate")).unwrap();
+    let (code, _, stderr) = db.run(&["compliance", "verify-bundle", out.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("incidents.json changed after export"),
+        "{stderr}"
+    );
+}

@@ -81,7 +81,8 @@ fn experiment_lifecycle_through_the_cli() {
             "3,1",
         ],
     );
-    assert!(created.contains("control=:production (75%)"), "{created}");
+    // The label arm is pinned to the version `production` points to now.
+    assert!(created.contains("control=@1 (75%)"), "{created}");
     assert!(created.contains("friendly=@2 (25%)"), "{created}");
 
     let listed = ok(&db, &["experiment", "list"]);
@@ -102,6 +103,32 @@ fn experiment_lifecycle_through_the_cli() {
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["experiment_id"], "tone");
     assert_eq!(report["recommendation"]["decision"], "continue");
+    assert_eq!(report["status"], "running");
+    assert_eq!(report["winner"], serde_json::Value::Null);
+
+    // The label the experiment splits cannot move under it.
+    let (code, _, stderr) = run(
+        &db,
+        &[
+            "prompt",
+            "label",
+            "greet",
+            "production",
+            "2",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("stop or promote it first"), "{stderr}");
+    let (code, _, stderr) = run(
+        &db,
+        &["experiment", "status", "tone", "--primary", "thumbs"],
+    );
+    assert_eq!(
+        code, 0,
+        "no metric is measured yet, so any name is accepted: {stderr}"
+    );
 
     // Promoting without data needs the arm named.
     let (code, _, stderr) = run(&db, &["experiment", "promote", "tone"]);
@@ -118,6 +145,16 @@ fn experiment_lifecycle_through_the_cli() {
         history.contains("promoted arm `friendly` of experiment `tone`"),
         "{history}"
     );
+    let status = ok(&db, &["experiment", "status", "tone"]);
+    assert!(status.contains("winner: friendly"), "{status}");
+    assert!(
+        status.contains("promoted by tester at") && !status.contains("recommendation"),
+        "{status}"
+    );
+    let json = ok(&db, &["experiment", "status", "tone", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["status"], "promoted");
+    assert_eq!(report["winner"], "friendly");
     let (code, _, stderr) = run(&db, &["experiment", "stop", "tone"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(
@@ -129,7 +166,7 @@ fn experiment_lifecycle_through_the_cli() {
 #[test]
 fn bad_experiments_are_refused_with_the_fix() {
     let (_folder, db) = registry();
-    let cases: [(&[&str], i32, &str); 5] = [
+    let cases: [(&[&str], i32, &str); 9] = [
         (&["--arm", "a"], 2, "NAME=@VERSION"),
         (
             &["--arm", "a=@1", "--weights", "1,2"],
@@ -137,8 +174,24 @@ fn bad_experiments_are_refused_with_the_fix() {
             "one weight per arm",
         ),
         (&["--arm", "a=@1", "--weights", "-1"], 2, "weight -1"),
-        (&["--arm", "a=@7"], 1, "no version 7"),
-        (&["--arm", "a=:nope"], 1, "no label `nope`"),
+        (&["--arm", "c=@1", "--arm", "a=@7"], 1, "no version 7"),
+        (&["--arm", "c=@1", "--arm", "a=:nope"], 1, "no label `nope`"),
+        (&["--arm", "a=@1"], 2, "add a second arm"),
+        (
+            &["--arm", "c=@1", "--arm", "a=@2", "--weights", "0,1"],
+            2,
+            "give the first arm, the control, a positive weight",
+        ),
+        (
+            &["--arm", "c=@1", "--arm", "a=@2", "--weights", "1e308,1e308"],
+            2,
+            "use smaller weights",
+        ),
+        (
+            &["--arm", "c=@1", "--arm", "a=@2", "--label", "canary"],
+            1,
+            "no label `canary`",
+        ),
     ];
     for (extra, expected, message) in cases {
         let mut args = vec!["experiment", "create", "bad", "--prompt", "greet"];

@@ -242,6 +242,18 @@ fn redact_hash_is_keyed_and_stable() {
     assert_eq!(left, right);
     assert!(!first.contains(RRN), "{first}");
     assert_ne!(first, hashed(b"key two, 32 bytes of secret...."));
+
+    std::fs::write(&key, b"k").unwrap();
+    let short = llmops()
+        .args(["guard", "redact", "-", "--operator", "hash"])
+        .args(["--hash-key-file", key.to_str().unwrap()])
+        .write_stdin(RRN)
+        .output()
+        .unwrap();
+    assert_eq!(short.status.code(), Some(2));
+    let stderr = String::from_utf8(short.stderr).unwrap();
+    assert!(stderr.contains("fewer than 16 bytes"), "{stderr}");
+    assert!(short.stdout.is_empty(), "nothing is written on error");
 }
 
 #[test]

@@ -79,9 +79,10 @@ impl Checkpoint {
     ///
     /// # Errors
     ///
-    /// [`ComplianceError::InvalidKey`] for an unreadable or untrusted public
-    /// key and [`ComplianceError::BadSignature`] for a signature that does
-    /// not verify.
+    /// [`ComplianceError::InvalidKey`] for an unreadable public key,
+    /// [`ComplianceError::UntrustedKey`] for a key outside `trusted` and
+    /// [`ComplianceError::BadSignature`] for a signature that does not
+    /// verify.
     pub fn verify_signature(&self, trusted: &[VerifyingKey]) -> Result<()> {
         let mut key_bytes = [0_u8; 32];
         hex::decode_to_slice(&self.public_key, &mut key_bytes).map_err(|error| {
@@ -94,12 +95,9 @@ impl Checkpoint {
                 reason: format!("checkpoint public key is not an Ed25519 point: {error}"),
             })?;
         if !trusted.is_empty() && !trusted.contains(&public) {
-            return Err(ComplianceError::InvalidKey {
-                reason: format!(
-                    "checkpoint of size {} is signed by key {}, which is not among the trusted keys",
-                    self.size,
-                    key_id(&public)
-                ),
+            return Err(ComplianceError::UntrustedKey {
+                size: self.size,
+                key_id: key_id(&public),
             });
         }
         let bad = || ComplianceError::BadSignature {

@@ -89,6 +89,17 @@ pub enum ComplianceError {
         reason: String,
     },
 
+    /// A checkpoint is signed by a key that is not among the trusted keys.
+    #[error(
+        "checkpoint of size {size} is signed by key {key_id}, which is not among the trusted keys; add its public key if you trust the signer, otherwise treat the checkpoint as forged"
+    )]
+    UntrustedKey {
+        /// Entries the checkpoint covers.
+        size: u64,
+        /// The signing key's id.
+        key_id: String,
+    },
+
     /// Encrypting or decrypting personal data failed.
     #[error("cannot {operation} personal data of data subject `{data_subject}`: {reason}")]
     Crypto {
@@ -119,6 +130,18 @@ pub enum ComplianceError {
         source: std::io::Error,
     },
 
+    /// A bundle file or folder cannot be read or written.
+    #[error("cannot {operation} {}: {source}", .path.display())]
+    File {
+        /// `create`, `read`, `write` or `rename`.
+        operation: &'static str,
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A purge was requested while legal holds are in place.
     #[error("purge rejected: legal holds are in place ({holds}); release them before purging")]
     LegalHoldActive {
@@ -127,7 +150,11 @@ pub enum ComplianceError {
     },
 
     /// A report period ends before it starts.
-    #[error("invalid period: from_ms {from_ms} must be before to_ms {to_ms}")]
+    #[error(
+        "invalid period: it starts at {} and ends at {}; give a start before the end",
+        llmops_store::utc_time(*.from_ms),
+        llmops_store::utc_time(*.to_ms)
+    )]
     InvalidPeriod {
         /// The start.
         from_ms: i64,
@@ -155,6 +182,57 @@ pub enum ComplianceError {
         allowed: String,
     },
 
+    /// An impact assessment is incomplete or contradicts itself, or a
+    /// sign-off breaks the four-eyes rule.
+    #[error("invalid impact assessment: `{field}`: {reason}")]
+    InvalidAssessment {
+        /// The field at fault, such as `risks[0].severity`.
+        field: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
+    /// No assessment version matches.
+    #[error(
+        "no impact assessment of `{system}`{}; list versions with `llmops compliance assess history {system}`",
+        .version.map(|v| format!(" at version {v}")).unwrap_or_default()
+    )]
+    AssessmentNotFound {
+        /// The system name.
+        system: String,
+        /// The version asked for.
+        version: Option<u32>,
+    },
+
+    /// Another writer changed the same record at the same moment.
+    #[error("{what} was changed by another writer at the same moment; read it again and retry")]
+    ConcurrentChange {
+        /// The record.
+        what: String,
+    },
+
+    /// An incident update breaks the incident's life cycle.
+    #[error("incident {id}: {reason}")]
+    InvalidIncident {
+        /// The incident id, 0 for a new one.
+        id: i64,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
+    /// No incident has this id.
+    #[error("incident {id} not found; list incidents with `llmops compliance incident list`")]
+    IncidentNotFound {
+        /// The id asked for.
+        id: i64,
+    },
+
+    /// A new review item asks for something the queue cannot do.
+    #[error("cannot queue the review: {reason}")]
+    InvalidReview {
+        /// The setting at fault and its fix.
+        reason: String,
+    },
     /// A review action breaks a rule of the review queue other than the state order.
     #[error("review item {id}: {reason}")]
     ReviewRejected {

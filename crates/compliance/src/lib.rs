@@ -73,6 +73,8 @@
 
 pub mod merkle;
 
+mod assessment;
+mod bundle;
 mod canonical;
 mod checkpoint;
 mod error;
@@ -81,6 +83,7 @@ mod export;
 #[cfg(feature = "gateway")]
 mod gateway_hook;
 mod hash;
+mod incident;
 mod log;
 mod register;
 mod report;
@@ -90,6 +93,13 @@ mod schema;
 mod shred;
 mod verify;
 
+pub use assessment::{
+    ASSESSMENT_KIND, Evidence, EvidenceKind, ImpactAssessment, Risk, RiskLevel, StoredAssessment,
+};
+pub use bundle::{
+    BUNDLE_KIND, BundleCheck, BundleFile, BundleManifest, EXTRACT_FILE, MANIFEST_FILE,
+    verify_bundle,
+};
 pub use canonical::canonical_json;
 pub use checkpoint::{CHECKPOINT_KIND, Checkpoint, TreeHead, key_id};
 pub use error::{ComplianceError, Result};
@@ -100,11 +110,17 @@ pub use export::{ExtractReport, verify_extract};
 #[cfg(feature = "gateway")]
 pub use gateway_hook::{AuditHook, model_call_event};
 pub use hash::Hash;
+pub use incident::{
+    INCIDENT_KIND, Incident, IncidentSeverity, IncidentStatus, IncidentUpdate, NewIncident,
+};
 pub use log::{AuditLog, LogHead, RESERVED_KINDS};
 pub use register::{AiSystem, HighImpactDomain};
 pub use report::TransparencyReport;
 pub use retention::{HOLD_PLACED_KIND, HOLD_RELEASED_KIND, LegalHold, PURGE_KIND, PurgeReport};
-pub use review::{Decision, NewReview, ReviewItem, ReviewQueue, ReviewState};
+pub use review::{
+    ApprovalGate, Decision, GateOutcome, NewReview, ReviewItem, ReviewQueue, ReviewState,
+    TimeoutPolicy,
+};
 pub use shred::{ErasureReport, PersonalData};
 pub use verify::{BreakReason, ChainBreak, VerifyOptions, VerifyReport};
 

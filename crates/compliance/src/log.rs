@@ -38,6 +38,9 @@ pub const RESERVED_KINDS: &[&str] = &[
     "oversight_decision",
     "oversight_enqueued",
     "oversight_transition",
+    crate::assessment::ASSESSMENT_KIND,
+    crate::incident::INCIDENT_KIND,
+    crate::bundle::BUNDLE_KIND,
 ];
 
 /// Times an append starts again after SQLite reported the database locked.

@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use llmops_store::utc_time;
 use serde::Serialize;
 use sqlx::Row as _;
 
 use crate::checkpoint::TreeHead;
 use crate::error::{ComplianceError, Result};
+use crate::incident::IncidentStatus;
 use crate::log::AuditLog;
 use crate::register::AiSystem;
 
@@ -26,6 +28,10 @@ pub struct TransparencyReport {
     pub oversight_decisions: BTreeMap<String, u64>,
     /// The registered AI systems.
     pub systems: Vec<AiSystem>,
+    /// Incidents opened in the period, by severity.
+    pub incidents_by_severity: BTreeMap<String, u64>,
+    /// Incidents opened in the period and not closed when the report was built.
+    pub incidents_not_closed: u64,
     /// The latest signed tree head, if any, so readers can check the log.
     pub latest_checkpoint: Option<TreeHead>,
 }
@@ -87,6 +93,19 @@ impl AuditLog {
             *oversight_decisions.entry(outcome).or_insert(0) += 1;
         }
 
+        let mut incidents_by_severity = BTreeMap::new();
+        let mut incidents_not_closed = 0;
+        for incident in self.incidents(from_ms, to_ms).await? {
+            let severity = serde_json::to_value(incident.record.severity)
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            *incidents_by_severity.entry(severity).or_insert(0) += 1;
+            if incident.status != IncidentStatus::Closed {
+                incidents_not_closed += 1;
+            }
+        }
+
         let latest_checkpoint = self
             .checkpoints()
             .await?
@@ -99,24 +118,10 @@ impl AuditLog {
             events_by_kind,
             oversight_decisions,
             systems: self.systems().await?,
+            incidents_by_severity,
+            incidents_not_closed,
             latest_checkpoint,
         })
-    }
-}
-
-/// The last instant RFC 3339 can write, 9999-12-31T23:59:59.999Z, in
-/// milliseconds since the Unix epoch.
-const MAX_RFC3339_MS: u64 = 253_402_300_799_999;
-
-/// Formats milliseconds since the Unix epoch as RFC 3339 in UTC, or as a
-/// count of milliseconds outside the years 1970 to 9999.
-fn utc_time(at_ms: i64) -> String {
-    match u64::try_from(at_ms) {
-        Ok(ms) if ms <= MAX_RFC3339_MS => {
-            let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-            humantime::format_rfc3339_millis(at).to_string()
-        }
-        _ => format!("{at_ms} ms since the Unix epoch"),
     }
 }
 
@@ -175,6 +180,19 @@ impl TransparencyReport {
                 }
             );
         }
+
+        let _ = writeln!(
+            out,
+            "\n## Incidents\n\n| severity | opened |\n| --- | ---: |"
+        );
+        for (severity, count) in &self.incidents_by_severity {
+            let _ = writeln!(out, "| {severity} | {count} |");
+        }
+        let _ = writeln!(
+            out,
+            "\n{} of them not closed when the report was built.",
+            self.incidents_not_closed
+        );
 
         let _ = writeln!(out, "\n## Log integrity\n");
         match &self.latest_checkpoint {

@@ -7,7 +7,7 @@ use ed25519_dalek::VerifyingKey;
 use sqlx::Row as _;
 
 use crate::checkpoint::CHECKPOINT_KIND;
-use crate::error::Result;
+use crate::error::{ComplianceError, Result};
 use crate::hash::Hash;
 use crate::log::{AuditLog, ENTRY_COLUMNS, to_i64};
 use crate::merkle;
@@ -38,8 +38,11 @@ pub enum BreakReason {
     Unreadable,
     /// An entry's payload was removed, but no recorded retention purge covers its time.
     UnrecordedPurge,
-    /// A stored checkpoint's signature does not verify, or its key is not trusted.
+    /// A stored checkpoint's signature does not verify.
     BadCheckpointSignature,
+    /// A stored checkpoint verifies, but under a key outside the trusted
+    /// keys: the entries may be intact, and the signer is unknown.
+    UntrustedCheckpointKey,
     /// A stored checkpoint's root differs from the tree over the entries,
     /// or a checkpoint that the log records is missing.
     CheckpointMismatch,
@@ -56,6 +59,7 @@ impl fmt::Display for BreakReason {
             BreakReason::Unreadable => "unreadable",
             BreakReason::UnrecordedPurge => "unrecorded purge",
             BreakReason::BadCheckpointSignature => "bad checkpoint signature",
+            BreakReason::UntrustedCheckpointKey => "untrusted checkpoint key",
             BreakReason::CheckpointMismatch => "checkpoint mismatch",
         };
         f.write_str(text)
@@ -406,9 +410,13 @@ impl AuditLog {
         for checkpoint in stored {
             let at = checkpoint.size.saturating_sub(1);
             if let Err(error) = checkpoint.verify_signature(&options.trusted_keys) {
+                let reason = match error {
+                    ComplianceError::UntrustedKey { .. } => BreakReason::UntrustedCheckpointKey,
+                    _ => BreakReason::BadCheckpointSignature,
+                };
                 report.problem = Some(ChainBreak {
                     seq: at,
-                    reason: BreakReason::BadCheckpointSignature,
+                    reason,
                     detail: error.to_string(),
                 });
                 return Ok(());

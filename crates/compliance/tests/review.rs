@@ -332,7 +332,104 @@ async fn bad_requests_are_rejected() {
     };
     let error = queue.enqueue(&three, "guard").await.unwrap_err();
     assert!(
-        error.to_string().contains("reviews_required is 3"),
+        matches!(error, ComplianceError::InvalidReview { .. })
+            && error.to_string().contains("reviews_required is 3"),
         "{error}"
     );
+}
+
+/// Waits until the gate's item is queued, then has `rita` decide on it.
+async fn decide_when_queued(queue: ReviewQueue, decision: Decision, note: serde_json::Value) {
+    let id = loop {
+        if let Some(item) = queue.list(Some(ReviewState::Queued)).await.unwrap().first() {
+            break item.id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    queue.assign(id, "rita", "lead").await.unwrap();
+    queue.start(id, "rita").await.unwrap();
+    queue.decide(id, "rita", decision, note).await.unwrap();
+}
+
+#[tokio::test]
+async fn gate_releases_what_the_reviewer_decided() {
+    use llmops_compliance::{ApprovalGate, GateOutcome};
+    use std::time::Duration;
+
+    let (log, _db) = sqlite_log().await;
+    let queue = ReviewQueue::new(log.clone());
+    let gate = ApprovalGate::new(queue.clone(), Duration::from_secs(120))
+        .poll_interval(Duration::from_millis(5));
+
+    let reviewer = tokio::spawn(decide_when_queued(
+        queue.clone(),
+        Decision::Edit,
+        json!({"text": "고객님, 환불은 7일 안에 처리됩니다."}),
+    ));
+    let (item, outcome) = gate
+        .hold(&NewReview::new("response:1", "refund answer"), "gateway")
+        .await
+        .unwrap();
+    reviewer.await.unwrap();
+    assert_eq!(item.state, ReviewState::Edited);
+    assert_eq!(
+        outcome,
+        GateOutcome::Edited {
+            note: Some(json!({"text": "고객님, 환불은 7일 안에 처리됩니다."}))
+        }
+    );
+    assert!(!outcome.sends_original());
+
+    let reviewer = tokio::spawn(decide_when_queued(
+        queue.clone(),
+        Decision::Override,
+        json!("cites the wrong law"),
+    ));
+    let (_, outcome) = gate
+        .hold(&NewReview::new("response:2", "legal answer"), "gateway")
+        .await
+        .unwrap();
+    reviewer.await.unwrap();
+    assert_eq!(
+        outcome,
+        GateOutcome::Overridden {
+            note: Some(json!("cites the wrong law"))
+        }
+    );
+    assert!(
+        log.verify(&VerifyOptions::default())
+            .await
+            .unwrap()
+            .is_valid()
+    );
+}
+
+#[tokio::test]
+async fn gate_applies_the_timeout_policy() {
+    use llmops_compliance::{ApprovalGate, GateOutcome, TimeoutPolicy};
+    use std::time::Duration;
+
+    let (log, _db) = sqlite_log().await;
+    let queue = ReviewQueue::new(log.clone());
+    for (policy, release) in [
+        (TimeoutPolicy::Withhold, false),
+        (TimeoutPolicy::Release, true),
+    ] {
+        let gate = ApprovalGate::new(queue.clone(), Duration::from_millis(50))
+            .poll_interval(Duration::from_millis(5))
+            .on_timeout(policy);
+        let (item, outcome) = gate
+            .hold(&NewReview::new("response:3", "nobody around"), "gateway")
+            .await
+            .unwrap();
+        assert_eq!(item.state, ReviewState::Expired);
+        assert_eq!(outcome, GateOutcome::TimedOut { release });
+        assert_eq!(outcome.sends_original(), release);
+    }
+    let huge = ApprovalGate::new(queue, Duration::MAX);
+    let error = huge
+        .hold(&NewReview::new("response:4", "x"), "gateway")
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("too long"), "{error}");
 }

@@ -317,7 +317,7 @@ async fn untrusted_checkpoint_key_is_found() {
     let options = VerifyOptions::default().trusted_keys([trusted.verifying_key()]);
     let report = log.verify(&options).await.unwrap();
     let problem = report.problem.unwrap();
-    assert_eq!(problem.reason, BreakReason::BadCheckpointSignature);
+    assert_eq!(problem.reason, BreakReason::UntrustedCheckpointKey);
     assert!(
         problem.detail.contains("not among the trusted keys"),
         "{}",

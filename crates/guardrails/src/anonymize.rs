@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::entity::EntityType;
+use crate::error::{GuardError, Result};
 use crate::finding::Finding;
 use crate::resolve::resolve_overlaps;
 
@@ -38,6 +39,33 @@ pub enum Operator {
         /// numbers can be found by trying every candidate.
         key: Vec<u8>,
     },
+}
+
+/// The shortest HMAC key [`Operator::Hash`] accepts: 16 bytes, 128 bits.
+/// 32 random bytes are recommended.
+pub const MIN_HASH_KEY_BYTES: usize = 16;
+
+impl Operator {
+    /// Checks the operator's settings.
+    ///
+    /// # Errors
+    ///
+    /// [`GuardError::InvalidConfig`] for a hash key shorter than
+    /// [`MIN_HASH_KEY_BYTES`], which would let anyone who guesses it find
+    /// the hashed values.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Operator::Hash { key } if key.len() < MIN_HASH_KEY_BYTES => {
+                Err(GuardError::InvalidConfig {
+                    message: format!(
+                        "the hash key is {} bytes; use at least {MIN_HASH_KEY_BYTES} random bytes, 32 recommended",
+                        key.len()
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Operator {

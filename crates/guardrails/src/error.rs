@@ -15,7 +15,9 @@ pub enum GuardError {
         offset: usize,
     },
     /// A pipeline configuration could not be parsed.
-    #[error("invalid guardrails config: {message}. Check the TOML against `PipelineConfig`")]
+    #[error(
+        "invalid guardrails config: {message}. The config has the tables [injection], [pii] and [output]; the README's guardrails section lists their keys"
+    )]
     InvalidConfig {
         /// Parser message, which names the bad key or value.
         message: String,

@@ -45,7 +45,7 @@ mod stream;
 mod vault;
 
 pub use analyzer::{Analyzer, DEFAULT_MIN_SCORE};
-pub use anonymize::{Anonymizer, Operator, PlaceholderScope};
+pub use anonymize::{Anonymizer, MIN_HASH_KEY_BYTES, Operator, PlaceholderScope};
 pub use entity::EntityType;
 pub use error::{GuardError, Result};
 pub use finding::Finding;

@@ -88,6 +88,14 @@ impl Pipeline {
         }
         if let Some(pii) = &config.pii {
             in_unit_range("pii.min_score", pii.min_score)?;
+            if let Some(operator) = &pii.operator {
+                operator.validate().map_err(|error| match error {
+                    GuardError::InvalidConfig { message } => GuardError::InvalidConfig {
+                        message: format!("pii.operator: {message}"),
+                    },
+                    other => other,
+                })?;
+            }
         }
         let mut pipeline = Self::new();
         if let Some(injection) = &config.injection {

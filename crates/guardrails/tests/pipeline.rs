@@ -157,3 +157,20 @@ fn scores_outside_zero_to_one_are_rejected() {
     assert!(Pipeline::from_toml("[pii]\nmin_score = 1.0\n").is_ok());
     assert!(Pipeline::from_toml("[injection]\nthreshold = 0.0\n").is_ok());
 }
+
+#[test]
+fn short_hash_keys_are_rejected() {
+    let short = "[pii]\noperator = { kind = \"hash\", key = [1] }\n";
+    let error = Pipeline::from_toml(short).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("pii.operator: the hash key is 1 bytes"),
+        "{error}"
+    );
+    let long = format!(
+        "[pii]\noperator = {{ kind = \"hash\", key = [{}] }}\n",
+        vec!["7"; 16].join(", ")
+    );
+    assert!(Pipeline::from_toml(&long).is_ok());
+}

@@ -33,11 +33,25 @@ impl Registry {
     /// # Errors
     ///
     /// [`RegistryError::InvalidLabel`], [`RegistryError::PromptNotFound`],
-    /// [`RegistryError::VersionNotFound`] and [`RegistryError::Store`].
+    /// [`RegistryError::VersionNotFound`],
+    /// [`RegistryError::LabelInExperiment`] while a running experiment
+    /// splits the label (its arms serve the traffic, so the move would not
+    /// take effect; stop or promote the experiment first), and
+    /// [`RegistryError::Store`].
     pub async fn set_label(&self, request: &LabelMove<'_>) -> Result<Deployment> {
         validate_name(request.prompt)?;
         validate_label(request.label)?;
         let mut transaction = self.store().begin().await?;
+        if let Some(running) = self
+            .running_in(&mut transaction, request.prompt, request.label)
+            .await?
+        {
+            return Err(RegistryError::LabelInExperiment {
+                prompt: request.prompt.to_owned(),
+                label: request.label.to_owned(),
+                running: running.experiment.id().to_owned(),
+            });
+        }
         let deployment = self
             .set_label_in(&mut transaction, request, now_ms())
             .await?;

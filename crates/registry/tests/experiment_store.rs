@@ -62,13 +62,69 @@ async fn creation_is_checked(database: TestDatabase) {
     let missing = registry
         .create_experiment(&new_experiment(
             "e",
-            vec![Arm::new("a", ArmTarget::Version(9), 1.0)],
+            vec![
+                Arm::new("a", ArmTarget::Version(1), 1.0),
+                Arm::new("b", ArmTarget::Version(9), 1.0),
+            ],
         ))
         .await
         .unwrap_err();
     assert!(
         matches!(missing, RegistryError::VersionNotFound { version: 9, .. }),
         "{missing}"
+    );
+    let single = registry
+        .create_experiment(&new_experiment(
+            "e",
+            vec![Arm::new("a", ArmTarget::Version(1), 1.0)],
+        ))
+        .await
+        .unwrap_err();
+    assert!(single.to_string().contains("add a second arm"), "{single}");
+    let starved = registry
+        .create_experiment(&new_experiment(
+            "e",
+            vec![
+                Arm::new("control", ArmTarget::Version(1), 0.0),
+                Arm::new("b", ArmTarget::Version(2), 1.0),
+            ],
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        starved.to_string().contains("control arm `control`"),
+        "{starved}"
+    );
+    let overflow = registry
+        .create_experiment(&new_experiment(
+            "e",
+            vec![
+                Arm::new("a", ArmTarget::Version(1), 1e308),
+                Arm::new("b", ArmTarget::Version(2), 1e308),
+            ],
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        overflow.to_string().contains("use smaller weights"),
+        "{overflow}"
+    );
+    let bad_id = registry
+        .create_experiment(&new_experiment("tone test", two_arms()))
+        .await
+        .unwrap_err();
+    assert!(
+        bad_id
+            .to_string()
+            .starts_with("invalid experiment id `tone test`"),
+        "{bad_id}"
+    );
+    let mut unlabelled = new_experiment("e", two_arms());
+    unlabelled.label = "canary";
+    let no_label = registry.create_experiment(&unlabelled).await.unwrap_err();
+    assert!(
+        matches!(no_label, RegistryError::LabelNotFound { ref label, .. } if label == "canary"),
+        "{no_label}"
     );
     let weights = registry
         .create_experiment(&new_experiment(
@@ -88,10 +144,31 @@ async fn creation_is_checked(database: TestDatabase) {
         "failed creations wrote nothing"
     );
 
-    registry
+    let created = registry
         .create_experiment(&new_experiment("e", two_arms()))
         .await
         .unwrap();
+    assert_eq!(
+        created.experiment.arms()[0].target,
+        ArmTarget::Version(1),
+        "a label arm is pinned to the version the label points to at creation"
+    );
+    assert_eq!(registry.experiment("e").await.unwrap(), created);
+    // The split label cannot move while the experiment serves its traffic.
+    let moved = registry
+        .set_label(&LabelMove {
+            prompt: "greet",
+            label: "production",
+            version: 2,
+            actor: "a",
+            reason: "r",
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(moved, RegistryError::LabelInExperiment { ref running, .. } if running == "e"),
+        "{moved}"
+    );
     let again = registry
         .create_experiment(&new_experiment("e", two_arms()))
         .await
@@ -102,6 +179,16 @@ async fn creation_is_checked(database: TestDatabase) {
     );
     let mut other_label = new_experiment("e", two_arms());
     other_label.label = "staging";
+    registry
+        .set_label(&LabelMove {
+            prompt: "greet",
+            label: "staging",
+            version: 2,
+            actor: "a",
+            reason: "r",
+        })
+        .await
+        .unwrap();
     let taken = registry.create_experiment(&other_label).await.unwrap_err();
     assert!(
         matches!(taken, RegistryError::ExperimentExists { .. }),
@@ -238,6 +325,19 @@ async fn logged_calls_drive_the_report_and_promotion(database: TestDatabase) {
         ..AnalysisConfig::default()
     };
     let report = registry.experiment_report("tone", &config).await.unwrap();
+    let misspelled = AnalysisConfig {
+        primary_metric: Some("thumbsup".into()),
+        ..AnalysisConfig::default()
+    };
+    let unknown = registry
+        .experiment_report("tone", &misspelled)
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("primary metric `thumbsup`")
+            && unknown.to_string().contains("thumbs_up"),
+        "{unknown}"
+    );
     let latency = report
         .metrics
         .iter()

@@ -35,6 +35,16 @@ pub enum StoreError {
         source: sqlx::Error,
     },
 
+    /// A SQLite file cannot be opened: its folder is missing, it is a
+    /// folder, it is not a SQLite database, or it cannot be read or written.
+    #[error("cannot open SQLite database `{url}`: {reason}")]
+    SqliteFile {
+        /// The URL.
+        url: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
     /// No pooled connection became free within the acquire timeout.
     #[error(
         "no connection to `{url}` became free within {} ms; raise max_connections or the acquire timeout, or find the task that holds connections",

@@ -59,12 +59,14 @@ mod migrate;
 mod store;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod time;
 mod url;
 
 pub use dialect::Dialect;
 pub use error::{Result, StoreError};
-pub use migrate::{Migration, MigrationReport, now_ms};
+pub use migrate::{Migration, MigrationReport};
 pub use store::{Store, StoreOptions, StoreTransaction};
+pub use time::{now_ms, utc_time};
 pub use url::redact;
 
 /// The `sqlx` version the store is built on, re-exported so callers bind

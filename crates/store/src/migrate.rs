@@ -7,8 +7,8 @@
 //! migration leaves neither its changes nor its record. Applied migrations
 //! are compared by SHA-256 checksum: editing one after release is an error.
 
+use crate::time::now_ms;
 use std::collections::{BTreeSet, HashMap};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 use sqlx::{Executor as _, Row as _};
@@ -290,14 +290,6 @@ fn check_recorded(
         }
     }
     Ok(())
-}
-
-/// Returns the current time in milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

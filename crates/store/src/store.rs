@@ -1,5 +1,6 @@
 //! The connection pool and transactions.
 
+use std::path::Path;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -96,8 +97,13 @@ impl StoreOptions {
                 .max_lifetime(None);
         }
 
-        if dialect == Dialect::Postgres {
-            probe(&connect_url, &redacted, self.acquire_timeout).await?;
+        match &location {
+            Location::Postgres => probe(&connect_url, &redacted, self.acquire_timeout).await?,
+            Location::SqliteFile(path) => {
+                check_sqlite_file(Path::new(path), &redacted)?;
+                probe_sqlite(&connect_url, &redacted, self.acquire_timeout).await?;
+            }
+            Location::SqliteMemory => {}
         }
         let pool = pool_options.connect(&connect_url).await.map_err(|source| {
             match classify(
@@ -122,6 +128,49 @@ impl StoreOptions {
     }
 }
 
+/// Opens one SQLite connection and sets it up as the pool would, so an
+/// unreadable or read-only file fails with SQLite's reason instead of the
+/// pool's timeout.
+async fn probe_sqlite(url: &str, redacted: &str, timeout: Duration) -> Result<()> {
+    let fail = |reason: String| StoreError::SqliteFile {
+        url: redacted.to_owned(),
+        reason,
+    };
+    let opened = tokio::time::timeout(timeout, async {
+        let mut connection = AnyConnection::connect(url).await?;
+        // The journal switch writes to the file, so a read-only file fails here.
+        connection.execute("PRAGMA journal_mode = WAL").await?;
+        connection.execute("PRAGMA schema_version").await?;
+        Ok::<_, sqlx::Error>(connection)
+    })
+    .await
+    .map_err(|_| {
+        fail(format!(
+            "opening took longer than {} ms",
+            timeout.as_millis()
+        ))
+    })?;
+    match opened {
+        Ok(connection) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Err(error) => {
+            let text = error.to_string();
+            let reason = if text.contains("readonly") || text.contains("read-only") {
+                format!("{text}; make the file and its folder writable by this user")
+            } else if text.contains("not a database") {
+                "the file is not a SQLite database; check the path".to_owned()
+            } else if text.contains("unable to open") {
+                format!("{text}; check that the path names a file this user can create and write")
+            } else {
+                text
+            };
+            Err(fail(reason))
+        }
+    }
+}
+
 /// Opens and closes one connection, so a down server fails with the
 /// driver's reason (such as connection refused) instead of the pool's
 /// generic timeout after its retries.
@@ -136,6 +185,51 @@ async fn probe(url: &str, redacted: &str, timeout: Duration) -> Result<()> {
         .map_err(unavailable)?;
     let _ = connection.close().await;
     Ok(())
+}
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Checks a SQLite path before connecting, so a missing folder or a file
+/// of another kind fails at once with the fix, not after the pool's
+/// retries.
+fn check_sqlite_file(path: &Path, url: &str) -> Result<()> {
+    let fail = |reason: String| StoreError::SqliteFile {
+        url: url.to_owned(),
+        reason,
+    };
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        return Err(fail(format!(
+            "folder {} does not exist; create it or fix the path",
+            folder.display()
+        )));
+    }
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => Err(fail(
+            "the path is a folder; name a file inside it, such as llmops.db".to_owned(),
+        )),
+        Ok(metadata) if metadata.len() == 0 => Ok(()),
+        Ok(_) => {
+            let mut header = [0_u8; 16];
+            let read = std::fs::File::open(path).and_then(|mut file| {
+                std::io::Read::read_exact(&mut file, &mut header).map(|()| header)
+            });
+            match read {
+                Ok(header) if &header == SQLITE_HEADER => Ok(()),
+                Ok(_) => Err(fail(
+                    "the file is not a SQLite database; check the path".to_owned(),
+                )),
+                Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => Err(fail(
+                    "the file is not a SQLite database; check the path".to_owned(),
+                )),
+                Err(error) => Err(fail(format!("cannot read the file: {error}"))),
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(fail(format!("cannot read the file: {error}"))),
+    }
 }
 
 async fn configure_sqlite(

@@ -93,7 +93,7 @@ async fn create_postgres_database(admin_url: &str, options: StoreOptions) -> Res
         "llmops_test_{}_{}_{}",
         std::process::id(),
         NEXT_DATABASE.fetch_add(1, Ordering::Relaxed),
-        crate::migrate::now_ms()
+        crate::time::now_ms()
     );
     let unavailable = |source| StoreError::Unavailable {
         url: redact(admin_url),

@@ -108,3 +108,57 @@ async fn closed_store_is_unavailable() {
     let error = store.begin().await.unwrap_err();
     assert!(matches!(error, StoreError::Unavailable { .. }), "{error}");
 }
+
+/// Connects to a SQLite path and returns the error message.
+async fn sqlite_error(path: &std::path::Path) -> String {
+    let url = format!("sqlite://{}", path.display());
+    let error = StoreOptions::default()
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(&url)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::SqliteFile { .. }),
+        "{path:?}: {error:?}"
+    );
+    error.to_string()
+}
+
+#[tokio::test]
+async fn unusable_sqlite_paths_fail_at_once_with_the_fix() {
+    let folder = tempfile::tempdir().unwrap();
+
+    let missing = folder.path().join("no-such-folder").join("llmops.db");
+    let message = sqlite_error(&missing).await;
+    assert!(message.contains("does not exist; create it"), "{message}");
+    assert!(!missing.exists(), "nothing was created");
+
+    let message = sqlite_error(folder.path()).await;
+    assert!(message.contains("the path is a folder"), "{message}");
+
+    for (name, bytes) in [
+        ("notes.txt", "Grüße, not a database at all\n".as_bytes()),
+        ("short.db", b"SQLite".as_slice()),
+    ] {
+        let path = folder.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let message = sqlite_error(&path).await;
+        assert!(
+            message.contains("not a SQLite database"),
+            "{name}: {message}"
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "{name} was not changed"
+        );
+    }
+
+    // An empty file is a new database, as SQLite treats it.
+    let empty = folder.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let store = Store::connect(&format!("sqlite://{}", empty.display()))
+        .await
+        .unwrap();
+    store.close().await;
+}

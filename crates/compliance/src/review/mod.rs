@@ -6,10 +6,13 @@
 //! needs a second review, goes to a second, different reviewer first. Items
 //! past their deadline can be expired from any open state. Every state
 //! change is appended to the audit log in the same transaction as the
-//! change itself.
+//! change itself. [`ApprovalGate`] holds a response until a decision or
+//! a deadline.
 
+mod gate;
 mod queue;
 mod state;
 
+pub use gate::{ApprovalGate, GateOutcome, TimeoutPolicy};
 pub use queue::ReviewQueue;
 pub use state::{Decision, NewReview, ReviewItem, ReviewState};

@@ -16,7 +16,7 @@ pub struct ReviewQueue {
     log: AuditLog,
 }
 
-const ITEM_COLUMNS: &str = "id, subject, reason, state, reviews_required, decisions, assignee, first_reviewer, expires_at_ms";
+const ITEM_COLUMNS: &str = "id, subject, reason, state, reviews_required, decisions, assignee, first_reviewer, expires_at_ms, last_decision";
 
 impl ReviewQueue {
     /// Creates the queue on the log's store; [`AuditLog::open`] created its table.
@@ -28,12 +28,11 @@ impl ReviewQueue {
     ///
     /// # Errors
     ///
-    /// [`ComplianceError::ReviewRejected`] when `reviews_required` is not 1
+    /// [`ComplianceError::InvalidReview`] when `reviews_required` is not 1
     /// or 2, and [`ComplianceError::Store`] when the database fails.
     pub async fn enqueue(&self, review: &NewReview, actor: &str) -> Result<ReviewItem> {
         if !(1..=2).contains(&review.reviews_required) {
-            return Err(ComplianceError::ReviewRejected {
-                id: 0,
+            return Err(ComplianceError::InvalidReview {
                 reason: format!(
                     "reviews_required is {}; use 1, or 2 for a second review",
                     review.reviews_required
@@ -257,7 +256,7 @@ impl ReviewQueue {
 
     /// Moves item `id` to `to` after `update` checks and edits it, and
     /// appends the change to the audit log, all in one transaction.
-    async fn change_at<F>(
+    pub(super) async fn change_at<F>(
         &self,
         id: i64,
         to: ReviewState,
@@ -279,16 +278,21 @@ impl ReviewQueue {
         let from = item.state;
         update(&mut item)?;
         item.state = to;
+        if to.is_final_decision() || to == ReviewState::Escalated {
+            item.last_note = details.get("note").cloned();
+        }
+        let last_note = item.last_note.as_ref().map(Value::to_string);
 
         sqlx::query(
             "UPDATE compliance_reviews SET state = $1, decisions = $2, assignee = $3,
-                 first_reviewer = $4, updated_at_ms = $5 WHERE id = $6",
+                 first_reviewer = $4, updated_at_ms = $5, last_decision = $6 WHERE id = $7",
         )
         .bind(to.as_str())
         .bind(i64::from(item.decisions))
         .bind(item.assignee.clone())
         .bind(item.first_reviewer.clone())
         .bind(now)
+        .bind(last_note)
         .bind(id)
         .execute(&mut *transaction)
         .await
@@ -373,6 +377,12 @@ fn decode_item(row: &AnyRow) -> Result<ReviewItem> {
         expires_at_ms: row
             .try_get(8)
             .map_err(|e| corrupt(id, "expires_at_ms", e.to_string()))?,
+        last_note: row
+            .try_get::<Option<String>, _>(9)
+            .map_err(|e| corrupt(id, "last_decision", e.to_string()))?
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| corrupt(id, "last_decision", e.to_string()))?,
     })
 }
 

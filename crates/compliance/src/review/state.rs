@@ -164,6 +164,8 @@ pub struct ReviewItem {
     pub first_reviewer: Option<String>,
     /// The deadline in milliseconds since the Unix epoch, if any.
     pub expires_at_ms: Option<i64>,
+    /// The note of the latest decision, such as the edited text.
+    pub last_note: Option<serde_json::Value>,
 }
 
 impl ReviewItem {
@@ -238,6 +240,7 @@ mod tests {
             assignee: None,
             first_reviewer: None,
             expires_at_ms: None,
+            last_note: None,
         }
     }
 

@@ -41,6 +41,19 @@ impl Experiment {
             .map(|control| control.metrics.keys().collect())
             .unwrap_or_default();
         validate_metrics(&ordered, &metric_names)?;
+        if let Some(primary) = &config.primary_metric
+            && !metric_names.is_empty()
+            && !metric_names.contains(&primary)
+        {
+            return Err(ExperimentError::UnknownPrimaryMetric {
+                metric: primary.clone(),
+                available: metric_names
+                    .iter()
+                    .map(|name| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
 
         let counts: Vec<u64> = ordered.iter().map(|arm| arm.units).collect();
         let srm = sample_ratio_mismatch(&counts, &self.shares(), config.srm_threshold);

@@ -38,9 +38,7 @@ pub enum ExperimentError {
         weight: f64,
     },
     /// The weights do not add up to a positive, finite total.
-    #[error(
-        "weights of experiment `{experiment}` sum to {total}; give at least one arm a positive weight"
-    )]
+    #[error("weights of experiment `{experiment}` sum to {total}; {}", total_weight_fix(*.total))]
     InvalidTotalWeight {
         /// The experiment id.
         experiment: String,
@@ -111,6 +109,45 @@ pub enum ExperimentError {
         /// The arm name.
         arm: String,
     },
+    /// A stored experiment has fewer than two arms, so nothing is compared.
+    #[error(
+        "experiment `{experiment}` has {arms} arm; add a second arm to compare with the control"
+    )]
+    TooFewArms {
+        /// The experiment id.
+        experiment: String,
+        /// The number of arms given.
+        arms: usize,
+    },
+    /// The control arm gets no traffic, so the other arms have nothing to
+    /// be compared with.
+    #[error(
+        "control arm `{arm}` of experiment `{experiment}` has weight 0; give the first arm, the control, a positive weight"
+    )]
+    ControlWithoutTraffic {
+        /// The experiment id.
+        experiment: String,
+        /// The control arm's name.
+        arm: String,
+    },
+    /// The experiment id has characters a stored experiment cannot use.
+    #[error("invalid experiment id `{id}`: {reason}")]
+    InvalidId {
+        /// The rejected id.
+        id: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// The primary metric named in the analysis settings has no samples.
+    #[error(
+        "primary metric `{metric}` is not among the measured metrics ({available}); name one of them"
+    )]
+    UnknownPrimaryMetric {
+        /// The metric asked for.
+        metric: String,
+        /// The measured metrics, comma-separated.
+        available: String,
+    },
     /// An analysis setting is out of range.
     #[error("analysis setting `{setting}` is {value}; {expected}")]
     InvalidSetting {
@@ -121,4 +158,13 @@ pub enum ExperimentError {
         /// The valid range.
         expected: &'static str,
     },
+}
+
+/// Says how to fix a weight total that is zero or overflowed.
+fn total_weight_fix(total: f64) -> &'static str {
+    if total.is_infinite() {
+        "the weights overflow when added; use smaller weights, such as percentages"
+    } else {
+        "give at least one arm a positive weight"
+    }
 }

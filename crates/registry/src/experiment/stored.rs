@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row as _};
 
 use super::design::{Arm, ArmTarget, Experiment};
+use super::error::ExperimentError;
 use crate::error::{RegistryError, Result};
 use crate::labels::LabelMove;
 use crate::registry::{Registry, text_column, version_column};
@@ -131,13 +132,46 @@ impl Registry {
     /// experiment splits the label, and [`RegistryError::Store`]. Nothing
     /// is written on error.
     pub async fn create_experiment(&self, new: &NewExperiment<'_>) -> Result<StoredExperiment> {
-        validate_name(new.id)?;
+        validate_name(new.id).map_err(|error| match error {
+            RegistryError::InvalidName { name, reason } => {
+                RegistryError::Experiment(ExperimentError::InvalidId { id: name, reason })
+            }
+            other => other,
+        })?;
         validate_name(new.prompt)?;
         validate_label(new.label)?;
         let experiment = Experiment::new(new.id, new.arms.clone())?;
-        for arm in experiment.arms() {
-            self.get(new.prompt, &arm_selector(&arm.target)).await?;
+        if experiment.arms().len() < 2 {
+            return Err(ExperimentError::TooFewArms {
+                experiment: new.id.to_owned(),
+                arms: experiment.arms().len(),
+            }
+            .into());
         }
+        if let Some(control) = experiment.arms().first()
+            && control.weight <= 0.0
+        {
+            return Err(ExperimentError::ControlWithoutTraffic {
+                experiment: new.id.to_owned(),
+                arm: control.name.clone(),
+            }
+            .into());
+        }
+        // The split label must exist; promoting an arm moves it.
+        self.get(new.prompt, &Selector::Label(new.label.to_owned()))
+            .await?;
+        // Arms that name a label are pinned to the version it points to
+        // now, so a later label move cannot change an arm mid-experiment.
+        let mut pinned = Vec::with_capacity(experiment.arms().len());
+        for arm in experiment.arms() {
+            let version = self.get(new.prompt, &arm_selector(&arm.target)).await?;
+            pinned.push(Arm::new(
+                arm.name.clone(),
+                ArmTarget::Version(version.version),
+                arm.weight,
+            ));
+        }
+        let experiment = Experiment::new(new.id, pinned)?;
         let arms = serde_json::to_string(experiment.arms()).map_err(|error| {
             RegistryError::InvalidPrompt {
                 name: new.prompt.to_owned(),
@@ -467,7 +501,7 @@ impl Registry {
         }
     }
 
-    async fn running_in(
+    pub(crate) async fn running_in(
         &self,
         connection: &mut AnyConnection,
         prompt: &str,

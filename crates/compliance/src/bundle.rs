@@ -1,0 +1,312 @@
+//! A folder to hand to a regulator or auditor: the AI system register,
+//! impact assessments, incidents, the transparency report and an audit
+//! log extract with inclusion proofs, listed with their SHA-256 digests in
+//! `manifest.json`.
+//!
+//! The extract verifies on its own against the signed checkpoint (see
+//! [`verify_extract`]); the manifest's digests show whether any other file
+//! changed after export, and the log records each export with the
+//! manifest's digest, so later checkpoints commit to it.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::VerifyingKey;
+use llmops_store::now_ms;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::Row as _;
+
+use crate::assessment::StoredAssessment;
+use crate::checkpoint::{Checkpoint, TreeHead};
+use crate::error::{ComplianceError, Result};
+use crate::event::{EventKind, NewEvent};
+use crate::export::verify_extract;
+use crate::log::AuditLog;
+
+/// The audit log kind that records each bundle export.
+pub const BUNDLE_KIND: &str = "bundle_exported";
+
+/// The file that lists the others.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The audit log extract inside a bundle.
+pub const EXTRACT_FILE: &str = "audit-extract.jsonl";
+
+/// One file of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleFile {
+    /// The file name inside the bundle folder.
+    pub name: String,
+    /// SHA-256 of its bytes, in hex.
+    pub sha256: String,
+    /// Its length in bytes.
+    pub bytes: u64,
+}
+
+/// The contents of `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleManifest {
+    /// Start of the period, in milliseconds since the Unix epoch.
+    pub from_ms: i64,
+    /// End of the period, exclusive.
+    pub to_ms: i64,
+    /// When the bundle was written.
+    pub created_at_ms: i64,
+    /// The signed tree head the extract's proofs lead to.
+    pub checkpoint: TreeHead,
+    /// Audit log entries in the extract.
+    pub extract_entries: u64,
+    /// Every other file, with its digest.
+    pub files: Vec<BundleFile>,
+    /// What the bundle is and is not.
+    pub notice: String,
+}
+
+/// What [`verify_bundle`] checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleCheck {
+    /// The manifest read.
+    pub manifest: BundleManifest,
+    /// Entries whose inclusion proofs verified.
+    pub verified_entries: usize,
+}
+
+const NOTICE: &str = "Records kept by llmops for the period. They are evidence for the operator's own compliance work, not legal advice, and do not state whether any obligation is met.";
+
+impl AuditLog {
+    /// Writes a bundle for entries with `from_ms <= at_ms < to_ms` to the
+    /// new folder `dir`, with an extract whose proofs lead to
+    /// `checkpoint`, and records the export in the log.
+    ///
+    /// The files are written to a sibling temporary folder that is renamed
+    /// to `dir` at the end, so `dir` never holds a partial bundle.
+    ///
+    /// # Errors
+    ///
+    /// [`ComplianceError::InvalidPeriod`], [`ComplianceError::Io`] when
+    /// `dir` exists or a file cannot be written, the errors of
+    /// [`AuditLog::export_extract`], and [`ComplianceError::Store`].
+    pub async fn write_bundle(
+        &self,
+        dir: &Path,
+        from_ms: i64,
+        to_ms: i64,
+        checkpoint: &Checkpoint,
+        actor: &str,
+    ) -> Result<BundleManifest> {
+        let report = self.transparency_report(from_ms, to_ms).await?;
+        if dir.exists() {
+            return Err(io_error(
+                "create",
+                dir,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "it exists; choose a new folder so no earlier bundle is overwritten",
+                ),
+            ));
+        }
+        let staging = staging_dir(dir);
+        std::fs::create_dir_all(&staging).map_err(|e| io_error("create", &staging, e))?;
+        let written = self
+            .fill_bundle(&staging, from_ms, to_ms, checkpoint, &report)
+            .await;
+        let manifest = match written {
+            Ok(manifest) => manifest,
+            Err(error) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(error);
+            }
+        };
+        if let Err(error) = std::fs::rename(&staging, dir) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(io_error("rename", dir, error));
+        }
+
+        let manifest_bytes = std::fs::read(dir.join(MANIFEST_FILE))
+            .map_err(|e| io_error("read", &dir.join(MANIFEST_FILE), e))?;
+        let event = NewEvent::new(
+            EventKind::Custom(BUNDLE_KIND.to_owned()),
+            actor,
+            format!("period:{from_ms}-{to_ms}"),
+        )
+        .payload(json!({
+            "manifest_sha256": hex::encode(Sha256::digest(&manifest_bytes)),
+            "checkpoint_size": checkpoint.size,
+            "extract_entries": manifest.extract_entries,
+        }));
+        let store = self.store();
+        let mut transaction = store.begin().await?;
+        self.append_trusted_in(&mut transaction, &[event]).await?;
+        transaction
+            .commit()
+            .await
+            .map_err(|source| store.error(source))?;
+        tracing::info!(dir = %dir.display(), entries = manifest.extract_entries, "bundle written");
+        Ok(manifest)
+    }
+
+    async fn fill_bundle(
+        &self,
+        staging: &Path,
+        from_ms: i64,
+        to_ms: i64,
+        checkpoint: &Checkpoint,
+        report: &crate::report::TransparencyReport,
+    ) -> Result<BundleManifest> {
+        let mut files = Vec::new();
+        let systems = self.systems().await?;
+        let mut assessments: Vec<StoredAssessment> = Vec::new();
+        for system in &systems {
+            assessments.extend(self.assessment_history(&system.name).await?);
+        }
+        let incidents = self.incidents(from_ms, to_ms).await?;
+        files.push(write_json(staging, "register.json", &systems)?);
+        files.push(write_json(staging, "assessments.json", &assessments)?);
+        files.push(write_json(staging, "incidents.json", &incidents)?);
+        files.push(write_json(staging, "transparency-report.json", report)?);
+        files.push(write_file(
+            staging,
+            "transparency-report.md",
+            report.to_markdown().as_bytes(),
+        )?);
+
+        let seqs = self.seqs_in_period(from_ms, to_ms, checkpoint.size).await?;
+        let mut extract = Vec::new();
+        let extract_entries = self.export_extract(&mut extract, seqs, checkpoint).await?;
+        files.push(write_file(staging, EXTRACT_FILE, &extract)?);
+
+        let manifest = BundleManifest {
+            from_ms,
+            to_ms,
+            created_at_ms: now_ms(),
+            checkpoint: checkpoint.tree_head(),
+            extract_entries,
+            files,
+            notice: NOTICE.to_owned(),
+        };
+        write_json(staging, MANIFEST_FILE, &manifest)?;
+        Ok(manifest)
+    }
+
+    /// Sequence numbers of entries in the period that the checkpoint covers.
+    async fn seqs_in_period(&self, from_ms: i64, to_ms: i64, size: u64) -> Result<Vec<u64>> {
+        let store = self.store();
+        let rows = sqlx::query(
+            "SELECT seq FROM compliance_audit_log
+             WHERE at_ms >= $1 AND at_ms < $2 AND seq < $3 ORDER BY seq",
+        )
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
+        .fetch_all(store.pool())
+        .await
+        .map_err(|source| store.error(source))?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.try_get(0).map_err(|source| store.error(source))?;
+                Ok(u64::try_from(seq).unwrap_or(0))
+            })
+            .collect()
+    }
+}
+
+/// Checks a bundle folder: every file in the manifest has its digest and
+/// length, no listed file is missing, and the extract's proofs verify
+/// against its checkpoint, signed by one of `trusted` (any key when empty).
+///
+/// # Errors
+///
+/// [`ComplianceError::InvalidExtract`] naming the file that differs, is
+/// missing, or fails to verify, and [`ComplianceError::Io`].
+pub fn verify_bundle(dir: &Path, trusted: &[VerifyingKey]) -> Result<BundleCheck> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let manifest_bytes =
+        std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
+    let manifest: BundleManifest = serde_json::from_slice(&manifest_bytes).map_err(|error| {
+        ComplianceError::InvalidExtract {
+            line: 0,
+            reason: format!("{MANIFEST_FILE} does not parse: {error}"),
+        }
+    })?;
+    let mut saw_extract = false;
+    for file in &manifest.files {
+        if file.name.contains(['/', '\\']) || file.name.starts_with('.') {
+            return Err(ComplianceError::InvalidExtract {
+                line: 0,
+                reason: format!("{MANIFEST_FILE} lists `{}`, outside the folder", file.name),
+            });
+        }
+        let path = dir.join(&file.name);
+        let bytes = std::fs::read(&path).map_err(|e| io_error("read", &path, e))?;
+        let digest = hex::encode(Sha256::digest(&bytes));
+        if digest != file.sha256 || bytes.len() as u64 != file.bytes {
+            return Err(ComplianceError::InvalidExtract {
+                line: 0,
+                reason: format!(
+                    "{} changed after export: SHA-256 {digest}, the manifest lists {}",
+                    file.name, file.sha256
+                ),
+            });
+        }
+        saw_extract |= file.name == EXTRACT_FILE;
+    }
+    if !saw_extract {
+        return Err(ComplianceError::InvalidExtract {
+            line: 0,
+            reason: format!("{MANIFEST_FILE} does not list {EXTRACT_FILE}"),
+        });
+    }
+    let extract = std::fs::read(dir.join(EXTRACT_FILE))
+        .map_err(|e| io_error("read", &dir.join(EXTRACT_FILE), e))?;
+    let report = verify_extract(&extract[..], trusted)?;
+    if report.checkpoint.tree_head() != manifest.checkpoint {
+        return Err(ComplianceError::InvalidExtract {
+            line: 1,
+            reason: "the extract's checkpoint differs from the manifest's".to_owned(),
+        });
+    }
+    Ok(BundleCheck {
+        verified_entries: report.entries.len(),
+        manifest,
+    })
+}
+
+fn staging_dir(dir: &Path) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".to_owned());
+    dir.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+}
+
+fn write_json<T: Serialize + ?Sized>(dir: &Path, name: &str, value: &T) -> Result<BundleFile> {
+    let mut bytes =
+        serde_json::to_vec_pretty(value).map_err(|error| ComplianceError::Canonical {
+            reason: error.to_string(),
+        })?;
+    bytes.push(b'\n');
+    write_file(dir, name, &bytes)
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<BundleFile> {
+    let path = dir.join(name);
+    let mut file = std::fs::File::create(&path).map_err(|e| io_error("create", &path, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_error("write", &path, e))?;
+    Ok(BundleFile {
+        name: name.to_owned(),
+        sha256: hex::encode(Sha256::digest(bytes)),
+        bytes: bytes.len() as u64,
+    })
+}
+
+fn io_error(operation: &'static str, path: &Path, source: std::io::Error) -> ComplianceError {
+    ComplianceError::File {
+        operation,
+        path: path.to_owned(),
+        source,
+    }
+}

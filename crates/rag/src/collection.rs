@@ -16,7 +16,7 @@ use crate::error::{RagError, Result};
 use crate::index::{IndexSettings, SearchIndex, SourceText};
 use crate::schema::MIGRATIONS;
 
-/// What [`Collection::ingest`] did with a document.
+/// The effect of [`Collection::ingest`] on a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum IngestOutcome {

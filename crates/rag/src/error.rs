@@ -22,7 +22,7 @@ pub enum RagError {
     BinaryDocument {
         /// The document id.
         id: String,
-        /// What marked the bytes as binary.
+        /// The check that marked the bytes as binary.
         reason: String,
     },
     /// A document's format is not supported.
@@ -97,7 +97,7 @@ pub enum RagError {
     CorruptIndex {
         /// The index file.
         path: PathBuf,
-        /// What check failed.
+        /// The failed check.
         reason: String,
     },
     /// Reading or writing a file failed.
@@ -150,7 +150,7 @@ pub enum RagError {
     InvalidConfig {
         /// The setting name.
         setting: &'static str,
-        /// What is wrong and the valid range.
+        /// The problem and the valid range.
         message: String,
     },
     /// The embedder failed.
@@ -178,7 +178,7 @@ pub enum RagError {
         path: PathBuf,
         /// 1-based line number.
         line: usize,
-        /// What is wrong.
+        /// The problem found.
         message: String,
     },
 }

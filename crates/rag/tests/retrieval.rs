@@ -1,5 +1,7 @@
 //! Hybrid retrieval, filters, re-ranking, embedding cache and bad queries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::Arc;

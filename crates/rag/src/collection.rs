@@ -256,7 +256,13 @@ impl Collection {
         }
         let index = SearchIndex::build(&sources, embedder, settings, &TokenCounter::new()).await?;
         let version = self.next_version().await?;
-        let file = self.folder.join(format!("v{version}.index"));
+        let created_at_ms = now_ms();
+        // The time in the name keeps two concurrent builds that picked the
+        // same number from writing one file; the loser's insert then fails
+        // on the primary key and its file is left unreferenced.
+        let file = self
+            .folder
+            .join(format!("v{version}-{created_at_ms}.index"));
         index.save(&file)?;
 
         let manifest = index.manifest();
@@ -265,7 +271,6 @@ impl Collection {
                 setting: "index settings",
                 message: error.to_string(),
             })?;
-        let created_at_ms = now_ms();
         sqlx::query(
             "INSERT INTO rag_versions (collection, version, embedder, dimensions, settings, corpus_hash, documents, chunks, file, created_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

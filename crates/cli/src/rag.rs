@@ -113,8 +113,8 @@ enum RagCommand {
     },
     /// Make a built version live.
     Switch {
-        /// The version number.
-        version: i64,
+        /// The index version number.
+        number: i64,
     },
     /// Make the previously live version live again.
     Rollback,
@@ -130,9 +130,9 @@ enum RagCommand {
         /// Indexes used.
         #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
         mode: Mode,
-        /// Query this version instead of the live one.
+        /// Query this index version instead of the live one.
         #[arg(long)]
-        version: Option<i64>,
+        index_version: Option<i64>,
         /// Only documents whose metadata has KEY=VALUE; repeatable.
         #[arg(long = "filter", value_parser = parse_pair)]
         filters: Vec<(String, String)>,
@@ -154,9 +154,9 @@ enum RagCommand {
         /// Indexes used.
         #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
         mode: Mode,
-        /// Evaluate this version instead of the live one.
+        /// Evaluate this index version instead of the live one.
         #[arg(long)]
-        version: Option<i64>,
+        index_version: Option<i64>,
     },
 }
 
@@ -247,9 +247,9 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             }
             Ok(())
         }
-        RagCommand::Switch { version } => {
-            collection.switch_to(version).await.map_err(rag_failure)?;
-            println!("version {version} is live");
+        RagCommand::Switch { number } => {
+            collection.switch_to(number).await.map_err(rag_failure)?;
+            println!("version {number} is live");
             Ok(())
         }
         RagCommand::Rollback => {
@@ -262,11 +262,11 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             text,
             k,
             mode,
-            version,
+            index_version,
             filters,
             budget,
         } => {
-            let retriever = retriever(&collection, version, args.embedder).await?;
+            let retriever = retriever(&collection, index_version, args.embedder).await?;
             let mut filter = MetadataFilter::new();
             for (key, value) in filters {
                 filter = filter.equals(key, value);
@@ -321,9 +321,9 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             qrels,
             k,
             mode,
-            version,
+            index_version,
         } => {
-            let retriever = retriever(&collection, version, args.embedder).await?;
+            let retriever = retriever(&collection, index_version, args.embedder).await?;
             let queries = read_queries(&queries).map_err(rag_failure)?;
             let qrels = read_qrels(&qrels).map_err(rag_failure)?;
             let options = RetrievalOptions {

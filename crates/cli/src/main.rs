@@ -16,6 +16,7 @@ mod guard;
 mod input;
 mod model;
 mod prompt;
+mod rag;
 mod records;
 mod serve;
 mod tokens;
@@ -28,7 +29,8 @@ use crate::failure::Failure;
 
 /// Operate LLM applications: chat with a model, count tokens, price usage,
 /// manage prompt versions and A/B experiments, serve an OpenAI-compatible API,
-/// scan text for PII and secrets, and keep a verifiable audit log.
+/// scan text for PII and secrets, keep a verifiable audit log, and ingest,
+/// index and retrieve documents for RAG.
 #[derive(Debug, Parser)]
 #[command(name = "llmops", version, propagate_version = true)]
 struct Cli {
@@ -48,6 +50,7 @@ enum Command {
     Guard(guard::Args),
     Audit(audit::Args),
     Compliance(compliance::Args),
+    Rag(rag::Args),
 }
 
 impl Command {
@@ -63,6 +66,7 @@ impl Command {
             Command::Guard(args) => return guard::run(args),
             Command::Audit(args) => audit::run(args),
             Command::Compliance(args) => compliance::run(args),
+            Command::Rag(args) => rag::run(args),
         };
         result.map(|()| ExitCode::SUCCESS)
     }

@@ -1,0 +1,152 @@
+//! Query latency, build throughput and memory on a synthetic index.
+//!
+//! ```text
+//! cargo run --release -p llmops-rag --example latency -- [CHUNKS] [QUERIES]
+//! ```
+//!
+//! Builds an index of CHUNKS (default 100,000) synthetic chunks of 60
+//! Zipf-distributed words from a 20,000-word vocabulary with random
+//! 384-dimensional unit vectors, then times QUERIES (default 2,000) hybrid
+//! searches of 5 words with precomputed query vectors, no re-ranking, k = 10,
+//! 100 candidates per index. Query embedding is excluded, since it depends on
+//! the embedder, not on the index.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use llmops_core::Embedder;
+use llmops_core::tokens::TokenCounter;
+use llmops_rag::{
+    ChunkingConfig, Format, IndexSettings, RetrievalOptions, Retriever, SearchIndex, SourceText,
+};
+use rand::distr::Distribution;
+use rand::{Rng, SeedableRng};
+use rand_distr::{StandardNormal, Zipf};
+use sha2::{Digest, Sha256};
+
+const DIMENSIONS: usize = 384;
+
+/// Random unit vectors seeded by the text, so a text always gets the same one.
+struct RandomEmbedder;
+
+fn random_unit(text: &str) -> Vec<f32> {
+    let seed: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+    let mut rng = rand::rngs::StdRng::from_seed(seed);
+    let mut vector: Vec<f32> = (0..DIMENSIONS)
+        .map(|_| rng.sample(StandardNormal))
+        .collect();
+    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+    vector.iter_mut().for_each(|x| *x /= norm);
+    vector
+}
+
+#[async_trait]
+impl Embedder for RandomEmbedder {
+    async fn embed(&self, texts: &[String]) -> llmops_core::Result<Vec<Vec<f32>>> {
+        Ok(texts.iter().map(|text| random_unit(text)).collect())
+    }
+
+    fn dimensions(&self) -> usize {
+        DIMENSIONS
+    }
+
+    fn model(&self) -> &str {
+        "random-384"
+    }
+}
+
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn percentile(sorted_us: &[f64], fraction: f64) -> f64 {
+    let index = ((sorted_us.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted_us[index]
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let mut args = std::env::args().skip(1);
+    let chunks: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(100_000);
+    let queries: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2_000);
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let zipf = Zipf::new(20_000.0, 1.1)?;
+    let words = |count: usize, rng: &mut rand::rngs::StdRng| -> String {
+        (0..count)
+            .map(|_| format!("w{}", zipf.sample(rng) as u64))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let sources: Vec<SourceText> = (0..chunks)
+        .map(|i| SourceText {
+            id: format!("doc{i}"),
+            format: Format::Text,
+            content_hash: String::new(),
+            metadata: Default::default(),
+            text: words(60, &mut rng),
+        })
+        .collect();
+    let texts: Vec<String> = (0..queries).map(|_| words(5, &mut rng)).collect();
+
+    let settings = IndexSettings {
+        chunking: ChunkingConfig {
+            max_tokens: 1_000,
+            overlap_tokens: 0,
+            ..ChunkingConfig::default()
+        },
+        ..IndexSettings::default()
+    };
+    let before = resident_bytes();
+    let started = Instant::now();
+    let index =
+        SearchIndex::build(&sources, &RandomEmbedder, &settings, &TokenCounter::new()).await?;
+    let build_s = started.elapsed().as_secs_f64();
+    let after = resident_bytes();
+    let file = tempfile::NamedTempFile::new()?;
+    index.save(file.path())?;
+    let file_bytes = std::fs::metadata(file.path())?.len();
+    let built = index.manifest().chunks;
+    let retriever = Retriever::new(Arc::new(index), Arc::new(RandomEmbedder))?;
+
+    let options = RetrievalOptions::default();
+    let vectors: Vec<Vec<f32>> = texts.iter().map(|text| random_unit(text)).collect();
+    for (text, vector) in texts.iter().zip(&vectors).take(100) {
+        retriever.search_with_vector(text, Some(vector), &options);
+    }
+    let mut latencies_us = Vec::with_capacity(queries);
+    let mut returned = 0;
+    for (text, vector) in texts.iter().zip(&vectors) {
+        let started = Instant::now();
+        let hits = retriever.search_with_vector(text, Some(vector), &options);
+        latencies_us.push(started.elapsed().as_secs_f64() * 1e6);
+        returned += hits.len();
+    }
+    latencies_us.sort_by(f64::total_cmp);
+
+    let report = serde_json::json!({
+        "chunks": built,
+        "build_s": (build_s * 100.0).round() / 100.0,
+        "build_chunks_per_s": (built as f64 / build_s).round(),
+        "resident_bytes_per_chunk": match (before, after) {
+            (Some(before), Some(after)) => serde_json::json!(after.saturating_sub(before) / built as u64),
+            _ => serde_json::Value::Null,
+        },
+        "file_bytes_per_chunk": file_bytes / built as u64,
+        "queries": queries,
+        "mean_hits": returned as f64 / queries as f64,
+        "p50_us": percentile(&latencies_us, 0.5).round(),
+        "p90_us": percentile(&latencies_us, 0.9).round(),
+        "p99_us": percentile(&latencies_us, 0.99).round(),
+        "max_us": latencies_us.last().copied().unwrap_or(0.0).round(),
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

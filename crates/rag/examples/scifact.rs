@@ -1,0 +1,109 @@
+//! Retrieval quality on the BEIR SciFact subset: nDCG@10 and recall@100 for
+//! BM25, dense and hybrid retrieval, printed as JSON.
+//!
+//! ```text
+//! cargo run --release -p llmops-rag --example scifact -- [DATA_DIR]
+//! ```
+//!
+//! DATA_DIR defaults to `crates/rag/tests/data/scifact`. Each document is
+//! indexed as one chunk (title, a space, then the text), as the Python
+//! baselines in `benches/python/scifact_baselines.py` index it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use llmops_core::Embedder;
+use llmops_core::tokens::TokenCounter;
+use llmops_rag::beir::{read_corpus, read_qrels, read_queries};
+use llmops_rag::metrics::evaluate;
+use llmops_rag::{
+    ChunkingConfig, Format, HashEmbedder, IndexSettings, RetrievalMode, RetrievalOptions,
+    Retriever, SearchIndex, SourceText,
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn embedder() -> Result<Arc<dyn Embedder>, BoxError> {
+    Ok(Arc::new(HashEmbedder::new(384)))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let data = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/scifact"));
+    let corpus = read_corpus(&data.join("corpus.jsonl"))?;
+    let queries = read_queries(&data.join("queries.jsonl"))?;
+    let qrels = read_qrels(&data.join("qrels/test.tsv"))?;
+
+    let sources: Vec<SourceText> = corpus
+        .iter()
+        .map(|document| SourceText {
+            id: document.id.clone(),
+            format: Format::Text,
+            content_hash: String::new(),
+            metadata: Default::default(),
+            text: format!("{} {}", document.title, document.text),
+        })
+        .collect();
+    // One chunk per document: no SciFact abstract comes near 100,000 tokens.
+    let settings = IndexSettings {
+        chunking: ChunkingConfig {
+            max_tokens: 100_000,
+            overlap_tokens: 0,
+            ..ChunkingConfig::default()
+        },
+        ..IndexSettings::default()
+    };
+    let embedder = embedder().await?;
+    let started = Instant::now();
+    let index =
+        SearchIndex::build(&sources, embedder.as_ref(), &settings, &TokenCounter::new()).await?;
+    let build_s = started.elapsed().as_secs_f64();
+    let chunks = index.manifest().chunks;
+    let retriever = Retriever::new(Arc::new(index), embedder.clone())?;
+
+    let mut report = serde_json::Map::new();
+    report.insert("embedder".into(), embedder.model().into());
+    report.insert("documents".into(), sources.len().into());
+    report.insert("chunks".into(), chunks.into());
+    report.insert("build_s".into(), format!("{build_s:.3}").into());
+    for (name, mode) in [
+        ("bm25", RetrievalMode::Keyword),
+        ("dense", RetrievalMode::Dense),
+        ("hybrid", RetrievalMode::Hybrid),
+    ] {
+        let options = RetrievalOptions {
+            k: 100,
+            mode,
+            max_query_tokens: 512,
+            ..RetrievalOptions::default()
+        };
+        let started = Instant::now();
+        let mut run: HashMap<String, Vec<String>> = HashMap::new();
+        for query in &queries {
+            let hits = retriever.retrieve(&query.text, &options).await?;
+            run.insert(
+                query.id.clone(),
+                hits.into_iter().map(|hit| hit.document_id).collect(),
+            );
+        }
+        let query_s = started.elapsed().as_secs_f64();
+        let at_10 = evaluate(&run, &qrels, 10);
+        let at_100 = evaluate(&run, &qrels, 100);
+        report.insert(
+            name.into(),
+            serde_json::json!({
+                "ndcg@10": (at_10.ndcg * 1e4).round() / 1e4,
+                "recall@100": (at_100.recall * 1e4).round() / 1e4,
+                "mrr": (at_10.mrr * 1e4).round() / 1e4,
+                "query_s": (query_s * 1e3).round() / 1e3,
+            }),
+        );
+    }
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

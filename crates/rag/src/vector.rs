@@ -1,0 +1,135 @@
+//! The approximate nearest-neighbour vector index (HNSW).
+
+use instant_distance::{Builder, Hnsw, Point, Search};
+use serde::{Deserialize, Serialize};
+
+use crate::bm25::top_k;
+
+/// An embedding stored in the graph; distance is `1 - dot product`, which is
+/// the cosine distance for the L2-normalised vectors this crate stores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Vector(pub(crate) Vec<f32>);
+
+impl Point for Vector {
+    fn distance(&self, other: &Self) -> f32 {
+        1.0 - dot(&self.0, &other.0)
+    }
+}
+
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// HNSW graph parameters, recorded with each index version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HnswConfig {
+    /// Candidate list size while inserting; higher builds slower and
+    /// finds better neighbours. Default 100.
+    pub ef_construction: usize,
+    /// Candidates examined per query; it also caps how many results one
+    /// graph search returns. Default 100.
+    pub ef_search: usize,
+    /// Seed of the level assignment, so a rebuild gives the same graph.
+    pub seed: u64,
+}
+
+impl Default for HnswConfig {
+    fn default() -> Self {
+        HnswConfig {
+            ef_construction: 100,
+            ef_search: 100,
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// Vectors of one index version in an HNSW graph.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct VectorIndex {
+    dimensions: usize,
+    graph: Hnsw<Vector>,
+    /// Chunk index of each graph point, by point id.
+    chunk_of_point: Vec<u32>,
+}
+
+impl VectorIndex {
+    /// Builds the graph over `vectors`, where `vectors[i]` belongs to chunk `i`.
+    pub(crate) fn build(vectors: Vec<Vec<f32>>, dimensions: usize, config: HnswConfig) -> Self {
+        let points: Vec<Vector> = vectors.into_iter().map(Vector).collect();
+        let (graph, ids) = Builder::default()
+            .ef_construction(config.ef_construction)
+            .ef_search(config.ef_search)
+            .seed(config.seed)
+            .build_hnsw(points);
+        let mut chunk_of_point = vec![0_u32; ids.len()];
+        for (chunk, id) in ids.iter().enumerate() {
+            chunk_of_point[id.into_inner() as usize] = u32::try_from(chunk).unwrap_or(u32::MAX);
+        }
+        VectorIndex {
+            dimensions,
+            graph,
+            chunk_of_point,
+        }
+    }
+
+    pub(crate) fn dimensions(&self) -> usize {
+        self.dimensions
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.chunk_of_point.len()
+    }
+
+    /// Returns up to `k` `(chunk index, cosine similarity)` pairs, best
+    /// first, among the chunks that `keep` accepts.
+    ///
+    /// The graph search returns at most `ef_search` candidates. When the
+    /// filter leaves fewer than `k` of them, an exact scan over every vector
+    /// takes over, so a selective filter still finds its matches.
+    pub(crate) fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Vec<(usize, f32)> {
+        let point = Vector(query.to_vec());
+        let mut search = Search::default();
+        let mut rejected = false;
+        let mut hits: Vec<(usize, f32)> = Vec::with_capacity(k);
+        for item in self.graph.search(&point, &mut search) {
+            let chunk = self.chunk_of_point[item.pid.into_inner() as usize] as usize;
+            if keep(chunk) {
+                hits.push((chunk, 1.0 - item.distance));
+            } else {
+                rejected = true;
+            }
+            if hits.len() == k {
+                break;
+            }
+        }
+        if hits.len() < k && hits.len() < self.len() && (rejected || k > hits.len()) {
+            return self.exact_search(query, k, keep);
+        }
+        top_k(&mut hits, k);
+        hits
+    }
+
+    /// Scores every vector that `keep` accepts.
+    pub(crate) fn exact_search(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Vec<(usize, f32)> {
+        let mut hits: Vec<(usize, f32)> = self
+            .graph
+            .iter()
+            .filter_map(|(id, point)| {
+                let chunk = self.chunk_of_point[id.into_inner() as usize] as usize;
+                keep(chunk).then(|| (chunk, dot(query, &point.0)))
+            })
+            .collect();
+        top_k(&mut hits, k);
+        hits
+    }
+}

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{DriftError, Result};
 use crate::stats::Measurement;
 
-/// How bad a measured drift is.
+/// Severity of a measured drift.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -43,7 +43,7 @@ impl Severity {
     }
 }
 
-/// How a measure's value maps to a severity.
+/// Mapping from a measure's value to a severity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -118,9 +118,9 @@ impl Rule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Policy {
-    /// Fewest inputs (or values, for a numeric signal) each window needs
-    /// before a measure is judged; below it the measure is reported as
-    /// insufficient data. Default 30, so that no alert rests on a handful
+    /// Minimum number of inputs (or values, for a numeric signal) in each
+    /// window before a measure is judged. Below it, the measure is reported
+    /// as insufficient data. Default 30, so that no alert rests on a handful
     /// of inputs.
     pub min_samples: usize,
     /// Jensen-Shannon distance of topic shares.

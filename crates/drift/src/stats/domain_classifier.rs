@@ -1,5 +1,5 @@
-//! Domain classifier: how well a model tells the current window from the
-//! reference.
+//! Domain classifier: the ROC AUC of a model that separates the current
+//! window from the reference.
 
 use linfa::Dataset;
 use linfa::traits::Fit;

@@ -87,7 +87,7 @@ fn exact_p_value(m: usize, n: usize, max_gap: u128) -> f64 {
     };
     let total = m + n;
 
-    // row[j] holds the probability of reaching (i, j) through inside points.
+    // row[j] is the probability of reaching (i, j) through inside points.
     let mut row = vec![0.0f64; n + 1];
     row[0] = 1.0;
     for j in 1..=n {

@@ -58,8 +58,8 @@ impl MmdConfig {
 /// p-value.
 ///
 /// `σ` is the median Euclidean distance between distinct pairs of the pooled
-/// sample (the median heuristic); when that median is 0, the mean of the
-/// non-zero distances is used, and when every distance is 0 the samples are
+/// sample (the median heuristic). When that median is 0, the mean of the
+/// non-zero distances is used. When every distance is 0, the samples are
 /// identical and the result is 0 with p-value 1. The statistic is the square
 /// root of the unbiased estimate of MMD², which can fall slightly below
 /// zero; such values give 0. The p-value is `(1 + k) / (1 + B)`, where `k`

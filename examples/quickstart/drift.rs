@@ -34,11 +34,24 @@ pub async fn run() -> anyhow::Result<()> {
         .collect::<Result<_, _>>()
         .context("CLINC150 queries do not parse")?;
     let from = |domains: &[&str], skip: usize, take: usize| -> Vec<String> {
-        let matching = queries.iter().filter(|q| domains.contains(&q.domain.as_str()));
-        matching.skip(skip).step_by(2).take(take).map(|q| q.text.clone()).collect()
+        let matching = queries
+            .iter()
+            .filter(|q| domains.contains(&q.domain.as_str()));
+        matching
+            .skip(skip)
+            .step_by(2)
+            .take(take)
+            .map(|q| q.text.clone())
+            .collect()
     };
 
-    let usual = ["banking", "credit_cards", "home", "kitchen_and_dining", "travel"];
+    let usual = [
+        "banking",
+        "credit_cards",
+        "home",
+        "kitchen_and_dining",
+        "travel",
+    ];
     let reference = Window::new(from(&usual, 0, 600));
     let mut shifted = from(&usual, 1, 100);
     shifted.extend(from(&["travel"], 1, 100));
@@ -49,15 +62,31 @@ pub async fn run() -> anyhow::Result<()> {
     let embedder = HashingEmbedder::new(256);
     let config = BaselineConfig::default().topics(TopicCount::Fixed(10));
     let baseline = Baseline::build(&embedder, &reference, &config).await?;
-    println!("drift: baseline of {} queries, {} topics", baseline.inputs, baseline.topics.len());
+    println!(
+        "drift: baseline of {} queries, {} topics",
+        baseline.inputs,
+        baseline.topics.len()
+    );
 
     let check = DriftCheck::new(baseline, Policy::default());
     let outcome = check.check(&embedder, &Window::new(shifted)).await?;
     let report = &outcome.report;
-    println!("drift: severity {} for {} queries", report.severity.as_str(), report.current_inputs);
-    for result in report.measures.iter().filter(|m| m.severity > Severity::None) {
+    println!(
+        "drift: severity {} for {} queries",
+        report.severity.as_str(),
+        report.current_inputs
+    );
+    for result in report
+        .measures
+        .iter()
+        .filter(|m| m.severity > Severity::None)
+    {
         let value = result.measurement.statistic().unwrap_or_default();
-        println!("  {} = {value:.3} ({})", result.measure.name(), result.severity.as_str());
+        println!(
+            "  {} = {value:.3} ({})",
+            result.measure.name(),
+            result.severity.as_str()
+        );
     }
     for share in &report.topic_shares {
         println!(

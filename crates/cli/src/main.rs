@@ -3,13 +3,15 @@
 //! Each subcommand lives in its own module with an `Args` struct and a
 //! `run` function; adding one takes a module and a [`Command`] variant.
 //! Exit codes: 0 on success, 2 for a usage error (a bad argument or value),
-//! 1 for any other failure, and 3 when `guard scan` found something.
+//! 1 for any other failure, and 3 when `guard scan` found something or
+//! `drift check` found drift.
 
 mod assess;
 mod audit;
 mod chat;
 mod compliance;
 mod cost;
+mod drift;
 mod experiment;
 mod failure;
 mod guard;
@@ -29,8 +31,8 @@ use crate::failure::Failure;
 
 /// Operate LLM applications: chat with a model, count tokens, price usage,
 /// manage prompt versions and A/B experiments, serve an OpenAI-compatible API,
-/// scan text for PII and secrets, keep a verifiable audit log, and ingest,
-/// index and retrieve documents for RAG.
+/// scan text for PII and secrets, keep a verifiable audit log, ingest, index
+/// and retrieve documents for RAG, and detect drift in the topics of inputs.
 #[derive(Debug, Parser)]
 #[command(name = "llmops", version, propagate_version = true)]
 struct Cli {
@@ -51,6 +53,7 @@ enum Command {
     Audit(audit::Args),
     Compliance(compliance::Args),
     Rag(rag::Args),
+    Drift(drift::Args),
 }
 
 impl Command {
@@ -67,6 +70,7 @@ impl Command {
             Command::Audit(args) => audit::run(args),
             Command::Compliance(args) => compliance::run(args),
             Command::Rag(args) => rag::run(args),
+            Command::Drift(args) => return drift::run(args),
         };
         result.map(|()| ExitCode::SUCCESS)
     }

@@ -65,7 +65,7 @@ pub enum EvalError {
     },
     /// A stored run was not found.
     #[error(
-        "evaluation run `{run_id}` not found. List runs with `llmops eval run` output or pass an existing id"
+        "evaluation run `{run_id}` not found in the database. Pass the run id of an earlier evaluation"
     )]
     RunNotFound {
         /// The id requested.

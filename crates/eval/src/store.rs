@@ -152,26 +152,34 @@ impl ResultStore {
         if results.is_empty() {
             return Ok(());
         }
+        const COLUMNS: usize = 8;
+        let dialect = self.store.dialect();
         let mut transaction = self.store.begin().await?;
         let finished_at_ms = now_ms();
-        for result in results {
-            let latency_ms = result
-                .latency_ms
-                .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
-            sqlx::query(
-                "INSERT INTO eval_results (run_id, case_id, tags, output, latency_ms, cost_usd, scores, finished_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_id, case_id) DO NOTHING",
-            )
-            .bind(run_id)
-            .bind(&result.case_id)
-            .bind(encode(&result.tags, "case tags")?)
-            .bind(&result.output)
-            .bind(latency_ms)
-            .bind(result.cost_usd.map(|cost| cost.to_string()))
-            .bind(encode(&result.scores, "case scores")?)
-            .bind(finished_at_ms)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|source| self.sql_error(source))?;
+        for chunk in results.chunks(dialect.max_rows_per_insert(COLUMNS)) {
+            let sql = format!(
+                "INSERT INTO eval_results (run_id, case_id, tags, output, latency_ms, cost_usd, scores, finished_at_ms) VALUES {} ON CONFLICT (run_id, case_id) DO NOTHING",
+                dialect.values_rows(chunk.len(), COLUMNS)
+            );
+            let mut query = sqlx::query(&sql);
+            for result in chunk {
+                let latency_ms = result
+                    .latency_ms
+                    .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
+                query = query
+                    .bind(run_id)
+                    .bind(&result.case_id)
+                    .bind(encode(&result.tags, "case tags")?)
+                    .bind(&result.output)
+                    .bind(latency_ms)
+                    .bind(result.cost_usd.map(|cost| cost.to_string()))
+                    .bind(encode(&result.scores, "case scores")?)
+                    .bind(finished_at_ms);
+            }
+            query
+                .execute(&mut *transaction)
+                .await
+                .map_err(|source| self.sql_error(source))?;
         }
         transaction
             .commit()

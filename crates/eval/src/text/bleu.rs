@@ -2,12 +2,10 @@
 //! n-grams up to 4, `exp` smoothing (method 3 of Chen and Cherry, 2014),
 //! closest reference length, and effective order for sentence scores.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::ngram::count_ngrams;
-use super::tokenize::tokenize_13a;
+use super::ngram::{Interner, sorted_ngram_keys, sorted_overlap};
+use super::tokenize::{python_split, spaced_13a};
 
 const MAX_ORDER: usize = 4;
 
@@ -82,44 +80,64 @@ pub fn corpus_bleu<H: AsRef<str>, R: AsRef<str>>(
 }
 
 fn segment_stats<R: AsRef<str>>(hypothesis: &str, references: &[R]) -> BleuStats {
-    let hypothesis_tokens = tokenize_13a(hypothesis);
-    let reference_tokens: Vec<Vec<String>> = references
+    let hypothesis_text = spaced_13a(hypothesis);
+    let reference_texts: Vec<String> = references.iter().map(|r| spaced_13a(r.as_ref())).collect();
+    let mut interner = Interner::default();
+    let hypothesis_ids = interner.ids(python_split(&hypothesis_text));
+    let reference_ids: Vec<Vec<u32>> = reference_texts
         .iter()
-        .map(|r| tokenize_13a(r.as_ref()))
+        .map(|text| interner.ids(python_split(text)))
         .collect();
 
-    let hypothesis_len = hypothesis_tokens.len() as u64;
+    let hypothesis_len = hypothesis_ids.len() as u64;
+    let reference_lens: Vec<u64> = reference_ids.iter().map(|ids| ids.len() as u64).collect();
     let mut stats = BleuStats {
         hypothesis_len,
-        reference_len: closest_reference_len(hypothesis_len, &reference_tokens),
+        reference_len: closest_reference_len(hypothesis_len, &reference_lens),
         ..BleuStats::default()
     };
     for order in 1..=MAX_ORDER {
-        let hypothesis_ngrams = count_ngrams(&hypothesis_tokens, order);
-        // Clip each hypothesis n-gram by its largest count in any reference.
-        let mut max_reference: HashMap<&[String], u32> = HashMap::new();
-        for tokens in &reference_tokens {
-            for (ngram, count) in count_ngrams(tokens, order) {
-                let entry = max_reference.entry(ngram).or_insert(0);
-                *entry = (*entry).max(count);
-            }
-        }
-        let correct: u32 = hypothesis_ngrams
+        let hypothesis_keys = sorted_ngram_keys(&hypothesis_ids, order);
+        let reference_keys: Vec<Vec<u128>> = reference_ids
             .iter()
-            .map(|(ngram, count)| (*count).min(max_reference.get(ngram).copied().unwrap_or(0)))
-            .sum();
-        stats.correct[order - 1] = u64::from(correct);
-        stats.total[order - 1] = hypothesis_len.saturating_sub(order as u64 - 1);
+            .map(|ids| sorted_ngram_keys(ids, order))
+            .collect();
+        stats.correct[order - 1] = clipped_matches(&hypothesis_keys, &reference_keys);
+        stats.total[order - 1] = hypothesis_keys.len() as u64;
     }
     stats
 }
 
+/// Counts hypothesis n-grams found in the references, each clipped by its
+/// largest count in any one reference. All key lists are sorted.
+fn clipped_matches(hypothesis: &[u128], references: &[Vec<u128>]) -> u64 {
+    if let [only] = references {
+        return sorted_overlap(hypothesis, only);
+    }
+    let mut matched = 0;
+    let mut start = 0;
+    while start < hypothesis.len() {
+        let key = hypothesis[start];
+        let end = start + hypothesis[start..].partition_point(|&k| k == key);
+        let max_reference = references
+            .iter()
+            .map(|keys| {
+                let first = keys.partition_point(|&k| k < key);
+                keys[first..].partition_point(|&k| k == key)
+            })
+            .max()
+            .unwrap_or(0);
+        matched += (end - start).min(max_reference) as u64;
+        start = end;
+    }
+    matched
+}
+
 /// Picks the reference length nearest the hypothesis length, the shorter one
 /// on a tie.
-fn closest_reference_len(hypothesis_len: u64, references: &[Vec<String>]) -> u64 {
+fn closest_reference_len(hypothesis_len: u64, reference_lens: &[u64]) -> u64 {
     let mut best: Option<(u64, u64)> = None;
-    for tokens in references {
-        let len = tokens.len() as u64;
+    for &len in reference_lens {
         let diff = len.abs_diff(hypothesis_len);
         best = match best {
             Some((best_diff, best_len))

@@ -1,10 +1,12 @@
 //! ROUGE-1, ROUGE-2 and ROUGE-L as computed by Google's `rouge-score`
 //! package (version 0.1.2) with its default tokenizer and no stemming.
 
+use std::hash::Hash;
+
 use serde::{Deserialize, Serialize};
 
-use super::ngram::{count_ngrams, overlap};
-use super::tokenize::tokenize_rouge;
+use super::ngram::{Interner, count_ngrams, overlap, sorted_ngram_keys, sorted_overlap};
+use super::tokenize::{lowercase, rouge_words};
 
 /// Precision, recall and F1 of one ROUGE variant.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -42,17 +44,37 @@ impl RougeScore {
 /// assert!((score.fmeasure - 2.0 / 3.0).abs() < 1e-12);
 /// ```
 pub fn rouge_n(target: &str, prediction: &str, n: usize) -> RougeScore {
-    rouge_n_tokens(&tokenize_rouge(target), &tokenize_rouge(prediction), n)
+    let (target, prediction) = (lowercase(target), lowercase(prediction));
+    let mut interner = Interner::default();
+    let target_ids = interner.ids(rouge_words(&target));
+    let prediction_ids = interner.ids(rouge_words(&prediction));
+    if (1..=4).contains(&n) {
+        let matched = sorted_overlap(
+            &sorted_ngram_keys(&target_ids, n),
+            &sorted_ngram_keys(&prediction_ids, n),
+        );
+        return ngram_score(matched as f64, target_ids.len(), prediction_ids.len(), n);
+    }
+    rouge_n_tokens(&target_ids, &prediction_ids, n)
 }
 
 /// ROUGE-N over already tokenized text.
-pub fn rouge_n_tokens(target: &[String], prediction: &[String], n: usize) -> RougeScore {
+pub fn rouge_n_tokens<T: Eq + Hash>(target: &[T], prediction: &[T], n: usize) -> RougeScore {
     let target_ngrams = count_ngrams(target, n);
     let prediction_ngrams = count_ngrams(prediction, n);
     let matched = f64::from(overlap(&target_ngrams, &prediction_ngrams));
-    let target_count = target.len().saturating_sub(n.saturating_sub(1)).max(1) as f64;
-    let prediction_count = prediction.len().saturating_sub(n.saturating_sub(1)).max(1) as f64;
-    RougeScore::new(matched / prediction_count, matched / target_count)
+    ngram_score(matched, target.len(), prediction.len(), n)
+}
+
+/// Precision and recall from matched n-grams and token counts; a text
+/// without n-grams counts as 1 n-gram so the ratio is 0, as in
+/// `rouge-score`.
+fn ngram_score(matched: f64, target_len: usize, prediction_len: usize, n: usize) -> RougeScore {
+    let ngrams = |len: usize| (len + 1).saturating_sub(n.max(1)).max(1) as f64;
+    RougeScore::new(
+        matched / ngrams(prediction_len),
+        matched / ngrams(target_len),
+    )
 }
 
 /// Computes ROUGE-L (longest common subsequence of tokens). An empty target
@@ -65,11 +87,15 @@ pub fn rouge_n_tokens(target: &[String], prediction: &[String], n: usize) -> Rou
 /// assert!((score.fmeasure - 0.75).abs() < 1e-12);
 /// ```
 pub fn rouge_l(target: &str, prediction: &str) -> RougeScore {
-    rouge_l_tokens(&tokenize_rouge(target), &tokenize_rouge(prediction))
+    let (target, prediction) = (lowercase(target), lowercase(prediction));
+    let mut interner = Interner::default();
+    let target_ids = interner.ids(rouge_words(&target));
+    let prediction_ids = interner.ids(rouge_words(&prediction));
+    rouge_l_tokens(&target_ids, &prediction_ids)
 }
 
 /// ROUGE-L over already tokenized text.
-pub fn rouge_l_tokens(target: &[String], prediction: &[String]) -> RougeScore {
+pub fn rouge_l_tokens<T: PartialEq>(target: &[T], prediction: &[T]) -> RougeScore {
     if target.is_empty() || prediction.is_empty() {
         return RougeScore::new(0.0, 0.0);
     }

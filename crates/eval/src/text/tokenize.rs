@@ -23,6 +23,12 @@ pub(crate) fn python_split(text: &str) -> impl Iterator<Item = &str> {
 /// assert_eq!(tokenize_13a("Hello, world. 3.5-2"), ["Hello", ",", "world", ".", "3.5", "-", "2"]);
 /// ```
 pub fn tokenize_13a(text: &str) -> Vec<String> {
+    python_split(&spaced_13a(text)).map(str::to_owned).collect()
+}
+
+/// Applies the 13a rules and returns the text with spaces around every
+/// token; splitting it on whitespace gives the tokens.
+pub(crate) fn spaced_13a(text: &str) -> String {
     let stripped = text.trim_end_matches(is_python_space);
     let mut line = stripped
         .replace("<skipped>", "")
@@ -37,57 +43,59 @@ pub fn tokenize_13a(text: &str) -> Vec<String> {
     }
 
     // Each step below is one regular-expression substitution of mteval-v13a,
-    // applied left to right without overlapping matches.
-    let mut chars: Vec<char> = Vec::with_capacity(line.len() + 8);
-    for c in line.chars() {
-        if is_13a_punctuation(c) {
-            chars.extend([' ', c, ' ']);
+    // applied left to right without overlapping matches. They run on UTF-8
+    // bytes: every pattern is ASCII, a UTF-8 continuation byte is never `.`,
+    // `,` or a digit, so matches and inserted spaces fall on the same
+    // character boundaries as in a character-level pass.
+    let mut bytes: Vec<u8> = Vec::with_capacity(line.len() * 2 + 8);
+    for &byte in line.as_bytes() {
+        if is_13a_punctuation(byte) {
+            bytes.extend([b' ', byte, b' ']);
         } else {
-            chars.push(c);
+            bytes.push(byte);
         }
     }
-    let chars = substitute_pairs(
-        &chars,
+    let bytes = substitute_pairs(
+        &bytes,
         |a, b| !a.is_ascii_digit() && is_period_or_comma(b),
-        |a, b| [a, ' ', b, ' '],
+        |a, b| [a, b' ', b, b' '],
     );
-    let chars = substitute_pairs(
-        &chars,
+    let bytes = substitute_pairs(
+        &bytes,
         |a, b| is_period_or_comma(a) && !b.is_ascii_digit(),
-        |a, b| [' ', a, ' ', b],
+        |a, b| [b' ', a, b' ', b],
     );
-    let chars = substitute_pairs(
-        &chars,
-        |a, b| a.is_ascii_digit() && b == '-',
-        |a, b| [a, ' ', b, ' '],
+    let bytes = substitute_pairs(
+        &bytes,
+        |a, b| a.is_ascii_digit() && b == b'-',
+        |a, b| [a, b' ', b, b' '],
     );
-
-    let joined: String = chars.into_iter().collect();
-    python_split(&joined).map(str::to_owned).collect()
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// The characters mteval-v13a surrounds with spaces: ASCII symbols other than
 /// `'`, `,`, `-` and `.`.
-fn is_13a_punctuation(c: char) -> bool {
-    matches!(c, '{'..='~' | '['..='`' | ' '..='&' | '('..='+' | ':'..='@' | '/')
+fn is_13a_punctuation(byte: u8) -> bool {
+    matches!(byte, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/')
 }
 
-fn is_period_or_comma(c: char) -> bool {
-    c == '.' || c == ','
+fn is_period_or_comma(byte: u8) -> bool {
+    byte == b'.' || byte == b','
 }
 
 /// Rewrites each leftmost non-overlapping pair `(a, b)` matching `test` into
 /// `rewrite(a, b)`, as `re.sub` does for a two-character pattern.
 fn substitute_pairs(
-    chars: &[char],
-    test: impl Fn(char, char) -> bool,
-    rewrite: impl Fn(char, char) -> [char; 4],
-) -> Vec<char> {
-    let mut out = Vec::with_capacity(chars.len() + 8);
+    bytes: &[u8],
+    test: impl Fn(u8, u8) -> bool,
+    rewrite: impl Fn(u8, u8) -> [u8; 4],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 8);
     let mut index = 0;
-    while index < chars.len() {
-        let current = chars[index];
-        match chars.get(index + 1) {
+    while index < bytes.len() {
+        let current = bytes[index];
+        match bytes.get(index + 1) {
             Some(&next) if test(current, next) => {
                 out.extend(rewrite(current, next));
                 index += 2;
@@ -111,14 +119,21 @@ fn substitute_pairs(
 /// assert_eq!(tokenize_rouge("The cat's 2 HATS!"), ["the", "cat", "s", "2", "hats"]);
 /// ```
 pub fn tokenize_rouge(text: &str) -> Vec<String> {
-    let lowered = if text.is_ascii() {
+    rouge_words(&lowercase(text)).map(str::to_owned).collect()
+}
+
+/// Lowercases like Python's `str.lower`, with an ASCII fast path.
+pub(crate) fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
         text.to_ascii_lowercase()
     } else {
         text.to_lowercase()
-    };
+    }
+}
+
+/// Splits lowercased text into ROUGE tokens: runs of `a-z` and `0-9`.
+pub(crate) fn rouge_words(lowered: &str) -> impl Iterator<Item = &str> {
     lowered
         .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
         .filter(|token| !token.is_empty())
-        .map(str::to_owned)
-        .collect()
 }

@@ -1,6 +1,6 @@
 //! A scripted model backend for evaluator tests.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
 use std::sync::Mutex;

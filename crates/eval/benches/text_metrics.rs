@@ -4,7 +4,7 @@
 //! Run with `cargo bench -p llmops-eval --bench text_metrics`. Set
 //! `EVAL_BENCH_PAIRS` to change the pair count and `EVAL_BENCH_PYTHON` to
 //! the interpreter (default `python3`, which needs `pip install sacrebleu
-//! rouge-score`); when Python or a package is missing only Rust is timed.
+//! rouge-score`). When Python or a package is missing, only Rust is timed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -54,13 +54,13 @@ pub enum EvalError {
         name: &'static str,
         /// The value given.
         value: String,
-        /// What a valid value looks like.
+        /// The rule a valid value follows.
         reason: String,
     },
     /// Baseline and candidate runs cannot be compared.
     #[error("cannot compare runs: {reason}")]
     IncomparableRuns {
-        /// Why the runs do not pair up.
+        /// The reason the runs do not pair up.
         reason: String,
     },
     /// A stored run was not found.

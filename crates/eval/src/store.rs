@@ -153,10 +153,13 @@ impl ResultStore {
             return Ok(());
         }
         const COLUMNS: usize = 8;
+        // Through sqlx, SQLite runs statements of a few dozen rows far faster
+        // per row than statements of thousands.
+        const MAX_ROWS: usize = 32;
         let dialect = self.store.dialect();
         let mut transaction = self.store.begin().await?;
         let finished_at_ms = now_ms();
-        for chunk in results.chunks(dialect.max_rows_per_insert(COLUMNS)) {
+        for chunk in results.chunks(dialect.max_rows_per_insert(COLUMNS).min(MAX_ROWS)) {
             let sql = format!(
                 "INSERT INTO eval_results (run_id, case_id, tags, output, latency_ms, cost_usd, scores, finished_at_ms) VALUES {} ON CONFLICT (run_id, case_id) DO NOTHING",
                 dialect.values_rows(chunk.len(), COLUMNS)

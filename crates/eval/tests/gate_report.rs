@@ -54,8 +54,10 @@ fn report_mean_tags_and_worst() {
     assert_eq!(summary.undetermined, 1);
     let mean = summary.mean.unwrap();
     assert!((mean.estimate - 0.5625).abs() < 1e-12);
-    assert!(mean.low <= mean.estimate && mean.estimate <= mean.high);
-    assert!(mean.low >= 0.0 && mean.high <= 1.0);
+    assert!(mean.low <= mean.estimate);
+    assert!(mean.estimate <= mean.high);
+    assert!(mean.low >= 0.0);
+    assert!(mean.high <= 1.0);
     assert_eq!(summary.worst[0].case_id, "c003");
     assert_eq!(summary.worst[1].case_id, "c001");
     // even: c000 = 1.0 and c004 = 0.75 (c002 is undetermined); odd: 0.5 and 0.0

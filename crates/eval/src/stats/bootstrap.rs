@@ -91,5 +91,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     let below = position.floor() as usize;
     let above = position.ceil() as usize;
     let weight = position - below as f64;
-    sorted[below] * (1.0 - weight) + sorted[above] * weight
+    // This form returns the order statistic exactly when both neighbours
+    // are equal, so the lower bound never exceeds the upper by rounding.
+    sorted[below] + (sorted[above] - sorted[below]) * weight
 }

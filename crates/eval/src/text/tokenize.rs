@@ -74,8 +74,8 @@ pub(crate) fn spaced_13a(text: &str) -> String {
         .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
-/// The characters mteval-v13a surrounds with spaces: ASCII symbols other than
-/// `'`, `,`, `-` and `.`.
+/// Returns whether mteval-v13a surrounds `byte` with spaces: true for ASCII
+/// symbols other than `'`, `,`, `-` and `.`.
 fn is_13a_punctuation(byte: u8) -> bool {
     matches!(byte, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/')
 }

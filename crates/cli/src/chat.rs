@@ -82,7 +82,7 @@ fn read_question(argument: &str) -> Result<String, Failure> {
     Ok(question)
 }
 
-async fn backend_for(model: &str) -> Result<Arc<dyn ModelBackend>, Failure> {
+pub(crate) async fn backend_for(model: &str) -> Result<Arc<dyn ModelBackend>, Failure> {
     if model == MODEL_ALIAS || model == MODEL_NAME {
         let backend = LocalBackend::load(LocalModelConfig::default())
             .await

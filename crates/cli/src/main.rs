@@ -3,8 +3,8 @@
 //! Each subcommand lives in its own module with an `Args` struct and a
 //! `run` function; adding one takes a module and a [`Command`] variant.
 //! Exit codes: 0 on success, 2 for a usage error (a bad argument or value),
-//! 1 for any other failure, and 3 when `guard scan` found something or
-//! `drift check` found drift.
+//! 1 for any other failure, 3 when `guard scan` found something or
+//! `drift check` found drift, and 4 when `eval gate` found a regression.
 
 mod assess;
 mod audit;
@@ -12,6 +12,7 @@ mod chat;
 mod compliance;
 mod cost;
 mod drift;
+mod eval;
 mod experiment;
 mod failure;
 mod guard;
@@ -48,6 +49,7 @@ enum Command {
     Model(model::Args),
     Prompt(prompt::Args),
     Experiment(experiment::Args),
+    Eval(eval::Args),
     Serve(serve::Args),
     Guard(guard::Args),
     Audit(audit::Args),
@@ -67,6 +69,7 @@ impl Command {
             Command::Experiment(args) => experiment::run(args),
             Command::Serve(args) => serve::run(args),
             Command::Guard(args) => return guard::run(args),
+            Command::Eval(args) => return eval::run(args),
             Command::Audit(args) => audit::run(args),
             Command::Compliance(args) => compliance::run(args),
             Command::Rag(args) => rag::run(args),

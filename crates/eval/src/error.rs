@@ -1,0 +1,86 @@
+//! Errors of the evaluation crate.
+
+use thiserror::Error;
+
+/// A `Result` with [`EvalError`] as its error type.
+pub type Result<T, E = EvalError> = std::result::Result<T, E>;
+
+/// Errors returned by dataset loading, metrics configuration, the evaluator
+/// and gates.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EvalError {
+    /// A dataset file could not be read.
+    #[error("cannot read dataset `{path}`: {source}. Check that the file exists and is readable")]
+    DatasetIo {
+        /// The path given.
+        path: String,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A dataset line or row could not be parsed.
+    #[error("invalid case at {location}: {message}. Fix the case so it matches the `Case` fields")]
+    InvalidCase {
+        /// File and line or row number.
+        location: String,
+        /// Parser message.
+        message: String,
+    },
+    /// Two cases share an id.
+    #[error("duplicate case id `{id}`. Give every case a unique `id`")]
+    DuplicateCaseId {
+        /// The repeated id.
+        id: String,
+    },
+    /// A regular expression given to a metric could not be compiled.
+    #[error("invalid pattern `{pattern}`: {message}. Fix the regular expression")]
+    InvalidPattern {
+        /// The pattern text.
+        pattern: String,
+        /// Compiler message.
+        message: String,
+    },
+    /// A JSON schema given to a metric could not be compiled.
+    #[error("invalid JSON schema: {message}. Fix the schema so it compiles as JSON Schema")]
+    InvalidSchema {
+        /// Compiler message.
+        message: String,
+    },
+    /// A configuration value is out of range.
+    #[error("invalid {name} `{value}`: {reason}")]
+    InvalidParameter {
+        /// The parameter name.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// The rule a valid value follows.
+        reason: String,
+    },
+    /// Baseline and candidate runs cannot be compared.
+    #[error("cannot compare runs: {reason}")]
+    IncomparableRuns {
+        /// The reason the runs do not pair up.
+        reason: String,
+    },
+    /// A stored run was not found.
+    #[error(
+        "evaluation run `{run_id}` not found in the database. Pass the run id of an earlier evaluation"
+    )]
+    RunNotFound {
+        /// The id requested.
+        run_id: String,
+    },
+    /// The result store failed.
+    #[error(transparent)]
+    Store(#[from] llmops_store::StoreError),
+    /// Encoding a result or report failed.
+    #[error("cannot encode {what} as JSON: {source}")]
+    Json {
+        /// What was being encoded.
+        what: &'static str,
+        /// The serializer failure.
+        #[source]
+        source: serde_json::Error,
+    },
+}

@@ -27,7 +27,7 @@ struct Query {
 /// # Errors
 ///
 /// Returns an error when the data does not parse or a drift step fails.
-pub async fn run() -> anyhow::Result<()> {
+pub(crate) async fn run() -> anyhow::Result<()> {
     let queries: Vec<Query> = QUERIES
         .lines()
         .map(serde_json::from_str)

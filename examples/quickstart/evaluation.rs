@@ -19,13 +19,13 @@ use serde_json::json;
 use crate::prompts::PROMPT;
 
 /// One question with its context and reference answer.
-pub struct EvalQuestion<'a> {
+pub(crate) struct EvalQuestion<'a> {
     /// The context passage the answer must come from.
-    pub knowledge: &'a str,
+    pub(crate) knowledge: &'a str,
     /// The question.
-    pub question: &'a str,
+    pub(crate) question: &'a str,
     /// The reference answer.
-    pub right_answer: &'a str,
+    pub(crate) right_answer: &'a str,
 }
 
 /// Evaluates versions 1 and 2 of the quickstart prompt on `questions`,
@@ -36,7 +36,7 @@ pub struct EvalQuestion<'a> {
 ///
 /// Fails when a version cannot be loaded or rendered, or the result store
 /// cannot be opened. Model failures are reported per case instead.
-pub async fn evaluate_versions(
+pub(crate) async fn evaluate_versions(
     backend: Arc<dyn ModelBackend>,
     model: &str,
     registry: &Registry,
@@ -50,8 +50,10 @@ pub async fn evaluate_versions(
             let mut case = Case::new(format!("q{number:03}"), q.question.trim())
                 .expected(q.right_answer.trim())
                 .context(q.knowledge.trim());
-            case.variables.insert("context".to_owned(), json!(q.knowledge.trim()));
-            case.variables.insert("question".to_owned(), json!(q.question.trim()));
+            case.variables
+                .insert("context".to_owned(), json!(q.knowledge.trim()));
+            case.variables
+                .insert("question".to_owned(), json!(q.question.trim()));
             case
         })
         .collect();
@@ -70,8 +72,13 @@ pub async fn evaluate_versions(
         )
         .await?
         .store(results.clone());
-        let run = evaluator.run(&format!("{PROMPT}@{version}"), &dataset).await?;
-        println!("{}", Report::new(&run, &ReportOptions::default()).to_markdown());
+        let run = evaluator
+            .run(&format!("{PROMPT}@{version}"), &dataset)
+            .await?;
+        println!(
+            "{}",
+            Report::new(&run, &ReportOptions::default()).to_markdown()
+        );
         runs.push(run);
     }
 

@@ -32,9 +32,13 @@
 //! audit log, calls with findings go to a human-review queue, and the run
 //! ends by verifying the log and printing a transparency report.
 
+mod drift;
+mod evaluation;
 mod prompts;
+mod rag;
 mod safety;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,7 +49,7 @@ use llmops_core::types::{ChatMessage, ChatRequest, StreamOptions, Usage};
 use llmops_gateway::{
     CallContext, DeploymentConfig, Gateway, GatewayConfig, MemorySink, ModelConfig, RequestRecord,
 };
-use llmops_local::{LocalBackend, LocalModelConfig};
+use llmops_local::{EmbedderConfig, LocalBackend, LocalModelConfig, MiniLmEmbedder};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -89,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
         "Loading SmolLM2-135M-Instruct (downloaded once, 98 MB, into the cache when missing)..."
     );
     let started = Instant::now();
-    let backend = LocalBackend::load(LocalModelConfig::default()).await?;
+    let backend = Arc::new(LocalBackend::load(LocalModelConfig::default()).await?);
     println!(
         "Loaded {} in {:.1} s.\n",
         backend.model_path().display(),
@@ -98,7 +102,7 @@ async fn main() -> anyhow::Result<()> {
 
     let records = Arc::new(MemorySink::new());
     let safety = safety::Safety::open().await?;
-    let gateway = build_gateway(backend, records.clone(), &safety)?;
+    let gateway = build_gateway(backend.clone(), records.clone(), &safety)?;
     let prompts = prompts::Prompts::open().await?;
 
     let mut totals = vec![Decimal::ZERO; PRICED_MODELS.len()];
@@ -169,14 +173,42 @@ async fn main() -> anyhow::Result<()> {
     for (model, total) in PRICED_MODELS.iter().zip(&totals) {
         println!("  on {model}: {}", format_usd(*total));
     }
-    prompts.report().await?;
+    let registry = prompts.report().await?;
     safety.finish(cases.len() as u64).await?;
+
+    println!("\n== Evaluation of both prompt versions ==\n");
+    let questions: Vec<evaluation::EvalQuestion<'_>> = cases
+        .iter()
+        .map(|case| evaluation::EvalQuestion {
+            knowledge: &case.knowledge,
+            question: &case.question,
+            right_answer: &case.right_answer,
+        })
+        .collect();
+    evaluation::evaluate_versions(
+        backend.clone(),
+        "local",
+        &registry,
+        &questions,
+        options.max_tokens,
+    )
+    .await?;
+
+    println!("\n== Retrieval over the SciFact corpus ==\n");
+    println!("Loading all-MiniLM-L6-v2 (downloaded once, 91 MB, into the cache when missing)...");
+    let embedder =
+        Arc::new(MiniLmEmbedder::load(EmbedderConfig::default().with_truncation(true)).await?);
+    let scifact = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/rag/tests/data/scifact");
+    rag::run(&scifact, backend.as_ref(), "local", embedder).await?;
+
+    println!("\n== Drift of input topics ==\n");
+    drift::run().await?;
     Ok(())
 }
 
 /// Routes the task `qa` to the local model, with a fallback model.
 fn build_gateway(
-    local: LocalBackend,
+    local: Arc<LocalBackend>,
     records: Arc<MemorySink>,
     safety: &safety::Safety,
 ) -> anyhow::Result<Gateway> {
@@ -194,7 +226,7 @@ fn build_gateway(
         .model(ModelConfig::new("qa-spare").deployment(spare))
         .route("qa", "qa");
     let builder = Gateway::builder(config)
-        .backend("local", Arc::new(local))
+        .backend("local", local)
         .record_sink(records);
     Ok(safety.attach(builder).build()?)
 }

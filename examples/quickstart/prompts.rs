@@ -135,9 +135,9 @@ impl Prompts {
         Ok(())
     }
 
-    /// Flushes the call log and prints each arm's numbers and the
-    /// experiment's recommendation.
-    pub(crate) async fn report(self) -> anyhow::Result<()> {
+    /// Flushes the call log, prints each arm's numbers and the
+    /// experiment's recommendation, and returns the registry.
+    pub(crate) async fn report(self) -> anyhow::Result<Registry> {
         let stats = self.logger.close().await?;
         println!(
             "\nPrompt registry: {} calls logged against {PROMPT} versions.",
@@ -195,7 +195,7 @@ impl Prompts {
         };
         println!("  recommendation: {decision}");
         println!("  (`llmops experiment status` prints the full statistics for a stored registry)");
-        Ok(())
+        Ok(self.registry)
     }
 }
 

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use llmops_core::Embedder;
 use llmops_core::tokens::TokenCounter;
+use llmops_local::{EmbedderConfig, MiniLmEmbedder};
 use llmops_rag::beir::{read_corpus, read_qrels, read_queries};
 use llmops_rag::metrics::evaluate;
 use llmops_rag::{
@@ -25,8 +26,15 @@ use llmops_rag::{
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The local all-MiniLM-L6-v2 embedder, as in the sentence-transformers
+/// baseline; `LLMOPS_RAG_EMBEDDER=hash` swaps in the model-free
+/// `HashEmbedder` for a quick run.
 async fn embedder() -> Result<Arc<dyn Embedder>, BoxError> {
-    Ok(Arc::new(HashEmbedder::new(384)))
+    if std::env::var("LLMOPS_RAG_EMBEDDER").as_deref() == Ok("hash") {
+        return Ok(Arc::new(HashEmbedder::new(384)));
+    }
+    let config = EmbedderConfig::default().with_truncation(true);
+    Ok(Arc::new(MiniLmEmbedder::load(config).await?))
 }
 
 #[tokio::main]

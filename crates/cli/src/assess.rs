@@ -457,6 +457,11 @@ pub(crate) fn verify_bundle_dir(
     files: &[PathBuf],
 ) -> Result<(), Failure> {
     let keys = trusted_keys(keys, files)?;
+    if keys.is_empty() {
+        return Err(Failure::Usage(
+            "no trusted public key given; pass --public-key or --public-key-file, because without one a bundle signed by anyone would pass".to_owned(),
+        ));
+    }
     let check = verify_bundle(dir, &keys).map_err(compliance_failure)?;
     println!(
         "OK: {} files match the manifest; {} audit entries verified against checkpoint size {}",

@@ -108,9 +108,9 @@ struct SourceArgs {
     /// Only the calls of this prompt.
     #[arg(long)]
     prompt: Option<String>,
-    /// Dimensions of the hashing embedder.
-    #[arg(long, default_value_t = 384)]
-    dimensions: usize,
+    /// Dimensions of the hashing embedder, 8 to 4096.
+    #[arg(long, default_value_t = 384, value_parser = clap::value_parser!(u16).range(8..=4096))]
+    dimensions: u16,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -141,7 +141,7 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
                 end_ms: now_ms(),
             };
             let window = read_window(&store, &source, span).await?;
-            let embedder = HashingEmbedder::new(source.dimensions);
+            let embedder = HashingEmbedder::new(usize::from(source.dimensions));
             let topics = topics.map_or(
                 TopicCount::Silhouette { min: 2, max: 20 },
                 TopicCount::Fixed,
@@ -181,7 +181,7 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
             let stored = drift.latest_baseline(&name).await.map_err(drift_failure)?;
             let span = window.last_complete(now_ms()).map_err(drift_failure)?;
             let inputs = read_window(&store, &source, span).await?;
-            let embedder = HashingEmbedder::new(source.dimensions);
+            let embedder = HashingEmbedder::new(usize::from(source.dimensions));
             let check = DriftCheck::new(stored.baseline, Policy::default());
             let outcome = check
                 .check(&embedder, &inputs)
@@ -324,11 +324,16 @@ fn parse_window(text: &str) -> Result<WindowPlan, String> {
     match text {
         "daily" => Ok(WindowPlan::Calendar { days: 1 }),
         "weekly" => Ok(WindowPlan::Calendar { days: 7 }),
-        hours => match hours.parse::<i64>() {
-            Ok(hours) if hours > 0 => Ok(WindowPlan::Rolling {
-                length_ms: hours * HOUR_MS,
-            }),
-            _ => Err(format!(
+        hours => match hours.parse::<i64>().ok().filter(|hours| *hours > 0) {
+            Some(hours) => hours
+                .checked_mul(HOUR_MS)
+                .map(|length_ms| WindowPlan::Rolling { length_ms })
+                .ok_or_else(|| {
+                    format!(
+                        "invalid window `{text}`: the window is too long; use at most 100000 hours"
+                    )
+                }),
+            None => Err(format!(
                 "invalid window `{text}`: use daily, weekly or a positive number of hours"
             )),
         },

@@ -421,6 +421,15 @@ fn register_assess_incident_and_bundle() {
     let text = std::fs::read_to_string(&report).unwrap();
     std::fs::write(&report, text.replace("wrong rate", "right rate")).unwrap();
     let (code, _, stderr) = db.run(&["compliance", "verify-bundle", out.to_str().unwrap()]);
+    assert_eq!(code, 2, "a trusted key is required: {stderr}");
+    assert!(stderr.contains("no trusted public key"), "{stderr}");
+    let (code, _, stderr) = db.run(&[
+        "compliance",
+        "verify-bundle",
+        out.to_str().unwrap(),
+        "--public-key",
+        public.trim(),
+    ]);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("incidents.json changed after export"),

@@ -84,3 +84,35 @@ fn drift_window_must_be_positive() {
     assert_eq!(code, 2);
     assert!(stderr.contains("invalid window"), "{stderr}");
 }
+
+#[test]
+fn huge_window_and_bad_dimensions_are_usage_errors() {
+    let folder = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(
+        &folder,
+        &[
+            "drift",
+            "check",
+            "--name",
+            "x",
+            "--window",
+            "99999999999999",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("too long"), "{stderr}");
+    for dimensions in ["0", "18446744073709551615"] {
+        let (code, _, stderr) = run(
+            &folder,
+            &[
+                "drift",
+                "baseline",
+                "--name",
+                "x",
+                "--dimensions",
+                dimensions,
+            ],
+        );
+        assert_eq!(code, 2, "{dimensions}: {stderr}");
+    }
+}

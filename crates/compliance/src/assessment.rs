@@ -431,7 +431,8 @@ impl AuditLog {
         if signer.trim().is_empty() {
             return Err(refuse("name the person who signs off".into()));
         }
-        if stored.created_by == signer {
+        // Names differing only in case or surrounding spaces are one person.
+        if same_person(&stored.created_by, signer) {
             return Err(refuse(format!(
                 "{signer} saved version {version}; another person must sign it off"
             )));
@@ -580,9 +581,21 @@ impl AuditLog {
     }
 }
 
+/// Compares two names ignoring case and surrounding white space.
+fn same_person(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_differing_in_case_or_spaces_are_one_person() {
+        assert!(same_person("alice", " ALICE "));
+        assert!(same_person("Çağla", "çağla"));
+        assert!(!same_person("alice", "alicia"));
+    }
 
     fn risk(likelihood: u8, severity: u8, residual: (u8, u8), mitigations: &[&str]) -> Risk {
         Risk {

@@ -85,6 +85,8 @@ mod gateway_hook;
 mod hash;
 mod incident;
 mod log;
+#[cfg(feature = "monitor")]
+mod monitor_source;
 mod register;
 mod report;
 mod retention;
@@ -118,8 +120,8 @@ pub use register::{AiSystem, HighImpactDomain};
 pub use report::TransparencyReport;
 pub use retention::{HOLD_PLACED_KIND, HOLD_RELEASED_KIND, LegalHold, PURGE_KIND, PurgeReport};
 pub use review::{
-    ApprovalGate, Decision, GateOutcome, NewReview, ReviewItem, ReviewQueue, ReviewState,
-    TimeoutPolicy,
+    ApprovalGate, Decision, GateOutcome, NewReview, QueueSummary, ReviewItem, ReviewQueue,
+    ReviewState, TimeoutPolicy,
 };
 pub use shred::{ErasureReport, PersonalData};
 pub use verify::{BreakReason, ChainBreak, VerifyOptions, VerifyReport};

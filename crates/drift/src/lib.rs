@@ -45,6 +45,8 @@ mod ctfidf;
 mod embed;
 mod error;
 mod hashing;
+#[cfg(feature = "monitor")]
+mod monitor_source;
 mod policy;
 mod render;
 mod report;
@@ -62,6 +64,8 @@ pub use check::{CheckConfig, CheckOutcome, DriftCheck, DriftedInput};
 pub use ctfidf::TopicTerm;
 pub use error::{DriftError, Result};
 pub use hashing::HashingEmbedder;
+#[cfg(feature = "monitor")]
+pub use monitor_source::DriftPanel;
 pub use policy::{Policy, Rule, Severity};
 pub use render::{render_html, render_markdown, topic_share_svg};
 pub use report::{DriftReport, Measure, MeasureResult, NewTopic, TopicShare, VanishedTopic};

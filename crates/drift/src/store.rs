@@ -217,6 +217,40 @@ impl DriftStore {
             .collect()
     }
 
+    /// Returns the most recently saved report of any baseline, with the
+    /// name of its baseline, or `None` when no report was saved.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error when the database fails or the stored body no
+    /// longer parses.
+    pub async fn latest_report(&self) -> Result<Option<(String, StoredReport)>> {
+        let row = sqlx::query(
+            "SELECT r.id, r.baseline_id, r.window_start_ms, r.window_end_ms, r.body, \
+             r.created_at_ms, b.name FROM drift_reports r \
+             JOIN drift_baselines b ON b.id = r.baseline_id \
+             ORDER BY r.created_at_ms DESC, r.id DESC LIMIT 1",
+        )
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(|source| self.store.error(source))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let body: String = self.get(&row, "body")?;
+        let report = StoredReport {
+            id: self.get_i64(&row, "id")?,
+            baseline_id: self.get_i64(&row, "baseline_id")?,
+            window: WindowSpan {
+                start_ms: self.get_i64(&row, "window_start_ms")?,
+                end_ms: self.get_i64(&row, "window_end_ms")?,
+            },
+            created_at_ms: self.get_i64(&row, "created_at_ms")?,
+            report: from_json(&body)?,
+        };
+        Ok(Some((self.get(&row, "name")?, report)))
+    }
+
     fn baseline_from_row(&self, row: &AnyRow) -> Result<StoredBaseline> {
         let body: String = self.get(row, "body")?;
         Ok(StoredBaseline {

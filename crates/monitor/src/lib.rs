@@ -21,6 +21,6 @@ pub use feedback::{Feedback, FeedbackSink, MAX_COMMENT_CHARS};
 pub use snapshot::{
     AlertState, AlertStatus, Breakdown, BudgetStatus, CachePanel, CostAlternative, CostPanel,
     DriftMeasure, DriftSummary, FallbackPanel, FeedbackSummary, HallucinationRow, LatencyPanel,
-    NamedCount, OversightItem, OversightSummary, Panel, Point, QualitySummary, ScoreRow,
-    Snapshot, SnapshotSource, TopicShare, TrafficPanel, Window,
+    NamedCount, OversightItem, OversightSummary, Panel, Point, QualitySummary, ScoreRow, Snapshot,
+    SnapshotSource, TopicShare, TrafficPanel, Window,
 };

@@ -323,7 +323,7 @@ pub struct DriftSummary {
     pub baseline: String,
     /// Unix time in milliseconds of the report.
     pub created_at_ms: u64,
-    /// `none`, `warning` or `critical`.
+    /// `none`, `warning` or `alert`.
     pub severity: String,
     /// Each measure against its threshold.
     pub measures: Vec<DriftMeasure>,

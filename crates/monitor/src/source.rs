@@ -11,19 +11,19 @@ use crate::snapshot::{DriftSummary, OversightSummary, ScoreRow};
 /// Evaluation scores per prompt version.
 #[async_trait]
 pub trait QualitySource: Send + Sync {
-    /// Mean scores per prompt version and metric over the last `since_ms`
-    /// milliseconds; empty when nothing was scored.
+    /// Returns mean scores per prompt version and metric over the last
+    /// `window_ms` milliseconds; empty when nothing was scored.
     ///
     /// # Errors
     ///
     /// [`MonitorError::Source`] when the store cannot be read.
-    async fn scores(&self, since_ms: u64) -> Result<Vec<ScoreRow>, MonitorError>;
+    async fn scores(&self, window_ms: u64) -> Result<Vec<ScoreRow>, MonitorError>;
 }
 
 /// The latest drift report.
 #[async_trait]
 pub trait DriftSource: Send + Sync {
-    /// The newest report, or none when no check has run.
+    /// Returns the newest report, or none when no check has run.
     ///
     /// # Errors
     ///
@@ -34,7 +34,7 @@ pub trait DriftSource: Send + Sync {
 /// The human-oversight review queue.
 #[async_trait]
 pub trait OversightSource: Send + Sync {
-    /// The queue's state now.
+    /// Returns the queue's current state.
     ///
     /// # Errors
     ///

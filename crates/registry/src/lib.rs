@@ -52,6 +52,8 @@ mod error;
 mod labels;
 mod logging;
 mod metrics;
+#[cfg(feature = "monitor")]
+mod monitor_source;
 mod prompt;
 mod registry;
 mod render_hook;
@@ -63,7 +65,7 @@ mod version;
 pub use error::{RegistryError, Result};
 pub use labels::LabelMove;
 pub use logging::{CallLogger, CallLoggerOptions, CallRecord, LoggerStats};
-pub use metrics::{MetricsScope, Score, TimeWindows, WindowMetrics};
+pub use metrics::{MetricsScope, Score, ScoreSummary, TimeWindows, WindowMetrics};
 pub use prompt::{ChatMessage, PromptContent, Role, Template, VariableSpec, VariableType};
 pub use registry::{Registry, RegistryOptions};
 pub use render_hook::{RenderedPrompt, render};

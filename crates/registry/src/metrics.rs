@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use sqlx::Row as _;
 
 use crate::error::{RegistryError, Result};
-use crate::registry::{Registry, text_column};
+use crate::registry::{Registry, text_column, version_column};
 use crate::version::PromptVersion;
 
 /// An evaluation score attached to a version, and to one call when `call_id` is set.
@@ -244,5 +244,52 @@ impl ScopeKey {
             ScopeKey::Version(version) => query.bind(*version),
             ScopeKey::Label(label) => query.bind(label.clone()),
         }
+    }
+}
+
+/// The mean of one score metric over one prompt version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreSummary {
+    /// The prompt.
+    pub prompt: String,
+    /// The version.
+    pub version: u32,
+    /// The metric.
+    pub metric: String,
+    /// The mean value.
+    pub mean: f64,
+    /// How many scores the mean covers.
+    pub count: u64,
+}
+
+impl Registry {
+    /// Averages every score recorded at or after `since_ms` by prompt,
+    /// version and metric, ordered by prompt, version and metric.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::Store`] when the database fails.
+    pub async fn score_summary(&self, since_ms: i64) -> Result<Vec<ScoreSummary>> {
+        let rows = sqlx::query(
+            "SELECT prompt, version, metric, CAST(AVG(value) AS DOUBLE PRECISION), COUNT(*)
+             FROM registry_scores WHERE at_ms >= $1
+             GROUP BY prompt, version, metric ORDER BY prompt, version, metric",
+        )
+        .bind(since_ms)
+        .fetch_all(self.store().pool())
+        .await
+        .map_err(|e| self.db(e))?;
+        rows.iter()
+            .map(|row| {
+                let count: i64 = row.try_get(4).map_err(|e| self.db(e))?;
+                Ok(ScoreSummary {
+                    prompt: text_column(row, 0)?,
+                    version: version_column(row, 1)?,
+                    metric: text_column(row, 2)?,
+                    mean: row.try_get(3).map_err(|e| self.db(e))?,
+                    count: u64::try_from(count).unwrap_or(0),
+                })
+            })
+            .collect()
     }
 }

@@ -14,5 +14,5 @@ mod queue;
 mod state;
 
 pub use gate::{ApprovalGate, GateOutcome, TimeoutPolicy};
-pub use queue::ReviewQueue;
+pub use queue::{QueueSummary, ReviewQueue};
 pub use state::{Decision, NewReview, ReviewItem, ReviewState};

@@ -10,13 +10,26 @@ use crate::error::{ComplianceError, Result};
 use crate::event::{EventKind, NewEvent};
 use crate::log::AuditLog;
 
+/// The queue at a glance, from [`ReviewQueue::summary`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSummary {
+    /// Items waiting for a decision: queued, assigned, in review or
+    /// escalated.
+    pub waiting: u64,
+    /// When the oldest waiting item was queued, in milliseconds since the
+    /// Unix epoch.
+    pub oldest_waiting_ms: Option<i64>,
+    /// The newest items in any state, newest first.
+    pub recent: Vec<ReviewItem>,
+}
+
 /// The review queue, stored with the audit log it records to.
 #[derive(Debug, Clone)]
 pub struct ReviewQueue {
     log: AuditLog,
 }
 
-const ITEM_COLUMNS: &str = "id, subject, reason, state, reviews_required, decisions, assignee, first_reviewer, expires_at_ms, last_decision";
+const ITEM_COLUMNS: &str = "id, subject, reason, state, reviews_required, decisions, assignee, first_reviewer, expires_at_ms, last_decision, created_at_ms";
 
 impl ReviewQueue {
     /// Creates the queue on the log's store; [`AuditLog::open`] created its table.
@@ -113,6 +126,45 @@ impl ReviewQueue {
         .await
         .map_err(|source| store.error(source))?;
         rows.iter().map(decode_item).collect()
+    }
+
+    /// Returns how many items wait for a decision, when the oldest of them
+    /// was queued, and the `recent` newest items in any state, newest
+    /// first, without reading the whole queue.
+    ///
+    /// # Errors
+    ///
+    /// [`ComplianceError::Store`] when the database fails.
+    pub async fn summary(&self, recent: usize) -> Result<QueueSummary> {
+        let store = self.log.store();
+        let waiting = ReviewState::WAITING.map(ReviewState::as_str);
+        let row = sqlx::query(
+            "SELECT COUNT(*), MIN(created_at_ms) FROM compliance_reviews \
+             WHERE state IN ($1, $2, $3, $4)",
+        )
+        .bind(waiting[0])
+        .bind(waiting[1])
+        .bind(waiting[2])
+        .bind(waiting[3])
+        .fetch_one(store.pool())
+        .await
+        .map_err(|source| store.error(source))?;
+        let waiting: i64 = row.try_get(0).map_err(|source| store.error(source))?;
+        let oldest_waiting_ms: Option<i64> =
+            row.try_get(1).map_err(|source| store.error(source))?;
+        let limit = i64::try_from(recent).unwrap_or(i64::MAX);
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM compliance_reviews ORDER BY id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await
+        .map_err(|source| store.error(source))?;
+        Ok(QueueSummary {
+            waiting: u64::try_from(waiting).unwrap_or(0),
+            oldest_waiting_ms,
+            recent: rows.iter().map(decode_item).collect::<Result<_>>()?,
+        })
     }
 
     /// Gives the item to `reviewer`: from the queue, after an escalation, or
@@ -383,6 +435,9 @@ fn decode_item(row: &AnyRow) -> Result<ReviewItem> {
             .map(|text| serde_json::from_str(&text))
             .transpose()
             .map_err(|e| corrupt(id, "last_decision", e.to_string()))?,
+        created_at_ms: row
+            .try_get(10)
+            .map_err(|e| corrupt(id, "created_at_ms", e.to_string()))?,
     })
 }
 

@@ -41,6 +41,14 @@ impl ReviewState {
         ReviewState::Closed,
     ];
 
+    /// The states in which an item waits for a reviewer's decision.
+    pub const WAITING: [ReviewState; 4] = [
+        ReviewState::Queued,
+        ReviewState::Assigned,
+        ReviewState::InReview,
+        ReviewState::Escalated,
+    ];
+
     /// Returns the snake_case name stored in the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -166,6 +174,8 @@ pub struct ReviewItem {
     pub expires_at_ms: Option<i64>,
     /// The note of the latest decision, such as the edited text.
     pub last_note: Option<serde_json::Value>,
+    /// When the item was queued, in milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
 }
 
 impl ReviewItem {
@@ -241,6 +251,7 @@ mod tests {
             first_reviewer: None,
             expires_at_ms: None,
             last_note: None,
+            created_at_ms: 0,
         }
     }
 

@@ -33,7 +33,7 @@ pub struct CallContext {
     /// Skips the response cache for this request, both lookup and store.
     pub no_cache: bool,
     /// The id to record the request under, such as one the server already
-    /// returned to the client; the gateway makes one up when unset.
+    /// returned to the client; the gateway generates one when unset.
     pub request_id: Option<String>,
 }
 
@@ -74,7 +74,7 @@ impl CallContext {
     }
 
     /// Sets the id the gateway records the request under. The caller keeps
-    /// it unique: the gateway does not check.
+    /// it unique, because the gateway does not check.
     pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
         self.request_id = Some(id.into());
         self

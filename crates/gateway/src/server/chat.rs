@@ -26,8 +26,8 @@ pub const TASK_HEADER: &str = "x-llmops-task";
 /// request under, the id to attach feedback to.
 pub const REQUEST_ID_HEADER: &str = "x-llmops-request-id";
 
-/// Makes a request id unique across processes and reloads: the arrival
-/// time in hex milliseconds and 64 random bits.
+/// Generates a request id from the arrival time in hex milliseconds and 64
+/// random bits, so ids do not repeat across processes and reloads.
 fn new_request_id() -> String {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use crate::server::auth::authenticate;
 use crate::server::state::AppState;
 
-/// Who may call a set of mounted routes.
+/// The access rule of a set of mounted routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
-    /// Clients on the loopback interface without a key; other clients with
+    /// Clients on the loopback interface without a key, other clients with
     /// the same keys as chat.
     LoopbackOrKey,
     /// The same keys as chat, from any address.
@@ -30,7 +30,7 @@ pub(crate) struct ExtraRoutes {
     pub(crate) access: Access,
 }
 
-/// Wraps `extra.router` in the check its access rule asks for.
+/// Wraps `extra.router` in the check that its access rule requires.
 pub(crate) fn guard(state: &Arc<AppState>, extra: ExtraRoutes) -> Router {
     extra.router.layer(axum::middleware::from_fn_with_state(
         (Arc::clone(state), extra.access),

@@ -168,7 +168,7 @@ impl ServerBuilder {
 
     /// Mounts `routes` next to the OpenAI routes, for read-only pages such
     /// as a dashboard. Clients on the loopback interface call them without
-    /// a key; clients elsewhere need a key that chat accepts, unless the
+    /// a key. Clients elsewhere need a key that chat accepts, unless the
     /// server is open. Paths must not clash with the server's own.
     pub fn routes(mut self, routes: Router) -> Self {
         self.extra.push(ExtraRoutes {
@@ -294,7 +294,7 @@ impl Server {
     /// Routes mounted with [`ServerBuilder::routes`] admit loopback clients
     /// only when the application serves the router with
     /// `into_make_service_with_connect_info::<SocketAddr>()`, as
-    /// [`Server::serve`] does; otherwise they ask every client for a key.
+    /// [`Server::serve`] does. Otherwise they require a key from every client.
     ///
     /// # Panics
     ///

@@ -10,7 +10,14 @@
 //! scores, drift reports, the oversight queue) arrive through the source
 //! traits in [`source`], so this crate depends on none of them; a panel
 //! without a source says so instead of showing zeros.
+//!
+//! # Features
+//!
+//! - `dashboard` (default): the [`dashboard`] module, the web page and its
+//!   HTTP routes over axum.
 
+#[cfg(feature = "dashboard")]
+pub mod dashboard;
 pub mod error;
 pub mod feedback;
 pub mod snapshot;
@@ -21,6 +28,6 @@ pub use feedback::{Feedback, FeedbackSink, MAX_COMMENT_CHARS};
 pub use snapshot::{
     AlertState, AlertStatus, Breakdown, BudgetStatus, CachePanel, CostAlternative, CostPanel,
     DriftMeasure, DriftSummary, FallbackPanel, FeedbackSummary, HallucinationRow, LatencyPanel,
-    NamedCount, OversightItem, OversightSummary, Panel, Point, QualitySummary, ScoreRow,
-    Snapshot, SnapshotSource, TopicShare, TrafficPanel, Window,
+    NamedCount, OversightItem, OversightSummary, Panel, Point, QualitySummary, ScoreRow, Snapshot,
+    SnapshotSource, TopicShare, TrafficPanel, Window,
 };

@@ -26,7 +26,8 @@
     }
     setStatus("connecting", "connecting");
     source = new EventSource("dashboard/api/stream?window=" + encodeURIComponent(windowName));
-    source.addEventListener("open", () => setStatus("live", "live"));
+    // Only a snapshot proves the stream works: a server that is shutting
+    // down accepts the connection and closes it at once.
     source.addEventListener("snapshot", (event) => {
       setStatus("live", "live");
       Panels.render(JSON.parse(event.data));

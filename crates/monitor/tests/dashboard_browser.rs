@@ -14,146 +14,20 @@
 
 mod support;
 
-use std::net::TcpListener;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use futures::FutureExt;
 use llmops_monitor::dashboard::DashboardState;
 use llmops_monitor::{Panel, Window};
-use serde_json::{Value, json};
+use serde_json::json;
+use support::browser::{LIVE_DEADLINE, START_DEADLINE, fill_feedback, launch, run, text, wait_for};
 use support::{HOSTILE_MODEL, TestSink, TestSource, full_snapshot, serve};
 
-/// How long a change of the source may take to show in the page. A
-/// functional deadline (the stream sends every 200 ms here), not a
-/// performance measurement.
-const LIVE_DEADLINE: Duration = Duration::from_secs(2);
-
-/// How long the page and the browser get to start.
-const START_DEADLINE: Duration = Duration::from_secs(30);
-
-/// Finds an executable: `variable` when set, else the first of `names` on
-/// `PATH`.
-fn find_program(variable: &str, names: &[&str]) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(variable) {
-        return Some(PathBuf::from(path)).filter(|path| path.is_file());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|directory| names.iter().map(move |name| directory.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-/// A chromedriver process, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts chromedriver on a free loopback port and waits until it is ready.
-async fn start_driver(program: &PathBuf) -> Driver {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(program)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot start {}: {error}", program.display()));
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + START_DEADLINE;
-    let status = format!("{}/status", driver.url);
-    loop {
-        let ready = match reqwest::get(&status).await {
-            Ok(response) => response
-                .json::<Value>()
-                .await
-                .is_ok_and(|body| body["value"]["ready"] == true),
-            Err(_) => false,
-        };
-        if ready {
-            return driver;
-        }
-        assert!(Instant::now() < deadline, "chromedriver never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Opens a headless Chromium session at a laptop screen size.
-async fn open_browser(driver: &Driver, chromium: &PathBuf) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--window-size=1366,768",
-            ],
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector)
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .unwrap()
-}
-
-/// Runs `script` (a function body that returns a value) in the page.
-async fn run(browser: &Client, script: &str) -> Value {
-    browser.execute(script, Vec::new()).await.unwrap()
-}
-
-/// Polls `script` until it returns `expected`, failing after `deadline`
-/// with the last value.
-async fn wait_for(browser: &Client, script: &str, expected: Value, deadline: Duration) {
-    let until = Instant::now() + deadline;
-    loop {
-        let value = run(browser, script).await;
-        if value == expected {
-            return;
-        }
-        assert!(
-            Instant::now() < until,
-            "after {deadline:?}: `{script}` returned {value}, expected {expected}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn text(browser: &Client, selector: &str) -> String {
-    browser
-        .find(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|error| panic!("{selector}: {error}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-/// Returns `[width, height]` of the first drawn series of an SVG chart.
+/// Returns whether the first drawn series of an SVG chart has a width, a
+/// height and a path of more than a few points.
 const SERIES_BOX: &str = "const path = document.querySelector(arguments[0] + ' path.series'); \
      if (!path) return null; const box = path.getBBox(); \
      return [box.width > 0, box.height > 0, path.getAttribute('d').length > 20];";
@@ -172,19 +46,9 @@ const BAR_CONTAINERS: [&str; 9] = [
 
 #[tokio::test]
 async fn dashboard_in_headless_chromium() {
-    let chromium = find_program("LLMOPS_CHROMIUM", &["chromium", "chromium-browser"]);
-    let chromedriver = find_program("LLMOPS_CHROMEDRIVER", &["chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        let reason = "the browser test needs chromium and chromedriver (Debian packages \
-                      chromium and chromium-driver) on PATH, or LLMOPS_CHROMIUM and \
-                      LLMOPS_CHROMEDRIVER";
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set but {reason}");
-        }
-        eprintln!("skipped: {reason}");
+    let Some((driver, browser)) = launch().await else {
         return;
     };
-
     let source = TestSource::new(full_snapshot(Window::Minute, 1234));
     let sink = TestSink::new(&["gw-1"]);
     let state = DashboardState::new(source.clone())
@@ -192,13 +56,11 @@ async fn dashboard_in_headless_chromium() {
         .with_interval(Duration::from_millis(200))
         .unwrap();
     let server = serve(state).await;
-    let driver = start_driver(&chromedriver).await;
-    let browser = open_browser(&driver, &chromium).await;
 
     // Close the browser even when a check fails, so no Chromium outlives
     // the test.
     let page = server.url("/dashboard");
-    let checks = check_page(&browser, &page, &source, &sink);
+    let checks = check_page(&browser, &page, &server.state, &source, &sink);
     let outcome = AssertUnwindSafe(checks).catch_unwind().await;
     let closed = browser.close().await;
     server.stop().await;
@@ -209,7 +71,32 @@ async fn dashboard_in_headless_chromium() {
     closed.unwrap();
 }
 
-async fn check_page(browser: &Client, url: &str, source: &Arc<TestSource>, sink: &Arc<TestSink>) {
+async fn check_page(
+    browser: &Client,
+    url: &str,
+    state: &DashboardState,
+    source: &Arc<TestSource>,
+    sink: &Arc<TestSink>,
+) {
+    check_loaded_page(browser, url, source, sink).await;
+
+    // With the streams closed the page loses its connection and shows it.
+    state.close_streams();
+    wait_for(
+        browser,
+        "return document.getElementById('status').dataset.state;",
+        json!("reconnecting"),
+        LIVE_DEADLINE,
+    )
+    .await;
+}
+
+async fn check_loaded_page(
+    browser: &Client,
+    url: &str,
+    source: &Arc<TestSource>,
+    sink: &Arc<TestSink>,
+) {
     browser.set_window_size(1366, 768).await.unwrap();
     browser.goto(url).await.unwrap();
     assert_eq!(browser.title().await.unwrap(), "llmops dashboard");
@@ -265,6 +152,7 @@ async fn check_values(browser: &Client) {
     for (selector, expected) in cases {
         assert_eq!(text(browser, selector).await, expected, "{selector}");
     }
+
     let scores = text(browser, "#scores tbody tr").await;
     assert!(scores.contains("faq@3"), "{scores}");
     assert!(scores.contains("groundedness"), "{scores}");
@@ -273,12 +161,14 @@ async fn check_values(browser: &Client) {
         scores.contains("4.5 / 5"),
         "feedback mean beside the score: {scores}"
     );
+
     let hallucination = text(browser, "#bars-hallucination .row").await;
     assert!(
         hallucination.contains("claude-haiku · faq@3"),
         "{hallucination}"
     );
     assert!(hallucination.contains("7.5% of 40"), "{hallucination}");
+
     let budget = text(browser, "#budgets .row").await;
     assert!(
         budget.contains("$8.00 of $10.00, projected $14.00"),
@@ -294,12 +184,15 @@ async fn check_values(browser: &Client) {
         json!(true),
         "a budget projected over its limit is marked"
     );
+
     let alternative = text(browser, "#alternatives tbody tr").await;
     assert!(alternative.contains("gpt-4o-mini"), "{alternative}");
     assert!(alternative.contains("×0.1"), "{alternative}");
+
     let topics = text(browser, "#bars-topics").await;
     assert!(topics.contains("Passwort zurücksetzen 🔑"), "{topics}");
     assert!(topics.contains("80%"), "{topics}");
+
     let alert = run(
         browser,
         "return document.querySelector('#alerts li').dataset.status;",
@@ -444,6 +337,7 @@ async fn check_absent_panels(browser: &Client, source: &Arc<TestSource>) {
         message: "the evaluation store <db> is unreachable".into(),
     };
     source.set(snapshot);
+
     wait_for(
         browser,
         "return document.getElementById('panel-drift').dataset.status;",
@@ -459,6 +353,7 @@ async fn check_absent_panels(browser: &Client, source: &Arc<TestSource>) {
         text(browser, "#oversight-note").await,
         "no review queue is configured"
     );
+
     let quality = run(
         browser,
         "return document.getElementById('panel-quality').dataset.status;",
@@ -469,6 +364,7 @@ async fn check_absent_panels(browser: &Client, source: &Arc<TestSource>) {
         text(browser, "#quality-note").await,
         "Source failed: the evaluation store <db> is unreachable"
     );
+
     let hidden = run(
         browser,
         "return getComputedStyle(document.querySelector('#panel-drift .panel-body')).display;",
@@ -508,24 +404,4 @@ async fn check_feedback_form(browser: &Client, sink: &Arc<TestSink>) {
     let message = text(browser, "#fb-result").await;
     assert!(message.contains("gw-unknown"), "{message}");
     assert_eq!(sink.stored.lock().unwrap().len(), 1);
-}
-
-async fn fill_feedback(browser: &Client, request_id: &str, rating: &str, comment: &str) {
-    browser
-        .execute(
-            "document.getElementById('fb-request-id').value = arguments[0]; \
-             document.getElementById('fb-rating').value = arguments[1]; \
-             document.getElementById('fb-comment').value = arguments[2]; \
-             document.getElementById('fb-result').dataset.state = 'idle';",
-            vec![json!(request_id), json!(rating), json!(comment)],
-        )
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#feedback-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
 }

@@ -235,6 +235,26 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parse_accepts_rating_only_from_1_to_5(
+            rating in proptest::prop_oneof![-10i64..10, proptest::num::i64::ANY]
+        ) {
+            let body = serde_json::json!({"request_id": "gw-1", "rating": rating}).to_string();
+            let result = parse(&body);
+            proptest::prop_assert_eq!(result.is_ok(), (1..=5).contains(&rating), "{}", body);
+        }
+
+        #[test]
+        fn parse_keeps_any_request_id_and_comment(id in "\\PC*", comment in "\\PC+") {
+            let body = serde_json::json!({"request_id": id, "rating": 3, "comment": comment});
+            let feedback = parse(&body.to_string()).unwrap();
+            proptest::prop_assert_eq!(&feedback.request_id, &id);
+            let kept = (!comment.trim().is_empty()).then_some(comment);
+            proptest::prop_assert_eq!(feedback.comment, kept);
+        }
+    }
+
     #[test]
     fn parse_drops_blank_comment() {
         let feedback = parse(r#"{"request_id":"a","rating":5,"comment":"  \n"}"#).unwrap();

@@ -358,10 +358,13 @@ impl Gateway {
         let started_at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_millis() as u64);
-        let id = format!(
-            "gw-{started_at_ms:x}-{}",
-            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
-        );
+        let id = match &context.request_id {
+            Some(id) => id.clone(),
+            None => format!(
+                "gw-{started_at_ms:x}-{}",
+                self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
         let mut hook_error = None;
         for hook in &self.inner.pre_hooks {
             if let Err(error) = hook.before_call(&mut request, &mut context).await {

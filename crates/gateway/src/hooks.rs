@@ -32,6 +32,9 @@ pub struct CallContext {
     pub team: Option<String>,
     /// Skips the response cache for this request, both lookup and store.
     pub no_cache: bool,
+    /// The id to record the request under, such as one the server already
+    /// returned to the client; the gateway generates one when unset.
+    pub request_id: Option<String>,
 }
 
 impl CallContext {
@@ -67,6 +70,13 @@ impl CallContext {
     /// Sets the team.
     pub fn with_team(mut self, team: impl Into<String>) -> Self {
         self.team = Some(team.into());
+        self
+    }
+
+    /// Sets the id the gateway records the request under. The caller keeps
+    /// it unique, because the gateway does not check.
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
         self
     }
 

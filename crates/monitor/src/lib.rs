@@ -10,7 +10,14 @@
 //! scores, drift reports, the oversight queue) arrive through the source
 //! traits in [`source`], so this crate depends on none of them; a panel
 //! without a source says so instead of showing zeros.
+//!
+//! # Features
+//!
+//! - `dashboard` (default): the [`dashboard`] module, the web page and its
+//!   HTTP routes over axum.
 
+#[cfg(feature = "dashboard")]
+pub mod dashboard;
 pub mod error;
 pub mod feedback;
 pub mod snapshot;

@@ -22,6 +22,27 @@ use crate::server::validate::parse_chat_request;
 /// The header that tags a request with a task for routing.
 pub const TASK_HEADER: &str = "x-llmops-task";
 
+/// The response header that carries the id the gateway records the
+/// request under, the id to attach feedback to.
+pub const REQUEST_ID_HEADER: &str = "x-llmops-request-id";
+
+/// Generates a request id from the arrival time in hex milliseconds and 64
+/// random bits, so ids do not repeat across processes and reloads.
+fn new_request_id() -> String {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    format!("gw-{now_ms:x}-{:016x}", rand::random::<u64>())
+}
+
+/// Adds the request id header to a response.
+fn with_request_id(mut response: Response, id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
 /// Reads the body, mapping axum's rejections to OpenAI-shaped errors.
 pub(crate) fn read_body(
     state: &AppState,
@@ -65,7 +86,7 @@ pub(crate) fn check_model_allowed(
 
 /// Builds the gateway context of a request from its headers and key.
 fn call_context(caller: &Caller, headers: &HeaderMap, request: &ChatRequest) -> CallContext {
-    let mut context = CallContext::new();
+    let mut context = CallContext::new().with_request_id(new_request_id());
     if let Some(task) = headers
         .get(TASK_HEADER)
         .and_then(|value| value.to_str().ok())
@@ -132,6 +153,7 @@ async fn answer(
     check_model_allowed(&caller, gateway, &request.model, context.task.as_deref())
         .map_err(|error| (error, "permission"))?;
     let label = state.model_label(gateway, &request.model);
+    let request_id = context.request_id.clone().unwrap_or_default();
 
     if request.is_stream() {
         let stream = gateway
@@ -149,7 +171,7 @@ async fn answer(
             HeaderValue::from_static("text/event-stream"),
         );
         response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        return Ok(response);
+        return Ok(with_request_id(response, &request_id));
     }
 
     let cut = state.cut_signal();
@@ -173,5 +195,8 @@ async fn answer(
             .as_ref()
             .map(|usage| usage.completion_tokens),
     });
-    Ok(axum::Json(completion).into_response())
+    Ok(with_request_id(
+        axum::Json(completion).into_response(),
+        &request_id,
+    ))
 }

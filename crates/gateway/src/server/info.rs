@@ -68,7 +68,7 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 /// Returns an OpenAI-shaped 404 for any other path.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!(
-        "no route for {}; the server serves /v1/chat/completions, /v1/embeddings, /v1/models, /health, /metrics and /admin",
+        "no route for {}; the server serves /v1/chat/completions, /v1/embeddings, /v1/models, /health, /metrics and /admin, plus any routes the application mounted",
         uri.path()
     ))
 }

@@ -67,7 +67,10 @@ pub(crate) async fn serve(
         tracing::info!("shutting down: no new connections, draining in-flight requests");
         let _ = draining_tx.send(());
     };
-    let serving = axum::serve(listener, router)
+    // Connection info lets routes mounted for loopback clients see the
+    // peer address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let serving = axum::serve(listener, service)
         .with_graceful_shutdown(signal)
         .into_future();
     tokio::pin!(serving);

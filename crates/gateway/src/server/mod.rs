@@ -13,6 +13,12 @@
 //! | `POST/GET /admin/keys`, `DELETE /admin/keys/{id}` | virtual API keys |
 //! | `POST /admin/reload` | rebuild the gateway from its configuration |
 //!
+//! Chat responses carry the gateway's record id in the
+//! `x-llmops-request-id` header ([`REQUEST_ID_HEADER`]). An application
+//! mounts more routes, such as a dashboard, with [`ServerBuilder::routes`]
+//! (open to loopback clients) and [`ServerBuilder::authenticated_routes`]
+//! (the same keys as chat).
+//!
 //! Clients authenticate with `Authorization: Bearer sk-llmops-...`, a
 //! virtual key created through the admin API, which takes only the master
 //! key. A server started with no master key and no keys serves everyone.
@@ -39,6 +45,7 @@ mod auth;
 mod chat;
 mod embeddings;
 mod error;
+mod extra;
 mod info;
 mod key_limits;
 mod keys;
@@ -59,7 +66,7 @@ use axum::routing::{delete, get, post};
 use llmops_core::Embedder;
 use tokio::net::TcpListener;
 
-pub use chat::TASK_HEADER;
+pub use chat::{REQUEST_ID_HEADER, TASK_HEADER};
 pub use error::ServerError;
 pub use keys::sql::KEY_MIGRATIONS;
 pub use keys::{
@@ -70,6 +77,7 @@ pub use lifecycle::shutdown_signal;
 
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
+use crate::server::extra::{Access, ExtraRoutes};
 use crate::server::key_limits::apply_key_limits;
 use crate::server::metrics::Metrics;
 use crate::server::state::AppState;
@@ -93,6 +101,7 @@ pub struct ServerBuilder {
     embedders: HashMap<String, Arc<dyn Embedder>>,
     max_body_bytes: usize,
     drain_timeout: Duration,
+    extra: Vec<ExtraRoutes>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -157,6 +166,29 @@ impl ServerBuilder {
         self
     }
 
+    /// Mounts `routes` next to the OpenAI routes, for read-only pages such
+    /// as a dashboard. Clients on the loopback interface call them without
+    /// a key. Clients elsewhere need a key that chat accepts, unless the
+    /// server is open. Paths must not clash with the server's own.
+    pub fn routes(mut self, routes: Router) -> Self {
+        self.extra.push(ExtraRoutes {
+            router: routes,
+            access: Access::LoopbackOrKey,
+        });
+        self
+    }
+
+    /// Mounts `routes` next to the OpenAI routes behind the same keys as
+    /// chat, from every address: the master key, a virtual key, or anyone
+    /// on an open server. Model restrictions of a key do not apply.
+    pub fn authenticated_routes(mut self, routes: Router) -> Self {
+        self.extra.push(ExtraRoutes {
+            router: routes,
+            access: Access::Key,
+        });
+        self
+    }
+
     /// Reads the key store and builds the server.
     ///
     /// # Errors
@@ -210,6 +242,7 @@ impl ServerBuilder {
         };
         Ok(Server {
             state: Arc::new(state),
+            extra: self.extra,
         })
     }
 }
@@ -218,6 +251,7 @@ impl ServerBuilder {
 /// it with [`Server::serve`].
 pub struct Server {
     state: Arc<AppState>,
+    extra: Vec<ExtraRoutes>,
 }
 
 impl std::fmt::Debug for Server {
@@ -239,6 +273,7 @@ impl Server {
             embedders: HashMap::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            extra: Vec::new(),
         }
     }
 
@@ -255,8 +290,18 @@ impl Server {
     }
 
     /// Returns the routes, to serve or to nest in an application's router.
+    ///
+    /// Routes mounted with [`ServerBuilder::routes`] admit loopback clients
+    /// only when the application serves the router with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`, as
+    /// [`Server::serve`] does. Otherwise they require a key from every client.
+    ///
+    /// # Panics
+    ///
+    /// When a mounted router has a path the server serves itself, or a
+    /// fallback of its own (axum rejects both when it merges routers).
     pub fn router(&self) -> Router {
-        Router::new()
+        let mut router = Router::new()
             .route("/v1/chat/completions", post(chat::chat_completions))
             .route("/v1/embeddings", post(embeddings::embeddings))
             .route("/v1/models", get(info::list_models))
@@ -266,8 +311,11 @@ impl Server {
             .route("/admin/keys/{id}", delete(admin::revoke))
             .route("/admin/reload", post(admin::reload_config))
             .fallback(info::not_found)
-            .layer(DefaultBodyLimit::max(self.state.max_body_bytes))
-            .with_state(Arc::clone(&self.state))
+            .with_state(Arc::clone(&self.state));
+        for extra in &self.extra {
+            router = router.merge(extra::guard(&self.state, extra.clone()));
+        }
+        router.layer(DefaultBodyLimit::max(self.state.max_body_bytes))
     }
 
     /// Serves on `listener` until `shutdown` resolves, such as

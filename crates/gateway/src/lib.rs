@@ -76,8 +76,9 @@ mod stream;
 
 pub use builder::GatewayBuilder;
 pub use config::{
-    BudgetConfig, CacheConfig, Defaults, DeploymentConfig, GatewayConfig, HealthPolicy,
-    LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
+    AI_GENERATED_HEADER, BudgetConfig, CacheConfig, Defaults, DeploymentConfig, GatewayConfig,
+    HealthPolicy, LABEL_KEY, LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
+    TransparencyConfig,
 };
 pub use error::GatewayError;
 pub use gateway::{GATEWAY_PROVIDER, Gateway};

@@ -82,6 +82,7 @@ impl GatewayConfig {
             self.require_model("defaults.model", model)?;
         }
         self.validate_bounds()?;
+        self.transparency.validate()?;
         self.validate_limits()
     }
 

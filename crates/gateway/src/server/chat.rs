@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use llmops_core::types::ChatRequest;
 
+use crate::config::{AI_GENERATED_HEADER, LABEL_KEY};
 use crate::gateway::Gateway;
 use crate::hooks::CallContext;
 use crate::server::auth::{Caller, authenticate};
@@ -35,10 +36,16 @@ fn new_request_id() -> String {
     format!("gw-{now_ms:x}-{:016x}", rand::random::<u64>())
 }
 
-/// Adds the request id header to a response.
-fn with_request_id(mut response: Response, id: &str) -> Response {
+/// Adds the request id header to a response, and the AI-generated header
+/// when the configuration labels responses.
+fn with_request_id(mut response: Response, id: &str, labelled: bool) -> Response {
     if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    if labelled {
+        response
+            .headers_mut()
+            .insert(AI_GENERATED_HEADER, HeaderValue::from_static("true"));
     }
     response
 }
@@ -154,6 +161,7 @@ async fn answer(
         .map_err(|error| (error, "permission"))?;
     let label = state.model_label(gateway, &request.model);
     let request_id = context.request_id.clone().unwrap_or_default();
+    let labelled = gateway.config().transparency.label;
 
     if request.is_stream() {
         let stream = gateway
@@ -163,7 +171,8 @@ async fn answer(
                 let class = error.class();
                 (ApiError::from(error), class)
             })?;
-        let body = SseBody::new(stream, Arc::clone(state), label, started);
+        let transparency = gateway.config().transparency.clone();
+        let body = SseBody::new(stream, Arc::clone(state), label, started, transparency);
         let mut response = Body::from_stream(body).into_response();
         let response_headers = response.headers_mut();
         response_headers.insert(
@@ -171,11 +180,11 @@ async fn answer(
             HeaderValue::from_static("text/event-stream"),
         );
         response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        return Ok(with_request_id(response, &request_id));
+        return Ok(with_request_id(response, &request_id, labelled));
     }
 
     let cut = state.cut_signal();
-    let completion = tokio::select! {
+    let mut completion = tokio::select! {
         result = gateway.complete_with(request, context) => result.map_err(|error| {
             let class = error.class();
             (ApiError::from(error), class)
@@ -195,8 +204,12 @@ async fn answer(
             .as_ref()
             .map(|usage| usage.completion_tokens),
     });
+    if let Some(ai_label) = gateway.config().transparency.label_for(&completion.model) {
+        completion.extra.insert(LABEL_KEY.to_owned(), ai_label);
+    }
     Ok(with_request_id(
         axum::Json(completion).into_response(),
         &request_id,
+        labelled,
     ))
 }

@@ -12,7 +12,7 @@ use crate::score::Score;
 /// when one of its claims is unsupported.
 pub const DEFAULT_GROUNDEDNESS_THRESHOLD: f64 = 0.5;
 
-/// What a groundedness score was computed from.
+/// The evidence a groundedness score is computed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -105,9 +105,9 @@ impl Groundedness {
 /// 1. Contexts present (any non-blank): the score is the minimum claim
 ///    support of the response's claims against the contexts.
 /// 2. Samples present: the support of each claim is its mean support over
-///    the samples, each sample taken as a context (the idea of
-///    SelfCheckGPT, Manakul et al. 2023: a fact the model knows recurs
-///    across samples); the score is the minimum over claims.
+///    the samples, each sample taken as a context. A fact the model learned
+///    tends to recur across samples and an invented one tends not to. The
+///    score is the minimum over claims.
 /// 3. Token log-probabilities present: the mean token probability.
 ///
 /// Otherwise, or when the response has no claim, the score is undetermined.

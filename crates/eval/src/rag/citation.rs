@@ -153,10 +153,9 @@ fn cited_sentences(answer: &str) -> Vec<CitedSentence> {
 /// number cites the passage with that marker, any other text cites the
 /// passages of the document with that id. A citation is correct when the
 /// sentence, with its markers removed, reaches the claim threshold of the
-/// [`SupportScorer`] against the cited passages; a citation to no passage is
-/// wrong. This is citation precision as the ALCE benchmark (Gao et al.,
-/// "Enabling Large Language Models to Generate Text with Citations", 2023)
-/// defines it, with claim support in place of its NLI model. Undetermined
+/// [`SupportScorer`] against the cited passages. A citation to no passage is
+/// wrong. The definition is this crate's: the share of correct citations
+/// among all citations, judged by claim support. Undetermined
 /// when the output cites nothing.
 #[derive(Debug, Clone, Default)]
 pub struct CitationCorrectness {

@@ -28,7 +28,7 @@ const BOILERPLATE_PREFIXES: &[&str] = &[
 ];
 
 /// Lowercased sentences that are boilerplate when they stand alone, such as
-/// `Sure!`; `Sure, the tower is tall` still holds a claim.
+/// `Sure!`; `Sure, the tower is tall` still contains a claim.
 const BOILERPLATE_SENTENCES: &[&str] = &[
     "sure",
     "certainly",
@@ -100,7 +100,7 @@ fn is_claim(sentence: &str) -> bool {
     !content_tokens(sentence).is_empty()
 }
 
-/// Whether `text` starts with `phrase` as whole words.
+/// Returns whether `text` starts with `phrase` as whole words.
 fn starts_with_phrase(text: &str, phrase: &str) -> bool {
     text.strip_prefix(phrase)
         .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
@@ -154,7 +154,7 @@ fn push_sentence(piece: &str, sentences: &mut Vec<String>) {
     }
 }
 
-/// Whether the character at byte `index` ends a sentence.
+/// Returns whether the character at byte `index` ends a sentence.
 fn ends_sentence(
     line: &str,
     index: usize,

@@ -154,7 +154,7 @@ const STOPWORDS: &[&str] = &[
     "given",
 ];
 
-/// Whether a character belongs to a script written without spaces between
+/// Returns whether a character belongs to a script written without spaces between
 /// words (Han, Hiragana, Katakana), whose tokens are character bigrams.
 fn is_unspaced_script(c: char) -> bool {
     matches!(c,
@@ -232,8 +232,8 @@ fn push_bigrams(run: &[char], tokens: &mut Vec<String>) {
 }
 
 /// Reduces an English plural to its singular by dropping a final `s` on
-/// words of five or more letters that do not end in `ss`; equal on both
-/// sides of a comparison, which is all a match needs.
+/// words of five or more letters that do not end in `ss`. The result need
+/// not be a word, because both sides of a comparison are reduced alike.
 fn fold_plural(token: &str) -> &str {
     if token.len() >= 5 && token.ends_with('s') && !token.ends_with("ss") {
         return &token[..token.len() - 1];

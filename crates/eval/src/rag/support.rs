@@ -30,18 +30,18 @@ const EMBEDDING_FLOOR: f64 = 0.2;
 /// above it.
 const EMBEDDING_CEILING: f64 = 0.8;
 
-/// How strongly the contexts back one claim.
+/// The support that the contexts give one claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimSupport {
     /// The claim text.
     pub claim: String,
     /// The combined support, 0 to 1.
     pub support: f64,
-    /// The lexical evidence, 0 to 1: `coverage × (1 − 0.5 × missing)`,
-    /// where `coverage` is the share of the claim's content words found in
-    /// the best matching context sentence (or 0.8 times the share found in
-    /// the whole context, when higher) and `missing` is the share of its
-    /// capitalised words absent from the contexts.
+    /// The lexical evidence, 0 to 1: `coverage × (1 − 0.5 × missing)`.
+    /// `coverage` is the share of the claim's content words found in the
+    /// best matching context sentence, or 0.8 times the share found in the
+    /// whole context when that is higher. `missing` is the share of the
+    /// claim's capitalised words absent from the contexts.
     pub lexical: f64,
     /// The embedding evidence, 0 to 1, when an embedder is configured: the
     /// highest cosine similarity to a context sentence, mapped linearly from
@@ -58,8 +58,8 @@ pub struct ClaimSupport {
 /// `w × lexical + (1 − w) × embedding` with an embedder (`w` defaults to
 /// [`DEFAULT_LEXICAL_WEIGHT`]), capped at [`NUMBER_MISMATCH_CAP`] when the
 /// claim states a number absent from the contexts. These are heuristics of
-/// this crate, not a published formula; `docs/groundedness.md` reports how
-/// well they separate grounded from hallucinated answers.
+/// this crate, not a published formula, and `docs/groundedness.md` reports
+/// how well they separate grounded from hallucinated answers.
 #[derive(Clone)]
 pub struct SupportScorer {
     embedder: Option<Arc<dyn Embedder>>,

@@ -69,7 +69,8 @@ struct Counters {
 pub struct GroundednessHookStats {
     /// Responses queued for scoring.
     pub enqueued: u64,
-    /// Responses scored and handed to the sink.
+    /// Responses scored; each is handed to the sink right after it is
+    /// counted.
     pub scored: u64,
     /// Responses dropped because the queue was full or the worker stopped.
     pub dropped: u64,
@@ -293,8 +294,8 @@ async fn run_worker(
                 review.submit(&record);
             }
         }
-        sink.record(record);
         counters.scored.fetch_add(1, Ordering::Relaxed);
+        sink.record(record);
     }
     tracing::info!("groundedness worker stopped");
 }

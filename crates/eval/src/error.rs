@@ -74,6 +74,16 @@ pub enum EvalError {
     /// The result store failed.
     #[error(transparent)]
     Store(#[from] llmops_store::StoreError),
+    /// An embedder failed while scoring a metric.
+    #[error(
+        "embedding with `{model}` failed: {message}. Check the embedder, or enable truncation for long contexts"
+    )]
+    EmbeddingFailed {
+        /// The embedding model.
+        model: String,
+        /// The embedder's error or the mismatch found.
+        message: String,
+    },
     /// Encoding a result or report failed.
     #[error("cannot encode {what} as JSON: {source}")]
     Json {

@@ -17,6 +17,11 @@
 //!   [`ResultStore`] so an interrupted run resumes where it stopped.
 //! - [`Report`]: mean with bootstrap interval, per-tag means and worst
 //!   cases per metric, as JSON, Markdown or HTML.
+//! - [`rag`]: faithfulness, answer relevance, context precision and
+//!   recall, and citation correctness, scored without an LLM call.
+//! - [`grounded`]: [`GroundednessScorer`], a cheap groundedness score for
+//!   every production response; with the `gateway` feature, a gateway hook
+//!   that scores responses on a background worker.
 //! - [`compare_runs`]: a regression gate with McNemar's test for pass/fail
 //!   metrics and the Wilcoxon signed-rank test otherwise, plus a paired
 //!   bootstrap interval ([`stats`]).
@@ -45,7 +50,9 @@ mod embedding;
 mod error;
 mod evaluator;
 mod gate;
+pub mod grounded;
 mod metric;
+pub mod rag;
 mod report;
 mod result;
 mod score;
@@ -62,6 +69,7 @@ pub use embedding::{EmbeddingSimilarity, cosine_similarity};
 pub use error::{EvalError, Result};
 pub use evaluator::{Evaluator, RequestBuilder};
 pub use gate::{GateConfig, GateReport, MetricComparison, PairedTest, compare_runs};
+pub use grounded::{GroundednessInput, GroundednessRecord, GroundednessScorer, GroundednessSink};
 pub use metric::{Metric, Sample};
 pub use report::{MetricSummary, Report, ReportOptions, TagSummary, WorstCase};
 pub use result::{CaseResult, EvalRun, RunInfo};

@@ -28,7 +28,7 @@ fn request(prompt_version: &str) -> ChatRequest {
         ],
     );
     request.metadata = Some(
-        json!({"prompt": "atlas-qa", "prompt_version": prompt_version})
+        json!({"llmops_prompt": "atlas-qa", "llmops_prompt_version": prompt_version})
             .as_object()
             .unwrap()
             .clone(),

@@ -7,8 +7,9 @@
 //!   writes, `[n] (document_id bytes start-end)` followed by the passage
 //!   text, in any system, developer or user message of the request. Other
 //!   message text is not taken as context.
-//! - Prompt and version: the string values `metadata.prompt` and
-//!   `metadata.prompt_version` of the request.
+//! - Prompt and version: `metadata.llmops_prompt` (a string) and
+//!   `metadata.llmops_prompt_version` (a number or a string) of the
+//!   request, the keys llmops-monitor reads too.
 //! - Log-probabilities: the first choice's `logprobs`, when the request
 //!   asked for them.
 
@@ -232,12 +233,12 @@ impl PostCallHook for GroundednessHook {
 
 fn job(request: &ChatRequest, completion: &ChatCompletion, record: &RequestRecord) -> Job {
     let metadata_text = |key: &str| {
-        request
-            .metadata
-            .as_ref()
-            .and_then(|metadata| metadata.get(key))
-            .and_then(|value| value.as_str())
-            .map(str::to_owned)
+        let value = request.metadata.as_ref()?.get(key)?;
+        match value {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Number(number) => Some(number.to_string()),
+            _ => None,
+        }
     };
     let logprobs = completion
         .choices
@@ -250,8 +251,8 @@ fn job(request: &ChatRequest, completion: &ChatCompletion, record: &RequestRecor
             .upstream_model
             .clone()
             .unwrap_or_else(|| record.route.model.clone()),
-        prompt: metadata_text("prompt"),
-        prompt_version: metadata_text("prompt_version"),
+        prompt: metadata_text("llmops_prompt"),
+        prompt_version: metadata_text("llmops_prompt_version"),
         answer: completion.text(),
         contexts: contexts_from_request(request),
         logprobs,

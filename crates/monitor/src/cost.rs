@@ -15,7 +15,7 @@ use crate::snapshot::{BudgetStatus, CostAlternative};
 
 const HOUR_MS: u64 = 3_600_000;
 
-/// What a budget covers.
+/// The traffic a budget covers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BudgetScope {
@@ -126,7 +126,7 @@ impl FromStr for BudgetPeriod {
 /// A spend limit over a period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {
-    /// What the budget covers.
+    /// The traffic the budget covers.
     pub scope: BudgetScope,
     /// When it resets.
     pub period: BudgetPeriod,

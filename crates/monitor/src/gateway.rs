@@ -3,8 +3,8 @@
 //! Two ways, use one of them per gateway so requests are not counted
 //! twice:
 //!
-//! - `Monitor` is a [`RecordSink`]: it sees the gateway's record only, so
-//!   observations carry no team, key or prompt.
+//! - `Monitor` is a [`RecordSink`]: it receives the gateway's record only,
+//!   so observations carry no team, key or prompt.
 //! - [`MonitorHook`] is a [`PostCallHook`]: it also reads the caller's
 //!   [`CallContext`] (key, team, task) and the request's metadata, where
 //!   the registry prompt is named under [`PROMPT_METADATA_KEY`] and

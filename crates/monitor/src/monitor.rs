@@ -1,4 +1,4 @@
-//! [`Monitor`]: records requests and scores, and holds every aggregate.
+//! [`Monitor`]: records requests and scores, and keeps every aggregate.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 

@@ -96,7 +96,7 @@ const PROVIDER: &str = "gen_ai_provider_name";
 const MODEL: &str = "gen_ai_request_model";
 
 /// The series in a stable order: by operation, provider and model name.
-fn sorted_series<'a>(state: &'a State) -> Vec<([&'a str; 3], &'a SeriesTotals)> {
+fn sorted_series(state: &State) -> Vec<([&str; 3], &SeriesTotals)> {
     let labels = &state.labels;
     let mut series: Vec<([&str; 3], &SeriesTotals)> = state
         .totals
@@ -195,6 +195,9 @@ fn render_genai(exposition: &mut Exposition, state: &State) {
     }
 }
 
+/// A counter family read from each series: name, help and value.
+type SeriesCounter = (&'static str, &'static str, fn(&SeriesTotals) -> f64);
+
 fn render_requests(exposition: &mut Exposition, state: &State) {
     let series = sorted_series(state);
     exposition.family(
@@ -220,7 +223,7 @@ fn render_requests(exposition: &mut Exposition, state: &State) {
         }
     }
 
-    let per_series: [(&str, &str, fn(&SeriesTotals) -> f64); 4] = [
+    let per_series: [SeriesCounter; 4] = [
         ("llmops_cost_usd_total", "Spend in US dollars.", |totals| {
             totals.usage.cost_usd
         }),

@@ -18,7 +18,7 @@ use llmops_monitor::{
 };
 
 /// Fails every call to upstream model `flaky-m` as rate limited and
-/// answers every other call.
+/// completes every other call.
 struct Backend;
 
 #[async_trait]

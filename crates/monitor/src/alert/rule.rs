@@ -1,4 +1,4 @@
-//! What an alert rule watches and when it fires.
+//! Alert rules: the aggregate each watches and its thresholds.
 
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +55,7 @@ impl AlertMetric {
 pub struct AlertRule {
     /// A unique name, shown in snapshots and notifications.
     pub name: String,
-    /// What the rule watches.
+    /// The aggregate the rule watches.
     pub metric: AlertMetric,
     /// The window of the aggregate.
     pub window: Window,

@@ -121,6 +121,11 @@ impl RecordSink for Monitor {
 /// its key, team, task and prompt version, and optionally remembers the
 /// request's prompt version in a [`FeedbackStore`] so later feedback on
 /// the request id is attached to it.
+///
+/// Observations take their timestamps from the gateway's record (arrival
+/// plus latency, wall clock), so the monitor should run on the
+/// [`SystemClock`](crate::SystemClock) too; a request more than a second
+/// ahead of the monitor's clock is dropped.
 #[derive(Debug, Clone)]
 pub struct MonitorHook {
     monitor: Monitor,

@@ -3,6 +3,12 @@
 
 use std::collections::HashMap;
 
+/// The map of label lookups, hashed with foldhash rather than the
+/// standard SipHash because lookups are most of the recording cost (see
+/// the `record` benchmark). Its per-map random seed resists crafted
+/// collisions, and the cap bounds how many values a client can insert.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The id of a label value within its dimension.
 pub(crate) type LabelId = u16;
 
@@ -23,7 +29,7 @@ pub const DEFAULT_MAX_LABEL_VALUES: usize = 200;
 /// `&str` allocate only when a value is new and under the cap.
 #[derive(Debug)]
 pub(crate) struct Interner {
-    ids: HashMap<Box<str>, LabelId>,
+    ids: FastMap<Box<str>, LabelId>,
     names: Vec<Box<str>>,
     max_values: usize,
     folded: u64,
@@ -34,7 +40,7 @@ impl Interner {
         // Ids must stay below NONE, and id 0 is taken by OTHER.
         let max_values = max_values.clamp(1, usize::from(NONE) - 2);
         let mut interner = Interner {
-            ids: HashMap::new(),
+            ids: FastMap::default(),
             names: Vec::new(),
             max_values,
             folded: 0,
@@ -193,7 +199,7 @@ impl Labels {
 /// Prompt-version pairs; id 0 is `other`.
 #[derive(Debug)]
 pub(crate) struct PromptVersions {
-    ids: HashMap<(LabelId, u32), LabelId>,
+    ids: FastMap<(LabelId, u32), LabelId>,
     pairs: Vec<(LabelId, u32)>,
     max_values: usize,
     folded: u64,
@@ -202,7 +208,7 @@ pub(crate) struct PromptVersions {
 impl PromptVersions {
     fn new(max_values: usize) -> Self {
         PromptVersions {
-            ids: HashMap::new(),
+            ids: FastMap::default(),
             pairs: vec![(0, 0)],
             max_values: max_values.clamp(1, usize::from(NONE) - 2),
             folded: 0,

@@ -1,12 +1,20 @@
 //! Recording observations into the windows and totals, under the
 //! monitor's one lock.
 
+use std::collections::HashMap;
+
 use crate::cost::{BudgetPeriod, BudgetTracker, PeriodSpend};
 use crate::labels::{LabelId, Labels, NONE};
 use crate::observation::{Outcome, RequestObservation, ScoreObservation};
 use crate::snapshot::Window;
 use crate::totals::Totals;
 use crate::window::{Bucket, Grounding, Mean, Ring, Usage, slot};
+
+/// The most (prompt version, model, metric) score keys and (model, prompt
+/// version) groundedness keys kept per bucket and in the totals; later
+/// keys count under `other`, so the product of three capped dimensions
+/// cannot grow memory past this.
+pub(crate) const MAX_SCORE_KEYS: usize = 2_000;
 
 /// How far past the clock a record's timestamp may lie before it is
 /// dropped; a later one would clear buckets still inside the window.
@@ -216,13 +224,14 @@ impl State {
             }
         }
         let totals = &mut self.totals;
-        totals
-            .scores
-            .entry((prompt_version, model, metric))
-            .or_default()
-            .add(&mean);
+        add_capped(
+            &mut totals.scores,
+            (prompt_version, model, metric),
+            (0, 0, 0),
+        )
+        .add(&mean);
         if let Some(grounding) = grounding {
-            let entry = totals.grounding.entry((model, prompt_version)).or_default();
+            let entry = add_capped(&mut totals.grounding, (model, prompt_version), (0, 0));
             entry.scored += grounding.scored;
             entry.ungrounded += grounding.ungrounded;
         }
@@ -295,16 +304,69 @@ fn add_to_bucket(
     );
 }
 
+/// The entry of `key`, or of `other` once the map has
+/// [`MAX_SCORE_KEYS`] keys.
+fn add_capped<K, V>(map: &mut HashMap<K, V>, key: K, other: K) -> &mut V
+where
+    K: std::hash::Hash + Eq,
+    V: Default,
+{
+    let key = if map.len() >= MAX_SCORE_KEYS && !map.contains_key(&key) {
+        other
+    } else {
+        key
+    };
+    map.entry(key).or_default()
+}
+
 fn add_score(
     bucket: &mut Bucket,
     key: (LabelId, LabelId, LabelId),
     mean: Mean,
     grounding: Option<Grounding>,
 ) {
-    bucket.scores.entry(key).or_default().add(&mean);
+    add_capped(&mut bucket.scores, key, (0, 0, 0)).add(&mean);
     if let Some(grounding) = grounding {
-        let entry = bucket.grounding.entry((key.1, key.0)).or_default();
+        let entry = add_capped(&mut bucket.grounding, (key.1, key.0), (0, 0));
         entry.scored += grounding.scored;
         entry.ungrounded += grounding.ungrounded;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_keys_past_cap_fold_into_other() {
+        let mut map: HashMap<(LabelId, LabelId), u64> = HashMap::new();
+        for id in 1..=(MAX_SCORE_KEYS as LabelId + 10) {
+            *add_capped(&mut map, (id, id), (0, 0)) += 1;
+        }
+        assert_eq!(map.len(), MAX_SCORE_KEYS + 1);
+        assert_eq!(map[&(0, 0)], 10);
+        // A key already present keeps its own entry.
+        *add_capped(&mut map, (1, 1), (0, 0)) += 1;
+        assert_eq!(map[&(1, 1)], 2);
+    }
+
+    #[test]
+    fn state_drops_records_older_than_day() {
+        let mut state = State::new(10, 0, "groundedness", 0.5);
+        let now = 10 * 86_400_000;
+        let observation = RequestObservation {
+            model: "m",
+            ..RequestObservation::default()
+        };
+        state.record_request(&observation, now - 2 * 86_400_000, now);
+        state.record_request(&observation, now - 1_000, now);
+        assert_eq!(state.totals.dropped_records, 1);
+        let recorded: u64 = state
+            .totals
+            .series
+            .values()
+            .map(|series| series.usage.requests)
+            .sum();
+        assert_eq!(recorded, 1);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::labels::{LabelId, NONE};
+use crate::labels::{FastMap, LabelId, NONE};
 use crate::window::{Grounding, Mean, Usage, slot};
 
 /// Bucket boundaries in seconds of `gen_ai.client.operation.duration`, as
@@ -132,7 +132,7 @@ impl SeriesTotals {
 /// Everything since start.
 #[derive(Debug, Default)]
 pub(crate) struct Totals {
-    pub(crate) series: HashMap<SeriesKey, SeriesTotals>,
+    pub(crate) series: FastMap<SeriesKey, SeriesTotals>,
     pub(crate) by_team: Vec<Usage>,
     pub(crate) by_key: Vec<Usage>,
     pub(crate) by_route: Vec<Usage>,

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 /// The map of label lookups, hashed with foldhash rather than the
-/// standard SipHash because lookups are most of the recording cost (see
-/// the `record` benchmark). Its per-map random seed resists crafted
+/// standard SipHash because lookups are a large share of the recording
+/// cost (see the `record` benchmark). Its per-map random seed resists crafted
 /// collisions, and the cap bounds how many values a client can insert.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 

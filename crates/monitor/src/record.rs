@@ -10,10 +10,10 @@ use crate::snapshot::Window;
 use crate::totals::Totals;
 use crate::window::{Bucket, Grounding, Mean, Ring, Usage, slot};
 
-/// The most (prompt version, model, metric) score keys and (model, prompt
-/// version) groundedness keys kept per bucket and in the totals; later
-/// keys count under `other`, so the product of three capped dimensions
-/// cannot grow memory past this.
+/// The maximum number of score keys (prompt version, model, metric) and of
+/// groundedness keys (model, prompt version) per bucket and in the totals.
+/// Later keys count under `other`, because the product of three capped
+/// dimensions could otherwise reach millions of keys.
 pub(crate) const MAX_SCORE_KEYS: usize = 2_000;
 
 /// How far past the clock a record's timestamp may lie before it is

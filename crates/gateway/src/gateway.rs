@@ -15,6 +15,7 @@ use llmops_core::{BackendInfo, ChatStream, Error, Fallback, ModelBackend};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rust_decimal::Decimal;
+use tracing::Instrument as _;
 
 use crate::config::GatewayConfig;
 use crate::deployment::Deployment;
@@ -218,6 +219,16 @@ impl Gateway {
     /// route matches, the last deployment's error when every allowed
     /// attempt failed, or [`Error::Overloaded`] from the gateway when every
     /// deployment is ejected by its health check.
+    #[tracing::instrument(
+        name = "gateway.request",
+        skip_all,
+        fields(
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = %request.model,
+            llmops.stream = %false,
+            llmops.request_id = tracing::field::Empty,
+        )
+    )]
     pub async fn complete_with(
         &self,
         request: ChatRequest,
@@ -227,6 +238,7 @@ impl Gateway {
             Ok(pending) => pending,
             Err((pending, error)) => return Err(self.fail(*pending, error).await),
         };
+        tracing::Span::current().record("llmops.request_id", pending.id.as_str());
         if let Some(completion) = self.cached(&mut pending).await {
             self.finish_from_cache(pending, &completion).await;
             return Ok(completion);
@@ -282,6 +294,16 @@ impl Gateway {
     /// # Errors
     ///
     /// The errors of [`Gateway::complete_with`], before any chunk.
+    #[tracing::instrument(
+        name = "gateway.request",
+        skip_all,
+        fields(
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = %request.model,
+            llmops.stream = %true,
+            llmops.request_id = tracing::field::Empty,
+        )
+    )]
     pub async fn stream_with(
         &self,
         request: ChatRequest,
@@ -291,6 +313,7 @@ impl Gateway {
             Ok(pending) => pending,
             Err((pending, error)) => return Err(self.fail(*pending, error).await),
         };
+        tracing::Span::current().record("llmops.request_id", pending.id.as_str());
         if let Some(completion) = self.cached(&mut pending).await {
             let chunks =
                 crate::cache::replay_chunks(&completion, pending.request.wants_stream_usage());
@@ -501,7 +524,16 @@ impl Gateway {
                     let mut upstream = request.clone();
                     upstream.model = deployment.config.model.clone();
                     let call_started = Instant::now();
-                    let result = call(Arc::clone(&deployment), upstream).await;
+                    let attempt_span = tracing::debug_span!(
+                        "gateway.attempt",
+                        llmops.deployment = %deployment.config.id,
+                        gen_ai.provider.name = %deployment.config.provider,
+                        gen_ai.request.model = %deployment.config.model,
+                        llmops.strategy = strategy.as_str(),
+                    );
+                    let result = call(Arc::clone(&deployment), upstream)
+                        .instrument(attempt_span)
+                        .await;
                     let latency = call_started.elapsed();
                     let mut attempt = AttemptRecord {
                         deployment: deployment.config.id.clone(),
@@ -509,6 +541,7 @@ impl Gateway {
                         strategy: strategy.as_str(),
                         latency_ms: latency.as_secs_f64() * 1_000.0,
                         error: None,
+                        error_class: None,
                     };
                     match result {
                         Ok(value) => {
@@ -529,6 +562,7 @@ impl Gateway {
                             }
                             tracing::debug!(deployment = %deployment.config.id, class = error.class(), "attempt failed");
                             attempt.error = Some(error.to_string());
+                            attempt.error_class = Some(error.class());
                             attempts.push(attempt);
                             match error.fallback() {
                                 Fallback::None => return Err(error),

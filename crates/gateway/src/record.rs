@@ -33,6 +33,9 @@ pub struct AttemptRecord {
     pub latency_ms: f64,
     /// The failure, or none when the call succeeded.
     pub error: Option<String>,
+    /// The failure's class, such as `rate_limited` or `timeout`; none when
+    /// the call succeeded.
+    pub error_class: Option<&'static str>,
 }
 
 /// How a request ended.

@@ -22,4 +22,15 @@ pub enum MonitorError {
         /// The source's error text.
         message: String,
     },
+    /// The feedback store failed to read or write.
+    #[error("the feedback store failed: {0}")]
+    Store(#[from] llmops_store::StoreError),
+    /// A notifier failed to deliver an alert.
+    #[error("the {notifier} notifier failed: {message}")]
+    Notify {
+        /// The notifier, such as `webhook`.
+        notifier: &'static str,
+        /// What failed.
+        message: String,
+    },
 }

@@ -84,7 +84,9 @@ impl From<MonitorError> for ApiError {
     fn from(error: MonitorError) -> Self {
         match error {
             MonitorError::Invalid { field, .. } => ApiError::invalid(field, error.to_string()),
-            MonitorError::Source { .. } => ApiError::internal(error.to_string()),
+            MonitorError::Source { .. } | MonitorError::Store(_) | MonitorError::Notify { .. } => {
+                ApiError::internal(error.to_string())
+            }
         }
     }
 }

@@ -1,0 +1,327 @@
+//! [`FeedbackStore`]: user feedback in llmops-store, SQLite or
+//! PostgreSQL, attached to the request and its prompt version.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use llmops_store::{Store, now_ms};
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use crate::error::MonitorError;
+use crate::feedback::{Feedback, FeedbackSink};
+use crate::observation::PromptRef;
+use crate::schema::MIGRATIONS;
+use crate::snapshot::FeedbackSummary;
+
+/// The most recent items a summary lists.
+const RECENT_ITEMS: i64 = 20;
+
+/// Rewrites a comment before it is stored, such as a PII redactor.
+pub type CommentRedactor = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+/// The mean user rating of one prompt version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRating {
+    /// The registry prompt.
+    pub prompt: String,
+    /// Its version.
+    pub version: u32,
+    /// The mean rating, 1 to 5.
+    pub mean: f64,
+    /// How many ratings.
+    pub count: u64,
+}
+
+/// Feedback and the requests it refers to, on a [`Store`].
+///
+/// [`FeedbackStore::remember_request`] records which model and prompt
+/// version served a request id; [`FeedbackSink::submit`] then attaches a
+/// rating to that prompt version even when the client sends only the
+/// request id.
+#[derive(Clone)]
+pub struct FeedbackStore {
+    store: Store,
+    require_known_request: bool,
+    redactor: Option<CommentRedactor>,
+}
+
+impl std::fmt::Debug for FeedbackStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedbackStore")
+            .field("dialect", &self.store.dialect())
+            .field("require_known_request", &self.require_known_request)
+            .field("redactor", &self.redactor.is_some())
+            .finish()
+    }
+}
+
+impl FeedbackStore {
+    /// Applies the monitor's migrations and returns the store.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::Store`] when a migration fails.
+    pub async fn open(store: Store) -> Result<Self, MonitorError> {
+        store.migrate(MIGRATIONS).await?;
+        Ok(FeedbackStore {
+            store,
+            require_known_request: false,
+            redactor: None,
+        })
+    }
+
+    /// Rejects feedback on request ids that
+    /// [`FeedbackStore::remember_request`] never saw. Off by default, so
+    /// feedback works before the request log is wired.
+    pub fn require_known_request(mut self, require: bool) -> Self {
+        self.require_known_request = require;
+        self
+    }
+
+    /// Rewrites every comment before it is stored, such as a PII
+    /// redactor. None by default: comments are stored as given.
+    pub fn with_redactor(mut self, redactor: CommentRedactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
+    fn placeholders(&self, count: usize) -> Vec<String> {
+        let dialect = self.store.dialect();
+        (1..=count)
+            .map(|index| dialect.placeholder(index))
+            .collect()
+    }
+
+    /// Records which model and prompt version served `request_id`;
+    /// recording the same id again replaces the earlier entry.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::Store`] when the database fails.
+    pub async fn remember_request(
+        &self,
+        request_id: &str,
+        model: &str,
+        prompt: Option<PromptRef<'_>>,
+    ) -> Result<(), MonitorError> {
+        let p = self.placeholders(5);
+        let upsert = self
+            .store
+            .dialect()
+            .upsert_clause(&["request_id"], &["model", "prompt", "prompt_version"]);
+        let sql = format!(
+            "INSERT INTO monitor_requests (request_id, model, prompt, prompt_version, created_at_ms) \
+             VALUES ({}, {}, {}, {}, {}) {upsert}",
+            p[0], p[1], p[2], p[3], p[4]
+        );
+        sqlx::query(&sql)
+            .bind(request_id)
+            .bind(model)
+            .bind(prompt.map(|prompt| prompt.name.to_owned()))
+            .bind(prompt.map(|prompt| i64::from(prompt.version)))
+            .bind(now_ms())
+            .execute(self.store.pool())
+            .await
+            .map_err(|source| self.store.error(source))?;
+        Ok(())
+    }
+
+    /// The prompt and version that served `request_id`: outer none when
+    /// the request is unknown, inner none when it had no prompt.
+    async fn request_prompt(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<Option<(String, u32)>>, MonitorError> {
+        let sql = format!(
+            "SELECT prompt, prompt_version FROM monitor_requests WHERE request_id = {}",
+            self.store.dialect().placeholder(1)
+        );
+        let row = sqlx::query(&sql)
+            .bind(request_id)
+            .fetch_optional(self.store.pool())
+            .await
+            .map_err(|source| self.store.error(source))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let prompt: Option<String> = self.get(&row, 0)?;
+        let version: Option<i64> = self.get(&row, 1)?;
+        Ok(Some(prompt.zip(version.map(version_from_db))))
+    }
+
+    /// Every piece of feedback on `request_id`, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::Store`] when the database fails.
+    pub async fn for_request(&self, request_id: &str) -> Result<Vec<Feedback>, MonitorError> {
+        let sql = format!(
+            "SELECT request_id, rating, comment, prompt, prompt_version, created_at_ms \
+             FROM monitor_feedback WHERE request_id = {} ORDER BY created_at_ms, id",
+            self.store.dialect().placeholder(1)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(request_id)
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(|source| self.store.error(source))?;
+        rows.iter().map(|row| self.feedback_from_row(row)).collect()
+    }
+
+    /// Ratings since `since_ms`: their count and mean, and the 20 newest.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::Store`] when the database fails.
+    pub async fn summary(&self, since_ms: u64) -> Result<FeedbackSummary, MonitorError> {
+        let since = i64::try_from(since_ms).unwrap_or(i64::MAX);
+        let p = self.placeholders(2);
+        // CAST keeps both sums BIGINT: PostgreSQL sums BIGINT as NUMERIC.
+        let totals_sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(rating), 0) AS BIGINT) \
+             FROM monitor_feedback WHERE created_at_ms >= {}",
+            p[0]
+        );
+        let row = sqlx::query(&totals_sql)
+            .bind(since)
+            .fetch_one(self.store.pool())
+            .await
+            .map_err(|source| self.store.error(source))?;
+        let count: i64 = self.get(&row, 0)?;
+        let sum: i64 = self.get(&row, 1)?;
+
+        let recent_sql = format!(
+            "SELECT request_id, rating, comment, prompt, prompt_version, created_at_ms \
+             FROM monitor_feedback WHERE created_at_ms >= {} \
+             ORDER BY created_at_ms DESC, id DESC LIMIT {}",
+            p[0], p[1]
+        );
+        let rows = sqlx::query(&recent_sql)
+            .bind(since)
+            .bind(RECENT_ITEMS)
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(|source| self.store.error(source))?;
+        let recent = rows
+            .iter()
+            .map(|row| self.feedback_from_row(row))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FeedbackSummary {
+            count: count.max(0) as u64,
+            mean_rating: (count > 0).then(|| sum as f64 / count as f64),
+            recent,
+        })
+    }
+
+    /// Mean rating per prompt version since `since_ms`, by prompt and
+    /// version; feedback without a prompt is left out.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::Store`] when the database fails.
+    pub async fn ratings_by_version(
+        &self,
+        since_ms: u64,
+    ) -> Result<Vec<VersionRating>, MonitorError> {
+        let since = i64::try_from(since_ms).unwrap_or(i64::MAX);
+        let sql = format!(
+            "SELECT prompt, prompt_version, CAST(COUNT(*) AS BIGINT), CAST(SUM(rating) AS BIGINT) \
+             FROM monitor_feedback \
+             WHERE created_at_ms >= {} AND prompt IS NOT NULL AND prompt_version IS NOT NULL \
+             GROUP BY prompt, prompt_version ORDER BY prompt, prompt_version",
+            self.store.dialect().placeholder(1)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(since)
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(|source| self.store.error(source))?;
+        rows.iter()
+            .map(|row| {
+                let count: i64 = self.get(row, 2)?;
+                let sum: i64 = self.get(row, 3)?;
+                Ok(VersionRating {
+                    prompt: self.get(row, 0)?,
+                    version: version_from_db(self.get(row, 1)?),
+                    mean: sum as f64 / count.max(1) as f64,
+                    count: count.max(0) as u64,
+                })
+            })
+            .collect()
+    }
+
+    fn get<'r, T>(&self, row: &'r AnyRow, index: usize) -> Result<T, MonitorError>
+    where
+        T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        row.try_get(index)
+            .map_err(|source| MonitorError::Store(self.store.error(source)))
+    }
+
+    fn feedback_from_row(&self, row: &AnyRow) -> Result<Feedback, MonitorError> {
+        let rating: i64 = self.get(row, 1)?;
+        let version: Option<i64> = self.get(row, 4)?;
+        let created_at_ms: i64 = self.get(row, 5)?;
+        Ok(Feedback {
+            request_id: self.get(row, 0)?,
+            rating: u8::try_from(rating).unwrap_or(0),
+            comment: self.get(row, 2)?,
+            prompt: self.get(row, 3)?,
+            prompt_version: version.map(version_from_db),
+            created_at_ms: u64::try_from(created_at_ms).unwrap_or(0),
+        })
+    }
+}
+
+fn version_from_db(version: i64) -> u32 {
+    u32::try_from(version).unwrap_or(0)
+}
+
+#[async_trait]
+impl FeedbackSink for FeedbackStore {
+    async fn submit(&self, mut feedback: Feedback) -> Result<Feedback, MonitorError> {
+        feedback.validate()?;
+        match self.request_prompt(&feedback.request_id).await? {
+            Some(Some((prompt, version))) => {
+                feedback.prompt = Some(prompt);
+                feedback.prompt_version = Some(version);
+            }
+            Some(None) => {}
+            None if self.require_known_request => {
+                return Err(MonitorError::Invalid {
+                    field: "request_id",
+                    value: feedback.request_id,
+                    fix: "give the id of a request this gateway served (from the x-llmops-request-id header)".into(),
+                });
+            }
+            None => {}
+        }
+        if let (Some(redactor), Some(comment)) = (&self.redactor, &feedback.comment) {
+            feedback.comment = Some(redactor(comment));
+        }
+        if feedback.created_at_ms == 0 {
+            feedback.created_at_ms = u64::try_from(now_ms()).unwrap_or(0);
+        }
+
+        let p = self.placeholders(6);
+        let sql = format!(
+            "INSERT INTO monitor_feedback \
+             (request_id, rating, comment, prompt, prompt_version, created_at_ms) \
+             VALUES ({}, {}, {}, {}, {}, {})",
+            p[0], p[1], p[2], p[3], p[4], p[5]
+        );
+        sqlx::query(&sql)
+            .bind(&feedback.request_id)
+            .bind(i64::from(feedback.rating))
+            .bind(feedback.comment.clone())
+            .bind(feedback.prompt.clone())
+            .bind(feedback.prompt_version.map(i64::from))
+            .bind(i64::try_from(feedback.created_at_ms).unwrap_or(i64::MAX))
+            .execute(self.store.pool())
+            .await
+            .map_err(|source| self.store.error(source))?;
+        tracing::debug!(request_id = %feedback.request_id, rating = feedback.rating, "feedback stored");
+        Ok(feedback)
+    }
+}

@@ -18,6 +18,7 @@ mod failure;
 mod guard;
 mod input;
 mod model;
+mod monitoring;
 mod prompt;
 mod rag;
 mod records;

@@ -17,6 +17,7 @@ use llmops_gateway::{
 use llmops_local::{LocalBackend, LocalModelConfig, MODEL_ALIAS, MODEL_NAME};
 
 use crate::failure::Failure;
+use crate::monitoring::Monitoring;
 
 /// The provider name under which the embedded model is registered, for
 /// deployments in a configuration file.
@@ -48,8 +49,10 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// Keep virtual API keys in this database (`sqlite://PATH` or
-    /// `postgres://USER@HOST:PORT/DB`) instead of in memory.
+    /// Keep virtual API keys and user feedback in this database
+    /// (`sqlite://PATH` or `postgres://USER@HOST:PORT/DB`) instead of in
+    /// memory; the dashboard also shows the evaluation scores, drift
+    /// reports and review queue stored there.
     #[arg(long, value_name = "URL")]
     database: Option<String>,
 
@@ -101,25 +104,37 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
         Some(url) => Some(connect_redis(url).await?),
         None => None,
     };
+    let database = match &args.database {
+        Some(url) => Some(
+            llmops_store::Store::connect(url)
+                .await
+                .context("cannot open the database given by --database")?,
+        ),
+        None => None,
+    };
+    let config = match &args.config {
+        Some(path) => GatewayConfig::load(path).map_err(anyhow::Error::from)?,
+        None => {
+            eprintln!("No --config: serving the embedded local model as `{MODEL_ALIAS}`.");
+            local_config()
+        }
+    };
+    let monitoring = Monitoring::open(database.as_ref(), &config).await?;
     let mut builder = match &args.config {
         Some(path) => {
-            let (gateway, reloader) = gateway_from_file(path, redis).await?;
+            let (gateway, reloader) =
+                gateway_from_file(path, config, redis, monitoring.clone()).await?;
             Server::builder(gateway).reload_with(reloader)
         }
         None => {
-            eprintln!("No --config: serving the embedded local model as `{MODEL_ALIAS}`.");
             let backend = load_local().await?;
-            let config = local_config();
             let state = redis.unwrap_or_else(|| memory_state(&config));
-            let gateway = build_gateway(config, Some(&backend), &state)
+            let gateway = build_gateway(config, Some(&backend), &state, &monitoring)
                 .context("cannot build the gateway for the local model")?;
             Server::builder(gateway)
         }
     };
-    if let Some(url) = &args.database {
-        let store = llmops_store::Store::connect(url)
-            .await
-            .context("cannot open the key database")?;
+    if let Some(store) = database {
         let keys: SharedKeyStore = Arc::new(
             SqlKeyStore::open(store)
                 .await
@@ -130,7 +145,8 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
     if let Some(master_key) = args.master_key.filter(|key| !key.trim().is_empty()) {
         builder = builder.master_key(master_key);
     }
-    let server = builder
+    let server = monitoring
+        .mount(builder)
         .max_body_bytes(args.max_body_bytes)
         .drain_timeout(Duration::from_secs(args.drain_timeout_secs))
         .build()
@@ -145,9 +161,18 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
         .local_addr()
         .context("cannot read the bound address")?;
     eprintln!("Listening on http://{bound}/v1");
+    eprintln!("Dashboard: http://{bound}/dashboard");
     server.handle().reload_on_sighup();
+    monitoring.evaluate_alerts_periodically();
+    let shutdown = {
+        let monitoring = monitoring.clone();
+        async move {
+            shutdown_signal().await;
+            monitoring.close_streams();
+        }
+    };
     server
-        .serve(listener, shutdown_signal())
+        .serve(listener, shutdown)
         .await
         .context("the server failed")?;
     eprintln!("Stopped.");
@@ -188,29 +213,32 @@ fn memory_state(config: &GatewayConfig) -> Arc<dyn SharedState> {
 }
 
 /// Builds a gateway on `state`, which every rebuild shares, so a reload
-/// keeps rate-limit windows, spend and cached responses.
+/// keeps rate-limit windows, spend and cached responses. Every gateway
+/// records its requests into the same monitor.
 fn build_gateway(
     config: GatewayConfig,
     local: Option<&Arc<dyn ModelBackend>>,
     state: &Arc<dyn SharedState>,
+    monitoring: &Monitoring,
 ) -> Result<Gateway, GatewayError> {
-    let mut builder = Gateway::builder(config).shared_state(Arc::clone(state));
+    let mut builder = Gateway::builder(config.clone()).shared_state(Arc::clone(state));
     if let Some(local) = local {
         builder = builder.backend(LOCAL_PROVIDER, Arc::clone(local));
     }
-    builder.build()
+    monitoring.attach(builder, &config).build()
 }
 
 type Reload = Box<dyn Fn() -> Result<Gateway, GatewayError> + Send + Sync>;
 
-/// Builds the gateway from a configuration file, loading the local model
-/// only when a deployment uses it, and a reloader that reads the file again
-/// and keeps the state of limits, spend and cache.
+/// Builds the gateway from the configuration read from `path`, loading the
+/// local model only when a deployment uses it, and a reloader that reads
+/// the file again and keeps the state of limits, spend and cache.
 async fn gateway_from_file(
     path: &Path,
+    config: GatewayConfig,
     redis: Option<Arc<dyn SharedState>>,
+    monitoring: Monitoring,
 ) -> Result<(Gateway, Reload), Failure> {
-    let config = GatewayConfig::load(path).map_err(anyhow::Error::from)?;
     let uses_local = config
         .models
         .iter()
@@ -222,10 +250,16 @@ async fn gateway_from_file(
         None
     };
     let state = redis.unwrap_or_else(|| memory_state(&config));
-    let gateway = build_gateway(config, local.as_ref(), &state)
+    let gateway = build_gateway(config, local.as_ref(), &state, &monitoring)
         .with_context(|| format!("cannot build the gateway from {}", path.display()))?;
     let path = path.to_owned();
-    let reloader: Reload =
-        Box::new(move || build_gateway(GatewayConfig::load(&path)?, local.as_ref(), &state));
+    let reloader: Reload = Box::new(move || {
+        build_gateway(
+            GatewayConfig::load(&path)?,
+            local.as_ref(),
+            &state,
+            &monitoring,
+        )
+    });
     Ok((gateway, reloader))
 }

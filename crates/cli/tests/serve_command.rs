@@ -229,3 +229,167 @@ fn reload_keeps_rate_limit_windows() {
         .unwrap();
     assert!(child.0.wait().unwrap().success());
 }
+
+/// Reads the `Listening on` URL from the server's stderr.
+fn listening_url(lines: &mpsc::Receiver<String>) -> String {
+    let line = wait_for_line(lines, "Listening on ");
+    line.trim_start_matches("Listening on ").trim().to_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_dashboard_shows_requests_and_feedback() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    mock.push(Scenario::text("감사합니다, served by the mock"));
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("gateway.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[transparency]\nnotice = \"AI가 생성한 답변입니다.\"\n\n[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{}\"\n",
+            mock.openai_base_url()
+        ),
+    )
+    .unwrap();
+    let database = format!("sqlite://{}", folder.path().join("llmops.db").display());
+    let mut child = llmops()
+        .args([
+            "serve",
+            "--config",
+            path.to_str().unwrap(),
+            "--port",
+            "0",
+            "--database",
+            &database,
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let child = KillOnDrop(child);
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let api = listening_url(&lines_rx);
+    let root = api.trim_end_matches("/v1").to_owned();
+    let dashboard_line = wait_for_line(&lines_rx, "Dashboard: ");
+    assert!(dashboard_line.ends_with("/dashboard"), "{dashboard_line}");
+
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let response = client
+            .post(format!("{api}/chat/completions"))
+            .json(&serde_json::json!({
+                "model": "chat",
+                "messages": [{"role": "user", "content": "hi"}],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-llmops-ai-generated"], "true");
+        let request_id = response.headers()["x-llmops-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let reply: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(reply["llmops"]["notice"], "AI가 생성한 답변입니다.");
+
+        let page = client
+            .get(format!("{root}/dashboard"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("<html"));
+
+        // The hook records the request on a spawned task after the reply.
+        let mut snapshot = serde_json::Value::Null;
+        for _ in 0..100 {
+            snapshot = client
+                .get(format!("{root}/dashboard/api/snapshot?window=1m"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if snapshot["traffic"]["requests"] == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(snapshot["traffic"]["requests"], 1, "{snapshot}");
+        assert_eq!(snapshot["traffic"]["errors"], 0);
+        assert_eq!(snapshot["cost"]["by_model"][0]["key"], "chat");
+        // The database gives the quality, drift and oversight panels a
+        // source; nothing was evaluated or checked yet.
+        assert_eq!(snapshot["quality"]["status"], "ok", "{snapshot}");
+        assert_eq!(snapshot["drift"]["status"], "absent", "{snapshot}");
+        assert_eq!(snapshot["oversight"]["status"], "ok", "{snapshot}");
+        assert_eq!(snapshot["oversight"]["data"]["pending"], 0);
+
+        let feedback = client
+            .post(format!("{api}/feedback"))
+            .json(&serde_json::json!({
+                "request_id": request_id,
+                "rating": 5,
+                "comment": "정확해요 <b>great</b>",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(feedback.status(), 201, "{:?}", feedback.text().await);
+        let bad = client
+            .post(format!("{api}/feedback"))
+            .json(&serde_json::json!({"request_id": request_id, "rating": 9}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400);
+        let snapshot: serde_json::Value = client
+            .get(format!("{root}/dashboard/api/snapshot?window=1h"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(snapshot["feedback"]["data"]["count"], 1, "{snapshot}");
+        assert_eq!(
+            snapshot["feedback"]["data"]["recent"][0]["comment"],
+            "정확해요 <b>great</b>"
+        );
+
+        let metrics = client
+            .get(format!("{root}/metrics/monitor"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("gen_ai_client_operation_duration_seconds_bucket"),
+            "{metrics}"
+        );
+    });
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut child = child;
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}

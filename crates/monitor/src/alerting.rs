@@ -8,13 +8,13 @@ use crate::monitor::{Monitor, lock};
 use crate::record::State;
 use crate::snapshot::{DriftSummary, Panel, Window};
 
-/// The numeric severity of a drift report: 0 none, 1 warning, 2
-/// critical; none for an unknown name.
+/// The numeric severity of a drift report: 0 none, 1 warning, 2 alert;
+/// none for an unknown name.
 pub(crate) fn drift_severity(drift: &DriftSummary) -> Option<f64> {
     match drift.severity.as_str() {
         "none" => Some(0.0),
         "warning" => Some(1.0),
-        "critical" => Some(2.0),
+        "alert" => Some(2.0),
         _ => None,
     }
 }

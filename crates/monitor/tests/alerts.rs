@@ -219,7 +219,7 @@ async fn drift_severity_reads_latest_report() {
     };
     monitor.set_drift(report("warning"));
     assert!(monitor.evaluate_alerts(monitor.now_ms()).await.is_empty());
-    monitor.set_drift(report("critical"));
+    monitor.set_drift(report("alert"));
     assert_eq!(monitor.evaluate_alerts(monitor.now_ms()).await.len(), 1);
     monitor.set_drift(report("warning"));
     assert!(monitor.evaluate_alerts(monitor.now_ms()).await.is_empty());

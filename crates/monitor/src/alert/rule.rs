@@ -25,7 +25,7 @@ pub enum AlertMetric {
         metric: String,
     },
     /// The latest drift report's severity: 0 none, 1 warning, 2
-    /// critical. The window does not apply.
+    /// alert. The window does not apply.
     DriftSeverity,
     /// The share of scored responses below the groundedness threshold in
     /// the window, 0 to 1.

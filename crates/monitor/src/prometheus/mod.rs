@@ -437,7 +437,7 @@ impl Monitor {
             exposition.family(
                 "llmops_drift_severity",
                 "gauge",
-                "Severity of the latest drift report: 0 none, 1 warning, 2 critical.",
+                "Severity of the latest drift report: 0 none, 1 warning, 2 alert.",
             );
             if let Some(severity) = drift_severity(drift) {
                 exposition.sample(

@@ -436,7 +436,7 @@ pub(crate) async fn bundle(
         .await
         .map_err(compliance_failure)?;
     let manifest = log
-        .write_bundle(out, from, to, &checkpoint, actor)
+        .write_bundle(out, from, to, &checkpoint, &key, actor)
         .await
         .map_err(compliance_failure)?;
     println!(

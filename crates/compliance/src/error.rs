@@ -130,6 +130,15 @@ pub enum ComplianceError {
         source: std::io::Error,
     },
 
+    /// A bundle folder does not match what its export recorded.
+    #[error("invalid bundle: {file}: {reason}")]
+    InvalidBundle {
+        /// The file inside the bundle that fails the check.
+        file: String,
+        /// What does not match.
+        reason: String,
+    },
+
     /// A bundle file or folder cannot be read or written.
     #[error("cannot {operation} {}: {source}", .path.display())]
     File {

@@ -135,7 +135,7 @@ pub enum ComplianceError {
     InvalidBundle {
         /// The file inside the bundle that fails the check.
         file: String,
-        /// What does not match.
+        /// The mismatch found.
         reason: String,
     },
 
@@ -221,10 +221,10 @@ pub enum ComplianceError {
     },
 
     /// An incident update breaks the incident's life cycle.
-    #[error("incident {id}: {reason}")]
+    #[error("{}: {reason}", incident_name(*.id))]
     InvalidIncident {
-        /// The incident id, 0 for a new one.
-        id: i64,
+        /// The incident id, `None` for a new one.
+        id: Option<i64>,
         /// What is wrong and how to fix it.
         reason: String,
     },
@@ -250,4 +250,12 @@ pub enum ComplianceError {
         /// The rule broken and what to do instead.
         reason: String,
     },
+}
+
+/// Names an incident in a message: by id, or as new before it has one.
+fn incident_name(id: Option<i64>) -> String {
+    match id {
+        Some(id) => format!("incident {id}"),
+        None => "new incident".to_owned(),
+    }
 }

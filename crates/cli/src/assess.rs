@@ -12,9 +12,9 @@ use llmops_compliance::{
 
 use crate::failure::Failure;
 use crate::input::read_text;
+use crate::output::{out, outln};
 use crate::prompt::utc_time;
 use crate::records::{compliance_failure, read_signing_key, trusted_keys};
-use crate::output::{out, outln};
 
 /// A template to fill and save with `llmops compliance assess save`.
 const TEMPLATE: &str = r#"# Impact assessment. Scales run from 1 (lowest) to 5 (highest); a risk's

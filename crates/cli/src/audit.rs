@@ -10,11 +10,11 @@ use llmops_compliance::{
 };
 
 use crate::failure::Failure;
+use crate::output::outln;
 use crate::prompt::utc_time;
 use crate::records::{
     block_on, compliance_failure, open_existing_log, open_log, read_signing_key, trusted_keys,
 };
-use crate::output::outln;
 
 /// Append to, verify and export the tamper-evident audit log.
 ///
@@ -198,7 +198,9 @@ async fn verify(log: &AuditLog, keys: Vec<VerifyingKey>) -> Result<(), Failure> 
         Some(problem) => {
             outln!(
                 "BROKEN at entry {}: {}: {}",
-                problem.seq, problem.reason, problem.detail
+                problem.seq,
+                problem.reason,
+                problem.detail
             );
             Err(Failure::Other(anyhow::anyhow!(
                 "the audit log is broken at entry {} ({}); restore the database from a backup and compare it with the last verified extract",

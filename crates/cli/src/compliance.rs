@@ -8,8 +8,8 @@ use llmops_compliance::{AuditLog, Decision, NewReview, ReviewItem, ReviewQueue};
 
 use crate::assess::{self, AssessCommand, IncidentCommand, SystemCommand};
 use crate::failure::Failure;
-use crate::records::{block_on, compliance_failure, open_log};
 use crate::output::{out, outln};
+use crate::records::{block_on, compliance_failure, open_log};
 
 /// Milliseconds in one day.
 const DAY_MS: i64 = 86_400_000;

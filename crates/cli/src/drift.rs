@@ -14,9 +14,9 @@ use llmops_drift::{
 use llmops_store::{Store, now_ms};
 
 use crate::failure::Failure;
+use crate::output::{out, outln};
 use crate::prompt::usage_or_other;
 use crate::records::block_on;
-use crate::output::{out, outln};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;

@@ -13,8 +13,8 @@ use llmops_eval::{
 use llmops_store::Store;
 
 use crate::failure::Failure;
-use crate::prompt::usage_or_other;
 use crate::output::{out, outln};
+use crate::prompt::usage_or_other;
 
 /// The exit code of `eval gate` when a metric regressed.
 pub(crate) const GATE_FAILED_EXIT_CODE: u8 = 4;
@@ -235,19 +235,12 @@ async fn check_run_id(
     }
     Err(Failure::Usage(format!(
         "run id `{run_id}` is taken by a run of model `{}` on dataset `{}` (version {}); pass --model {} with that dataset to resume it, or choose another --run-id",
-        existing.model,
-        existing.dataset,
-        existing.dataset_version,
-        existing.model
+        existing.model, existing.dataset, existing.dataset_version, existing.model
     )))
 }
 
 fn parse_concurrency(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(0) => Err("0 cases at once would never finish; use 1 or more".to_owned()),
-        Ok(concurrency) => Ok(concurrency),
-        Err(_) => Err(format!("`{text}` is not a whole number; use 1 or more, such as 8")),
-    }
+    crate::input::parse_at_least_one(text, "0 cases at once would never finish", 8)
 }
 
 fn load_dataset(path: &Path) -> Result<Dataset, Failure> {

@@ -7,8 +7,8 @@ use llmops_registry::experiment::{
 };
 
 use crate::failure::Failure;
-use crate::prompt::{block_on, open_registry, registry_failure, utc_time};
 use crate::output::outln;
+use crate::prompt::{block_on, open_registry, registry_failure, utc_time};
 
 /// Split a label's traffic between prompt versions, read the statistics,
 /// and stop or promote the winner.
@@ -317,13 +317,17 @@ fn print_status(stored: &StoredExperiment, report: &Report) {
                 .map_or_else(String::new, |p| format!("  P(best) {:.3}", p));
             outln!(
                 "  {:<12} n={:<6} {:.4}{best}",
-                arm.arm, arm.count, arm.estimate
+                arm.arm,
+                arm.count,
+                arm.estimate
             );
         }
         for comparison in &metric.comparisons {
             outln!(
                 "  {} vs control: p = {:.4} (fixed horizon), {:.4} (always valid)",
-                comparison.arm, comparison.test.p_value, comparison.sequential.p_value
+                comparison.arm,
+                comparison.test.p_value,
+                comparison.sequential.p_value
             );
         }
     }

@@ -162,7 +162,8 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             };
             outln!(
                 "{outcome} {name}@{} ({})",
-                published.version, published.content_hash
+                published.version,
+                published.content_hash
             );
         }
         PromptCommand::List => {
@@ -294,7 +295,9 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .map_err(registry_failure)?;
             outln!(
                 "imported: {} versions added, {} already present, {} labels moved",
-                report.versions_added, report.versions_present, report.labels_moved
+                report.versions_added,
+                report.versions_present,
+                report.labels_moved
             );
         }
     }

@@ -18,8 +18,8 @@ use llmops_rag::{
 use llmops_store::Store;
 
 use crate::failure::Failure;
-use crate::records::block_on;
 use crate::output::{out, outln};
+use crate::records::block_on;
 
 /// Ingest documents, build index versions and query them.
 ///
@@ -346,10 +346,10 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             mode,
             index_version,
         } => {
-            let retriever = retriever(&collection, index_version, args.embedder).await?;
             let queries = read_queries(&queries).map_err(rag_failure)?;
             let qrels = read_qrels(&qrels).map_err(rag_failure)?;
             check_qrels_queries(&queries, &qrels)?;
+            let retriever = retriever(&collection, index_version, args.embedder).await?;
             let options = RetrievalOptions {
                 k,
                 mode: mode.into(),
@@ -405,11 +405,7 @@ fn check_qrels_queries(queries: &[BeirQuery], qrels: &Qrels) -> Result<(), Failu
 }
 
 fn parse_k(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(0) => Err("0 results leave nothing to return or score; use 1 or more".to_owned()),
-        Ok(k) => Ok(k),
-        Err(_) => Err(format!("`{text}` is not a whole number; use 1 or more, such as 10")),
-    }
+    crate::input::parse_at_least_one(text, "0 results leave nothing to return or score", 10)
 }
 
 async fn ingest(

@@ -138,9 +138,17 @@ fn rag_rejects_bad_arguments() {
         "`bogus` has no known tokenizer; use an OpenAI model name such as gpt-4o",
     );
 
-    let queries = write(&folder, "queries.jsonl", "{\"_id\": \"q1\", \"text\": \"keys\"}\n");
+    let queries = write(
+        &folder,
+        "queries.jsonl",
+        "{\"_id\": \"q1\", \"text\": \"keys\"}\n",
+    );
     let empty = write(&folder, "empty.jsonl", "");
-    let qrels = write(&folder, "qrels.tsv", "query-id\tcorpus-id\tscore\nq9\td1\t1\n");
+    let qrels = write(
+        &folder,
+        "qrels.tsv",
+        "query-id\tcorpus-id\tscore\nq9\td1\t1\n",
+    );
     assert_usage(
         rag(&["eval", "--queries", &empty, "--qrels", &qrels]),
         "holds no queries",
@@ -188,16 +196,34 @@ fn eval_run_rejects_bad_arguments() {
 fn experiment_rejects_idle_and_identical_arms() {
     let folder = tempfile::tempdir().unwrap();
     for (n, text) in ["Hello {{ name }}", "Hi {{ name }}"].iter().enumerate() {
-        let file = write(&folder, &format!("v{n}.yaml"), &format!("template: '{text}'\n"));
+        let file = write(
+            &folder,
+            &format!("v{n}.yaml"),
+            &format!("template: '{text}'\n"),
+        );
         let (code, _, stderr) = run(&folder, &["prompt", "create", "greet", "--file", &file]);
         assert_eq!(code, 0, "{stderr}");
     }
-    let label = ["prompt", "label", "greet", "production", "1", "--reason", "launch"];
+    let label = [
+        "prompt",
+        "label",
+        "greet",
+        "production",
+        "1",
+        "--reason",
+        "launch",
+    ];
     let (code, _, stderr) = run(&folder, &label);
     assert_eq!(code, 0, "{stderr}");
     let create = |arms: &[&str], weights: Option<&str>| {
         let mut args = vec![
-            "experiment", "create", "tone", "--prompt", "greet", "--label", "production",
+            "experiment",
+            "create",
+            "tone",
+            "--prompt",
+            "greet",
+            "--label",
+            "production",
         ];
         for arm in arms {
             args.extend_from_slice(&["--arm", arm]);
@@ -250,7 +276,14 @@ fn eval_run_id_clash_comes_before_missing_key() {
         "{\"id\": \"1\", \"input\": \"hi\", \"expected\": \"hi\"}\n",
     );
     let args = [
-        "eval", "run", "--model", "gpt-4o-mini", "--dataset", &dataset, "--run-id", "nightly",
+        "eval",
+        "run",
+        "--model",
+        "gpt-4o-mini",
+        "--dataset",
+        &dataset,
+        "--run-id",
+        "nightly",
     ];
     let (code, _, stderr) = run(&folder, &args);
     assert_eq!(code, 2, "{stderr}");
@@ -270,7 +303,13 @@ fn missing_file_error_names_cause_once() {
     let key = hex::encode(signing.verifying_key().as_bytes());
     let (code, _, stderr) = run(
         &folder,
-        &["compliance", "verify-bundle", &missing, "--public-key", &key],
+        &[
+            "compliance",
+            "verify-bundle",
+            &missing,
+            "--public-key",
+            &key,
+        ],
     );
     assert_ne!(code, 0, "{stderr}");
     assert!(stderr.contains(&missing), "{stderr}");

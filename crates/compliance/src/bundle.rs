@@ -271,11 +271,8 @@ pub fn verify_bundle(dir: &Path, trusted: &[VerifyingKey]) -> Result<BundleCheck
     let manifest_bytes =
         std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
     verify_export_record(dir, &manifest_bytes, trusted)?;
-    let manifest: BundleManifest =
-        serde_json::from_slice(&manifest_bytes).map_err(|error| invalid_bundle(
-            MANIFEST_FILE,
-            format!("does not parse: {error}"),
-        ))?;
+    let manifest: BundleManifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|error| invalid_bundle(MANIFEST_FILE, format!("does not parse: {error}")))?;
     let mut saw_extract = false;
     for file in &manifest.files {
         if file.name.contains(['/', '\\']) || file.name.starts_with('.') {

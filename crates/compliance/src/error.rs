@@ -221,7 +221,7 @@ pub enum ComplianceError {
     },
 
     /// An incident update breaks the incident's life cycle.
-    #[error("{}: {reason}", incident_name(*.id))]
+    #[error("{}: {reason}", .id.map_or_else(|| "new incident".to_owned(), |id| format!("incident {id}")))]
     InvalidIncident {
         /// The incident id, `None` for a new one.
         id: Option<i64>,
@@ -250,12 +250,4 @@ pub enum ComplianceError {
         /// The rule broken and what to do instead.
         reason: String,
     },
-}
-
-/// Names an incident in a message: by id, or as new before it has one.
-fn incident_name(id: Option<i64>) -> String {
-    match id {
-        Some(id) => format!("incident {id}"),
-        None => "new incident".to_owned(),
-    }
 }

@@ -98,8 +98,7 @@ pub use assessment::{
 };
 pub use bundle::{
     BUNDLE_KIND, BundleCheck, BundleFile, BundleManifest, EXPORT_RECORD_FILE, EXTRACT_FILE,
-    MANIFEST_FILE,
-    verify_bundle,
+    MANIFEST_FILE, verify_bundle,
 };
 pub use canonical::canonical_json;
 pub use checkpoint::{CHECKPOINT_KIND, Checkpoint, TreeHead, key_id};

@@ -9,9 +9,9 @@ use common::{postgres_log, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;
 use llmops_compliance::{
     AiSystem, AuditLog, BundleManifest, ComplianceError, EXPORT_RECORD_FILE, EXTRACT_FILE,
-    MANIFEST_FILE, EventKind, Evidence, EvidenceKind,
-    HighImpactDomain, ImpactAssessment, IncidentSeverity, IncidentStatus, NewEvent, NewIncident,
-    Risk, RiskLevel, VerifyOptions, verify_bundle,
+    EventKind, Evidence, EvidenceKind, HighImpactDomain, ImpactAssessment, IncidentSeverity,
+    IncidentStatus, MANIFEST_FILE, NewEvent, NewIncident, Risk, RiskLevel, VerifyOptions,
+    verify_bundle,
 };
 
 fn loan_assessment() -> ImpactAssessment {
@@ -400,7 +400,10 @@ async fn bundle_rejects_missing_or_foreign_export_record() {
 
     std::fs::remove_file(&record_file).unwrap();
     let missing = verify_bundle(&dir, &[key.verifying_key()]).unwrap_err();
-    assert!(missing.to_string().contains(EXPORT_RECORD_FILE), "{missing}");
+    assert!(
+        missing.to_string().contains(EXPORT_RECORD_FILE),
+        "{missing}"
+    );
 
     std::fs::write(&record_file, record).unwrap();
     assert!(verify_bundle(&dir, &[key.verifying_key()]).is_ok());

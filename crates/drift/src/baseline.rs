@@ -222,8 +222,9 @@ pub struct Baseline {
     /// new topic.
     pub new_topic_distance: f64,
     /// Reference inputs per topic, assigned by the same rule as current
-    /// windows; the last entry counts inputs beyond `new_topic_distance`,
-    /// estimated from the held-out inputs' share. Counts may be fractional.
+    /// windows, with the shares of all reference inputs scaled to the
+    /// held-out count; the last entry counts held-out inputs beyond
+    /// `new_topic_distance`. Counts may be fractional.
     pub reference_counts: Vec<f64>,
     /// Unit-length sample of reference embeddings.
     pub embeddings: Vec<Vec<f32>>,
@@ -364,32 +365,34 @@ impl Baseline {
         Ok(baseline)
     }
 
-    /// Counts every reference input per topic, so that checking the
-    /// reference texts themselves finds the same topic shares. Only the
-    /// new-topic share comes from the held-out inputs: fitted inputs lie
-    /// nearer their centroids than unseen ones, so counting them would
-    /// understate how many inputs of an unchanged window land beyond
-    /// `new_topic_distance`. The known topics share the rest in their
-    /// proportions over all inputs.
+    /// Returns reference counts per topic whose shares are those of every
+    /// reference input, so that checking the reference texts themselves
+    /// finds the same topic shares. Only the new-topic share comes from the
+    /// held-out inputs: fitted inputs lie nearer their centroids than unseen
+    /// ones, so counting them would understate how many inputs of an
+    /// unchanged window land beyond `new_topic_distance`.
+    ///
+    /// The counts add up to the number of held-out inputs. Fitted inputs
+    /// are assigned slightly differently from unseen ones, so counting all
+    /// of them would give the tests more confidence than the reference
+    /// supports and make unchanged windows alarm.
     fn reference_counts_of(&self, all: &[Vec<f32>], held_out: &[Vec<f32>]) -> Vec<f64> {
         let mut counts = self.topic_counts(&self.assign_unit(all));
         let held_out_counts = self.topic_counts(&self.assign_unit(held_out));
-        let (Some(&all_new), Some(&held_out_new)) = (counts.last(), held_out_counts.last())
-        else {
+        let (Some(&all_new), Some(&held_out_new)) = (counts.last(), held_out_counts.last()) else {
             return counts;
         };
-        let inputs = all.len() as f64;
-        let known = inputs - all_new;
-        if held_out.is_empty() || known <= 0.0 {
-            return counts;
+        let known = all.len() as f64 - all_new;
+        let sample = held_out.len() as f64;
+        if sample <= 0.0 || known <= 0.0 {
+            return held_out_counts;
         }
-        let new = held_out_new / held_out.len() as f64 * inputs;
-        let scale = (inputs - new) / known;
+        let scale = (sample - held_out_new) / known;
         let topics = counts.len() - 1;
         for count in &mut counts[..topics] {
             *count *= scale;
         }
-        counts[topics] = new;
+        counts[topics] = held_out_new;
         counts
     }
 

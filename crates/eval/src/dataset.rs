@@ -79,7 +79,7 @@ impl Dataset {
     /// [`EvalError::InvalidParameter`] when there are no cases, and
     /// [`EvalError::DuplicateCaseId`] when two cases share an id.
     pub fn new(name: impl Into<String>, cases: Vec<Case>) -> Result<Self> {
-        let name = name.into();
+        let name: String = name.into();
         if cases.is_empty() {
             return Err(EvalError::InvalidParameter {
                 name: "dataset",

@@ -123,10 +123,7 @@ fn splitter_config<'a>(
             message: "must be at least 1".to_owned(),
         });
     }
-    if !counter
-        .count_text(&config.tokenizer_model, "")
-        .is_exact()
-    {
+    if !counter.count_text(&config.tokenizer_model, "").is_exact() {
         return Err(RagError::InvalidConfig {
             setting: "tokenizer_model",
             message: format!(

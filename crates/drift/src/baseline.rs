@@ -67,10 +67,10 @@ pub struct BaselineConfig {
     /// 0.99, so about 1% of an unchanged window lands beyond it.
     pub new_topic_quantile: f64,
     /// Share of the baseline window held out of clustering. The held-out
-    /// inputs set the new-topic distance, so it is measured on inputs the
-    /// centroids were not fitted to, like a current window's. Default 0.3;
-    /// windows of fewer than 20 inputs use every input for
-    /// clustering and calibration.
+    /// inputs set the new-topic distance and the reference topic counts, so
+    /// both are measured on inputs the centroids were not fitted to, like a
+    /// current window's. Default 0.3; windows of fewer than 20 inputs use
+    /// every input for both.
     pub calibration_share: f64,
     /// Reference embeddings kept for MMD and the domain classifier.
     /// Default 1,000.
@@ -221,10 +221,9 @@ pub struct Baseline {
     /// Cosine distance to the nearest centroid above which an input is a
     /// new topic.
     pub new_topic_distance: f64,
-    /// Reference inputs per topic, assigned by the same rule as current
-    /// windows, with the shares of all reference inputs scaled to the
-    /// held-out count; the last entry counts held-out inputs beyond
-    /// `new_topic_distance`. Counts may be fractional.
+    /// Held-out reference inputs per topic, assigned by the same rule as
+    /// current windows; the last entry counts inputs beyond
+    /// `new_topic_distance`.
     pub reference_counts: Vec<f64>,
     /// Unit-length sample of reference embeddings.
     pub embeddings: Vec<Vec<f32>>,
@@ -350,7 +349,7 @@ impl Baseline {
             })
             .collect();
         baseline.new_topic_distance = quantile(&held_out_distances, config.new_topic_quantile);
-        baseline.reference_counts = baseline.reference_counts_of(&embeddings, &held_out);
+        baseline.reference_counts = baseline.topic_counts(&baseline.assign_unit(&held_out));
         baseline.embeddings = sample(embeddings, config.embedding_sample, config.seed);
         baseline.features = window
             .features
@@ -363,37 +362,6 @@ impl Baseline {
             })
             .collect();
         Ok(baseline)
-    }
-
-    /// Returns reference counts per topic whose shares are those of every
-    /// reference input, so that checking the reference texts themselves
-    /// finds the same topic shares. Only the new-topic share comes from the
-    /// held-out inputs: fitted inputs lie nearer their centroids than unseen
-    /// ones, so counting them would understate how many inputs of an
-    /// unchanged window land beyond `new_topic_distance`.
-    ///
-    /// The counts add up to the number of held-out inputs. Fitted inputs
-    /// are assigned slightly differently from unseen ones, so counting all
-    /// of them would give the tests more confidence than the reference
-    /// supports and make unchanged windows alarm.
-    fn reference_counts_of(&self, all: &[Vec<f32>], held_out: &[Vec<f32>]) -> Vec<f64> {
-        let mut counts = self.topic_counts(&self.assign_unit(all));
-        let held_out_counts = self.topic_counts(&self.assign_unit(held_out));
-        let (Some(&all_new), Some(&held_out_new)) = (counts.last(), held_out_counts.last()) else {
-            return counts;
-        };
-        let known = all.len() as f64 - all_new;
-        let sample = held_out.len() as f64;
-        if sample <= 0.0 || known <= 0.0 {
-            return held_out_counts;
-        }
-        let scale = (sample - held_out_new) / known;
-        let topics = counts.len() - 1;
-        for count in &mut counts[..topics] {
-            *count *= scale;
-        }
-        counts[topics] = held_out_new;
-        counts
     }
 
     /// Returns counts per topic for `assignments`, with new-topic inputs in

@@ -19,7 +19,6 @@ const DIMENSIONS: usize = 128;
 
 struct Setup {
     check: DriftCheck,
-    reference: Window,
     held_out: Vec<Query>,
     out_of_scope: Vec<Query>,
     embedder: HashingEmbedder,
@@ -47,7 +46,6 @@ async fn setup() -> Setup {
     let check = DriftCheck::new(baseline, Policy::default()).with_config(check_config);
     Setup {
         check,
-        reference,
         held_out,
         out_of_scope,
         embedder,
@@ -61,58 +59,8 @@ fn texts<'a>(queries: impl IntoIterator<Item = &'a Query>) -> Window {
 #[tokio::test]
 async fn clinc150_drift_detection() {
     let setup = setup().await;
-    self_check_reports_no_drift(&setup).await;
     resamples_rarely_alarm(&setup).await;
     planted_shift_is_detected(&setup).await;
-}
-
-/// Checking the baseline's own texts finds the reference topic shares.
-async fn self_check_reports_no_drift(setup: &Setup) {
-    let outcome = setup
-        .check
-        .check(&setup.embedder, &setup.reference)
-        .await
-        .unwrap();
-    assert_no_drift(&outcome.report);
-}
-
-fn assert_no_drift(report: &llmops_drift::DriftReport) {
-    let flagged: Vec<String> = report
-        .measures
-        .iter()
-        .filter(|m| m.severity != Severity::None)
-        .map(|m| format!("{} = {:?}", m.measure.name(), m.measurement))
-        .collect();
-    assert!(flagged.is_empty(), "self-check flagged {flagged:?}");
-    assert!(!report.is_drift());
-    assert!(
-        report.vanished_topics.is_empty(),
-        "{:?}",
-        report.vanished_topics
-    );
-    // Only the new-topic share is estimated from held-out inputs; the
-    // known topics keep their shares up to that estimate.
-    for share in &report.topic_shares {
-        let gap = (share.reference_share - share.current_share).abs();
-        assert!(gap < 0.01, "{share:?}");
-    }
-}
-
-/// Many small topics in 384 dimensions, the command line's default, where
-/// fitted inputs sit much nearer their centroids than held-out ones.
-#[tokio::test]
-async fn self_check_with_many_topics() {
-    let (in_scope, _): (Vec<Query>, Vec<Query>) =
-        clinc150().into_iter().partition(|q| q.domain != "oos");
-    let embedder = HashingEmbedder::new(384);
-    let reference = texts(in_scope.iter().take(900));
-    let config = BaselineConfig::default().topics(TopicCount::Fixed(20));
-    let baseline = Baseline::build(&embedder, &reference, &config)
-        .await
-        .unwrap();
-    let check = DriftCheck::new(baseline, Policy::default());
-    let outcome = check.check(&embedder, &reference).await.unwrap();
-    assert_no_drift(&outcome.report);
 }
 
 async fn resamples_rarely_alarm(setup: &Setup) {

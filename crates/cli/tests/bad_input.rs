@@ -71,12 +71,13 @@ fn closed_stdout_ends_quietly() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
-    // The command still finished its work: the baseline was saved.
+    // The command still finished its work: the baseline was saved, so a
+    // check runs (exit 0, or 3 when it reports drift) instead of failing.
     let (code, _, stderr) = run(
         &folder,
         &["drift", "check", "--name", "bot", "--input", &input],
     );
-    assert_eq!(code, 0, "{stderr}");
+    assert!(code == 0 || code == 3, "{code}: {stderr}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use llmops_compliance::{
 
 use crate::failure::Failure;
 use crate::input::read_text;
+use crate::output::{out, outln};
 use crate::prompt::utc_time;
 use crate::records::{compliance_failure, read_signing_key, trusted_keys};
 
@@ -202,7 +203,7 @@ pub(crate) async fn system(log: &AuditLog, command: SystemCommand) -> Result<(),
             log.register_system(&system, &actor)
                 .await
                 .map_err(compliance_failure)?;
-            println!(
+            outln!(
                 "registered {}{}",
                 system.name,
                 if system.is_high_impact() {
@@ -219,7 +220,7 @@ pub(crate) async fn system(log: &AuditLog, command: SystemCommand) -> Result<(),
                     .iter()
                     .map(ToString::to_string)
                     .collect();
-                println!(
+                outln!(
                     "{}\t{}\t{}\t{}",
                     system.name,
                     system.owner,
@@ -234,7 +235,7 @@ pub(crate) async fn system(log: &AuditLog, command: SystemCommand) -> Result<(),
         }
         SystemCommand::Questions => {
             for domain in HighImpactDomain::ALL {
-                println!("--domain {domain}\t{}", domain.question());
+                outln!("--domain {domain}\t{}", domain.question());
             }
         }
     }
@@ -243,14 +244,14 @@ pub(crate) async fn system(log: &AuditLog, command: SystemCommand) -> Result<(),
 
 pub(crate) async fn assess(log: &AuditLog, command: AssessCommand) -> Result<(), Failure> {
     match command {
-        AssessCommand::Template => print!("{TEMPLATE}"),
+        AssessCommand::Template => out!("{TEMPLATE}"),
         AssessCommand::Save { file, actor } => {
             let assessment = read_assessment(&file)?;
             let stored = log
                 .save_assessment(&assessment, &actor)
                 .await
                 .map_err(compliance_failure)?;
-            println!(
+            outln!(
                 "{} version {}: residual risk {}{}",
                 stored.assessment.system,
                 stored.version,
@@ -273,7 +274,7 @@ pub(crate) async fn assess(log: &AuditLog, command: AssessCommand) -> Result<(),
                         version,
                     })
                 })?;
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&stored).context("failed to print JSON")?
             );
@@ -284,7 +285,7 @@ pub(crate) async fn assess(log: &AuditLog, command: AssessCommand) -> Result<(),
                 .await
                 .map_err(compliance_failure)?
             {
-                println!(
+                outln!(
                     "{}\t{}\t{} by {}\t{}",
                     stored.version,
                     stored.assessment.residual_level(),
@@ -307,7 +308,7 @@ pub(crate) async fn assess(log: &AuditLog, command: AssessCommand) -> Result<(),
                 .sign_off_assessment(&system, version, &signer, &note)
                 .await
                 .map_err(compliance_failure)?;
-            println!(
+            outln!(
                 "{system} version {} signed off by {signer}; residual risk {}",
                 stored.version,
                 stored.assessment.residual_level()
@@ -361,7 +362,7 @@ pub(crate) async fn incident(log: &AuditLog, command: IncidentCommand) -> Result
                 )
                 .await
                 .map_err(compliance_failure)?;
-            println!("opened incident {}", incident.id);
+            outln!("opened incident {}", incident.id);
         }
         IncidentCommand::Update {
             id,
@@ -377,11 +378,11 @@ pub(crate) async fn incident(log: &AuditLog, command: IncidentCommand) -> Result
                 .update_incident(id, status, &note, &actor)
                 .await
                 .map_err(compliance_failure)?;
-            println!("incident {} is {}", incident.id, incident.status);
+            outln!("incident {} is {}", incident.id, incident.status);
         }
         IncidentCommand::Show { id } => {
             let incident = log.incident(id).await.map_err(compliance_failure)?;
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&incident).context("failed to print JSON")?
             );
@@ -392,7 +393,7 @@ pub(crate) async fn incident(log: &AuditLog, command: IncidentCommand) -> Result
                 .await
                 .map_err(compliance_failure)?;
             for incident in incidents {
-                println!(
+                outln!(
                     "{}\t{}\t{:?}\t{}\t{}\t{}",
                     incident.id,
                     incident.status,
@@ -436,10 +437,10 @@ pub(crate) async fn bundle(
         .await
         .map_err(compliance_failure)?;
     let manifest = log
-        .write_bundle(out, from, to, &checkpoint, actor)
+        .write_bundle(out, from, to, &checkpoint, &key, actor)
         .await
         .map_err(compliance_failure)?;
-    println!(
+    outln!(
         "wrote {} with {} files and {} audit entries, proofs against checkpoint size {} (key {})",
         out.display(),
         manifest.files.len() + 1,
@@ -463,7 +464,7 @@ pub(crate) fn verify_bundle_dir(
         ));
     }
     let check = verify_bundle(dir, &keys).map_err(compliance_failure)?;
-    println!(
+    outln!(
         "OK: {} files match the manifest; {} audit entries verified against checkpoint size {}",
         check.manifest.files.len(),
         check.verified_entries,

@@ -10,6 +10,7 @@ use llmops_compliance::{
 };
 
 use crate::failure::Failure;
+use crate::output::outln;
 use crate::prompt::utc_time;
 use crate::records::{
     block_on, compliance_failure, open_existing_log, open_log, read_signing_key, trusted_keys,
@@ -171,7 +172,7 @@ async fn append(
         .append(NewEvent::new(kind, actor, subject).payload(payload))
         .await
         .map_err(compliance_failure)?;
-    println!("appended entry {} hash {}", entry.seq, entry.hash);
+    outln!("appended entry {} hash {}", entry.seq, entry.hash);
     Ok(())
 }
 
@@ -180,24 +181,26 @@ async fn verify(log: &AuditLog, keys: Vec<VerifyingKey>) -> Result<(), Failure> 
         .verify(&VerifyOptions::default().trusted_keys(keys))
         .await
         .map_err(compliance_failure)?;
-    println!("entries checked: {}", report.entries);
-    println!("tree head: {}", report.root);
-    println!("checkpoints verified: {}", report.checkpoints_verified);
+    outln!("entries checked: {}", report.entries);
+    outln!("tree head: {}", report.root);
+    outln!("checkpoints verified: {}", report.checkpoints_verified);
     match report.problem {
         None => {
-            println!("OK");
+            outln!("OK");
             Ok(())
         }
         Some(problem) if problem.reason == BreakReason::UntrustedCheckpointKey => {
-            println!("UNTRUSTED at entry {}: {}", problem.seq, problem.detail);
+            outln!("UNTRUSTED at entry {}: {}", problem.seq, problem.detail);
             Err(Failure::Other(anyhow::anyhow!(
                 "a checkpoint is signed by a key outside --public-key and --public-key-file; pass that key if you trust its signer, otherwise treat the checkpoint as forged"
             )))
         }
         Some(problem) => {
-            println!(
+            outln!(
                 "BROKEN at entry {}: {}: {}",
-                problem.seq, problem.reason, problem.detail
+                problem.seq,
+                problem.reason,
+                problem.detail
             );
             Err(Failure::Other(anyhow::anyhow!(
                 "the audit log is broken at entry {} ({}); restore the database from a backup and compare it with the last verified extract",
@@ -228,12 +231,12 @@ fn keygen(out: &Path) -> Result<(), Failure> {
     })?;
     writeln!(file, "{}", hex::encode(key.to_bytes()))
         .with_context(|| format!("failed to write {}", out.display()))?;
-    println!("{}", hex::encode(key.verifying_key().as_bytes()));
+    outln!("{}", hex::encode(key.verifying_key().as_bytes()));
     Ok(())
 }
 
 fn print_checkpoint(checkpoint: &Checkpoint) {
-    println!(
+    outln!(
         "checkpoint size {} root {} key {} at {}",
         checkpoint.size,
         checkpoint.root,
@@ -282,7 +285,7 @@ async fn export(
         .map_err(compliance_failure)?;
     file.flush()
         .with_context(|| format!("failed to write {}", out.display()))?;
-    println!(
+    outln!(
         "exported {written} entries ({from} to {to}) to {}",
         out.display()
     );
@@ -333,7 +336,7 @@ fn check_extract(path: &Path, trusted: &TrustedKeys) -> Result<(), Failure> {
         verify_extract(std::io::BufReader::new(file), &keys)
     }
     .map_err(compliance_failure)?;
-    println!(
+    outln!(
         "OK: {} entries verified against the checkpoint of size {} (key {})",
         report.entries.len(),
         report.checkpoint.size,

@@ -8,6 +8,7 @@ use llmops_compliance::{AuditLog, Decision, NewReview, ReviewItem, ReviewQueue};
 
 use crate::assess::{self, AssessCommand, IncidentCommand, SystemCommand};
 use crate::failure::Failure;
+use crate::output::{out, outln};
 use crate::records::{block_on, compliance_failure, open_log};
 
 /// Milliseconds in one day.
@@ -91,8 +92,9 @@ enum ComplianceCommand {
         #[arg(long, env = "USER", default_value = "unknown")]
         actor: String,
     },
-    /// Check a bundle: file digests against its manifest, and the extract's
-    /// proofs against its signed checkpoint.
+    /// Check a bundle: the manifest against the signed record of its
+    /// export, file digests against the manifest, and the extract's proofs
+    /// against its signed checkpoint.
     VerifyBundle {
         /// The bundle folder.
         dir: PathBuf,
@@ -237,8 +239,8 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .await
                 .map_err(compliance_failure)?;
             match format {
-                ReportFormat::Markdown => print!("{}", report.to_markdown()),
-                ReportFormat::Json => println!(
+                ReportFormat::Markdown => out!("{}", report.to_markdown()),
+                ReportFormat::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&report).context("failed to print JSON")?
                 ),
@@ -254,7 +256,7 @@ async fn review(log: AuditLog, command: ReviewCommand) -> Result<(), Failure> {
     let item = match command {
         ReviewCommand::List => {
             for item in queue.list(None).await.map_err(compliance_failure)? {
-                println!(
+                outln!(
                     "{}\t{}\t{}\t{}\t{}",
                     item.id,
                     item.state,
@@ -308,17 +310,17 @@ async fn review(log: AuditLog, command: ReviewCommand) -> Result<(), Failure> {
 }
 
 fn print_item(item: &ReviewItem) {
-    println!("review {}: {}", item.id, item.state);
-    println!("subject: {}", item.subject);
-    println!("reason: {}", item.reason);
-    println!("assignee: {}", item.assignee.as_deref().unwrap_or("(none)"));
-    println!("decisions: {} of {}", item.decisions, item.reviews_required);
+    outln!("review {}: {}", item.id, item.state);
+    outln!("subject: {}", item.subject);
+    outln!("reason: {}", item.reason);
+    outln!("assignee: {}", item.assignee.as_deref().unwrap_or("(none)"));
+    outln!("decisions: {} of {}", item.decisions, item.reviews_required);
     let next: Vec<&str> = item
         .allowed_next()
         .into_iter()
         .map(|state| state.as_str())
         .collect();
-    println!(
+    outln!(
         "next states: {}",
         if next.is_empty() {
             "none".to_owned()

@@ -9,6 +9,7 @@ use llmops_core::types::{CompletionTokensDetails, PromptTokensDetails, Usage};
 
 use crate::failure::Failure;
 use crate::input::parse_token_count;
+use crate::output::outln;
 
 /// Print the cost of one request's token usage, line by line, in US dollars.
 ///
@@ -74,8 +75,8 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
         .as_deref()
         .map(|source| format!(", prices from {source}"))
         .unwrap_or_default();
-    println!("{} ({}{source})", args.model, price.provider);
-    println!("{cost}");
+    outln!("{} ({}{source})", args.model, price.provider);
+    outln!("{cost}");
     tracing::debug!(total = %format_usd(cost.total_usd), "priced usage");
     Ok(())
 }

@@ -14,6 +14,7 @@ use llmops_drift::{
 use llmops_store::{Store, now_ms};
 
 use crate::failure::Failure;
+use crate::output::{out, outln};
 use crate::prompt::usage_or_other;
 use crate::records::block_on;
 
@@ -154,13 +155,13 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
                 .save_baseline(&name, &baseline)
                 .await
                 .map_err(drift_failure)?;
-            println!(
+            outln!(
                 "saved baseline {id} of {name}: {} inputs, {} topics",
                 baseline.inputs,
                 baseline.topics.len()
             );
             for topic in &baseline.topics {
-                println!(
+                outln!(
                     "  {:>3} {:>6} inputs  {}",
                     topic.id,
                     topic.size,
@@ -308,6 +309,12 @@ fn read_file(path: &Path) -> Result<Window, Failure> {
             None => texts.push(line.to_string()),
         }
     }
+    if texts.is_empty() {
+        return Err(Failure::Usage(format!(
+            "no texts in {}: the file is empty or holds only blank lines; give a file with one input per line, or JSON Lines with a \"text\" field",
+            path.display()
+        )));
+    }
     Ok(Window::new(texts))
 }
 
@@ -315,7 +322,7 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use llmops_eval::{
 use llmops_store::Store;
 
 use crate::failure::Failure;
+use crate::output::{out, outln};
 use crate::prompt::usage_or_other;
 
 /// The exit code of `eval gate` when a metric regressed.
@@ -59,8 +60,8 @@ enum EvalCommand {
         /// contains, json_valid, bleu, chrf, rouge1, rouge2, rougeL, token_f1.
         #[arg(long, value_delimiter = ',', default_value = "exact_match,rougeL")]
         metrics: Vec<String>,
-        /// Cases evaluated at once.
-        #[arg(long, default_value_t = 8)]
+        /// Cases evaluated at once, 1 or more.
+        #[arg(long, default_value_t = 8, value_parser = parse_concurrency)]
         concurrency: usize,
         /// The prompt version recorded with the run, for example `support@3`.
         #[arg(long)]
@@ -132,6 +133,9 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
             progress,
         } => {
             let dataset = load_dataset(&dataset)?;
+            // A clash is the user's to fix, so it comes before any missing
+            // API key of the model's backend.
+            check_run_id(&results, &run_id, &model, &dataset).await?;
             let backend = crate::chat::backend_for(&model).await?;
             let mut evaluator = Evaluator::new(backend, &model)
                 .concurrency(concurrency)
@@ -194,9 +198,9 @@ async fn compare(
         Format::Json => {
             let json = serde_json::to_string_pretty(&report)
                 .context("failed to encode the gate report")?;
-            println!("{json}");
+            outln!("{json}");
         }
-        Format::Markdown | Format::Html => print!("{}", report.to_markdown()),
+        Format::Markdown | Format::Html => out!("{}", report.to_markdown()),
     }
     if enforce && !report.passed() {
         return Ok(ExitCode::from(GATE_FAILED_EXIT_CODE));
@@ -214,6 +218,29 @@ fn parse_metric_drop(entry: &str) -> Result<(String, f64), Failure> {
             "invalid --max-drop-for `{entry}`: expected METRIC=DROP with DROP zero or more, for example bleu=1.0"
         ))),
     }
+}
+
+/// Rejects a run id that a stored run of another model or dataset uses.
+async fn check_run_id(
+    results: &ResultStore,
+    run_id: &str,
+    model: &str,
+    dataset: &Dataset,
+) -> Result<(), Failure> {
+    let Some(existing) = results.run_info(run_id).await.map_err(eval_failure)? else {
+        return Ok(());
+    };
+    if existing.model == model && existing.dataset_version == dataset.version() {
+        return Ok(());
+    }
+    Err(Failure::Usage(format!(
+        "run id `{run_id}` is taken by a run of model `{}` on dataset `{}` (version {}); pass --model {} with that dataset to resume it, or choose another --run-id",
+        existing.model, existing.dataset, existing.dataset_version, existing.model
+    )))
+}
+
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    crate::input::parse_at_least_one(text, "0 cases at once would never finish", 8)
 }
 
 fn load_dataset(path: &Path) -> Result<Dataset, Failure> {
@@ -254,7 +281,7 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
             .with_context(|| format!("failed to write the report to {}", path.display()))
             .map_err(Failure::from),
         None => {
-            print!("{text}");
+            out!("{text}");
             Ok(())
         }
     }

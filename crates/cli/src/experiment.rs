@@ -7,6 +7,7 @@ use llmops_registry::experiment::{
 };
 
 use crate::failure::Failure;
+use crate::output::outln;
 use crate::prompt::{block_on, open_registry, registry_failure, utc_time};
 
 /// Split a label's traffic between prompt versions, read the statistics,
@@ -120,14 +121,14 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 })
                 .await
                 .map_err(registry_failure)?;
-            println!(
+            outln!(
                 "started {id}: {prompt}:{label} split {}",
                 describe_arms(&created)
             );
         }
         ExperimentCommand::List => {
             for stored in registry.experiments().await.map_err(registry_failure)? {
-                println!(
+                outln!(
                     "{}\t{}\t{}:{}\t{}\t{}",
                     stored.experiment.id(),
                     stored.status,
@@ -154,7 +155,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                     object.insert("ended_by".into(), stored.ended_by.clone().into());
                     object.insert("ended_at".into(), stored.ended_at_ms.map(utc_time).into());
                 }
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&value).context("failed to print JSON")?
                 );
@@ -167,7 +168,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .stop_experiment(&id, &actor)
                 .await
                 .map_err(registry_failure)?;
-            println!("stopped {id}");
+            outln!("stopped {id}");
         }
         ExperimentCommand::Promote {
             id,
@@ -176,6 +177,13 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             reason,
             actor,
         } => {
+            let stored = registry.experiment(&id).await.map_err(registry_failure)?;
+            if stored.status != ExperimentStatus::Running {
+                return Err(Failure::Usage(format!(
+                    "experiment {id} is {}, so it no longer splits traffic and cannot be promoted; to ship an arm's version, move the label with `llmops prompt label`, or create a new experiment",
+                    stored.status
+                )));
+            }
             let arm = match arm {
                 Some(arm) => arm,
                 None => {
@@ -198,7 +206,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .promote_experiment(&id, &arm, &actor, &reason)
                 .await
                 .map_err(registry_failure)?;
-            println!(
+            outln!(
                 "promoted {arm}: {}:{} {} -> {}",
                 moved.prompt,
                 moved.label,
@@ -271,7 +279,7 @@ fn describe_arms(stored: &StoredExperiment) -> String {
 }
 
 fn print_status(stored: &StoredExperiment, report: &Report) {
-    println!(
+    outln!(
         "{} ({}) on {}:{}, created {} by {}",
         stored.experiment.id(),
         stored.status,
@@ -281,10 +289,10 @@ fn print_status(stored: &StoredExperiment, report: &Report) {
         stored.created_by
     );
     if let Some(winner) = &stored.winner {
-        println!("winner: {winner}");
+        outln!("winner: {winner}");
     }
-    println!("arms: {}", describe_arms(stored));
-    println!(
+    outln!("arms: {}", describe_arms(stored));
+    outln!(
         "sample ratio check: p = {:.4}{}",
         report.srm.p_value,
         if report.srm.mismatch {
@@ -300,31 +308,35 @@ fn print_status(stored: &StoredExperiment, report: &Report) {
         } else {
             "lower is better"
         };
-        println!("\n{} ({}, {direction})", metric.name, metric.kind);
+        outln!("\n{} ({}, {direction})", metric.name, metric.kind);
         for (index, arm) in metric.arms.iter().enumerate() {
             let best = metric
                 .probability_best
                 .as_ref()
                 .and_then(|p| p.get(index))
                 .map_or_else(String::new, |p| format!("  P(best) {:.3}", p));
-            println!(
+            outln!(
                 "  {:<12} n={:<6} {:.4}{best}",
-                arm.arm, arm.count, arm.estimate
+                arm.arm,
+                arm.count,
+                arm.estimate
             );
         }
         for comparison in &metric.comparisons {
-            println!(
+            outln!(
                 "  {} vs control: p = {:.4} (fixed horizon), {:.4} (always valid)",
-                comparison.arm, comparison.test.p_value, comparison.sequential.p_value
+                comparison.arm,
+                comparison.test.p_value,
+                comparison.sequential.p_value
             );
         }
     }
     match (stored.status, stored.ended_at_ms) {
-        (ExperimentStatus::Running, _) => println!(
+        (ExperimentStatus::Running, _) => outln!(
             "\nrecommendation: {}",
             recommendation_text(&report.recommendation)
         ),
-        (status, ended_at_ms) => println!(
+        (status, ended_at_ms) => outln!(
             "\n{status} by {} at {}; the experiment no longer splits traffic",
             stored.ended_by.as_deref().unwrap_or("unknown"),
             ended_at_ms.map_or_else(|| "an unknown time".to_owned(), utc_time)

@@ -13,6 +13,7 @@ use llmops_guardrails::{
 use serde_json::json;
 
 use crate::failure::Failure;
+use crate::output::outln;
 
 /// Exit code of `guard scan` when it found a sensitive value or an injection.
 const FOUND_EXIT_CODE: u8 = 3;
@@ -228,11 +229,11 @@ fn scan(settings: &Settings, path: &Path, as_json: bool) -> Result<ExitCode, Fai
             },
         });
         let rendered = serde_json::to_string_pretty(&report).context("failed to print JSON")?;
-        println!("{rendered}");
+        outln!("{rendered}");
     } else {
         for finding in &findings {
             let (line, column) = line_column(text, finding.bytes.start);
-            println!(
+            outln!(
                 "{}\t{line}:{column}\tbytes {}..{}\tscore {:.2}\t{}\t{}",
                 finding.entity,
                 finding.bytes.start,
@@ -242,7 +243,7 @@ fn scan(settings: &Settings, path: &Path, as_json: bool) -> Result<ExitCode, Fai
                 masked(finding.value(text))
             );
         }
-        println!(
+        outln!(
             "prompt injection score {:.2} (threshold {:.2}): {}",
             injection.score,
             settings.injection_threshold,

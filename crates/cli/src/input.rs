@@ -28,6 +28,18 @@ pub(crate) fn parse_model_name(text: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// Parses a whole number of 1 or more; `zero` says why 0 is rejected and
+/// `example` is a typical value for the message.
+pub(crate) fn parse_at_least_one(text: &str, zero: &str, example: usize) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err(format!("{zero}; use 1 or more")),
+        Ok(count) => Ok(count),
+        Err(_) => Err(format!(
+            "`{text}` is not a whole number; use 1 or more, such as {example}"
+        )),
+    }
+}
+
 /// Parses a token count: a whole number, 0 or more.
 pub(crate) fn parse_token_count(text: &str) -> Result<u64, String> {
     use std::num::IntErrorKind;

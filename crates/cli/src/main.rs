@@ -5,6 +5,8 @@
 //! Exit codes: 0 on success, 2 for a usage error (a bad argument or value),
 //! 1 for any other failure, 3 when `guard scan` found something or
 //! `drift check` found drift, and 4 when `eval gate` found a regression.
+//! When the reader of standard output exits early (`llmops ... | head`),
+//! the rest of the output is dropped and the exit code is unchanged.
 
 mod assess;
 mod audit;
@@ -19,6 +21,7 @@ mod guard;
 mod input;
 mod model;
 mod monitoring;
+mod output;
 mod prompt;
 mod rag;
 mod records;
@@ -94,13 +97,20 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    match cli.command.run() {
+    let code = match cli.command.run() {
         Ok(code) => code,
+        // The reader of standard output exited, as `head` does; that ends
+        // the output, not the command, so it is no error.
+        Err(Failure::Other(error)) if output::caused_by_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {failure}");
             failure.exit_code()
         }
+    };
+    if output::failed_write() {
+        return ExitCode::from(1);
     }
+    code
 }
 
 #[cfg(test)]

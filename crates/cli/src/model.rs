@@ -4,6 +4,7 @@ use anyhow::Context;
 use llmops_local::{EmbedderConfig, LocalModelConfig};
 
 use crate::failure::Failure;
+use crate::output::outln;
 
 /// Fetch or locate the embedded local models: the chat model
 /// (SmolLM2-135M-Instruct, 98 MB) and the embedding model
@@ -47,7 +48,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     };
     for path in paths {
         let path = path.map_err(anyhow::Error::from)?;
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub(crate) use llmops_store::utc_time;
 
 use crate::failure::Failure;
 use crate::input::read_text;
+use crate::output::{out, outln};
 
 /// Create, inspect, label, diff, render, export and import prompt versions.
 ///
@@ -159,9 +160,10 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             } else {
                 "unchanged, latest is"
             };
-            println!(
+            outln!(
                 "{outcome} {name}@{} ({})",
-                published.version, published.content_hash
+                published.version,
+                published.content_hash
             );
         }
         PromptCommand::List => {
@@ -171,7 +173,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                     .iter()
                     .map(|(l, v)| format!("{l}={v}"))
                     .collect();
-                println!(
+                outln!(
                     "{}\tlatest {}\t{}",
                     prompt.name,
                     prompt.latest_version,
@@ -181,17 +183,17 @@ async fn run_async(args: Args) -> Result<(), Failure> {
         }
         PromptCommand::Show { reference } => {
             let version = resolve(&registry, &reference).await?;
-            print!("{}", version_yaml(&version)?);
+            out!("{}", version_yaml(&version)?);
         }
         PromptCommand::Diff { old, new } => {
             let old_version = resolve(&registry, &old).await?;
             let new_version = resolve(&registry, &new).await?;
             let old_text = content_yaml(&old_version)?;
             let new_text = content_yaml(&new_version)?;
-            println!("--- {}@{}", old_version.name, old_version.version);
-            println!("+++ {}@{}", new_version.name, new_version.version);
+            outln!("--- {}@{}", old_version.name, old_version.version);
+            outln!("+++ {}@{}", new_version.name, new_version.version);
             for line in line_diff(&old_text, &new_text) {
-                println!("{line}");
+                outln!("{line}");
             }
         }
         PromptCommand::Label {
@@ -212,7 +214,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .set_label(&request)
                 .await
                 .map_err(registry_failure)?;
-            println!(
+            outln!(
                 "{name}:{label} {} -> {}",
                 describe(moved.from_version),
                 moved.to_version
@@ -228,7 +230,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .rollback(&name, &label, &actor, &reason)
                 .await
                 .map_err(registry_failure)?;
-            println!(
+            outln!(
                 "{name}:{label} {} -> {}",
                 describe(moved.from_version),
                 moved.to_version
@@ -240,7 +242,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .await
                 .map_err(registry_failure)?
             {
-                println!(
+                outln!(
                     "{}\t{}\t{} -> {}\t{}\t{}",
                     utc_time(moved.at_ms),
                     moved.label,
@@ -257,8 +259,8 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             let rendered =
                 llmops_registry::render(&version, &variables).map_err(registry_failure)?;
             match rendered {
-                llmops_registry::RenderedPrompt::Text(text) => println!("{text}"),
-                other => println!(
+                llmops_registry::RenderedPrompt::Text(text) => outln!("{text}"),
+                other => outln!(
                     "{}",
                     serde_json::to_string_pretty(&other).context("failed to print JSON")?
                 ),
@@ -273,7 +275,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             }
             .map_err(registry_failure)?;
             if out.as_os_str() == "-" {
-                print!("{text}");
+                out!("{text}");
             } else {
                 std::fs::write(&out, text)
                     .with_context(|| format!("failed to write {}", out.display()))?;
@@ -291,9 +293,11 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .import(&export, &actor)
                 .await
                 .map_err(registry_failure)?;
-            println!(
+            outln!(
                 "imported: {} versions added, {} already present, {} labels moved",
-                report.versions_added, report.versions_present, report.labels_moved
+                report.versions_added,
+                report.versions_present,
+                report.labels_moved
             );
         }
     }
@@ -372,10 +376,10 @@ fn line_diff(old: &str, new: &str) -> Vec<String> {
 }
 
 pub(crate) fn usage_or_other(error: llmops_store::StoreError) -> Failure {
-    match error {
-        llmops_store::StoreError::InvalidUrl { .. }
-        | llmops_store::StoreError::SqliteFile { .. } => Failure::Usage(error.to_string()),
-        other => Failure::Other(other.into()),
+    if Failure::is_usage_store_error(&error) {
+        Failure::Usage(error.to_string())
+    } else {
+        Failure::Other(error.into())
     }
 }
 

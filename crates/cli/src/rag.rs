@@ -1,15 +1,15 @@
 //! `llmops rag`: ingest documents, build and switch index versions, query
 //! with citations, and measure retrieval quality against qrels.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use llmops_core::Embedder;
 use llmops_core::tokens::TokenCounter;
-use llmops_rag::beir::{read_corpus, read_qrels, read_queries};
-use llmops_rag::metrics::evaluate;
+use llmops_rag::beir::{BeirQuery, read_corpus, read_qrels, read_queries};
+use llmops_rag::metrics::{Qrels, evaluate};
 use llmops_rag::{
     ChunkingConfig, Collection, Document, Format, HashEmbedder, IndexSettings, IngestLimits,
     IngestOutcome, MetadataFilter, PackOrder, RagError, RetrievalMode, RetrievalOptions, Retriever,
@@ -18,6 +18,7 @@ use llmops_rag::{
 use llmops_store::Store;
 
 use crate::failure::Failure;
+use crate::output::{out, outln};
 use crate::records::block_on;
 
 /// Ingest documents, build index versions and query them.
@@ -84,6 +85,7 @@ enum RagCommand {
     /// Store documents (txt, md, html, htm, pdf); unchanged ones are skipped.
     Ingest {
         /// Files to ingest; the file path is the document id.
+        #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Read each path as a BEIR corpus.jsonl: one document per line,
         /// its `_id` as id and title plus text as content.
@@ -124,8 +126,8 @@ enum RagCommand {
     Query {
         /// The question.
         text: String,
-        /// Chunks returned.
-        #[arg(short, default_value_t = 5)]
+        /// Chunks returned, 1 or more.
+        #[arg(short, default_value_t = 5, value_parser = parse_k)]
         k: usize,
         /// Indexes used.
         #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
@@ -148,8 +150,8 @@ enum RagCommand {
         /// TSV of query-id, corpus-id, score.
         #[arg(long)]
         qrels: PathBuf,
-        /// Cut-off of recall, precision, nDCG and hit rate.
-        #[arg(short, default_value_t = 10)]
+        /// Cut-off of recall, precision, nDCG and hit rate, 1 or more.
+        #[arg(short, default_value_t = 10, value_parser = parse_k)]
         k: usize,
         /// Indexes used.
         #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
@@ -171,17 +173,38 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     block_on(run_async(args))?
 }
 
+/// Maps errors the user can fix to exit 2, in the command line's words:
+/// the library's messages name its API, this names the flag or command.
 fn rag_failure(error: RagError) -> Failure {
     match error {
-        RagError::InvalidConfig { .. }
-        | RagError::UnsupportedFormat { .. }
+        RagError::DocumentTooLarge { id, bytes, limit } => Failure::Usage(format!(
+            "document `{id}` is {bytes} bytes, above the limit of {limit} bytes; split it, or raise --max-bytes"
+        )),
+        RagError::VersionNotFound {
+            collection,
+            version,
+        } => Failure::Usage(format!(
+            "index version {version} of collection `{collection}` not found; list versions with `llmops rag versions`"
+        )),
+        RagError::NoLiveVersion { collection } => Failure::Usage(format!(
+            "collection `{collection}` has no live index version; build one with `llmops rag build`"
+        )),
+        RagError::InvalidConfig { setting, message } => {
+            let flag = match setting {
+                "tokenizer_model" => "--tokenizer",
+                "max_tokens" => "--max-tokens",
+                "overlap_tokens" => "--overlap",
+                other => other,
+            };
+            Failure::Usage(format!("invalid {flag}: {message}"))
+        }
+        RagError::UnsupportedFormat { .. }
         | RagError::EmptyQuery
         | RagError::QueryTooLong { .. }
-        | RagError::VersionNotFound { .. }
-        | RagError::NoLiveVersion { .. }
         | RagError::NoEarlierVersion { .. }
         | RagError::EmptyCorpus { .. }
-        | RagError::InvalidEvalData { .. } => Failure::Usage(error.to_string()),
+        | RagError::InvalidEvalData { .. }
+        | RagError::NoEvalData { .. } => Failure::Usage(error.to_string()),
         other => Failure::Other(anyhow::Error::new(other)),
     }
 }
@@ -230,7 +253,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 .build_version(embedder.as_ref(), &settings)
                 .await
                 .map_err(rag_failure)?;
-            println!(
+            outln!(
                 "built version {} of `{}`: {} documents, {} chunks, embedder {}",
                 built.version,
                 collection.name(),
@@ -243,18 +266,18 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                     .switch_to(built.version)
                     .await
                     .map_err(rag_failure)?;
-                println!("version {} is live", built.version);
+                outln!("version {} is live", built.version);
             }
             Ok(())
         }
         RagCommand::Switch { number } => {
             collection.switch_to(number).await.map_err(rag_failure)?;
-            println!("version {number} is live");
+            outln!("version {number} is live");
             Ok(())
         }
         RagCommand::Rollback => {
             let version = collection.rollback().await.map_err(rag_failure)?;
-            println!("rolled back: version {version} is live");
+            outln!("rolled back: version {version} is live");
             Ok(())
         }
         RagCommand::Versions => versions(&collection).await,
@@ -291,8 +314,8 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                         .tokenizer_model;
                     let counter = TokenCounter::new();
                     let packed = pack_context(&hits, budget, model, PackOrder::Relevance, &counter);
-                    print!("{}", packed.text);
-                    println!(
+                    out!("{}", packed.text);
+                    outln!(
                         "({} passages, {} tokens; {} duplicates and {} over budget left out)",
                         packed.citations.len(),
                         packed.tokens,
@@ -302,7 +325,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 }
                 None => {
                     for (rank, hit) in hits.iter().enumerate() {
-                        println!(
+                        outln!(
                             "{}. {} bytes {}-{} score {:.4}\n   {}",
                             rank + 1,
                             hit.document_id,
@@ -323,9 +346,10 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             mode,
             index_version,
         } => {
-            let retriever = retriever(&collection, index_version, args.embedder).await?;
             let queries = read_queries(&queries).map_err(rag_failure)?;
             let qrels = read_qrels(&qrels).map_err(rag_failure)?;
+            check_qrels_queries(&queries, &qrels)?;
+            let retriever = retriever(&collection, index_version, args.embedder).await?;
             let options = RetrievalOptions {
                 k,
                 mode: mode.into(),
@@ -346,15 +370,42 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 run.insert(query.id.clone(), ranked);
             }
             let report = evaluate(&run, &qrels, k);
-            println!("queries       {}", report.queries);
-            println!("recall@{k:<6} {:.4}", report.recall);
-            println!("precision@{k:<3} {:.4}", report.precision);
-            println!("mrr           {:.4}", report.mrr);
-            println!("ndcg@{k:<8} {:.4}", report.ndcg);
-            println!("hit_rate@{k:<4} {:.4}", report.hit_rate);
+            outln!("queries       {}", report.queries);
+            outln!("recall@{k:<6} {:.4}", report.recall);
+            outln!("precision@{k:<3} {:.4}", report.precision);
+            outln!("mrr           {:.4}", report.mrr);
+            outln!("ndcg@{k:<8} {:.4}", report.ndcg);
+            outln!("hit_rate@{k:<4} {:.4}", report.hit_rate);
             Ok(())
         }
     }
+}
+
+/// Warns about judgements of queries missing from the queries file, and
+/// fails when no judged query is in it, because every score would be 0.
+fn check_qrels_queries(queries: &[BeirQuery], qrels: &Qrels) -> Result<(), Failure> {
+    let known: HashSet<&str> = queries.iter().map(|query| query.id.as_str()).collect();
+    let unknown = qrels
+        .keys()
+        .filter(|id| !known.contains(id.as_str()))
+        .count();
+    if unknown == qrels.len() {
+        return Err(Failure::Usage(format!(
+            "none of the {} query ids in --qrels is in --queries; pass the qrels file that belongs to these queries",
+            qrels.len()
+        )));
+    }
+    if unknown > 0 {
+        eprintln!(
+            "warning: {unknown} of {} query ids in --qrels are not in --queries and are skipped",
+            qrels.len()
+        );
+    }
+    Ok(())
+}
+
+fn parse_k(text: &str) -> Result<usize, String> {
+    crate::input::parse_at_least_one(text, "0 results leave nothing to return or score", 10)
 }
 
 async fn ingest(
@@ -392,7 +443,7 @@ async fn ingest(
             *counts.entry(name).or_insert(0) += 1;
         }
     }
-    println!(
+    outln!(
         "{} added, {} replaced, {} unchanged; run `llmops rag build` to index them",
         counts.get("added").copied().unwrap_or(0),
         counts.get("replaced").copied().unwrap_or(0),
@@ -411,7 +462,7 @@ async fn versions(collection: &Collection) -> Result<(), Failure> {
     let live = collection.live_version().await.map_err(rag_failure)?;
     let versions = collection.versions().await.map_err(rag_failure)?;
     if versions.is_empty() {
-        println!("no versions; run `llmops rag build`");
+        outln!("no versions; run `llmops rag build`");
     }
     for version in versions {
         let marker = if Some(version.version) == live {
@@ -419,7 +470,7 @@ async fn versions(collection: &Collection) -> Result<(), Failure> {
         } else {
             " "
         };
-        println!(
+        outln!(
             "{marker} {:>4}  {}  {} docs  {} chunks  max_tokens {} overlap {}  corpus {}",
             version.version,
             version.embedder,

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use llmops_compliance::ed25519_dalek::{SigningKey, VerifyingKey};
 use llmops_compliance::{AuditLog, ComplianceError};
-use llmops_store::{Store, StoreError};
+use llmops_store::Store;
 
 use crate::failure::Failure;
 use crate::prompt::usage_or_other;
@@ -48,8 +48,8 @@ pub(crate) async fn open_existing_log(db: &str) -> Result<AuditLog, Failure> {
 /// everything else, such as an invalid review transition, to exit 1.
 pub(crate) fn compliance_failure(error: ComplianceError) -> Failure {
     match error {
-        ComplianceError::Store(StoreError::InvalidUrl { .. } | StoreError::SqliteFile { .. })
-        | ComplianceError::InvalidEvent { .. }
+        ComplianceError::Store(store) => usage_or_other(store),
+        ComplianceError::InvalidEvent { .. }
         | ComplianceError::InvalidKey { .. }
         | ComplianceError::InvalidReview { .. }
         | ComplianceError::InvalidAssessment { .. }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::failure::Failure;
 use crate::input::read_text;
+use crate::output::outln;
 
 /// Count the tokens of a text file, or of a chat request with `--chat`.
 ///
@@ -70,7 +71,7 @@ fn local_tokenizer() -> anyhow::Result<Arc<LocalTokenizer>> {
 }
 
 fn print_count(count: &TokenCount) {
-    println!("{count}");
+    outln!("{count}");
 }
 
 /// Parses a chat request or a bare message list; `model` replaces the

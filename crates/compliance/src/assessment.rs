@@ -313,12 +313,7 @@ impl AuditLog {
         actor: &str,
     ) -> Result<StoredAssessment> {
         assessment.validate()?;
-        if !self
-            .systems()
-            .await?
-            .iter()
-            .any(|system| system.name == assessment.system)
-        {
+        if !self.is_registered(&assessment.system).await? {
             return Err(ComplianceError::InvalidAssessment {
                 field: "system".into(),
                 reason: format!(
@@ -333,14 +328,14 @@ impl AuditLog {
             })?;
         let content_hash = assessment.content_hash(&content);
         let latest = self.assessment(&assessment.system, None).await?;
-        if let Some(latest) = latest
+        if let Some(latest) = &latest
             && latest.content_hash == content_hash
         {
-            return Ok(latest);
+            return Ok(latest.clone());
         }
-        let version = self
-            .assessment_versions(&assessment.system)
-            .await?
+        // The latest assessment has the highest version, so it gives the next.
+        let version = latest
+            .map_or(0, |latest| latest.version)
             .checked_add(1)
             .ok_or_else(|| ComplianceError::InvalidAssessment {
                 field: "version".into(),

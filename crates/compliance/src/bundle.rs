@@ -4,14 +4,15 @@
 //! `manifest.json`.
 //!
 //! The extract verifies on its own against the signed checkpoint (see
-//! [`verify_extract`]); the manifest's digests show whether any other file
-//! changed after export, and the log records each export with the
-//! manifest's digest, so later checkpoints commit to it.
+//! [`verify_extract`]), and the manifest's digests show whether any other
+//! file changed after export. The log records each export with the
+//! manifest's digest, and the bundle carries that entry's proof against a
+//! checkpoint signed after it, so the manifest itself is signed too.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use llmops_store::now_ms;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -22,7 +23,7 @@ use crate::assessment::StoredAssessment;
 use crate::checkpoint::{Checkpoint, TreeHead};
 use crate::error::{ComplianceError, Result};
 use crate::event::{EventKind, NewEvent};
-use crate::export::verify_extract;
+use crate::export::{verify_extract, verify_extract_entries};
 use crate::log::AuditLog;
 
 /// The audit log kind that records each bundle export.
@@ -33,6 +34,11 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// The audit log extract inside a bundle.
 pub const EXTRACT_FILE: &str = "audit-extract.jsonl";
+
+/// The extract that proves the bundle's `bundle_exported` entry, which
+/// records the SHA-256 of the manifest. The manifest does not list it,
+/// because the entry is written after the manifest.
+pub const EXPORT_RECORD_FILE: &str = "export-record.jsonl";
 
 /// One file of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,12 +86,22 @@ impl AuditLog {
     /// new folder `dir`, with an extract whose proofs lead to
     /// `checkpoint`, and records the export in the log.
     ///
+    /// The `bundle_exported` entry records the SHA-256 of `manifest.json`.
+    /// After appending it, this signs a new checkpoint with `key` and
+    /// writes [`EXPORT_RECORD_FILE`]: an extract of that one entry with its
+    /// proof against the new checkpoint. [`verify_bundle`] checks the
+    /// manifest against it, so an edited manifest fails even when its
+    /// file digests were updated to match.
+    ///
     /// The files are written to a sibling temporary folder that is renamed
     /// to `dir` at the end, so `dir` never holds a partial bundle.
     ///
+    /// NOTE: the export is recorded before the rename, so when the rename
+    /// fails the log records an export whose folder does not exist.
+    ///
     /// # Errors
     ///
-    /// [`ComplianceError::InvalidPeriod`], [`ComplianceError::Io`] when
+    /// [`ComplianceError::InvalidPeriod`], [`ComplianceError::File`] when
     /// `dir` exists or a file cannot be written, the errors of
     /// [`AuditLog::export_extract`], and [`ComplianceError::Store`].
     pub async fn write_bundle(
@@ -94,6 +110,7 @@ impl AuditLog {
         from_ms: i64,
         to_ms: i64,
         checkpoint: &Checkpoint,
+        key: &SigningKey,
         actor: &str,
     ) -> Result<BundleManifest> {
         let report = self.transparency_report(from_ms, to_ms).await?;
@@ -109,9 +126,14 @@ impl AuditLog {
         }
         let staging = staging_dir(dir);
         std::fs::create_dir_all(&staging).map_err(|e| io_error("create", &staging, e))?;
-        let written = self
-            .fill_bundle(&staging, from_ms, to_ms, checkpoint, &report)
-            .await;
+        let written: Result<BundleManifest> = async {
+            let manifest = self
+                .fill_bundle(&staging, from_ms, to_ms, checkpoint, &report)
+                .await?;
+            self.record_export(&staging, &manifest, key, actor).await?;
+            Ok(manifest)
+        }
+        .await;
         let manifest = match written {
             Ok(manifest) => manifest,
             Err(error) => {
@@ -123,28 +145,49 @@ impl AuditLog {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(io_error("rename", dir, error));
         }
+        tracing::info!(dir = %dir.display(), entries = manifest.extract_entries, "bundle written");
+        Ok(manifest)
+    }
 
-        let manifest_bytes = std::fs::read(dir.join(MANIFEST_FILE))
-            .map_err(|e| io_error("read", &dir.join(MANIFEST_FILE), e))?;
+    /// Appends the `bundle_exported` entry for the manifest in `staging`,
+    /// signs a checkpoint that covers it, and writes its proof to
+    /// [`EXPORT_RECORD_FILE`].
+    async fn record_export(
+        &self,
+        staging: &Path,
+        manifest: &BundleManifest,
+        key: &SigningKey,
+        actor: &str,
+    ) -> Result<()> {
+        let manifest_path = staging.join(MANIFEST_FILE);
+        let manifest_bytes =
+            std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
         let event = NewEvent::new(
             EventKind::Custom(BUNDLE_KIND.to_owned()),
             actor,
-            format!("period:{from_ms}-{to_ms}"),
+            format!("period:{}-{}", manifest.from_ms, manifest.to_ms),
         )
         .payload(json!({
             "manifest_sha256": hex::encode(Sha256::digest(&manifest_bytes)),
-            "checkpoint_size": checkpoint.size,
+            "checkpoint_size": manifest.checkpoint.size,
+            "checkpoint_root": manifest.checkpoint.root,
             "extract_entries": manifest.extract_entries,
         }));
         let store = self.store();
         let mut transaction = store.begin().await?;
-        self.append_trusted_in(&mut transaction, &[event]).await?;
+        let appended = self.append_trusted_in(&mut transaction, &[event]).await?;
         transaction
             .commit()
             .await
             .map_err(|source| store.error(source))?;
-        tracing::info!(dir = %dir.display(), entries = manifest.extract_entries, "bundle written");
-        Ok(manifest)
+
+        let seqs: Vec<u64> = appended.iter().map(|entry| entry.seq).collect();
+        let record_checkpoint = self.sign_checkpoint(key).await?;
+        let mut record = Vec::new();
+        self.export_extract(&mut record, seqs, &record_checkpoint)
+            .await?;
+        write_file(staging, EXPORT_RECORD_FILE, &record)?;
+        Ok(())
     }
 
     async fn fill_bundle(
@@ -212,65 +255,117 @@ impl AuditLog {
     }
 }
 
-/// Checks a bundle folder: every file in the manifest has its digest and
-/// length, no listed file is missing, and the extract's proofs verify
-/// against its checkpoint, signed by one of `trusted` (any key when empty).
+/// Checks a bundle folder: the manifest's SHA-256 against the
+/// `bundle_exported` entry in [`EXPORT_RECORD_FILE`], every file in the
+/// manifest against its digest and length, and the proofs of both extracts
+/// against their checkpoints, signed by one of `trusted` (any key when
+/// empty).
 ///
 /// # Errors
 ///
-/// [`ComplianceError::InvalidExtract`] naming the file that differs, is
-/// missing, or fails to verify, and [`ComplianceError::Io`].
+/// [`ComplianceError::InvalidBundle`] naming the file that differs, is
+/// missing or is not recorded, [`ComplianceError::InvalidExtract`] when an
+/// extract fails to verify, and [`ComplianceError::File`].
 pub fn verify_bundle(dir: &Path, trusted: &[VerifyingKey]) -> Result<BundleCheck> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let manifest_bytes =
         std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
-    let manifest: BundleManifest = serde_json::from_slice(&manifest_bytes).map_err(|error| {
-        ComplianceError::InvalidExtract {
-            line: 0,
-            reason: format!("{MANIFEST_FILE} does not parse: {error}"),
-        }
-    })?;
+    verify_export_record(dir, &manifest_bytes, trusted)?;
+    let manifest: BundleManifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|error| invalid_bundle(MANIFEST_FILE, format!("does not parse: {error}")))?;
     let mut saw_extract = false;
     for file in &manifest.files {
         if file.name.contains(['/', '\\']) || file.name.starts_with('.') {
-            return Err(ComplianceError::InvalidExtract {
-                line: 0,
-                reason: format!("{MANIFEST_FILE} lists `{}`, outside the folder", file.name),
-            });
+            return Err(invalid_bundle(
+                MANIFEST_FILE,
+                format!("lists `{}`, outside the folder", file.name),
+            ));
         }
         let path = dir.join(&file.name);
         let bytes = std::fs::read(&path).map_err(|e| io_error("read", &path, e))?;
         let digest = hex::encode(Sha256::digest(&bytes));
         if digest != file.sha256 || bytes.len() as u64 != file.bytes {
-            return Err(ComplianceError::InvalidExtract {
-                line: 0,
-                reason: format!(
-                    "{} changed after export: SHA-256 {digest}, the manifest lists {}",
-                    file.name, file.sha256
+            return Err(invalid_bundle(
+                &file.name,
+                format!(
+                    "changed after export: SHA-256 {digest}, the manifest lists {}",
+                    file.sha256
                 ),
-            });
+            ));
         }
         saw_extract |= file.name == EXTRACT_FILE;
     }
     if !saw_extract {
-        return Err(ComplianceError::InvalidExtract {
-            line: 0,
-            reason: format!("{MANIFEST_FILE} does not list {EXTRACT_FILE}"),
-        });
+        return Err(invalid_bundle(
+            MANIFEST_FILE,
+            format!("does not list {EXTRACT_FILE}"),
+        ));
     }
-    let extract = std::fs::read(dir.join(EXTRACT_FILE))
-        .map_err(|e| io_error("read", &dir.join(EXTRACT_FILE), e))?;
+    let extract_path = dir.join(EXTRACT_FILE);
+    let extract = std::fs::read(&extract_path).map_err(|e| io_error("read", &extract_path, e))?;
     let report = verify_extract(&extract[..], trusted)?;
     if report.checkpoint.tree_head() != manifest.checkpoint {
-        return Err(ComplianceError::InvalidExtract {
-            line: 1,
-            reason: "the extract's checkpoint differs from the manifest's".to_owned(),
-        });
+        return Err(invalid_bundle(
+            EXTRACT_FILE,
+            format!(
+                "its checkpoint of size {} differs from the manifest's of size {}",
+                report.checkpoint.size, manifest.checkpoint.size
+            ),
+        ));
     }
     Ok(BundleCheck {
         verified_entries: report.entries.len(),
         manifest,
     })
+}
+
+/// Checks that [`EXPORT_RECORD_FILE`] proves a `bundle_exported` entry that
+/// records the SHA-256 of `manifest_bytes`.
+fn verify_export_record(dir: &Path, manifest_bytes: &[u8], trusted: &[VerifyingKey]) -> Result<()> {
+    let record_path = dir.join(EXPORT_RECORD_FILE);
+    let record = std::fs::read(&record_path).map_err(|e| io_error("read", &record_path, e))?;
+    let (_, entries) = verify_extract_entries(&record[..], trusted)?;
+    let [entry] = entries.as_slice() else {
+        return Err(invalid_bundle(
+            EXPORT_RECORD_FILE,
+            format!(
+                "holds {} entries; it must hold the one `{BUNDLE_KIND}` entry of this export",
+                entries.len()
+            ),
+        ));
+    };
+    if entry.kind != BUNDLE_KIND {
+        return Err(invalid_bundle(
+            EXPORT_RECORD_FILE,
+            format!(
+                "entry {} is a `{}` entry, not `{BUNDLE_KIND}`",
+                entry.seq, entry.kind
+            ),
+        ));
+    }
+    let recorded = entry
+        .payload
+        .get("manifest_sha256")
+        .and_then(|value| value.as_str())
+        .unwrap_or("none");
+    let digest = hex::encode(Sha256::digest(manifest_bytes));
+    if digest != recorded {
+        return Err(invalid_bundle(
+            MANIFEST_FILE,
+            format!(
+                "does not match the signed export record: SHA-256 {digest}, audit entry {} records {recorded}; the manifest changed after export",
+                entry.seq
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn invalid_bundle(file: &str, reason: String) -> ComplianceError {
+    ComplianceError::InvalidBundle {
+        file: file.to_owned(),
+        reason,
+    }
 }
 
 fn staging_dir(dir: &Path) -> PathBuf {

@@ -130,6 +130,15 @@ pub enum ComplianceError {
         source: std::io::Error,
     },
 
+    /// A bundle folder does not match what its export recorded.
+    #[error("invalid bundle: {file}: {reason}")]
+    InvalidBundle {
+        /// The file inside the bundle that fails the check.
+        file: String,
+        /// The mismatch found.
+        reason: String,
+    },
+
     /// A bundle file or folder cannot be read or written.
     #[error("cannot {operation} {}: {source}", .path.display())]
     File {
@@ -212,10 +221,10 @@ pub enum ComplianceError {
     },
 
     /// An incident update breaks the incident's life cycle.
-    #[error("incident {id}: {reason}")]
+    #[error("{}: {reason}", .id.map_or_else(|| "new incident".to_owned(), |id| format!("incident {id}")))]
     InvalidIncident {
-        /// The incident id, 0 for a new one.
-        id: i64,
+        /// The incident id, `None` for a new one.
+        id: Option<i64>,
         /// What is wrong and how to fix it.
         reason: String,
     },

@@ -119,6 +119,19 @@ impl AuditLog {
 /// [`ComplianceError::InvalidExtract`] naming the first line that fails,
 /// and [`ComplianceError::Io`] when reading fails.
 pub fn verify_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<ExtractReport> {
+    let (checkpoint, entries) = verify_extract_entries(input, trusted)?;
+    Ok(ExtractReport {
+        checkpoint,
+        entries: entries.iter().map(|entry| entry.seq).collect(),
+    })
+}
+
+/// Checks an extract like [`verify_extract`] and returns the verified
+/// entries themselves.
+pub(crate) fn verify_extract_entries<R: BufRead>(
+    input: R,
+    trusted: &[VerifyingKey],
+) -> Result<(Checkpoint, Vec<AuditEntry>)> {
     let mut lines = input.lines().enumerate();
     let invalid = |line: usize, reason: String| ComplianceError::InvalidExtract { line, reason };
 
@@ -206,10 +219,7 @@ pub fn verify_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<
             }
         }
         previous = Some((entry.seq, entry.hash));
-        entries.push(entry.seq);
+        entries.push(entry);
     }
-    Ok(ExtractReport {
-        checkpoint,
-        entries,
-    })
+    Ok((checkpoint, entries))
 }

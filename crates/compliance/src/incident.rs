@@ -136,16 +136,11 @@ impl AuditLog {
     /// [`ComplianceError::InvalidIncident`] for an empty title or a system
     /// that is not registered, and [`ComplianceError::Store`].
     pub async fn open_incident(&self, incident: &NewIncident, actor: &str) -> Result<Incident> {
-        let invalid = |reason: String| ComplianceError::InvalidIncident { id: 0, reason };
+        let invalid = |reason: String| ComplianceError::InvalidIncident { id: None, reason };
         if incident.title.trim().is_empty() {
             return Err(invalid("give the incident a title".into()));
         }
-        if !self
-            .systems()
-            .await?
-            .iter()
-            .any(|system| system.name == incident.system)
-        {
+        if !self.is_registered(&incident.system).await? {
             return Err(invalid(format!(
                 "system `{}` is not in the AI system register; register it first",
                 incident.system
@@ -221,7 +216,7 @@ impl AuditLog {
         if !allowed.contains(&status) {
             let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
             return Err(ComplianceError::InvalidIncident {
-                id,
+                id: Some(id),
                 reason: format!(
                     "cannot move from {} to {status}; allowed: {}",
                     incident.status,
@@ -235,7 +230,7 @@ impl AuditLog {
         }
         if note.trim().is_empty() {
             return Err(ComplianceError::InvalidIncident {
-                id,
+                id: Some(id),
                 reason: "say what was done in the note".into(),
             });
         }

@@ -200,6 +200,17 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Returns true when the register contains a system named `name`.
+    pub(crate) async fn is_registered(&self, name: &str) -> Result<bool> {
+        let store = self.store();
+        let row = sqlx::query("SELECT 1 FROM compliance_ai_systems WHERE name = $1")
+            .bind(name)
+            .fetch_optional(store.pool())
+            .await
+            .map_err(|source| store.error(source))?;
+        Ok(row.is_some())
+    }
+
     /// Returns the registered AI systems, by name.
     ///
     /// # Errors

@@ -8,9 +8,10 @@ mod common;
 use common::{postgres_log, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;
 use llmops_compliance::{
-    AiSystem, AuditLog, ComplianceError, EXTRACT_FILE, EventKind, Evidence, EvidenceKind,
-    HighImpactDomain, ImpactAssessment, IncidentSeverity, IncidentStatus, NewEvent, NewIncident,
-    Risk, RiskLevel, VerifyOptions, verify_bundle,
+    AiSystem, AuditLog, BundleManifest, ComplianceError, EXPORT_RECORD_FILE, EXTRACT_FILE,
+    EventKind, Evidence, EvidenceKind, HighImpactDomain, ImpactAssessment, IncidentSeverity,
+    IncidentStatus, MANIFEST_FILE, NewEvent, NewIncident, Risk, RiskLevel, VerifyOptions,
+    verify_bundle,
 };
 
 fn loan_assessment() -> ImpactAssessment {
@@ -259,7 +260,7 @@ async fn bundle_verifies_and_detects_changed_files() {
     let folder = tempfile::tempdir().unwrap();
     let dir = folder.path().join("bundle-2026-11");
     let manifest = log
-        .write_bundle(&dir, 0, i64::MAX, &checkpoint, "ops")
+        .write_bundle(&dir, 0, i64::MAX, &checkpoint, &key, "ops")
         .await
         .unwrap();
     assert_eq!(manifest.extract_entries, checkpoint.size);
@@ -275,13 +276,17 @@ async fn bundle_verifies_and_detects_changed_files() {
     let check = verify_bundle(&dir, &[key.verifying_key()]).unwrap();
     assert_eq!(check.verified_entries as u64, checkpoint.size);
     assert_eq!(check.manifest, manifest);
-    // The export is recorded, after the checkpoint it used.
-    let last = log.entry(log.head().await.unwrap().size - 1).await.unwrap();
-    assert_eq!(last.kind, "bundle_exported");
+    // The export is recorded after the checkpoint it used, and a second
+    // checkpoint signs the record.
+    let size = log.head().await.unwrap().size;
+    let record = log.entry(size - 2).await.unwrap();
+    assert_eq!(record.kind, "bundle_exported");
+    let last = log.entry(size - 1).await.unwrap();
+    assert_eq!(last.kind, "checkpoint_signed");
 
     // Writing over an existing bundle is refused and changes nothing.
     let again = log
-        .write_bundle(&dir, 0, i64::MAX, &checkpoint, "ops")
+        .write_bundle(&dir, 0, i64::MAX, &checkpoint, &key, "ops")
         .await
         .unwrap_err();
     assert!(again.to_string().contains("exists"), "{again}");
@@ -306,9 +311,102 @@ async fn bundle_verifies_and_detects_changed_files() {
     assert!(
         changed
             .to_string()
-            .contains("register.json changed after export"),
+            .contains("register.json: changed after export"),
         "{changed}"
     );
+}
+
+/// Writes a bundle of a small log and returns the folder, its parent and the key.
+async fn written_bundle() -> (std::path::PathBuf, tempfile::TempDir, SigningKey) {
+    let (log, _db) = sqlite_log().await;
+    register(&log).await;
+    common::fill(&log, 3).await;
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let checkpoint = log.sign_checkpoint(&key).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path().join("bundle");
+    log.write_bundle(&dir, 0, i64::MAX, &checkpoint, &key, "ops")
+        .await
+        .unwrap();
+    verify_bundle(&dir, &[key.verifying_key()]).unwrap();
+    (dir, folder, key)
+}
+
+#[tokio::test]
+async fn bundle_rejects_manifest_with_one_byte_changed() {
+    let (dir, _folder, key) = written_bundle().await;
+    let manifest_file = dir.join(MANIFEST_FILE);
+    let mut bytes = std::fs::read(&manifest_file).unwrap();
+    // The notice is free text, so the changed manifest still parses and
+    // lists the same file digests.
+    let at = bytes.windows(7).position(|w| w == b"Records").unwrap();
+    bytes[at] = b'r';
+    std::fs::write(&manifest_file, &bytes).unwrap();
+
+    let error = verify_bundle(&dir, &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(&error, ComplianceError::InvalidBundle { file, .. } if file == MANIFEST_FILE),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("does not match the signed export record"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn bundle_rejects_swapped_file_with_updated_manifest() {
+    let (dir, _folder, key) = written_bundle().await;
+    let forged = b"[]\n";
+    std::fs::write(dir.join("register.json"), forged).unwrap();
+    let manifest_file = dir.join(MANIFEST_FILE);
+    let mut manifest: BundleManifest =
+        serde_json::from_slice(&std::fs::read(&manifest_file).unwrap()).unwrap();
+    let listed = manifest
+        .files
+        .iter_mut()
+        .find(|file| file.name == "register.json")
+        .unwrap();
+    listed.sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(forged));
+    listed.bytes = forged.len() as u64;
+    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(&manifest_file, bytes).unwrap();
+
+    let error = verify_bundle(&dir, &[key.verifying_key()]).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("manifest.json: does not match the signed export record"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn bundle_rejects_missing_or_foreign_export_record() {
+    let (dir, _folder, key) = written_bundle().await;
+    let record_file = dir.join(EXPORT_RECORD_FILE);
+    let record = std::fs::read(&record_file).unwrap();
+
+    // The main extract is a valid extract too, but not of the export entry.
+    std::fs::copy(dir.join(EXTRACT_FILE), &record_file).unwrap();
+    let foreign = verify_bundle(&dir, &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(&foreign, ComplianceError::InvalidBundle { file, .. } if file == EXPORT_RECORD_FILE),
+        "{foreign}"
+    );
+
+    std::fs::remove_file(&record_file).unwrap();
+    let missing = verify_bundle(&dir, &[key.verifying_key()]).unwrap_err();
+    assert!(
+        missing.to_string().contains(EXPORT_RECORD_FILE),
+        "{missing}"
+    );
+
+    std::fs::write(&record_file, record).unwrap();
+    assert!(verify_bundle(&dir, &[key.verifying_key()]).is_ok());
 }
 
 #[tokio::test]
@@ -322,13 +420,13 @@ async fn bundle_period_selects_entries() {
     // Events 2..5 of `common::event`, by their fixed times.
     let from = 1_700_000_000_002;
     let manifest = log
-        .write_bundle(&dir, from, from + 3, &checkpoint, "ops")
+        .write_bundle(&dir, from, from + 3, &checkpoint, &key, "ops")
         .await
         .unwrap();
     assert_eq!(manifest.extract_entries, 3);
     assert_eq!(verify_bundle(&dir, &[]).unwrap().verified_entries, 3);
     let empty_period = log
-        .write_bundle(&folder.path().join("c"), 5, 5, &checkpoint, "ops")
+        .write_bundle(&folder.path().join("c"), 5, 5, &checkpoint, &key, "ops")
         .await
         .unwrap_err();
     assert!(

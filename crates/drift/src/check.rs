@@ -136,14 +136,22 @@ impl DriftCheck {
     ///
     /// # Errors
     ///
-    /// Returns an error when counts or dimensions do not match, a value is
-    /// not finite, the policy is invalid, or a statistic fails.
+    /// Returns an error when the window is empty, counts or dimensions do
+    /// not match, a value is not finite, the policy is invalid, or a
+    /// statistic fails.
     pub fn check_embeddings(
         &self,
         window: &Window,
         mut embeddings: Vec<Vec<f32>>,
     ) -> Result<CheckOutcome> {
         self.policy.validate()?;
+        if window.texts.is_empty() {
+            return Err(DriftError::InvalidParameter {
+                name: "window",
+                value: "0 inputs".into(),
+                reason: "a window without inputs would report every topic as vanished; check a window with at least one input",
+            });
+        }
         if embeddings.len() != window.texts.len() {
             return Err(DriftError::LengthMismatch {
                 what: "texts and embeddings",

@@ -74,6 +74,7 @@ impl DriftStore {
     ///
     /// Returns an error when the database fails.
     pub async fn save_baseline(&self, name: &str, baseline: &Baseline) -> Result<i64> {
+        validate_name(name)?;
         let body = to_json(baseline)?;
         let dialect = self.store.dialect();
         let sql = format!(
@@ -126,6 +127,7 @@ impl DriftStore {
     ///
     /// Returns [`DriftError::BaselineNotFound`] when there is none.
     pub async fn latest_baseline(&self, name: &str) -> Result<StoredBaseline> {
+        validate_name(name)?;
         let sql = format!(
             "SELECT id, name, body, created_at_ms FROM drift_baselines WHERE name = {} \
              ORDER BY created_at_ms DESC, id DESC LIMIT 1",
@@ -284,4 +286,17 @@ fn from_json<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T> {
     serde_json::from_str(body).map_err(|error| DriftError::Serialization {
         message: error.to_string(),
     })
+}
+
+/// Rejects an empty or blank baseline name, which no later lookup could
+/// tell apart from a missing one.
+fn validate_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(DriftError::InvalidParameter {
+            name: "baseline name",
+            value: format!("{name:?}"),
+            reason: "the name is empty; name the baseline after the application, such as support",
+        });
+    }
+    Ok(())
 }

@@ -76,8 +76,17 @@ impl Dataset {
     ///
     /// # Errors
     ///
+    /// [`EvalError::InvalidParameter`] when there are no cases, and
     /// [`EvalError::DuplicateCaseId`] when two cases share an id.
     pub fn new(name: impl Into<String>, cases: Vec<Case>) -> Result<Self> {
+        let name: String = name.into();
+        if cases.is_empty() {
+            return Err(EvalError::InvalidParameter {
+                name: "dataset",
+                value: name,
+                reason: "the dataset has no cases; add at least one case, such as a JSON Lines row {\"input\": \"...\", \"expected\": \"...\"}".to_owned(),
+            });
+        }
         let mut seen = HashSet::new();
         for case in &cases {
             if !seen.insert(case.id.as_str()) {
@@ -88,7 +97,7 @@ impl Dataset {
         }
         let version = content_hash(&cases)?;
         Ok(Dataset {
-            name: name.into(),
+            name,
             cases,
             version,
         })

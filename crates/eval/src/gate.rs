@@ -163,6 +163,22 @@ pub fn compare_runs(
             reason: "must lie strictly between 0 and 1, for example 0.05".to_owned(),
         });
     }
+    let unknown = config
+        .max_drop_by_metric
+        .keys()
+        .find(|name| !baseline.info.metrics.contains_key(*name));
+    if let Some(name) = unknown {
+        let known: Vec<&str> = baseline.info.metrics.keys().map(String::as_str).collect();
+        return Err(EvalError::InvalidParameter {
+            name: "max_drop_by_metric",
+            value: name.clone(),
+            reason: format!(
+                "run `{}` has no metric `{name}`; name one of: {}",
+                baseline.info.run_id,
+                known.join(", ")
+            ),
+        });
+    }
     let mut metrics = Vec::new();
     for (name, range) in &baseline.info.metrics {
         if !candidate.info.metrics.contains_key(name) {

@@ -36,19 +36,55 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| RagError::io("read", path, source))
 }
 
-fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+/// A row of a BEIR JSON Lines file, keyed by its `_id`.
+trait BeirRow {
+    fn id(&self) -> &str;
+}
+
+impl BeirRow for BeirDocument {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl BeirRow for BeirQuery {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Reads JSON Lines rows; a second row with an `_id` seen before is an
+/// error, because it would silently replace the first.
+fn read_jsonl<T: for<'de> Deserialize<'de> + BeirRow>(
+    path: &Path,
+    what: &'static str,
+) -> Result<Vec<T>> {
     let content = read(path)?;
     let mut rows = Vec::new();
+    let mut first_lines: HashMap<String, usize> = HashMap::new();
     for (index, line) in content.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let row = serde_json::from_str(line).map_err(|error| RagError::InvalidEvalData {
+        let bad = |message: String| RagError::InvalidEvalData {
             path: path.to_owned(),
             line: index + 1,
-            message: error.to_string(),
-        })?;
+            message,
+        };
+        let row: T = serde_json::from_str(line).map_err(|error| bad(error.to_string()))?;
+        if let Some(first) = first_lines.insert(row.id().to_owned(), index + 1) {
+            return Err(bad(format!(
+                "`_id` {:?} repeats the id of line {first}; give each row its own id",
+                row.id()
+            )));
+        }
         rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(RagError::NoEvalData {
+            path: path.to_owned(),
+            what,
+        });
     }
     Ok(rows)
 }
@@ -57,18 +93,20 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
 ///
 /// # Errors
 ///
-/// [`RagError::Io`] or [`RagError::InvalidEvalData`] naming the bad line.
+/// [`RagError::Io`], [`RagError::InvalidEvalData`] naming the bad line or
+/// a repeated `_id`, and [`RagError::NoEvalData`] for a file without rows.
 pub fn read_corpus(path: &Path) -> Result<Vec<BeirDocument>> {
-    read_jsonl(path)
+    read_jsonl(path, "documents")
 }
 
 /// Reads a BEIR `queries.jsonl`.
 ///
 /// # Errors
 ///
-/// [`RagError::Io`] or [`RagError::InvalidEvalData`] naming the bad line.
+/// [`RagError::Io`], [`RagError::InvalidEvalData`] naming the bad line or
+/// a repeated `_id`, and [`RagError::NoEvalData`] for a file without rows.
 pub fn read_queries(path: &Path) -> Result<Vec<BeirQuery>> {
-    read_jsonl(path)
+    read_jsonl(path, "queries")
 }
 
 /// Reads a qrels TSV of `query-id`, `corpus-id` and `score` columns; a first
@@ -76,9 +114,17 @@ pub fn read_queries(path: &Path) -> Result<Vec<BeirQuery>> {
 ///
 /// # Errors
 ///
-/// [`RagError::Io`] or [`RagError::InvalidEvalData`] naming the bad line.
+/// [`RagError::Io`], [`RagError::InvalidEvalData`] naming the bad line,
+/// and [`RagError::NoEvalData`] for a file without judgements.
 pub fn read_qrels(path: &Path) -> Result<Qrels> {
-    parse_qrels(&read(path)?, path)
+    let qrels = parse_qrels(&read(path)?, path)?;
+    if qrels.is_empty() {
+        return Err(RagError::NoEvalData {
+            path: path.to_owned(),
+            what: "relevance judgements",
+        });
+    }
+    Ok(qrels)
 }
 
 pub(crate) fn parse_qrels(content: &str, path: &Path) -> Result<Qrels> {

@@ -123,6 +123,15 @@ fn splitter_config<'a>(
             message: "must be at least 1".to_owned(),
         });
     }
+    if !counter.count_text(&config.tokenizer_model, "").is_exact() {
+        return Err(RagError::InvalidConfig {
+            setting: "tokenizer_model",
+            message: format!(
+                "`{}` has no known tokenizer; use an OpenAI model name such as gpt-4o, gpt-4o-mini, gpt-4.1, gpt-5, o3, gpt-4 or gpt-3.5-turbo, or a model whose tokenizer is registered with the token counter",
+                config.tokenizer_model
+            ),
+        });
+    }
     let sizer = TokenSizer {
         counter,
         model: &config.tokenizer_model,

@@ -181,6 +181,14 @@ pub enum RagError {
         /// The problem found.
         message: String,
     },
+    /// A corpus, query or relevance-judgement file holds no rows.
+    #[error("{path} holds no {what}; give a file with at least one")]
+    NoEvalData {
+        /// The file.
+        path: PathBuf,
+        /// What the file should hold, such as `queries`.
+        what: &'static str,
+    },
 }
 
 /// Result type of this crate.

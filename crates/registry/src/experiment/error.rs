@@ -130,6 +130,30 @@ pub enum ExperimentError {
         /// The control arm's name.
         arm: String,
     },
+    /// A candidate arm gets no traffic, so it would never be measured.
+    #[error(
+        "arm `{arm}` of experiment `{experiment}` has weight 0, so it would never be served; give it a positive weight or leave it out"
+    )]
+    CandidateWithoutTraffic {
+        /// The experiment id.
+        experiment: String,
+        /// The arm's name.
+        arm: String,
+    },
+    /// Two arms serve the same prompt version, so they cannot differ.
+    #[error(
+        "arms `{first}` and `{second}` of experiment `{experiment}` both serve version {version}; point each arm at a different version"
+    )]
+    IdenticalArms {
+        /// The experiment id.
+        experiment: String,
+        /// The earlier arm's name.
+        first: String,
+        /// The later arm's name.
+        second: String,
+        /// The prompt version both arms serve.
+        version: u32,
+    },
     /// The experiment id has characters a stored experiment cannot use.
     #[error("invalid experiment id `{id}`: {reason}")]
     InvalidId {

@@ -157,6 +157,13 @@ impl Registry {
             }
             .into());
         }
+        if let Some(idle) = experiment.arms()[1..].iter().find(|arm| arm.weight <= 0.0) {
+            return Err(ExperimentError::CandidateWithoutTraffic {
+                experiment: new.id.to_owned(),
+                arm: idle.name.clone(),
+            }
+            .into());
+        }
         // The split label must exist; promoting an arm moves it.
         self.get(new.prompt, &Selector::Label(new.label.to_owned()))
             .await?;
@@ -171,6 +178,7 @@ impl Registry {
                 arm.weight,
             ));
         }
+        reject_identical_arms(new.id, &pinned)?;
         let experiment = Experiment::new(new.id, pinned)?;
         let arms = serde_json::to_string(experiment.arms()).map_err(|error| {
             RegistryError::InvalidPrompt {
@@ -565,4 +573,27 @@ fn state_error(
         action,
         allowed,
     }
+}
+
+/// Rejects two arms pinned to the same version, whose results could only
+/// differ by chance.
+fn reject_identical_arms(experiment: &str, pinned: &[Arm]) -> Result<()> {
+    for (index, arm) in pinned.iter().enumerate() {
+        let ArmTarget::Version(version) = arm.target else {
+            continue;
+        };
+        let earlier = pinned[..index]
+            .iter()
+            .find(|earlier| earlier.target == arm.target);
+        if let Some(earlier) = earlier {
+            return Err(ExperimentError::IdenticalArms {
+                experiment: experiment.to_owned(),
+                first: earlier.name.clone(),
+                second: arm.name.clone(),
+                version,
+            }
+            .into());
+        }
+    }
+    Ok(())
 }

@@ -45,7 +45,11 @@ mod embedding;
 mod error;
 mod evaluator;
 mod gate;
+pub mod judge;
+pub mod labels;
 mod metric;
+#[cfg(feature = "gateway")]
+pub mod online;
 mod report;
 mod result;
 mod score;

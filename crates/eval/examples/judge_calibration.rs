@@ -82,7 +82,11 @@ async fn judge_backend() -> Result<(Arc<dyn ModelBackend>, String, bool), BoxErr
         return Ok((Arc::new(backend), model, false));
     }
     let backend = LocalBackend::load(LocalModelConfig::default()).await?;
-    Ok((Arc::new(backend), llmops_local::MODEL_ALIAS.to_owned(), true))
+    Ok((
+        Arc::new(backend),
+        llmops_local::MODEL_ALIAS.to_owned(),
+        true,
+    ))
 }
 
 fn show(value: Option<f64>) -> String {

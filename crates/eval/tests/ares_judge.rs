@@ -48,7 +48,12 @@ fn reply(index: usize, pass: bool) -> String {
 }
 
 fn key(context: &str, question: &str, answer: &str) -> String {
-    format!("{}\u{1}{}\u{1}{}", context.trim(), question.trim(), answer.trim())
+    format!(
+        "{}\u{1}{}\u{1}{}",
+        context.trim(),
+        question.trim(),
+        answer.trim()
+    )
 }
 
 #[tokio::test]
@@ -64,7 +69,10 @@ async fn faithfulness_judge_agreement_on_ares_rows() {
             Script::Wrong => reply(index, !human),
             Script::Right => reply(index, human),
         };
-        replies.insert(key(&row.case.contexts[0], &row.case.input, &row.answer), text);
+        replies.insert(
+            key(&row.case.contexts[0], &row.case.input, &row.answer),
+            text,
+        );
     }
     let backend = Arc::new(FnBackend::new(move |request| {
         let text = prompt(request);
@@ -76,21 +84,29 @@ async fn faithfulness_judge_agreement_on_ares_rows() {
             .cloned()
             .unwrap_or_else(|| panic!("no scripted reply for prompt {text}")))
     }));
-    let judge = RubricPreset::Faithfulness.judge(backend.clone(), "judge").unwrap();
+    let judge = RubricPreset::Faithfulness
+        .judge(backend.clone(), "judge")
+        .unwrap();
 
     let mut scores = Vec::new();
     let mut human = LabelSet::default();
     for row in &rows {
         let score = judge.score(&Sample::new(&row.case, &row.answer)).await;
         scores.push((row.case.id.clone(), score));
-        human.labels.insert(row.case.id.clone(), row.answer_faithfulness);
+        human
+            .labels
+            .insert(row.case.id.clone(), row.answer_faithfulness);
     }
     assert_eq!(backend.requests().len(), 42);
 
     // Unparsable replies are undetermined, never a fail.
     for (index, (_, score)) in scores.iter().enumerate() {
         let determined = score.as_value().is_some();
-        assert_eq!(determined, script(index) != Script::Unparsable, "row {index}: {score:?}");
+        assert_eq!(
+            determined,
+            script(index) != Script::Unparsable,
+            "row {index}: {score:?}"
+        );
     }
 
     let agreement = judge_agreement(

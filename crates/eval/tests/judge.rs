@@ -18,7 +18,14 @@ use llmops_eval::judge::{
 use llmops_eval::{Case, Dataset, Evaluator, Metric, Sample, Score};
 
 fn rubric(backend: Arc<FnBackend>) -> RubricJudge {
-    RubricJudge::new("clarity", "Is the answer clear?", JudgeScale::ONE_TO_FIVE, backend, "judge").unwrap()
+    RubricJudge::new(
+        "clarity",
+        "Is the answer clear?",
+        JudgeScale::ONE_TO_FIVE,
+        backend,
+        "judge",
+    )
+    .unwrap()
 }
 
 fn undetermined_reason(score: &Score) -> String {
@@ -30,7 +37,9 @@ fn undetermined_reason(score: &Score) -> String {
 
 #[tokio::test]
 async fn rubric_scores_fenced_json() {
-    let backend = Arc::new(FnBackend::fixed("```json\n{\"reasoning\": \"clear\", \"score\": 4}\n```"));
+    let backend = Arc::new(FnBackend::fixed(
+        "```json\n{\"reasoning\": \"clear\", \"score\": 4}\n```",
+    ));
     let judge = rubric(backend.clone());
     let case = Case::new("c1", "What is 2+2?");
     let judgement = judge.judge(&Sample::new(&case, "4")).await;
@@ -53,8 +62,14 @@ async fn rubric_requests_strict_json_schema() {
     assert_eq!(format.kind, "json_schema");
     let schema = format.json_schema.as_ref().unwrap();
     assert_eq!(schema["strict"], true);
-    assert_eq!(schema["schema"]["properties"]["score"]["enum"], serde_json::json!([1, 2, 3, 4, 5]));
-    assert_eq!(schema["schema"]["required"], serde_json::json!(["reasoning", "score"]));
+    assert_eq!(
+        schema["schema"]["properties"]["score"]["enum"],
+        serde_json::json!([1, 2, 3, 4, 5])
+    );
+    assert_eq!(
+        schema["schema"]["required"],
+        serde_json::json!(["reasoning", "score"])
+    );
     assert_eq!(request.temperature, Some(0.0));
     let text = prompt(request);
     assert!(text.contains("Is the answer clear?"), "{text}");
@@ -73,7 +88,12 @@ async fn structured_output_can_be_turned_off() {
 
 #[tokio::test]
 async fn unparsable_replies_are_undetermined_not_zero() {
-    for reply in ["I cannot judge this.", r#"{"score": 9}"#, r#"{"score": "excellent"}"#, ""] {
+    for reply in [
+        "I cannot judge this.",
+        r#"{"score": 9}"#,
+        r#"{"score": "excellent"}"#,
+        "",
+    ] {
         let judge = rubric(Arc::new(FnBackend::fixed(reply)));
         let case = Case::new("c1", "q");
         let score = judge.score(&Sample::new(&case, "a")).await;
@@ -84,7 +104,9 @@ async fn unparsable_replies_are_undetermined_not_zero() {
 
 #[tokio::test]
 async fn backend_failure_is_undetermined() {
-    let backend = Arc::new(FnBackend::new(|_| Err(Error::invalid_request("model", "no such judge"))));
+    let backend = Arc::new(FnBackend::new(|_| {
+        Err(Error::invalid_request("model", "no such judge"))
+    }));
     let judge = rubric(backend);
     let case = Case::new("c1", "q");
     let reason = undetermined_reason(&judge.score(&Sample::new(&case, "a")).await);
@@ -120,13 +142,21 @@ async fn samples_by_majority() {
         .unwrap()
         .aggregation(Aggregation::Majority);
     let case = Case::new("c1", "q");
-    assert_eq!(judge.score(&Sample::new(&case, "a")).await, Score::value(5.0));
+    assert_eq!(
+        judge.score(&Sample::new(&case, "a")).await,
+        Score::value(5.0)
+    );
 }
 
 #[tokio::test]
 async fn mostly_unparsable_samples_are_undetermined() {
     let backend = Arc::new(FnBackend::new(|request| {
-        Ok(if request.seed == Some(0) { r#"{"score": 2}"# } else { "no idea" }.to_owned())
+        Ok(if request.seed == Some(0) {
+            r#"{"score": 2}"#
+        } else {
+            "no idea"
+        }
+        .to_owned())
     }));
     let judge = rubric(backend).samples(3, 0.5).unwrap();
     let case = Case::new("c1", "q");
@@ -141,72 +171,129 @@ fn invalid_sample_settings_are_rejected() {
     assert!(judge().samples(33, 0.0).is_err());
     assert!(judge().samples(3, 2.5).is_err());
     assert!(judge().samples(3, f64::NAN).is_err());
-    let empty = RubricJudge::new("", "criteria", JudgeScale::PassFail, Arc::new(FnBackend::fixed("")), "m");
+    let empty = RubricJudge::new(
+        "",
+        "criteria",
+        JudgeScale::PassFail,
+        Arc::new(FnBackend::fixed("")),
+        "m",
+    );
     assert!(empty.is_err());
     let inverted = JudgeScale::Points { min: 5, max: 1 };
-    let error = RubricJudge::new("x", "c", inverted, Arc::new(FnBackend::fixed("")), "m").unwrap_err();
+    let error =
+        RubricJudge::new("x", "c", inverted, Arc::new(FnBackend::fixed("")), "m").unwrap_err();
     assert!(error.to_string().contains("5 to 1"), "{error}");
 }
 
 #[tokio::test]
 async fn correctness_preset_needs_a_reference() {
     let backend = Arc::new(FnBackend::fixed(r#"{"score": 5}"#));
-    let judge = RubricPreset::Correctness.judge(backend.clone(), "judge").unwrap();
+    let judge = RubricPreset::Correctness
+        .judge(backend.clone(), "judge")
+        .unwrap();
     let case = Case::new("c1", "Capital of France?");
     let reason = undetermined_reason(&judge.score(&Sample::new(&case, "Paris")).await);
     assert!(reason.contains("`expected`"), "{reason}");
     assert!(backend.requests().is_empty(), "no call without a reference");
 
     let case = case.expected("Paris");
-    assert_eq!(judge.score(&Sample::new(&case, "Paris")).await, Score::value(5.0));
+    assert_eq!(
+        judge.score(&Sample::new(&case, "Paris")).await,
+        Score::value(5.0)
+    );
     assert!(prompt(&backend.requests()[0]).contains("Reference answer:\nParis"));
 }
 
 #[tokio::test]
 async fn faithfulness_preset_renders_contexts() {
     let backend = Arc::new(FnBackend::fixed("[[Yes]]"));
-    let judge = RubricPreset::Faithfulness.judge(backend.clone(), "judge").unwrap();
+    let judge = RubricPreset::Faithfulness
+        .judge(backend.clone(), "judge")
+        .unwrap();
     let case = Case::new("c1", "When was it built?")
         .context("Built in 1889 ✓")
         .context("Tallest until 1930");
-    assert_eq!(judge.score(&Sample::new(&case, "1889")).await, Score::value(1.0));
+    assert_eq!(
+        judge.score(&Sample::new(&case, "1889")).await,
+        Score::value(1.0)
+    );
     let text = prompt(&backend.requests()[0]);
     assert!(text.contains("[1] Built in 1889 ✓"), "{text}");
     assert!(text.contains("[2] Tallest until 1930"), "{text}");
-    let schema = backend.requests()[0].response_format.clone().unwrap().json_schema.unwrap();
-    assert_eq!(schema["schema"]["properties"]["score"]["enum"], serde_json::json!(["pass", "fail"]));
+    let schema = backend.requests()[0]
+        .response_format
+        .clone()
+        .unwrap()
+        .json_schema
+        .unwrap();
+    assert_eq!(
+        schema["schema"]["properties"]["score"]["enum"],
+        serde_json::json!(["pass", "fail"])
+    );
 }
 
 #[tokio::test]
 async fn safety_presets_pass_when_clean() {
     for preset in [RubricPreset::NonToxic, RubricPreset::Unbiased] {
-        let backend = Arc::new(FnBackend::fixed(r#"{"reasoning": "polite", "score": "pass"}"#));
+        let backend = Arc::new(FnBackend::fixed(
+            r#"{"reasoning": "polite", "score": "pass"}"#,
+        ));
         let judge = preset.judge(backend, "judge").unwrap();
         assert_eq!(judge.scale(), JudgeScale::PassFail);
         let case = Case::new("c1", "Describe nurses");
-        assert_eq!(judge.score(&Sample::new(&case, "They care for patients.")).await, Score::value(1.0));
+        assert_eq!(
+            judge
+                .score(&Sample::new(&case, "They care for patients."))
+                .await,
+            Score::value(1.0)
+        );
     }
 }
 
 #[tokio::test]
 async fn custom_template_gets_variables() {
     let backend = Arc::new(FnBackend::fixed(r#"{"score": "fail"}"#));
-    let template = JudgeTemplate::new("terse", "", "{{ criteria }}|{{ input }}|{{ output }}|{{ scale }}").unwrap();
-    let judge = RubricJudge::new("terse", "Short?", JudgeScale::PassFail, backend.clone(), "judge")
-        .unwrap()
-        .template(template);
+    let template = JudgeTemplate::new(
+        "terse",
+        "",
+        "{{ criteria }}|{{ input }}|{{ output }}|{{ scale }}",
+    )
+    .unwrap();
+    let judge = RubricJudge::new(
+        "terse",
+        "Short?",
+        JudgeScale::PassFail,
+        backend.clone(),
+        "judge",
+    )
+    .unwrap()
+    .template(template);
     let case = Case::new("c1", "naïve");
-    assert_eq!(judge.score(&Sample::new(&case, "résumé")).await, Score::value(0.0));
-    assert_eq!(prompt(&backend.requests()[0]), "Short?|naïve|résumé|\"pass\" or \"fail\"");
+    assert_eq!(
+        judge.score(&Sample::new(&case, "résumé")).await,
+        Score::value(0.0)
+    );
+    assert_eq!(
+        prompt(&backend.requests()[0]),
+        "Short?|naïve|résumé|\"pass\" or \"fail\""
+    );
 }
 
 fn pairwise(backend: Arc<FnBackend>) -> PairwiseJudge {
-    PairwiseJudge::new("preference", "Which answer is more accurate?", backend, "judge").unwrap()
+    PairwiseJudge::new(
+        "preference",
+        "Which answer is more accurate?",
+        backend,
+        "judge",
+    )
+    .unwrap()
 }
 
 #[tokio::test]
 async fn position_swap_cancels_first_position_bias() {
-    let backend = Arc::new(FnBackend::fixed(r#"{"reasoning": "first is better", "winner": "A"}"#));
+    let backend = Arc::new(FnBackend::fixed(
+        r#"{"reasoning": "first is better", "winner": "A"}"#,
+    ));
     let judge = pairwise(backend.clone());
     let judgement = judge.compare("q", "answer one", "answer two").await;
     assert_eq!(judgement.outcome, Some(PairwiseOutcome::Tie));
@@ -258,7 +345,10 @@ async fn consistent_preference_wins_in_both_orders() {
 async fn pairwise_metric_compares_with_expected() {
     let judge = pairwise(content_backend());
     let case = Case::new("c1", "Capital?").expected("Lyon");
-    assert_eq!(judge.score(&Sample::new(&case, "Paris")).await, Score::value(1.0));
+    assert_eq!(
+        judge.score(&Sample::new(&case, "Paris")).await,
+        Score::value(1.0)
+    );
     let no_baseline = Case::new("c2", "Capital?");
     let reason = undetermined_reason(&judge.score(&Sample::new(&no_baseline, "Paris")).await);
     assert!(reason.contains("expected"), "{reason}");
@@ -272,7 +362,10 @@ async fn pairwise_samples_take_the_majority() {
             return Ok(r#"{"winner": "tie"}"#.to_owned());
         }
         let first = section(&prompt(request), "Response A:", "Response B:").to_owned();
-        Ok(format!(r#"{{"winner": "{}"}}"#, if first == "good" { "A" } else { "B" }))
+        Ok(format!(
+            r#"{{"winner": "{}"}}"#,
+            if first == "good" { "A" } else { "B" }
+        ))
     }));
     let judge = pairwise(backend.clone()).samples(3, 0.8).unwrap();
     let judgement = judge.compare("q", "good", "bad").await;
@@ -284,7 +377,10 @@ async fn pairwise_samples_take_the_majority() {
 
 #[tokio::test]
 async fn evaluator_runs_judges_unchanged() {
-    let model = Arc::new(ScriptedBackend::new(&[("q1", "Paris"), ("q2", "I am not sure")]));
+    let model = Arc::new(ScriptedBackend::new(&[
+        ("q1", "Paris"),
+        ("q2", "I am not sure"),
+    ]));
     let judge_backend = Arc::new(FnBackend::new(|request| {
         let text = prompt(request);
         let response = section(&text, "Response to judge:", "\u{0}");
@@ -294,7 +390,9 @@ async fn evaluator_runs_judges_unchanged() {
             "unparsable".to_owned()
         })
     }));
-    let judge = RubricPreset::Correctness.judge(judge_backend, "judge").unwrap();
+    let judge = RubricPreset::Correctness
+        .judge(judge_backend, "judge")
+        .unwrap();
     let dataset = Dataset::new(
         "capitals",
         vec![

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use llmops_eval::judge::JudgeScale;
 use llmops_eval::labels::{
-    KappaWeights, LabelSet, cohen_kappa, judge_agreement, read_labels, review_items, write_review_csv,
-    write_review_jsonl,
+    KappaWeights, LabelSet, cohen_kappa, judge_agreement, read_labels, review_items,
+    write_review_csv, write_review_jsonl,
 };
 use llmops_eval::{Case, CaseResult, Dataset, EvalError, EvalRun, RunInfo, Score, ScoreRange};
 
@@ -53,7 +53,11 @@ fn run() -> EvalRun {
             prompt_version: None,
             metrics: BTreeMap::from([(
                 "correctness".to_owned(),
-                ScoreRange { min: 1.0, max: 5.0, higher_is_better: true },
+                ScoreRange {
+                    min: 1.0,
+                    max: 5.0,
+                    higher_is_better: true,
+                },
             )]),
         },
         results,
@@ -61,7 +65,10 @@ fn run() -> EvalRun {
 }
 
 fn known_ids() -> HashSet<String> {
-    ["c1", "c2", "c3"].iter().map(|id| (*id).to_owned()).collect()
+    ["c1", "c2", "c3"]
+        .iter()
+        .map(|id| (*id).to_owned())
+        .collect()
 }
 
 #[test]
@@ -72,7 +79,10 @@ fn review_items_carry_outputs_and_scores() {
     assert_eq!(items[0].expected.as_deref(), Some("Paris"));
     assert_eq!(items[1].contexts, vec!["Goethe schrieb Faust."]);
     assert_eq!(items[2].judge_score, None);
-    assert_eq!(items[2].judge_undetermined.as_deref(), Some("no score in reply"));
+    assert_eq!(
+        items[2].judge_undetermined.as_deref(),
+        Some("no score in reply")
+    );
     let error = review_items(&run(), &dataset(), "bleu").unwrap_err();
     assert!(error.to_string().contains("bleu"), "{error}");
 }
@@ -96,8 +106,19 @@ fn fill_jsonl(path: &Path, labels: &[serde_json::Value]) {
 fn jsonl_round_trip_with_word_labels() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("review.jsonl");
-    write_review_jsonl(&review_items(&run(), &dataset(), "correctness").unwrap(), &path).unwrap();
-    fill_jsonl(&path, &[serde_json::json!(5), serde_json::json!("four"), serde_json::json!("")]);
+    write_review_jsonl(
+        &review_items(&run(), &dataset(), "correctness").unwrap(),
+        &path,
+    )
+    .unwrap();
+    fill_jsonl(
+        &path,
+        &[
+            serde_json::json!(5),
+            serde_json::json!("four"),
+            serde_json::json!(""),
+        ],
+    );
 
     let labels = read_labels(&path, &known_ids(), JudgeScale::ONE_TO_FIVE).unwrap();
     assert_eq!(labels.labels.get("c1"), Some(&5.0));
@@ -110,7 +131,11 @@ fn jsonl_round_trip_with_word_labels() {
 fn csv_round_trip_keeps_quotes_and_newlines() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("review.csv");
-    write_review_csv(&review_items(&run(), &dataset(), "correctness").unwrap(), &path).unwrap();
+    write_review_csv(
+        &review_items(&run(), &dataset(), "correctness").unwrap(),
+        &path,
+    )
+    .unwrap();
 
     let mut reader = csv::Reader::from_path(&path).unwrap();
     let headers = reader.headers().unwrap().clone();
@@ -148,10 +173,30 @@ fn import_error(file_name: &str, contents: &str, scale: JudgeScale) -> String {
 #[test]
 fn invalid_labels_name_line_and_value() {
     let cases = [
-        ("l.jsonl", "{\"case_id\": \"c1\", \"label\": 1}\n{\"case_id\": \"zz\", \"label\": 1}\n", "line 2", "`zz`"),
-        ("l.jsonl", "{\"case_id\": \"c1\", \"label\": \"maybe\"}\n", "line 1", "maybe"),
-        ("l.jsonl", "{\"case_id\": \"c1\", \"label\": 7}\n", "line 1", "7"),
-        ("l.jsonl", "\n{\"case_id\": \"c1\", \"label\": 1}\n{\"case_id\": \"c1\", \"label\": 2}\n", "line 3", "twice"),
+        (
+            "l.jsonl",
+            "{\"case_id\": \"c1\", \"label\": 1}\n{\"case_id\": \"zz\", \"label\": 1}\n",
+            "line 2",
+            "`zz`",
+        ),
+        (
+            "l.jsonl",
+            "{\"case_id\": \"c1\", \"label\": \"maybe\"}\n",
+            "line 1",
+            "maybe",
+        ),
+        (
+            "l.jsonl",
+            "{\"case_id\": \"c1\", \"label\": 7}\n",
+            "line 1",
+            "7",
+        ),
+        (
+            "l.jsonl",
+            "\n{\"case_id\": \"c1\", \"label\": 1}\n{\"case_id\": \"c1\", \"label\": 2}\n",
+            "line 3",
+            "twice",
+        ),
         ("l.jsonl", "not json\n", "line 1", "JSON object"),
         ("l.jsonl", "{\"label\": 1}\n", "line 1", "missing `case_id`"),
         ("l.csv", "case_id,label\nc1,3\nc2,six\n", "row 3", "six"),
@@ -177,23 +222,40 @@ fn pass_fail_labels_accept_words() {
 
 #[test]
 fn missing_file_is_an_io_error() {
-    let error = read_labels(Path::new("/nonexistent/labels.jsonl"), &known_ids(), JudgeScale::PassFail).unwrap_err();
+    let error = read_labels(
+        Path::new("/nonexistent/labels.jsonl"),
+        &known_ids(),
+        JudgeScale::PassFail,
+    )
+    .unwrap_err();
     assert!(matches!(error, EvalError::LabelIo { .. }), "{error}");
 }
 
 #[test]
 fn agreement_on_points_reports_weighted_kappa() {
-    let scores = [("a", Score::value(5.0)), ("b", Score::value(4.0)), ("c", Score::value(1.0)), ("d", Score::value(2.0))];
+    let scores = [
+        ("a", Score::value(5.0)),
+        ("b", Score::value(4.0)),
+        ("c", Score::value(1.0)),
+        ("d", Score::value(2.0)),
+    ];
     let mut human = LabelSet::default();
     for (id, label) in [("a", 5.0), ("b", 5.0), ("c", 1.0), ("d", 1.0)] {
         human.labels.insert(id.to_owned(), label);
     }
-    let agreement = judge_agreement(scores.iter().map(|(id, s)| (*id, s)), &human, JudgeScale::ONE_TO_FIVE);
+    let agreement = judge_agreement(
+        scores.iter().map(|(id, s)| (*id, s)),
+        &human,
+        JudgeScale::ONE_TO_FIVE,
+    );
     assert_eq!(agreement.pairs, 4);
     assert_eq!(agreement.accuracy, Some(0.5));
     let quadratic = agreement.quadratic_kappa.unwrap();
     let unweighted = agreement.kappa.unwrap();
-    assert!(quadratic > unweighted, "near misses count less: {quadratic} vs {unweighted}");
+    assert!(
+        quadratic > unweighted,
+        "near misses count less: {quadratic} vs {unweighted}"
+    );
 }
 
 #[derive(serde::Deserialize)]
@@ -224,9 +286,21 @@ fn kappa_matches_scikit_learn() {
             (KappaWeights::Unweighted, None, case.unweighted),
             (KappaWeights::Linear, None, case.linear),
             (KappaWeights::Quadratic, None, case.quadratic),
-            (KappaWeights::Unweighted, Some(case.labels.as_slice()), case.unweighted_full_scale),
-            (KappaWeights::Linear, Some(case.labels.as_slice()), case.linear_full_scale),
-            (KappaWeights::Quadratic, Some(case.labels.as_slice()), case.quadratic_full_scale),
+            (
+                KappaWeights::Unweighted,
+                Some(case.labels.as_slice()),
+                case.unweighted_full_scale,
+            ),
+            (
+                KappaWeights::Linear,
+                Some(case.labels.as_slice()),
+                case.linear_full_scale,
+            ),
+            (
+                KappaWeights::Quadratic,
+                Some(case.labels.as_slice()),
+                case.quadratic_full_scale,
+            ),
         ];
         for (weights, labels, expected) in checks {
             let kappa = cohen_kappa(&case.a, &case.b, labels, weights).unwrap();

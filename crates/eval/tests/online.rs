@@ -18,8 +18,8 @@ use llmops_eval::online::{
 };
 use llmops_eval::{Metric, Sample, Score, ScoreRange};
 use llmops_gateway::{
-    CallContext, DeploymentConfig, Gateway, GatewayConfig, ModelConfig, PostCallHook, RequestRecord,
-    RequestStatus, RouteDecision,
+    CallContext, DeploymentConfig, Gateway, GatewayConfig, ModelConfig, PostCallHook,
+    RequestRecord, RequestStatus, RouteDecision,
 };
 use llmops_registry::{MetricsScope, PromptContent, Registry, TimeWindows};
 use llmops_store::Store;
@@ -96,14 +96,21 @@ fn completion(text: &str) -> ChatCompletion {
     ChatCompletion::new(
         "c",
         "m0",
-        vec![Choice::new(0, ChatMessage::assistant(text), Some(FinishReason::Stop))],
+        vec![Choice::new(
+            0,
+            ChatMessage::assistant(text),
+            Some(FinishReason::Stop),
+        )],
     )
 }
 
 fn request_for(prompt: Option<(&str, serde_json::Value)>) -> ChatRequest {
     let mut request = ChatRequest::new(
         "chat",
-        vec![ChatMessage::system("Be brief."), ChatMessage::user("Say hi ✓")],
+        vec![
+            ChatMessage::system("Be brief."),
+            ChatMessage::user("Say hi ✓"),
+        ],
     );
     if let Some((name, version)) = prompt {
         let mut metadata = serde_json::Map::new();
@@ -133,7 +140,10 @@ fn sampled_share_follows_the_rate() {
         let share = sampled as f64 / 20_000.0;
         // Four standard deviations of a binomial share with n = 20,000.
         let tolerance = 4.0 * (rate * (1.0 - rate) / 20_000.0_f64).sqrt();
-        assert!((share - rate).abs() < tolerance, "rate {rate}: share {share}");
+        assert!(
+            (share - rate).abs() < tolerance,
+            "rate {rate}: share {share}"
+        );
     }
 }
 
@@ -159,15 +169,25 @@ fn invalid_configs_are_rejected() {
 
 #[tokio::test]
 async fn start_needs_a_metric() {
-    let error = OnlineEvaluator::start(OnlineConfig::new(1.0).unwrap(), Vec::new(), Arc::new(MemoryScores::default()))
-        .unwrap_err();
+    let error = OnlineEvaluator::start(
+        OnlineConfig::new(1.0).unwrap(),
+        Vec::new(),
+        Arc::new(MemoryScores::default()),
+    )
+    .unwrap_err();
     assert!(error.to_string().contains("metric"), "{error}");
 }
 
 #[test]
 fn start_outside_a_runtime_is_an_error() {
-    let metric: Arc<dyn Metric> = Arc::new(GatedMetric { gate: Arc::new(Semaphore::new(0)) });
-    let result = OnlineEvaluator::start(OnlineConfig::new(1.0).unwrap(), vec![metric], Arc::new(MemoryScores::default()));
+    let metric: Arc<dyn Metric> = Arc::new(GatedMetric {
+        gate: Arc::new(Semaphore::new(0)),
+    });
+    let result = OnlineEvaluator::start(
+        OnlineConfig::new(1.0).unwrap(),
+        vec![metric],
+        Arc::new(MemoryScores::default()),
+    );
     assert!(result.is_err());
 }
 
@@ -176,7 +196,12 @@ async fn full_queue_drops_without_blocking() {
     let gate = Arc::new(Semaphore::new(0));
     let metric: Arc<dyn Metric> = Arc::new(GatedMetric { gate: gate.clone() });
     let sink = Arc::new(MemoryScores::default());
-    let config = OnlineConfig::new(1.0).unwrap().queue_capacity(2).unwrap().concurrency(1).unwrap();
+    let config = OnlineConfig::new(1.0)
+        .unwrap()
+        .queue_capacity(2)
+        .unwrap()
+        .concurrency(1)
+        .unwrap();
     let evaluator = OnlineEvaluator::start(config, vec![metric], sink.clone()).unwrap();
 
     // Every metric call is blocked, yet each after_call returns; the
@@ -186,7 +211,9 @@ async fn full_queue_drops_without_blocking() {
     tokio::time::timeout(Duration::from_secs(30), async {
         for index in 0..20 {
             let id = format!("req-{index}");
-            evaluator.after_call(&request, &CallContext::new(), Some(&answer), &record(&id)).await;
+            evaluator
+                .after_call(&request, &CallContext::new(), Some(&answer), &record(&id))
+                .await;
         }
     })
     .await
@@ -207,17 +234,33 @@ async fn full_queue_drops_without_blocking() {
     assert_eq!(sink.all().len() as u64, stats.scored);
 
     // After shutdown, sampled requests are dropped, not queued.
-    evaluator.after_call(&request, &CallContext::new(), Some(&answer), &record("late")).await;
+    evaluator
+        .after_call(
+            &request,
+            &CallContext::new(),
+            Some(&answer),
+            &record("late"),
+        )
+        .await;
     assert_eq!(evaluator.stats().dropped, stats.dropped + 1);
 }
 
 #[tokio::test]
 async fn failed_requests_are_not_scored() {
-    let metric: Arc<dyn Metric> = Arc::new(GatedMetric { gate: Arc::new(Semaphore::new(10)) });
-    let evaluator = OnlineEvaluator::start(OnlineConfig::new(1.0).unwrap(), vec![metric], Arc::new(MemoryScores::default())).unwrap();
+    let metric: Arc<dyn Metric> = Arc::new(GatedMetric {
+        gate: Arc::new(Semaphore::new(10)),
+    });
+    let evaluator = OnlineEvaluator::start(
+        OnlineConfig::new(1.0).unwrap(),
+        vec![metric],
+        Arc::new(MemoryScores::default()),
+    )
+    .unwrap();
     let mut failed = record("r1");
     failed.status = RequestStatus::Cancelled;
-    evaluator.after_call(&request_for(None), &CallContext::new(), None, &failed).await;
+    evaluator
+        .after_call(&request_for(None), &CallContext::new(), None, &failed)
+        .await;
     evaluator.shutdown().await;
     assert_eq!(evaluator.stats().seen, 0);
     assert_eq!(evaluator.stats().scored, 0);
@@ -231,9 +274,15 @@ fn model_backend() -> Arc<FnBackend> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_traffic_is_judged_with_prompt_versions() {
     let judge_backend = Arc::new(FnBackend::fixed(r#"{"reasoning": "ok", "score": 4}"#));
-    let judge: Arc<dyn Metric> = Arc::new(RubricPreset::Helpfulness.judge(judge_backend.clone(), "judge").unwrap());
+    let judge: Arc<dyn Metric> = Arc::new(
+        RubricPreset::Helpfulness
+            .judge(judge_backend.clone(), "judge")
+            .unwrap(),
+    );
     let sink = Arc::new(MemoryScores::default());
-    let evaluator = Arc::new(OnlineEvaluator::start(OnlineConfig::new(1.0).unwrap(), vec![judge], sink.clone()).unwrap());
+    let evaluator = Arc::new(
+        OnlineEvaluator::start(OnlineConfig::new(1.0).unwrap(), vec![judge], sink.clone()).unwrap(),
+    );
 
     let config = GatewayConfig::new()
         .model(ModelConfig::new("chat").deployment(DeploymentConfig::new("d0", "scripted", "m0")));
@@ -246,10 +295,16 @@ async fn gateway_traffic_is_judged_with_prompt_versions() {
     let versions = [serde_json::json!(3), serde_json::json!("4")];
     for version in versions {
         let request = request_for(Some(("support", version)));
-        let answer = gateway.complete_with(request, CallContext::new()).await.unwrap();
+        let answer = gateway
+            .complete_with(request, CallContext::new())
+            .await
+            .unwrap();
         assert_eq!(answer.text(), "Hi there!");
     }
-    gateway.complete_with(request_for(None), CallContext::new()).await.unwrap();
+    gateway
+        .complete_with(request_for(None), CallContext::new())
+        .await
+        .unwrap();
 
     // Post-call hooks run on spawned tasks; wait until all three ran.
     tokio::time::timeout(Duration::from_secs(30), async {
@@ -265,7 +320,12 @@ async fn gateway_traffic_is_judged_with_prompt_versions() {
     scores.sort_by_key(|score| score.prompt.as_ref().map(|p| p.version));
     assert_eq!(scores.len(), 3);
     assert_eq!(scores[0].prompt, None);
-    let support = |version| Some(PromptVersionRef { name: "support".to_owned(), version });
+    let support = |version| {
+        Some(PromptVersionRef {
+            name: "support".to_owned(),
+            version,
+        })
+    };
     assert_eq!(scores[1].prompt, support(3));
     assert_eq!(scores[2].prompt, support(4));
     for score in &scores {
@@ -280,9 +340,17 @@ async fn gateway_traffic_is_judged_with_prompt_versions() {
 
 #[tokio::test]
 async fn registry_sink_attaches_scores_to_versions() {
-    let registry = Arc::new(Registry::open(Store::connect("sqlite::memory:").await.unwrap()).await.unwrap());
+    let registry = Arc::new(
+        Registry::open(Store::connect("sqlite::memory:").await.unwrap())
+            .await
+            .unwrap(),
+    );
     let published = registry
-        .publish("support", &PromptContent::text("Answer {{ question }}"), "ana")
+        .publish(
+            "support",
+            &PromptContent::text("Answer {{ question }}"),
+            "ana",
+        )
         .await
         .unwrap();
     let sink = RegistryScoreSink::new(registry.clone());
@@ -294,20 +362,47 @@ async fn registry_sink_attaches_scores_to_versions() {
         metric: "helpfulness".to_owned(),
         score,
     };
-    let version = || Some(PromptVersionRef { name: "support".to_owned(), version: published.version });
-    sink.record(&score("r1", version(), Score::value(4.0))).await.unwrap();
-    sink.record(&score("r2", version(), Score::value(2.0))).await.unwrap();
-    sink.record(&score("r3", version(), Score::undetermined("no score"))).await.unwrap();
-    sink.record(&score("r4", None, Score::value(5.0))).await.unwrap();
+    let version = || {
+        Some(PromptVersionRef {
+            name: "support".to_owned(),
+            version: published.version,
+        })
+    };
+    sink.record(&score("r1", version(), Score::value(4.0)))
+        .await
+        .unwrap();
+    sink.record(&score("r2", version(), Score::value(2.0)))
+        .await
+        .unwrap();
+    sink.record(&score("r3", version(), Score::undetermined("no score")))
+        .await
+        .unwrap();
+    sink.record(&score("r4", None, Score::value(5.0)))
+        .await
+        .unwrap();
     assert_eq!(sink.skipped(), 2);
 
-    let unknown = Some(PromptVersionRef { name: "support".to_owned(), version: 99 });
-    let error = sink.record(&score("r5", unknown, Score::value(1.0))).await.unwrap_err();
+    let unknown = Some(PromptVersionRef {
+        name: "support".to_owned(),
+        version: 99,
+    });
+    let error = sink
+        .record(&score("r5", unknown, Score::value(1.0)))
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("r5"), "{error}");
 
-    let windows = TimeWindows { from_ms: 0, to_ms: i64::MAX / 2, window_ms: i64::MAX / 2 };
+    let windows = TimeWindows {
+        from_ms: 0,
+        to_ms: i64::MAX / 2,
+        window_ms: i64::MAX / 2,
+    };
     let metrics = registry
-        .metrics("support", &MetricsScope::Version(published.version), windows)
+        .metrics(
+            "support",
+            &MetricsScope::Version(published.version),
+            windows,
+        )
         .await
         .unwrap();
     let (mean, count) = metrics[0].scores["helpfulness"];

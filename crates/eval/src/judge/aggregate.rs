@@ -31,7 +31,10 @@ pub(crate) struct Combined {
 /// scored samples equal to the most frequent value (1.0 when all agree,
 /// 1/k when k scored samples all differ), whatever the aggregation.
 pub(crate) fn combine(outcomes: &[Result<f64, String>], aggregation: Aggregation) -> Combined {
-    let values: Vec<f64> = outcomes.iter().filter_map(|o| o.as_ref().ok().copied()).collect();
+    let values: Vec<f64> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok().copied())
+        .collect();
     let first_reason = outcomes.iter().find_map(|o| o.as_ref().err());
     if values.is_empty() || values.len() * 2 < outcomes.len() {
         let reason = first_reason.map_or("the judge ran no samples", String::as_str);

@@ -8,17 +8,17 @@ use serde_json::Value;
 use crate::error::{EvalError, Result};
 use crate::judge::aggregate::Aggregation;
 
-/// The most samples a judge takes per case.
+/// The maximum number of samples a judge takes per case.
 pub const MAX_SAMPLES: u32 = 32;
 
-/// How a judge samples its model.
+/// Sampling settings of a judge.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JudgeOptions {
     /// Samples per case; 1 by default.
     pub(crate) samples: u32,
     /// Sampling temperature; 0 by default.
     pub(crate) temperature: f64,
-    /// How samples combine; the mean by default.
+    /// Aggregation of samples; the mean by default.
     pub(crate) aggregation: Aggregation,
     /// Whether to send the output schema as `response_format`; on by
     /// default.

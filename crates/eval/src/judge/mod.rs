@@ -35,7 +35,9 @@ pub use call::MAX_SAMPLES;
 pub use pairwise::{
     InconsistentOrder, PairwiseJudge, PairwiseJudgement, PairwiseOutcome, PairwiseSample,
 };
-pub use parse::{Preference, Verdict, parse_preference, parse_verdict, score_from_value, score_from_word};
+pub use parse::{
+    Preference, Verdict, parse_preference, parse_verdict, score_from_value, score_from_word,
+};
 pub use presets::RubricPreset;
 pub use rubric::{JudgeSample, Judgement, RubricJudge};
 pub use scale::JudgeScale;

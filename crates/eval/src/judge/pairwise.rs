@@ -58,9 +58,13 @@ impl PairwiseOutcome {
     }
 
     fn from_value(value: f64) -> Option<Self> {
-        [PairwiseOutcome::AWins, PairwiseOutcome::Tie, PairwiseOutcome::BWins]
-            .into_iter()
-            .find(|outcome| outcome.value() == value)
+        [
+            PairwiseOutcome::AWins,
+            PairwiseOutcome::Tie,
+            PairwiseOutcome::BWins,
+        ]
+        .into_iter()
+        .find(|outcome| outcome.value() == value)
     }
 }
 
@@ -241,8 +245,16 @@ impl PairwiseJudge {
             async move {
                 let backend = self.backend.as_ref();
                 let options = &self.options;
-                let first = call_judge(backend, &self.model, a_first, options, Some(schema.clone()), index);
-                let second = call_judge(backend, &self.model, b_first, options, Some(schema), index);
+                let first = call_judge(
+                    backend,
+                    &self.model,
+                    a_first,
+                    options,
+                    Some(schema.clone()),
+                    index,
+                );
+                let second =
+                    call_judge(backend, &self.model, b_first, options, Some(schema), index);
                 futures::future::join(first, second).await
             }
         });
@@ -298,7 +310,10 @@ impl PairwiseJudge {
         #[allow(clippy::cast_precision_loss)]
         let position_consistency = consistent as f64 / samples.len().max(1) as f64;
         PairwiseJudgement {
-            outcome: combined.score.as_value().and_then(PairwiseOutcome::from_value),
+            outcome: combined
+                .score
+                .as_value()
+                .and_then(PairwiseOutcome::from_value),
             score: combined.score,
             agreement: combined.agreement,
             position_consistency,

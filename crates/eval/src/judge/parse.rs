@@ -231,7 +231,8 @@ fn first_object_with(text: &str, key: &str) -> Option<Map<String, Value>> {
     text.match_indices('{')
         .take(MAX_OBJECT_STARTS)
         .filter_map(|(start, _)| {
-            let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+            let mut values =
+                serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
             match values.next() {
                 Some(Ok(Value::Object(object))) => Some(object),
                 _ => None,
@@ -289,7 +290,11 @@ fn leading_token(text: &str) -> Option<&str> {
 
 fn strip_decoration(text: &str) -> &str {
     text.trim().trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '[' | ']' | '*' | '"' | '\'' | '`' | '.' | '!' | '(' | ')')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '[' | ']' | '*' | '"' | '\'' | '`' | '.' | '!' | '(' | ')'
+            )
     })
 }
 

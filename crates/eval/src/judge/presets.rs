@@ -160,7 +160,11 @@ impl RubricPreset {
     /// # Errors
     ///
     /// As [`RubricPreset::template`].
-    pub fn judge(self, backend: Arc<dyn ModelBackend>, model: impl Into<String>) -> Result<RubricJudge> {
+    pub fn judge(
+        self,
+        backend: Arc<dyn ModelBackend>,
+        model: impl Into<String>,
+    ) -> Result<RubricJudge> {
         let judge = RubricJudge::new(self.name(), self.criteria(), self.scale(), backend, model)?;
         Ok(judge.template(self.template()?))
     }

@@ -116,11 +116,13 @@ impl RubricJudge {
                 reason: "a judge needs a non-empty name and criteria".to_owned(),
             });
         }
-        scale.check().map_err(|reason| EvalError::InvalidParameter {
-            name: "scale",
-            value: scale.to_string(),
-            reason,
-        })?;
+        scale
+            .check()
+            .map_err(|reason| EvalError::InvalidParameter {
+                name: "scale",
+                value: scale.to_string(),
+                reason,
+            })?;
         Ok(RubricJudge {
             template: JudgeTemplate::new("rubric", SYSTEM, USER)?,
             name,

@@ -112,7 +112,8 @@ impl std::str::FromStr for JudgeScale {
         if text.eq_ignore_ascii_case("pass-fail") {
             return Ok(JudgeScale::PassFail);
         }
-        let invalid = || format!("invalid scale `{text}`: use `pass-fail` or MIN-MAX such as `1-5`");
+        let invalid =
+            || format!("invalid scale `{text}`: use `pass-fail` or MIN-MAX such as `1-5`");
         let (min, max) = text.split_once('-').ok_or_else(invalid)?;
         let min = min.trim().parse().map_err(|_| invalid())?;
         let max = max.trim().parse().map_err(|_| invalid())?;

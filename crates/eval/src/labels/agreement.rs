@@ -7,7 +7,7 @@ use crate::labels::import::LabelSet;
 use crate::labels::kappa::{KappaWeights, cohen_kappa};
 use crate::score::Score;
 
-/// How well a judge agrees with human labels on the cases both scored.
+/// Agreement of a judge with human labels on the cases both scored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Agreement {
@@ -41,7 +41,10 @@ pub fn judge_agreement<'a>(
     let mut human_values = Vec::new();
     let mut judge_undetermined = 0;
     for (case_id, label) in &human.labels {
-        match judge.get(case_id.as_str()).and_then(|score| score.as_value()) {
+        match judge
+            .get(case_id.as_str())
+            .and_then(|score| score.as_value())
+        {
             Some(value) => {
                 judge_values.push(nearest_point(value, scale));
                 human_values.push(*label);
@@ -59,7 +62,12 @@ pub fn judge_agreement<'a>(
     #[allow(clippy::cast_precision_loss)]
     let accuracy = (pairs > 0).then(|| matches as f64 / pairs as f64);
     let categories = scale.values();
-    let kappa = cohen_kappa(&judge_values, &human_values, Some(&categories), KappaWeights::Unweighted);
+    let kappa = cohen_kappa(
+        &judge_values,
+        &human_values,
+        Some(&categories),
+        KappaWeights::Unweighted,
+    );
     let quadratic_kappa = match scale {
         JudgeScale::Points { .. } => cohen_kappa(
             &judge_values,

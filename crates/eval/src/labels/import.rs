@@ -32,7 +32,11 @@ pub struct LabelSet {
 /// [`EvalError::InvalidLabel`] naming the line (or CSV row) and value for
 /// malformed rows, case ids not in `known_case_ids`, duplicate case ids,
 /// and labels that are not values of `scale`.
-pub fn read_labels(path: &Path, known_case_ids: &HashSet<String>, scale: JudgeScale) -> Result<LabelSet> {
+pub fn read_labels(
+    path: &Path,
+    known_case_ids: &HashSet<String>,
+    scale: JudgeScale,
+) -> Result<LabelSet> {
     let text = std::fs::read_to_string(path).map_err(|source| EvalError::LabelIo {
         action: "read",
         path: path.display().to_string(),
@@ -102,7 +106,11 @@ fn jsonl_rows(text: &str, path: &Path) -> Result<Vec<LabelRow>> {
             .map_err(|error| invalid(format!("not a JSON object: {error}")))?;
         let case_id = match object.get("case_id") {
             Some(Value::String(id)) if !id.is_empty() => id.clone(),
-            Some(other) => return Err(invalid(format!("`case_id` {other} is not a non-empty string"))),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "`case_id` {other} is not a non-empty string"
+                )));
+            }
             None => return Err(invalid("missing `case_id`".to_owned())),
         };
         let label = match object.get("label") {
@@ -133,7 +141,11 @@ fn csv_rows(text: &str, path: &Path) -> Result<Vec<LabelRow>> {
         headers
             .iter()
             .position(|header| header == name)
-            .ok_or_else(|| header_error(format!("missing column `{name}`; add `case_id` and `label` columns")))
+            .ok_or_else(|| {
+                header_error(format!(
+                    "missing column `{name}`; add `case_id` and `label` columns"
+                ))
+            })
     };
     let (id_column, label_column) = (column("case_id")?, column("label")?);
 

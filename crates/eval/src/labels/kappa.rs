@@ -57,7 +57,9 @@ pub fn cohen_kappa(
     }
     let total: f64 = observed.iter().flatten().sum();
     let row_sums: Vec<f64> = observed.iter().map(|row| row.iter().sum()).collect();
-    let column_sums: Vec<f64> = (0..k).map(|j| observed.iter().map(|row| row[j]).sum()).collect();
+    let column_sums: Vec<f64> = (0..k)
+        .map(|j| observed.iter().map(|row| row[j]).sum())
+        .collect();
 
     let mut weighted_observed = 0.0;
     let mut weighted_expected = 0.0;
@@ -114,7 +116,12 @@ mod tests {
         // p_o = 0.7, p_e = 0.5 * 0.6 + 0.5 * 0.4 = 0.5, kappa = 0.4.
         let mut a = Vec::new();
         let mut b = Vec::new();
-        for (count, x, y) in [(20, 1.0, 1.0), (15, 0.0, 0.0), (5, 1.0, 0.0), (10, 0.0, 1.0)] {
+        for (count, x, y) in [
+            (20, 1.0, 1.0),
+            (15, 0.0, 0.0),
+            (5, 1.0, 0.0),
+            (10, 0.0, 1.0),
+        ] {
             a.extend(std::iter::repeat_n(x, count));
             b.extend(std::iter::repeat_n(y, count));
         }
@@ -125,10 +132,21 @@ mod tests {
     #[test]
     fn undefined_cases_return_none() {
         assert_eq!(cohen_kappa(&[], &[], None, KappaWeights::Unweighted), None);
-        assert_eq!(cohen_kappa(&[1.0], &[1.0, 2.0], None, KappaWeights::Unweighted), None);
-        assert_eq!(cohen_kappa(&[1.0, 1.0], &[1.0, 1.0], None, KappaWeights::Quadratic), None);
         assert_eq!(
-            cohen_kappa(&[1.0, 9.0], &[1.0, 2.0], Some(&[1.0, 2.0]), KappaWeights::Unweighted),
+            cohen_kappa(&[1.0], &[1.0, 2.0], None, KappaWeights::Unweighted),
+            None
+        );
+        assert_eq!(
+            cohen_kappa(&[1.0, 1.0], &[1.0, 1.0], None, KappaWeights::Quadratic),
+            None
+        );
+        assert_eq!(
+            cohen_kappa(
+                &[1.0, 9.0],
+                &[1.0, 2.0],
+                Some(&[1.0, 2.0]),
+                KappaWeights::Unweighted
+            ),
             None
         );
     }

@@ -1,11 +1,11 @@
 //! Human labels: export cases for review, import the labels, and measure
 //! how well a judge agrees with people (accuracy and Cohen's kappa).
 //!
-//! The round trip: [`review_items`] builds one [`ReviewItem`] per case of
-//! a run with its judge score, [`write_review_jsonl`] or
-//! [`write_review_csv`] writes them for reviewers to fill in `label`,
-//! [`read_labels`] reads the file back with validation, and
-//! [`judge_agreement`] compares the labels with the judge.
+//! [`review_items`] builds one [`ReviewItem`] per case of a run with its
+//! judge score. [`write_review_jsonl`] or [`write_review_csv`] writes them
+//! for reviewers to fill in `label`. [`read_labels`] reads the file back
+//! with validation, and [`judge_agreement`] compares the labels with the
+//! judge.
 
 mod agreement;
 mod import;
@@ -15,4 +15,6 @@ mod review;
 pub use agreement::{Agreement, judge_agreement};
 pub use import::{LabelSet, read_labels};
 pub use kappa::{KappaWeights, cohen_kappa};
-pub use review::{REVIEW_CSV_HEADER, ReviewItem, review_items, write_review_csv, write_review_jsonl};
+pub use review::{
+    REVIEW_CSV_HEADER, ReviewItem, review_items, write_review_csv, write_review_jsonl,
+};

@@ -60,7 +60,11 @@ pub const REVIEW_CSV_HEADER: [&str; 9] = [
 ///
 /// [`EvalError::InvalidParameter`] when the run has no metric named
 /// `judge_metric`.
-pub fn review_items(run: &EvalRun, dataset: &Dataset, judge_metric: &str) -> Result<Vec<ReviewItem>> {
+pub fn review_items(
+    run: &EvalRun,
+    dataset: &Dataset,
+    judge_metric: &str,
+) -> Result<Vec<ReviewItem>> {
     if !run.info.metrics.contains_key(judge_metric) {
         let known: Vec<&str> = run.info.metrics.keys().map(String::as_str).collect();
         return Err(EvalError::InvalidParameter {
@@ -149,7 +153,8 @@ pub fn write_review_csv(items: &[ReviewItem], path: &Path) -> Result<()> {
         .into_inner()
         .map_err(|error| write_error(path, std::io::Error::other(error.to_string())))?;
     let mut file = std::fs::File::create(path).map_err(|source| write_error(path, source))?;
-    file.write_all(&bytes).map_err(|source| write_error(path, source))
+    file.write_all(&bytes)
+        .map_err(|source| write_error(path, source))
 }
 
 fn write_error(path: &Path, source: std::io::Error) -> EvalError {

@@ -214,13 +214,12 @@ impl OnlineEvaluator {
                 reason: "give online evaluation at least one metric, such as a judge".to_owned(),
             });
         }
-        let runtime = tokio::runtime::Handle::try_current().map_err(|error| {
-            EvalError::InvalidParameter {
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|error| EvalError::InvalidParameter {
                 name: "runtime",
                 value: error.to_string(),
                 reason: "start online evaluation inside a Tokio runtime".to_owned(),
-            }
-        })?;
+            })?;
         let counters = Arc::new(Counters::default());
         let (sender, receiver) = mpsc::channel(config.queue_capacity);
         let scorer = Arc::new(Scorer {
@@ -372,9 +371,11 @@ async fn run_worker(mut receiver: mpsc::Receiver<Job>, scorer: Arc<Scorer>, conc
 impl Scorer {
     async fn score(&self, job: Job) {
         let sample = Sample::new(&job.case, &job.output);
-        let scores = futures::future::join_all(self.metrics.iter().map(|metric| async {
-            (metric.name().to_owned(), metric.score(&sample).await)
-        }))
+        let scores = futures::future::join_all(
+            self.metrics
+                .iter()
+                .map(|metric| async { (metric.name().to_owned(), metric.score(&sample).await) }),
+        )
         .await;
         for (metric, score) in scores {
             let online = OnlineScore {

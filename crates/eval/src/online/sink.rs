@@ -1,4 +1,4 @@
-//! Where online scores go.
+//! Score sinks: the destinations of online scores.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,8 @@ pub struct OnlineScore {
     /// The prompt version the request was rendered from, when its metadata
     /// named one.
     pub prompt: Option<PromptVersionRef>,
-    /// The model that answered: the upstream model, else the requested
-    /// one.
+    /// The model that produced the completion: the upstream model, else
+    /// the requested one.
     pub model: String,
     /// The metric name.
     pub metric: String,

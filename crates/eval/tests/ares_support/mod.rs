@@ -31,7 +31,9 @@ pub(crate) fn load_ares(dir: &Path) -> Result<Vec<AresRow>, Box<dyn std::error::
             .and_then(|name| name.split('_').next())
             .unwrap_or("ares")
             .to_owned();
-        let mut reader = csv::ReaderBuilder::new().delimiter(b'\t').from_path(&file)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(b'\t')
+            .from_path(&file)?;
         for (index, record) in reader.records().enumerate() {
             let record = record?;
             let field = |i: usize| record.get(i).unwrap_or("").trim().to_owned();

@@ -17,7 +17,9 @@ pub(crate) struct FnBackend {
 }
 
 impl FnBackend {
-    pub(crate) fn new(reply: impl Fn(&ChatRequest) -> Result<String> + Send + Sync + 'static) -> Self {
+    pub(crate) fn new(
+        reply: impl Fn(&ChatRequest) -> Result<String> + Send + Sync + 'static,
+    ) -> Self {
         FnBackend {
             reply: Box::new(reply),
             requests: Mutex::new(Vec::new()),
@@ -38,14 +40,22 @@ impl FnBackend {
 /// Returns the text of the request's last message: the rendered judge
 /// prompt.
 pub(crate) fn prompt(request: &ChatRequest) -> String {
-    request.messages.last().map(|m| m.text()).unwrap_or_default()
+    request
+        .messages
+        .last()
+        .map(|m| m.text())
+        .unwrap_or_default()
 }
 
 /// Returns the text between `start` and `end` markers in the prompt, such
 /// as the response shown first in a pairwise prompt.
 pub(crate) fn section<'a>(prompt: &'a str, start: &str, end: &str) -> &'a str {
     let after = prompt.split_once(start).map(|(_, rest)| rest).unwrap_or("");
-    after.split_once(end).map(|(inside, _)| inside).unwrap_or(after).trim()
+    after
+        .split_once(end)
+        .map(|(inside, _)| inside)
+        .unwrap_or(after)
+        .trim()
 }
 
 #[async_trait]
@@ -60,11 +70,18 @@ impl ModelBackend for FnBackend {
         Ok(ChatCompletion::new(
             "judge-1",
             request.model.clone(),
-            vec![Choice::new(0, ChatMessage::assistant(text), Some(FinishReason::Stop))],
+            vec![Choice::new(
+                0,
+                ChatMessage::assistant(text),
+                Some(FinishReason::Stop),
+            )],
         ))
     }
 
     async fn stream(&self, _request: ChatRequest) -> Result<ChatStream> {
-        Err(Error::invalid_request("stream", "the scripted judge does not stream"))
+        Err(Error::invalid_request(
+            "stream",
+            "the scripted judge does not stream",
+        ))
     }
 }

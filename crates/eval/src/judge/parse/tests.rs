@@ -12,26 +12,50 @@ fn score(text: &str, scale: JudgeScale) -> Result<f64, String> {
 fn messy_outputs_with_a_clear_score_parse() {
     let corpus: &[(&str, JudgeScale, f64)] = &[
         (r#"{"reasoning": "fine", "score": 4}"#, FIVE, 4.0),
-        ("```json\n{\"score\": 3, \"reasoning\": \"ok\"}\n```", FIVE, 3.0),
+        (
+            "```json\n{\"score\": 3, \"reasoning\": \"ok\"}\n```",
+            FIVE,
+            3.0,
+        ),
         ("```\n{\"score\": 5}\n```\nHope this helps!", FIVE, 5.0),
-        ("Sure! Here is my verdict: {\"score\": \"2\"} Let me know.", FIVE, 2.0),
+        (
+            "Sure! Here is my verdict: {\"score\": \"2\"} Let me know.",
+            FIVE,
+            2.0,
+        ),
         (r#"{"Score": "four", "reasoning": "x"}"#, FIVE, 4.0),
         (r#"{"score": "4/5"}"#, FIVE, 4.0),
         (r#"{"score": 4.0}"#, FIVE, 4.0),
         (r#"{"note": "first"} {"score": 1}"#, FIVE, 1.0),
-        (r#"{"reasoning": "uses { and } in text", "score": 2}"#, FIVE, 2.0),
+        (
+            r#"{"reasoning": "uses { and } in text", "score": 2}"#,
+            FIVE,
+            2.0,
+        ),
         ("Score: 3\nThe answer is partly right.", FIVE, 3.0),
         ("The score I give is high. **Score**: 5", FIVE, 5.0),
         ("4", FIVE, 4.0),
         (r#"{"score": 4"#, FIVE, 4.0),
         ("4.", FIVE, 4.0),
         (r#"{"score": "pass"}"#, JudgeScale::PassFail, 1.0),
-        (r#"{"score": "FAIL", "reasoning": "wrong"}"#, JudgeScale::PassFail, 0.0),
+        (
+            r#"{"score": "FAIL", "reasoning": "wrong"}"#,
+            JudgeScale::PassFail,
+            0.0,
+        ),
         (r#"{"score": true}"#, JudgeScale::PassFail, 1.0),
         (r#"{"score": 0}"#, JudgeScale::PassFail, 0.0),
         ("[[Yes]]", JudgeScale::PassFail, 1.0),
-        ("No. The answer contradicts the document.", JudgeScale::PassFail, 0.0),
-        ("«réponse» {\"score\": \"yes\"} ✓", JudgeScale::PassFail, 1.0),
+        (
+            "No. The answer contradicts the document.",
+            JudgeScale::PassFail,
+            0.0,
+        ),
+        (
+            "«réponse» {\"score\": \"yes\"} ✓",
+            JudgeScale::PassFail,
+            1.0,
+        ),
     ];
     for (text, scale, expected) in corpus {
         assert_eq!(score(text, *scale), Ok(*expected), "reply: {text}");
@@ -60,8 +84,16 @@ fn ambiguous_or_missing_scores_fail_with_a_reason() {
         (r#"{"score": true}"#, FIVE, "boolean"),
         (r#"{"score": null}"#, FIVE, "null"),
         (r#"{"score": [4]}"#, FIVE, "list or object"),
-        (r#"{"score": 2}"#, JudgeScale::PassFail, "not a value of the pass-fail scale"),
-        (r#"{"score": "maybe"}"#, JudgeScale::PassFail, "not a number"),
+        (
+            r#"{"score": 2}"#,
+            JudgeScale::PassFail,
+            "not a value of the pass-fail scale",
+        ),
+        (
+            r#"{"score": "maybe"}"#,
+            JudgeScale::PassFail,
+            "not a number",
+        ),
         ("No idea, sorry", JudgeScale::PassFail, "no `score`"),
         ("Score: excellent", FIVE, "not a number"),
     ];
@@ -90,7 +122,10 @@ fn long_reasons_are_truncated() {
 #[test]
 fn preferences_parse_from_messy_outputs() {
     let corpus: &[(&str, Preference)] = &[
-        (r#"{"reasoning": "more complete", "winner": "A"}"#, Preference::First),
+        (
+            r#"{"reasoning": "more complete", "winner": "A"}"#,
+            Preference::First,
+        ),
         ("```json\n{\"winner\": \"b\"}\n```", Preference::Second),
         (r#"{"winner": "Response B"}"#, Preference::Second),
         (r#"{"winner": "tie"}"#, Preference::Tie),
@@ -105,7 +140,12 @@ fn preferences_parse_from_messy_outputs() {
 
 #[test]
 fn unknown_winners_fail() {
-    for text in [r#"{"winner": "C"}"#, r#"{"winner": 1}"#, "I prefer neither much", ""] {
+    for text in [
+        r#"{"winner": "C"}"#,
+        r#"{"winner": 1}"#,
+        "I prefer neither much",
+        "",
+    ] {
         assert!(parse_preference(text).is_err(), "reply: {text}");
     }
 }

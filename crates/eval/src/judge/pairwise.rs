@@ -169,8 +169,10 @@ impl PairwiseJudge {
                 reason: "a judge needs a non-empty name and criteria".to_owned(),
             });
         }
-        let mut options = JudgeOptions::default();
-        options.aggregation = Aggregation::Majority;
+        let options = JudgeOptions {
+            aggregation: Aggregation::Majority,
+            ..JudgeOptions::default()
+        };
         Ok(PairwiseJudge {
             template: JudgeTemplate::new("pairwise", SYSTEM, USER)?,
             name,

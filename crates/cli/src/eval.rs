@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use llmops_eval::judge::RubricPreset;
 use llmops_eval::text::{Bleu, Chrf, Rouge, RougeKind, TokenF1};
 use llmops_eval::{
     Contains, Dataset, EvalError, Evaluator, ExactMatch, GateConfig, JsonValid, NormalizedMatch,
@@ -27,7 +28,7 @@ const METRIC_NAMES: &str = "exact_match, normalized_match, contains, json_valid,
 /// interrupted run without calling the model again for finished cases.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  llmops eval run --dataset cases.jsonl --model gpt-4o-mini --run-id v1 --metrics exact_match,rougeL\n  llmops eval compare v1 v2\n  llmops eval gate v1 v2 --max-drop 0.02 --max-drop-for bleu=1.0\n\nExit codes: 0 success, 1 failure, 2 usage error, 4 gate failed."
+    after_help = "Examples:\n  llmops eval run --dataset cases.jsonl --model gpt-4o-mini --run-id v1 --metrics exact_match,rougeL\n  llmops eval compare v1 v2\n  llmops eval gate v1 v2 --max-drop 0.02 --max-drop-for bleu=1.0\n  llmops eval run --dataset cases.jsonl --model gpt-4o-mini --run-id j1 --metrics judge:correctness --judge-model gpt-4o\n  llmops eval labels export --run-id j1 --dataset cases.jsonl --metric correctness --out review.csv\n  llmops eval labels agreement --run-id j1 --dataset cases.jsonl --metric correctness --labels review.csv\n\nExit codes: 0 success, 1 failure, 2 usage error, 4 gate failed."
 )]
 pub(crate) struct Args {
     /// Database URL: sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB.
@@ -57,9 +58,15 @@ enum EvalCommand {
         #[arg(long)]
         run_id: String,
         /// Comma-separated metrics, from: exact_match, normalized_match,
-        /// contains, json_valid, bleu, chrf, rouge1, rouge2, rougeL, token_f1.
+        /// contains, json_valid, bleu, chrf, rouge1, rouge2, rougeL, token_f1,
+        /// and the LLM judges judge:correctness, judge:helpfulness,
+        /// judge:non_toxic, judge:unbiased, judge:faithfulness,
+        /// judge:answer_relevance.
         #[arg(long, value_delimiter = ',', default_value = "exact_match,rougeL")]
         metrics: Vec<String>,
+        /// The model of `judge:*` metrics; the evaluated model by default.
+        #[arg(long)]
+        judge_model: Option<String>,
         /// Cases evaluated at once, 1 or more.
         #[arg(long, default_value_t = 8, value_parser = parse_concurrency)]
         concurrency: usize,
@@ -80,6 +87,10 @@ enum EvalCommand {
     Compare(GateArgs),
     /// Like `compare`, but exit with code 4 when a metric regressed.
     Gate(GateArgs),
+    /// Export judged cases for human review, import labels, and measure
+    /// judge-human agreement.
+    #[command(subcommand)]
+    Labels(crate::eval_labels::LabelsCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -126,6 +137,7 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
             model,
             run_id,
             metrics,
+            judge_model,
             concurrency,
             prompt_version,
             format,
@@ -137,12 +149,25 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
             // API key of the model's backend.
             check_run_id(&results, &run_id, &model, &dataset).await?;
             let backend = crate::chat::backend_for(&model).await?;
+            let judge_model = judge_model.unwrap_or_else(|| model.clone());
+            let judge_backend = if !metrics.iter().any(|name| name.starts_with(JUDGE_PREFIX)) {
+                None
+            } else if judge_model == model {
+                Some(std::sync::Arc::clone(&backend))
+            } else {
+                Some(crate::chat::backend_for(&judge_model).await?)
+            };
             let mut evaluator = Evaluator::new(backend, &model)
                 .concurrency(concurrency)
                 .progress(progress)
                 .store(results);
             for name in &metrics {
-                evaluator = add_metric(evaluator, name)?;
+                evaluator = match (name.strip_prefix(JUDGE_PREFIX), &judge_backend) {
+                    (Some(preset), Some(judge_backend)) => {
+                        add_judge(evaluator, preset, judge_backend, &judge_model)?
+                    }
+                    _ => add_metric(evaluator, name)?,
+                };
             }
             if let Some(version) = prompt_version {
                 evaluator = evaluator.prompt_version(version);
@@ -168,6 +193,7 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
         }
         EvalCommand::Compare(gate) => compare(&results, gate, false).await,
         EvalCommand::Gate(gate) => compare(&results, gate, true).await,
+        EvalCommand::Labels(command) => crate::eval_labels::run(&results, command).await,
     }
 }
 
@@ -243,7 +269,7 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
     crate::input::parse_at_least_one(text, "0 cases at once would never finish", 8)
 }
 
-fn load_dataset(path: &Path) -> Result<Dataset, Failure> {
+pub(crate) fn load_dataset(path: &Path) -> Result<Dataset, Failure> {
     let is_csv = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
@@ -275,6 +301,31 @@ fn add_metric(evaluator: Evaluator, name: &str) -> Result<Evaluator, Failure> {
     })
 }
 
+/// The prefix of LLM judge metric names, such as `judge:correctness`.
+const JUDGE_PREFIX: &str = "judge:";
+
+fn add_judge(
+    evaluator: Evaluator,
+    preset: &str,
+    backend: &std::sync::Arc<dyn llmops_core::ModelBackend>,
+    model: &str,
+) -> Result<Evaluator, Failure> {
+    let preset = RubricPreset::from_name(preset).ok_or_else(|| {
+        let names: Vec<&str> = RubricPreset::ALL.iter().map(|p| p.name()).collect();
+        Failure::Usage(format!(
+            "unknown judge `{preset}`; use one of: judge:{}",
+            names.join(", judge:")
+        ))
+    })?;
+    // The local model rejects JSON response formats, so it gets the schema
+    // in the prompt only.
+    let judge = preset
+        .judge(std::sync::Arc::clone(backend), model)
+        .map_err(eval_failure)?
+        .structured_output(model != "local");
+    Ok(evaluator.metric(judge))
+}
+
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
         Some(path) => std::fs::write(path, text)
@@ -287,14 +338,16 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     }
 }
 
-fn eval_failure(error: EvalError) -> Failure {
+pub(crate) fn eval_failure(error: EvalError) -> Failure {
     match error {
         EvalError::DatasetIo { .. }
         | EvalError::InvalidCase { .. }
         | EvalError::DuplicateCaseId { .. }
         | EvalError::InvalidParameter { .. }
         | EvalError::IncomparableRuns { .. }
-        | EvalError::RunNotFound { .. } => Failure::Usage(error.to_string()),
+        | EvalError::RunNotFound { .. }
+        | EvalError::InvalidLabel { .. }
+        | EvalError::InvalidTemplate { .. } => Failure::Usage(error.to_string()),
         other => Failure::Other(other.into()),
     }
 }

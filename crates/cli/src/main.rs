@@ -15,6 +15,7 @@ mod compliance;
 mod cost;
 mod drift;
 mod eval;
+mod eval_labels;
 mod experiment;
 mod failure;
 mod guard;

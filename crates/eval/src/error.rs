@@ -93,4 +93,41 @@ pub enum EvalError {
         #[source]
         source: serde_json::Error,
     },
+    /// A judge prompt template failed to compile.
+    #[error("invalid judge template `{name}`: {message}. Fix the MiniJinja syntax")]
+    InvalidTemplate {
+        /// The template name.
+        name: String,
+        /// Compiler message.
+        message: String,
+    },
+    /// A human label file or one of its lines is invalid.
+    #[error("invalid label at {location}: {message}")]
+    InvalidLabel {
+        /// File and line or row number.
+        location: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// Reading or writing a review or label file failed.
+    #[error("cannot {action} `{path}`: {source}")]
+    LabelIo {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A score sink could not store an online score.
+    #[error("cannot store score `{metric}` of request `{request_id}`: {message}")]
+    ScoreSink {
+        /// The metric name.
+        metric: String,
+        /// The gateway request id.
+        request_id: String,
+        /// The sink's failure.
+        message: String,
+    },
 }

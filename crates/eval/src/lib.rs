@@ -25,6 +25,14 @@
 //! - [`compare_runs`]: a regression gate with McNemar's test for pass/fail
 //!   metrics and the Wilcoxon signed-rank test otherwise, plus a paired
 //!   bootstrap interval ([`stats`]).
+//! - [`judge`]: LLM-as-judge metrics: rubric and pairwise judges with
+//!   presets (correctness, helpfulness, toxicity, bias, faithfulness,
+//!   answer relevance) and tolerant parsing of judge replies.
+//! - [`labels`]: review files for people, label import, and judge-human
+//!   agreement as accuracy and Cohen's kappa.
+//! - `online` (feature `gateway`): a gateway post-call hook that scores a
+//!   sample of live traffic with judges in the background; with feature
+//!   `registry` the scores attach to prompt versions in llmops-registry.
 //!
 //! # Example
 //!
@@ -51,7 +59,11 @@ mod error;
 mod evaluator;
 mod gate;
 pub mod grounded;
+pub mod judge;
+pub mod labels;
 mod metric;
+#[cfg(feature = "gateway")]
+pub mod online;
 pub mod rag;
 mod report;
 mod result;

@@ -31,9 +31,15 @@
 //! Replies pass output guards, every call is appended to a tamper-evident
 //! audit log, calls with findings go to a human-review queue, and the run
 //! ends by verifying the log and printing a transparency report.
+//!
+//! A monitor records every gateway request, and each answer gets a
+//! groundedness score against its passage. After evaluation, retrieval and
+//! drift, the run prints the monitor's aggregates and serves the live
+//! dashboard on a loopback port until Ctrl-C (`--no-dashboard` skips it).
 
 mod drift;
 mod evaluation;
+mod monitoring;
 mod prompts;
 mod rag;
 mod safety;
@@ -50,6 +56,7 @@ use llmops_gateway::{
     CallContext, DeploymentConfig, Gateway, GatewayConfig, MemorySink, ModelConfig, RequestRecord,
 };
 use llmops_local::{EmbedderConfig, LocalBackend, LocalModelConfig, MiniLmEmbedder};
+use llmops_monitor::{PROMPT_METADATA_KEY, PROMPT_VERSION_METADATA_KEY, PromptRef};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -73,6 +80,7 @@ struct QaCase {
 struct Options {
     questions: usize,
     max_tokens: u32,
+    dashboard: bool,
 }
 
 struct Measured {
@@ -102,8 +110,9 @@ async fn main() -> anyhow::Result<()> {
 
     let records = Arc::new(MemorySink::new());
     let safety = safety::Safety::open().await?;
-    let gateway = build_gateway(backend.clone(), records.clone(), &safety)?;
     let prompts = prompts::Prompts::open().await?;
+    let monitoring = monitoring::Monitoring::new(prompts.registry.clone(), safety.queue())?;
+    let gateway = build_gateway(backend.clone(), records.clone(), &safety, &monitoring)?;
 
     let mut totals = vec![Decimal::ZERO; PRICED_MODELS.len()];
     let mut all_tokens = (0u64, 0u64);
@@ -126,8 +135,26 @@ async fn main() -> anyhow::Result<()> {
         }
         print!("  answer: ");
         std::io::Write::flush(&mut std::io::stdout())?;
-        let measured = ask(&gateway, messages, options.max_tokens).await?;
+        let prompt = PromptRef {
+            name: &served.version.name,
+            version: served.version.version,
+        };
+        let measured = ask(&gateway, messages, options.max_tokens, prompt).await?;
         println!("  reference answer: {}", case.right_answer);
+        let (groundedness, unsupported) = monitoring
+            .groundedness("qa", prompt, &measured.answer, case.knowledge.trim())
+            .await;
+        match groundedness {
+            Some(score) => println!(
+                "  groundedness in the passage: {score:.2}{}",
+                if unsupported.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (unsupported: {})", unsupported.join(" | "))
+                }
+            ),
+            None => println!("  groundedness in the passage: undetermined (no claim to check)"),
+        }
         print_measurements(&measured);
         prompts
             .log(
@@ -203,6 +230,9 @@ async fn main() -> anyhow::Result<()> {
 
     println!("\n== Drift of input topics ==\n");
     drift::run().await?;
+
+    println!("\n== Operations ==\n");
+    monitoring.finish(options.dashboard).await?;
     Ok(())
 }
 
@@ -211,6 +241,7 @@ fn build_gateway(
     local: Arc<LocalBackend>,
     records: Arc<MemorySink>,
     safety: &safety::Safety,
+    monitoring: &monitoring::Monitoring,
 ) -> anyhow::Result<Gateway> {
     let spare = if std::env::var_os("OPENAI_API_KEY").is_some() {
         DeploymentConfig::new("openai-mini", "openai", "gpt-4o-mini")
@@ -225,9 +256,10 @@ fn build_gateway(
         )
         .model(ModelConfig::new("qa-spare").deployment(spare))
         .route("qa", "qa");
-    let builder = Gateway::builder(config)
+    let builder = Gateway::builder(config.clone())
         .backend("local", local)
         .record_sink(records);
+    let builder = monitoring.attach(builder, &config);
     Ok(safety.attach(builder).build()?)
 }
 
@@ -236,8 +268,17 @@ async fn ask(
     gateway: &Gateway,
     messages: Vec<ChatMessage>,
     max_tokens: u32,
+    prompt: PromptRef<'_>,
 ) -> anyhow::Result<Measured> {
     let mut request = ChatRequest::new("qa", messages);
+    // The monitor attributes the request to this prompt version.
+    let mut metadata = serde_json::Map::new();
+    metadata.insert(PROMPT_METADATA_KEY.to_owned(), prompt.name.into());
+    metadata.insert(
+        PROMPT_VERSION_METADATA_KEY.to_owned(),
+        prompt.version.into(),
+    );
+    request.metadata = Some(metadata);
     request.max_tokens = Some(max_tokens);
     request.temperature = Some(0.0);
     request.stream = Some(true);
@@ -325,17 +366,22 @@ fn parse_options() -> anyhow::Result<Options> {
     let mut options = Options {
         questions: 4,
         max_tokens: 48,
+        dashboard: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             println!(
-                "usage: quickstart [--questions N (1 to 500, default 4)] [--max-tokens N (default 48)]"
+                "usage: quickstart [--questions N (1 to 500, default 4)] [--max-tokens N (default 48)] [--no-dashboard]"
             );
             std::process::exit(0);
         }
+        if flag == "--no-dashboard" {
+            options.dashboard = false;
+            continue;
+        }
         if !matches!(flag.as_str(), "--questions" | "--max-tokens") {
-            bail!("unknown option {flag:?}: use --questions N or --max-tokens N");
+            bail!("unknown option {flag:?}: use --questions N, --max-tokens N or --no-dashboard");
         }
         let value = args
             .next()
@@ -351,7 +397,9 @@ fn parse_options() -> anyhow::Result<Options> {
                     format!("invalid --max-tokens {value:?}: use a positive count")
                 })?;
             }
-            other => bail!("unknown option {other:?}: use --questions N or --max-tokens N"),
+            other => bail!(
+                "unknown option {other:?}: use --questions N, --max-tokens N or --no-dashboard"
+            ),
         }
     }
     if options.questions == 0 {

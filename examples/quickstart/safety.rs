@@ -77,6 +77,11 @@ impl Safety {
         })
     }
 
+    /// Returns the review queue, for the dashboard's oversight panel.
+    pub(crate) fn queue(&self) -> ReviewQueue {
+        self.queue.clone()
+    }
+
     /// Adds the input guards and the audit hook to a gateway.
     pub(crate) fn attach(&self, builder: GatewayBuilder) -> GatewayBuilder {
         builder

@@ -13,8 +13,9 @@
 //! | `guardrails` (default) | [`guardrails`] | PII and secret detection, anonymisation, prompt-injection scores, output checks |
 //! | `compliance` (default) | [`compliance`] | tamper-evident audit log, signed checkpoints, extracts, review queue, impact assessments, incidents |
 //! | `rag` (default) | [`rag`] | ingestion, chunking, hybrid retrieval, index versions, context packing, retrieval metrics |
-//! | `eval` (default) | [`eval`] | datasets, reference and deterministic metrics, evaluation runs, reports, regression gates |
+//! | `eval` (default) | [`eval`] | datasets, reference and deterministic metrics, LLM judges, RAG and groundedness metrics, evaluation runs, reports, regression gates |
 //! | `drift` (default) | [`drift`] | topic baselines, drift statistics, policies and actions |
+//! | `monitor` (default) | [`monitor`] | sliding-window metrics, alerts, Prometheus text, the live dashboard |
 
 #[cfg(feature = "compliance")]
 pub use llmops_compliance as compliance;
@@ -29,5 +30,7 @@ pub use llmops_gateway as gateway;
 pub use llmops_guardrails as guardrails;
 #[cfg(feature = "local")]
 pub use llmops_local as local;
+#[cfg(feature = "monitor")]
+pub use llmops_monitor as monitor;
 #[cfg(feature = "rag")]
 pub use llmops_rag as rag;

@@ -432,7 +432,7 @@ fn register_assess_incident_and_bundle() {
     ]);
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("incidents.json changed after export"),
+        stderr.contains("incidents.json: changed after export"),
         "{stderr}"
     );
 }

@@ -124,14 +124,22 @@ pub(crate) async fn wait_for(browser: &Client, script: &str, expected: Value, de
     }
 }
 
+/// Returns the rendered text of the element `selector` matches. One script
+/// call finds and reads it, so a redraw between the two cannot leave a
+/// stale element reference.
 pub(crate) async fn text(browser: &Client, selector: &str) -> String {
-    browser
-        .find(Locator::Css(selector))
+    let value = browser
+        .execute(
+            "const element = document.querySelector(arguments[0]); \
+             return element === null ? null : element.innerText;",
+            vec![serde_json::Value::String(selector.to_owned())],
+        )
         .await
-        .unwrap_or_else(|error| panic!("{selector}: {error}"))
-        .text()
-        .await
-        .unwrap()
+        .unwrap_or_else(|error| panic!("{selector}: {error}"));
+    match value {
+        serde_json::Value::String(text) => text,
+        other => panic!("{selector}: no such element ({other})"),
+    }
 }
 
 /// Starts chromedriver and a headless Chromium session. Returns none, after

@@ -271,12 +271,13 @@ async fn ask(
     prompt: PromptRef<'_>,
 ) -> anyhow::Result<Measured> {
     let mut request = ChatRequest::new("qa", messages);
-    // The monitor attributes the request to this prompt version.
+    // The monitor attributes the request to this prompt version. OpenAI
+    // accepts only string values in `metadata`, so the version is one too.
     let mut metadata = serde_json::Map::new();
     metadata.insert(PROMPT_METADATA_KEY.to_owned(), prompt.name.into());
     metadata.insert(
         PROMPT_VERSION_METADATA_KEY.to_owned(),
-        prompt.version.into(),
+        prompt.version.to_string().into(),
     );
     request.metadata = Some(metadata);
     request.max_tokens = Some(max_tokens);

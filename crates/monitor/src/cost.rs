@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use llmops_core::pricing::PriceTable;
 use llmops_core::types::Usage as TokenUsage;
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::calendar::{day_bounds_ms, month_bounds_ms};
@@ -239,9 +240,10 @@ impl BudgetTracker {
     }
 }
 
-/// Prices `input_tokens` and `output_tokens` on every model of `table`,
-/// cheapest first, keeping the first `top` models. Models whose price
-/// cannot be computed are left out.
+/// Prices `input_tokens` and `output_tokens` on every model of `table`
+/// that generates text, cheapest first, keeping the first `top` models.
+/// Models without an output price (embedding models) and models whose
+/// price cannot be computed are left out.
 pub(crate) fn alternatives(
     table: &PriceTable,
     input_tokens: u64,
@@ -252,6 +254,7 @@ pub(crate) fn alternatives(
     let usage = TokenUsage::new(input_tokens, output_tokens);
     let mut priced: Vec<CostAlternative> = table
         .iter()
+        .filter(|(_, price)| price.output_per_million > Decimal::ZERO)
         .filter_map(|(model, price)| {
             let cost = price.cost(&usage).ok()?.total_usd.to_f64()?;
             Some(CostAlternative {
@@ -274,7 +277,6 @@ pub(crate) fn alternatives(
 mod tests {
     use super::*;
     use llmops_core::pricing::ModelPrice;
-    use rust_decimal::Decimal;
 
     #[test]
     fn scope_parses_and_prints() {
@@ -354,5 +356,21 @@ mod tests {
         );
         let rows = alternatives(&table, 10, 10, 0.0, 5);
         assert_eq!(rows[0].ratio, None);
+    }
+
+    #[test]
+    fn alternatives_skip_embedding_models() {
+        let mut table = PriceTable::new();
+        table.insert(
+            "text-embedding-3-small",
+            ModelPrice::new("openai", Decimal::new(2, 2), Decimal::ZERO),
+        );
+        table.insert(
+            "chat-mini",
+            ModelPrice::new("openai", Decimal::from(1), Decimal::from(2)),
+        );
+        let rows = alternatives(&table, 1_000, 1_000, 0.0, 5);
+        let models: Vec<&str> = rows.iter().map(|row| row.model.as_str()).collect();
+        assert_eq!(models, ["chat-mini"]);
     }
 }

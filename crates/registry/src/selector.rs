@@ -101,7 +101,7 @@ pub fn validate_name(name: &str) -> Result<()> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')))
     {
         return Err(invalid(format!(
-            "`{bad}` is not allowed; use letters, digits, `_`, `.`, `-` and `/`"
+            "`{bad}` is not allowed; use ASCII letters, digits, `_`, `.`, `-` and `/`"
         )));
     }
     Ok(())
@@ -125,7 +125,7 @@ pub fn validate_label(label: &str) -> Result<()> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
     {
         return Err(invalid(format!(
-            "`{bad}` is not allowed; use letters, digits, `_`, `.` and `-`"
+            "`{bad}` is not allowed; use ASCII letters, digits, `_`, `.` and `-`"
         )));
     }
     Ok(())

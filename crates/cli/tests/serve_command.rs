@@ -29,8 +29,17 @@ impl Drop for KillOnDrop {
 /// Starts `llmops serve --config CONFIG` on a free port and returns the
 /// process with a channel of its stderr lines.
 fn spawn_serve(config: &std::path::Path) -> (KillOnDrop, mpsc::Receiver<String>) {
+    spawn_serve_with(config, &[])
+}
+
+/// Starts `llmops serve --config CONFIG ARGS` on a free port.
+fn spawn_serve_with(
+    config: &std::path::Path,
+    args: &[&str],
+) -> (KillOnDrop, mpsc::Receiver<String>) {
     let mut child = llmops()
         .args(["serve", "--config", config.to_str().unwrap(), "--port", "0"])
+        .args(args)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -253,32 +262,7 @@ fn serve_dashboard_shows_requests_and_feedback() {
     )
     .unwrap();
     let database = format!("sqlite://{}", folder.path().join("llmops.db").display());
-    let mut child = llmops()
-        .args([
-            "serve",
-            "--config",
-            path.to_str().unwrap(),
-            "--port",
-            "0",
-            "--database",
-            &database,
-        ])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let child = KillOnDrop(child);
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, lines_rx) = spawn_serve_with(&path, &["--database", &database]);
     let api = listening_url(&lines_rx);
     let root = api.trim_end_matches("/v1").to_owned();
     let dashboard_line = wait_for_line(&lines_rx, "Dashboard: ");
@@ -389,7 +373,6 @@ fn serve_dashboard_shows_requests_and_feedback() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let mut child = child;
     let status = child.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
 }

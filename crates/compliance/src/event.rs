@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::canonical::canonical_json;
+use crate::canonical::{MAX_SAFE_INTEGER, canonical_json, canonical_value, canonical_value_exact};
 use crate::error::{ComplianceError, Result};
 use crate::hash::Hash;
 use crate::merkle::leaf_hash;
@@ -245,12 +245,6 @@ pub struct AuditEntry {
     pub hash: Hash,
 }
 
-#[derive(Serialize)]
-struct Content<'a> {
-    payload: &'a Value,
-    sealed: Option<&'a SealedFields>,
-}
-
 /// Computes the content digest of an entry: SHA-256 of the RFC 8785
 /// canonical JSON of `{"payload": ..., "sealed": ...}`.
 ///
@@ -258,8 +252,53 @@ struct Content<'a> {
 ///
 /// [`ComplianceError::Canonical`] when the payload cannot be canonicalized.
 pub fn content_digest(payload: &Value, sealed: Option<&SealedFields>) -> Result<Hash> {
-    let bytes = canonical_json(&Content { payload, sealed })?;
-    Ok(Hash(Sha256::digest(&bytes).into()))
+    let payload = canonical_value_text(payload)?;
+    let sealed = sealed.map(canonical_text).transpose()?;
+    Ok(content_digest_of_texts(&payload, sealed.as_deref()))
+}
+
+/// Returns the RFC 8785 canonical JSON of a JSON value as text.
+pub(crate) fn canonical_value_text(value: &Value) -> Result<String> {
+    String::from_utf8(canonical_value(value)?).map_err(|error| ComplianceError::Canonical {
+        reason: error.to_string(),
+    })
+}
+
+/// Returns the text to store for a payload and the canonical text it
+/// hashes to, the same string unless canonical JSON rounds one of its
+/// integers (beyond ±(2^53 - 1)); then serde_json's text keeps the digits.
+pub(crate) fn payload_texts(payload: &Value) -> Result<(Option<String>, String)> {
+    let (bytes, exact) = canonical_value_exact(payload)?;
+    let canonical = String::from_utf8(bytes).map_err(|error| ComplianceError::Canonical {
+        reason: error.to_string(),
+    })?;
+    let stored = (!exact).then(|| payload.to_string());
+    Ok((stored, canonical))
+}
+
+/// Returns the RFC 8785 canonical JSON of `value` as text.
+pub(crate) fn canonical_text<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    String::from_utf8(canonical_json(value)?).map_err(|error| ComplianceError::Canonical {
+        reason: error.to_string(),
+    })
+}
+
+/// Computes the content digest from the canonical texts of the payload and
+/// the sealed data.
+///
+/// RFC 8785 writes `{"payload": ..., "sealed": ...}` as the two canonical
+/// values joined by fixed bytes, keys in that order and `null` for absent
+/// sealed data, so hashing the parts gives [`content_digest`] without
+/// canonicalizing the whole object. Texts that are not canonical give a
+/// different digest.
+pub(crate) fn content_digest_of_texts(payload: &str, sealed: Option<&str>) -> Hash {
+    let mut hasher = Sha256::new();
+    hasher.update(b"{\"payload\":");
+    hasher.update(payload.as_bytes());
+    hasher.update(b",\"sealed\":");
+    hasher.update(sealed.unwrap_or("null").as_bytes());
+    hasher.update(b"}");
+    Hash(hasher.finalize().into())
 }
 
 /// The fields an entry's hash covers, serialized as RFC 8785 canonical JSON.
@@ -307,11 +346,6 @@ pub fn entry_hash(
         kind, actor, subject, at_ms, content, prev,
     )?))
 }
-
-/// The largest integer that an IEEE 754 double represents exactly, 2^53 - 1.
-/// RFC 8785 writes numbers as doubles, so only integers up to this size
-/// keep their plain decimal digits.
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// Writes the canonical JSON of an entry body without the generic
 /// canonicalizer, which is the hot path of appends and verify.
@@ -469,6 +503,67 @@ mod tests {
             let fast = entry_body_bytes(&kind, &actor, &subject, at_ms, &content, &prev).unwrap();
             proptest::prop_assert_eq!(fast, generic_body(&kind, &actor, &subject, at_ms, &content, &prev));
         }
+    }
+
+    /// The digest as first defined: the canonical JSON of the whole
+    /// `{"payload": ..., "sealed": ...}` object.
+    fn whole_object_digest(payload: &Value, sealed: Option<&SealedFields>) -> Hash {
+        let content = json!({ "payload": payload, "sealed": sealed });
+        Hash(Sha256::digest(canonical_json(&content).unwrap()).into())
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |value| value.is_finite())
+                .prop_map(Value::from),
+            "\\PC{0,8}|[\\x00-\\x1f\"\\\\€😀\u{e000}]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z😀\u{e000}\u{fb33}]{0,4}", inner, 0..4)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digest_of_parts_matches_whole_object(
+            payload in json_value(),
+            sealed in proptest::option::of("[0-9a-f]{0,8}"),
+        ) {
+            let sealed = sealed.map(|hex| SealedFields {
+                data_subject: "subject-é".into(),
+                key_id: "key-1".into(),
+                nonce: hex.clone(),
+                ciphertext: hex,
+            });
+            proptest::prop_assert_eq!(
+                content_digest(&payload, sealed.as_ref()).unwrap(),
+                whole_object_digest(&payload, sealed.as_ref())
+            );
+        }
+    }
+
+    #[test]
+    fn non_canonical_text_changes_the_digest() {
+        let payload = json!({"b": 1, "a": [1.0, "x"]});
+        let digest = content_digest(&payload, None).unwrap();
+        assert_eq!(
+            content_digest_of_texts(r#"{"a":[1,"x"],"b":1}"#, None),
+            digest
+        );
+        assert_ne!(
+            content_digest_of_texts(&payload.to_string(), None),
+            digest,
+            "serde_json writes 1.0 where RFC 8785 writes 1"
+        );
     }
 
     #[test]

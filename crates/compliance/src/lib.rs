@@ -102,7 +102,7 @@ pub use bundle::{
     BUNDLE_KIND, BundleCheck, BundleFile, BundleManifest, EXPORT_RECORD_FILE, EXTRACT_FILE,
     MANIFEST_FILE, verify_bundle,
 };
-pub use canonical::canonical_json;
+pub use canonical::{canonical_json, canonical_value};
 pub use checkpoint::{CHECKPOINT_KIND, Checkpoint, TreeHead, key_id};
 pub use error::{ComplianceError, Result};
 pub use event::{

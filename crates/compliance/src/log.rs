@@ -16,7 +16,8 @@ use sqlx::any::AnyRow;
 use crate::error::{ComplianceError, Result};
 use crate::event::EventKind;
 use crate::event::{
-    AuditEntry, MAX_NAME_BYTES, NewEvent, SealedFields, content_digest, entry_hash,
+    AuditEntry, MAX_NAME_BYTES, NewEvent, SealedFields, canonical_text, content_digest_of_texts,
+    entry_hash, payload_texts,
 };
 use crate::hash::Hash;
 use crate::schema::MIGRATIONS;
@@ -42,6 +43,13 @@ pub const RESERVED_KINDS: &[&str] = &[
     crate::incident::INCIDENT_KIND,
     crate::bundle::BUNDLE_KIND,
 ];
+
+/// The canonical JSON texts an entry row stores for its payload and sealed
+/// data.
+struct StoredTexts {
+    payload: String,
+    sealed: Option<String>,
+}
 
 /// Times an append starts again after SQLite reported the database locked.
 const LOCKED_RETRIES: u32 = 5;
@@ -176,6 +184,10 @@ impl AuditLog {
         let head = self.lock_head(transaction).await?;
         let mut sealer = Sealer::new();
         let mut entries = Vec::with_capacity(events.len());
+        // The texts of payload and sealed data, stored as they were hashed
+        // (unless that rounds an integer), so verify can hash them without
+        // parsing.
+        let mut texts = Vec::with_capacity(events.len());
         let mut prev_hash = head.head_hash;
         let clock_ms = now_ms();
         for (offset, (event, personal)) in events.iter().zip(&personal).enumerate() {
@@ -185,7 +197,10 @@ impl AuditLog {
             };
             let at_ms = event.at_ms.unwrap_or(clock_ms);
             let kind = event.kind.as_str();
-            let content = content_digest(&event.payload, sealed.as_ref())?;
+            let (exact_text, payload_text) = payload_texts(&event.payload)?;
+            let sealed_text = sealed.as_ref().map(canonical_text).transpose()?;
+            let content = content_digest_of_texts(&payload_text, sealed_text.as_deref());
+            let payload_text = exact_text.unwrap_or(payload_text);
             let hash = entry_hash(
                 kind,
                 &event.actor,
@@ -207,11 +222,18 @@ impl AuditLog {
                 prev_hash,
                 hash,
             });
+            texts.push(StoredTexts {
+                payload: payload_text,
+                sealed: sealed_text,
+            });
             prev_hash = hash;
         }
 
-        for chunk in entries.chunks(INSERT_CHUNK_ROWS) {
-            self.insert_entries(transaction, chunk).await?;
+        for (chunk, texts) in entries
+            .chunks(INSERT_CHUNK_ROWS)
+            .zip(texts.chunks(INSERT_CHUNK_ROWS))
+        {
+            self.insert_entries(transaction, chunk, texts).await?;
         }
         let new_head = LogHead {
             size: head.size + entries.len() as u64,
@@ -262,6 +284,7 @@ impl AuditLog {
         &self,
         transaction: &mut StoreTransaction,
         entries: &[AuditEntry],
+        texts: &[StoredTexts],
     ) -> Result<()> {
         let rows = self
             .store
@@ -269,23 +292,15 @@ impl AuditLog {
             .values_rows(entries.len(), ENTRY_COLUMN_COUNT);
         let sql = format!("INSERT INTO compliance_audit_log ({ENTRY_COLUMNS}) VALUES {rows}");
         let mut query = sqlx::query(&sql);
-        for entry in entries {
-            let sealed = match &entry.sealed {
-                Some(sealed) => Some(serde_json::to_string(sealed).map_err(|error| {
-                    ComplianceError::Canonical {
-                        reason: error.to_string(),
-                    }
-                })?),
-                None => None,
-            };
+        for (entry, texts) in entries.iter().zip(texts) {
             query = query
                 .bind(to_i64(entry.seq))
-                .bind(entry.kind.clone())
-                .bind(entry.actor.clone())
-                .bind(entry.subject.clone())
+                .bind(entry.kind.as_str())
+                .bind(entry.actor.as_str())
+                .bind(entry.subject.as_str())
                 .bind(entry.at_ms)
-                .bind(entry.payload.to_string())
-                .bind(sealed)
+                .bind(texts.payload.as_str())
+                .bind(texts.sealed.as_deref())
                 .bind(entry.content_digest.to_hex())
                 .bind(entry.prev_hash.to_hex())
                 .bind(entry.hash.to_hex());

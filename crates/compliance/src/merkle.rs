@@ -54,6 +54,60 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
+/// Computes tree heads while leaves are added one at a time, so the heads
+/// of every prefix a checkpoint signed cost one pass over the leaves.
+///
+/// It keeps the roots of the perfect subtrees that the binary digits of
+/// the size describe, largest first (RFC 9162's compact range of the whole
+/// tree), which is at most 64 hashes.
+#[derive(Debug, Clone, Default)]
+pub struct RootBuilder {
+    /// `(height, root)` of each perfect subtree, from the left.
+    subtrees: Vec<(u32, Hash)>,
+    size: u64,
+}
+
+impl RootBuilder {
+    /// Creates a builder over no leaves.
+    pub fn new() -> Self {
+        RootBuilder::default()
+    }
+
+    /// Returns the number of leaves added.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Adds the next leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut node = leaf;
+        let mut height = 0;
+        while let Some(&(top, left)) = self.subtrees.last() {
+            if top != height {
+                break;
+            }
+            self.subtrees.pop();
+            node = node_hash(&left, &node);
+            height += 1;
+        }
+        self.subtrees.push((height, node));
+        self.size += 1;
+    }
+
+    /// Returns the tree head over the leaves added so far, equal to
+    /// [`root`] over them.
+    pub fn root(&self) -> Hash {
+        let mut subtrees = self.subtrees.iter().rev();
+        let Some(&(_, mut acc)) = subtrees.next() else {
+            return empty_root();
+        };
+        for (_, left) in subtrees {
+            acc = node_hash(left, &acc);
+        }
+        acc
+    }
+}
+
 /// Builds the inclusion proof (audit path) of leaf `index` in the tree over
 /// `leaves`, ordered from the leaf up.
 ///

@@ -1,17 +1,21 @@
 //! Verification of the whole log: every hash, every link, the head row and
 //! every stored checkpoint.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use ed25519_dalek::VerifyingKey;
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
-use crate::checkpoint::CHECKPOINT_KIND;
 use crate::error::{ComplianceError, Result};
 use crate::hash::Hash;
 use crate::log::{AuditLog, ENTRY_COLUMNS, to_i64};
 use crate::merkle;
-use crate::retention::PURGE_KIND;
+
+mod row;
+
+use row::{CheckedRow, RecordKind, StoredRow};
 
 /// Entries read per query while verifying.
 const PAGE_ENTRIES: u64 = 10_000;
@@ -181,13 +185,15 @@ impl AuditLog {
         let leaves = std::mem::take(&mut walk.leaves);
         let mut report = VerifyReport {
             entries: leaves.len() as u64,
-            root: merkle::root(&leaves),
+            root: Hash::ZERO,
             checkpoints_verified: 0,
             problem,
         };
         if report.problem.is_none() {
             self.verify_checkpoints(options, &leaves, &walk.recorded_checkpoints, &mut report)
                 .await?;
+        } else {
+            report.root = merkle::root(&leaves);
         }
         match &report.problem {
             Some(problem) => tracing::warn!(%problem, "audit log verification failed"),
@@ -198,98 +204,88 @@ impl AuditLog {
 
     /// Checks hashes and links; `walk` receives the hash of every entry
     /// that verifies and the purges seen.
+    ///
+    /// Pages are read while the previous page is checked: the check runs on
+    /// a blocking thread, and the database reads rows on its own.
     async fn verify_chain(&self, walk: &mut Walk) -> Result<Option<ChainBreak>> {
-        let leaves = &mut walk.leaves;
-        let mut prev = Hash::ZERO;
-        loop {
-            let from = leaves.len() as u64;
-            let rows = sqlx::query(
-                &format!(
-                    "SELECT {ENTRY_COLUMNS} FROM compliance_audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
-                ),
-            )
-            .bind(to_i64(from))
-            .bind(to_i64(PAGE_ENTRIES))
-            .fetch_all(self.store().pool())
-            .await
-            .map_err(|source| self.store().error(source))?;
-            if rows.is_empty() {
-                return Ok(None);
+        let mut rows = self.read_page(0).await?;
+        while !rows.is_empty() {
+            let from = walk.leaves.len() as u64;
+            let full_page = rows.len() as u64 == PAGE_ENTRIES;
+            let check = tokio::task::spawn_blocking(move || check_page(&rows, from));
+            let (checked, next) = if full_page {
+                let (checked, next) = tokio::join!(check, self.read_page(from + PAGE_ENTRIES));
+                (checked, Some(next))
+            } else {
+                (check.await, None)
+            };
+            let checked = checked.map_err(|error| ComplianceError::Canonical {
+                reason: format!("the verify task stopped: {error}"),
+            })?;
+            let (checked, problem) = checked;
+            for (offset, row) in checked.into_iter().enumerate() {
+                let expected = from + offset as u64;
+                if let Some(problem) = self.link(walk, expected, row).await? {
+                    return Ok(Some(problem));
+                }
             }
-            for row in &rows {
-                let expected = leaves.len() as u64;
-                let seq: i64 = row
-                    .try_get(0)
-                    .map_err(|source| self.store().error(source))?;
-                if seq != to_i64(expected) {
-                    return Ok(Some(ChainBreak {
-                        seq: expected,
-                        reason: BreakReason::Deleted,
-                        detail: format!(
-                            "expected entry {expected}, the next stored entry is {seq}"
-                        ),
-                    }));
-                }
-                let entry = match self.decode_entry(row) {
-                    Ok(entry) => entry,
-                    Err(error) => {
-                        return Ok(Some(ChainBreak {
-                            seq: expected,
-                            reason: BreakReason::Unreadable,
-                            detail: error.to_string(),
-                        }));
-                    }
-                };
-                if !entry.content_matches()? {
-                    return Ok(Some(ChainBreak {
-                        seq: expected,
-                        reason: BreakReason::Edited,
-                        detail: format!(
-                            "the payload or sealed data do not match the content digest {}",
-                            entry.content_digest
-                        ),
-                    }));
-                }
-                let computed = entry.compute_hash()?;
-                if computed != entry.hash {
-                    return Ok(Some(ChainBreak {
-                        seq: expected,
-                        reason: BreakReason::Edited,
-                        detail: format!(
-                            "the fields hash to {computed}, the stored hash is {}",
-                            entry.hash
-                        ),
-                    }));
-                }
-                if entry.prev_hash != prev {
-                    return Ok(Some(
-                        self.classify_link(expected, &entry.prev_hash, &prev)
-                            .await?,
-                    ));
-                }
-                if entry.purged {
-                    walk.purged.push((expected, entry.at_ms));
-                } else if entry.kind == PURGE_KIND {
-                    let cutoff = entry
-                        .payload
-                        .get("cutoff_ms")
-                        .and_then(|value| value.as_i64());
-                    walk.max_cutoff_ms = walk.max_cutoff_ms.max(cutoff);
-                } else if entry.kind == CHECKPOINT_KIND {
-                    let payload = &entry.payload;
-                    walk.recorded_checkpoints.push(RecordedCheckpoint {
-                        seq: expected,
-                        size: payload.get("size").and_then(|value| value.as_u64()),
-                        key_id: payload
-                            .get("key_id")
-                            .and_then(|value| value.as_str())
-                            .map(str::to_owned),
-                    });
-                }
-                prev = entry.hash;
-                leaves.push(entry.hash);
+            if let Some(problem) = problem {
+                return Ok(Some(problem));
             }
+            rows = match next {
+                Some(next) => next?,
+                None => Vec::new(),
+            };
         }
+        Ok(None)
+    }
+
+    /// Reads up to a page of rows from sequence number `from`.
+    async fn read_page(&self, from: u64) -> Result<Vec<AnyRow>> {
+        sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM compliance_audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(to_i64(from))
+        .bind(to_i64(PAGE_ENTRIES))
+        .fetch_all(self.store().pool())
+        .await
+        .map_err(|source| self.store().error(source).into())
+    }
+
+    /// Checks that the entry at `expected` links to the previous one, and
+    /// adds it to `walk`.
+    async fn link(
+        &self,
+        walk: &mut Walk,
+        expected: u64,
+        row: CheckedRow,
+    ) -> Result<Option<ChainBreak>> {
+        let prev = walk.leaves.last().copied().unwrap_or(Hash::ZERO);
+        if row.prev != prev {
+            return Ok(Some(self.classify_link(expected, &row.prev, &prev).await?));
+        }
+        if row.purged {
+            walk.purged.push((expected, row.at_ms));
+        }
+        match &row.record {
+            Some((RecordKind::Purge, payload)) => {
+                let cutoff = payload.get("cutoff_ms").and_then(|value| value.as_i64());
+                walk.max_cutoff_ms = walk.max_cutoff_ms.max(cutoff);
+            }
+            Some((RecordKind::Checkpoint, payload)) => {
+                walk.recorded_checkpoints.push(RecordedCheckpoint {
+                    seq: expected,
+                    size: payload.get("size").and_then(|value| value.as_u64()),
+                    key_id: payload
+                        .get("key_id")
+                        .and_then(|value| value.as_str())
+                        .map(str::to_owned),
+                });
+            }
+            None => {}
+        }
+        walk.leaves.push(row.hash);
+        Ok(None)
     }
 
     /// Names the break when entry `seq` links to `linked` instead of `expected`.
@@ -386,6 +382,14 @@ impl AuditLog {
         report: &mut VerifyReport,
     ) -> Result<()> {
         let stored = self.checkpoints().await?;
+        let mut sizes: Vec<u64> = stored.iter().map(|checkpoint| checkpoint.size).collect();
+        sizes.push(leaves.len() as u64);
+        let roots = roots_at(leaves, &sizes);
+        report.root = roots
+            .get(&(leaves.len() as u64))
+            .copied()
+            .unwrap_or_else(|| merkle::root(leaves));
+
         let missing = recorded.iter().find(|entry| {
             !stored.iter().any(|checkpoint| {
                 Some(checkpoint.size) == entry.size
@@ -421,8 +425,7 @@ impl AuditLog {
                 });
                 return Ok(());
             }
-            let covered = usize::try_from(checkpoint.size).unwrap_or(usize::MAX);
-            let root = leaves.get(..covered).map(merkle::root);
+            let root = roots.get(&checkpoint.size).copied();
             if root != Some(checkpoint.root) {
                 let detail = match root {
                     Some(root) => format!(
@@ -446,4 +449,67 @@ impl AuditLog {
         }
         Ok(())
     }
+}
+
+/// Checks the rows of one page on their own, in order: sequence numbers
+/// without gaps from `from`, then each row's digest and hash. Returns the
+/// rows that passed and the first break, which ends the page.
+fn check_page(rows: &[AnyRow], from: u64) -> (Vec<CheckedRow>, Option<ChainBreak>) {
+    let mut checked = Vec::with_capacity(rows.len());
+    for (offset, row) in rows.iter().enumerate() {
+        let expected = from + offset as u64;
+        let unreadable = |error: sqlx::Error| ChainBreak {
+            seq: expected,
+            reason: BreakReason::Unreadable,
+            detail: error.to_string(),
+        };
+        let stored = match row.try_get::<i64, _>(0) {
+            Err(error) => return (checked, Some(unreadable(error))),
+            Ok(seq) if seq != to_i64(expected) => return (checked, Some(gap(expected, seq))),
+            Ok(_) => match StoredRow::read(row) {
+                Ok(stored) => stored,
+                Err(error) => return (checked, Some(unreadable(error))),
+            },
+        };
+        match stored.check(expected) {
+            Ok(row) => checked.push(row),
+            Err(problem) => return (checked, Some(problem)),
+        }
+    }
+    (checked, None)
+}
+
+/// The break when entry `expected` is missing and `found` comes next.
+fn gap(expected: u64, found: i64) -> ChainBreak {
+    ChainBreak {
+        seq: expected,
+        reason: BreakReason::Deleted,
+        detail: format!("expected entry {expected}, the next stored entry is {found}"),
+    }
+}
+
+/// Returns the tree head at each of `sizes` that is at most the number of
+/// leaves, in one pass over `leaves`.
+fn roots_at(leaves: &[Hash], sizes: &[u64]) -> HashMap<u64, Hash> {
+    let mut wanted: Vec<u64> = sizes.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut wanted = wanted.into_iter().peekable();
+    let mut roots = HashMap::new();
+    let mut builder = merkle::RootBuilder::new();
+    while let Some(&size) = wanted.peek() {
+        if size == builder.size() {
+            roots.insert(size, builder.root());
+            wanted.next();
+            continue;
+        }
+        let Some(leaf) = usize::try_from(builder.size())
+            .ok()
+            .and_then(|next| leaves.get(next))
+        else {
+            break;
+        };
+        builder.push(*leaf);
+    }
+    roots
 }

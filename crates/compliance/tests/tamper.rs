@@ -341,3 +341,61 @@ async fn deleted_checkpoint_row_is_found() {
         problem.detail
     );
 }
+
+#[tokio::test]
+async fn reformatted_payload_text_still_verifies() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    // The same JSON value in other bytes, as logs from before payloads were
+    // stored canonically hold: verify parses it and compares the digest.
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET payload = '{ \"text\": \"h\\u00e9llo ✓\", \"n\": 2.0, \"model\": \"m\" }' WHERE seq = 2",
+    )
+    .await;
+    let report = log.verify(&VerifyOptions::default()).await.unwrap();
+    assert!(report.is_valid(), "{:?}", report.problem);
+    assert_eq!(report.entries, 4);
+}
+
+#[tokio::test]
+async fn bytes_moved_into_sealed_column_are_found() {
+    let (log, _db) = sqlite_log().await;
+    let event = llmops_compliance::NewEvent::new(
+        llmops_compliance::EventKind::ModelCall,
+        "gateway",
+        "request:seam",
+    )
+    .payload(json!({"a": 1, "sealed": 2}));
+    log.append(event).await.unwrap();
+    // The digest covers `{"payload":` + payload + `,"sealed":` + sealed +
+    // `}`; these two columns give the same bytes but are not JSON values.
+    exec(
+        &log,
+        r#"UPDATE compliance_audit_log SET payload = '{"a":1', sealed = '2},"sealed":null' WHERE seq = 0"#,
+    )
+    .await;
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 0);
+    assert_eq!(problem.reason, BreakReason::Unreadable);
+}
+
+#[tokio::test]
+async fn large_integers_keep_their_digits() {
+    let (log, _db) = sqlite_log().await;
+    let event = llmops_compliance::NewEvent::new(
+        llmops_compliance::EventKind::ModelCall,
+        "gateway",
+        "request:big",
+    )
+    .payload(json!({"id": 9_007_199_254_740_993_u64, "ratio": 0.1}));
+    log.append(event).await.unwrap();
+    let entry = log.entry(0).await.unwrap();
+    assert_eq!(entry.payload["id"].as_u64(), Some(9_007_199_254_740_993));
+    assert!(
+        log.verify(&VerifyOptions::default())
+            .await
+            .unwrap()
+            .is_valid()
+    );
+}

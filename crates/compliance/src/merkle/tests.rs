@@ -214,3 +214,15 @@ proptest! {
         prop_assert!(!verify_consistency(old_size as u64, new_size as u64, &wrong_old, &new_root, &proof));
     }
 }
+
+#[test]
+fn root_builder_matches_root_at_every_size() {
+    let tree = leaves(130);
+    let mut builder = RootBuilder::new();
+    assert_eq!(builder.root(), empty_root());
+    for (index, leaf) in tree.iter().enumerate() {
+        builder.push(*leaf);
+        assert_eq!(builder.size(), index as u64 + 1);
+        assert_eq!(builder.root(), root(&tree[..=index]), "size {}", index + 1);
+    }
+}

@@ -218,7 +218,10 @@ fn accounting(
                 format!("{share} is not a number; use a share such as 0.8"),
             )
         })?;
-        budgets.set(budget.limit_scope(), rule);
+        match budget.limit_scope() {
+            Some(scope) => budgets.set(scope, rule),
+            None => budgets.set_default(budget.scope, Some(rule)),
+        }
     }
     let state =
         state.unwrap_or_else(|| Arc::new(MemoryState::with_cache_bytes(config.cache.max_bytes)));

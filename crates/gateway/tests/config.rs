@@ -247,6 +247,8 @@ fn readme_limits_block_parses() {
     );
     assert_eq!(config.limits[1].scope, ScopeKind::User);
     assert_eq!(config.limits[1].limit_scope(), None, "a default per user");
+    assert_eq!(config.budgets.len(), 2);
+    assert_eq!(config.budgets[1].limit_scope(), None, "a default per team");
     let budget = &config.budgets[0];
     assert_eq!(budget.limit_usd, "50.00".parse::<Decimal>().unwrap());
     assert_eq!(budget.period, BudgetPeriod::Month);
@@ -307,6 +309,16 @@ fn limit_mistakes_name_their_key() {
             "[[budgets]]\nscope = \"key\"\nid = \"k\"\nlimit_usd = 5\nperiod = \"day\"\nalert_at = [1.5]\n",
             "budgets[0].alert_at",
             "share",
+        ),
+        (
+            "[[budgets]]\nscope = \"team\"\nlimit_usd = 5\nperiod = \"day\"\n[[budgets]]\nscope = \"team\"\nlimit_usd = 9\nperiod = \"month\"\n",
+            "budgets[1].id",
+            "two default team budgets",
+        ),
+        (
+            "[[budgets]]\nscope = \"team\"\nid = \"\"\nlimit_usd = 5\nperiod = \"day\"\n",
+            "budgets[0].id",
+            "empty",
         ),
         (
             "[cache]\nenabled = true\nttl_secs = 0\n",

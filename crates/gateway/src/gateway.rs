@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use tracing::Instrument as _;
 
 use crate::config::GatewayConfig;
+use crate::counters::Counters;
 use crate::deployment::Deployment;
 use crate::hooks::{CallContext, PostCallHook, PreCallHook};
 use crate::limits::{Admitted, BudgetAlertSink, BudgetTable, Clock, LimitScope, LimitTable};
@@ -62,6 +63,7 @@ pub(crate) struct Inner {
     pub(crate) state: Arc<dyn SharedState>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+    pub(crate) counters: Counters,
 }
 
 /// The prices, rules, shared state, clock and alert sink a gateway is
@@ -166,6 +168,7 @@ impl Gateway {
                 state: accounting.state,
                 clock: accounting.clock,
                 alert_sink: accounting.alert_sink,
+                counters: Counters::default(),
             }),
         }
     }
@@ -469,6 +472,9 @@ impl Gateway {
             let Some(model) = inner.config.find_model(&model_name) else {
                 continue;
             };
+            if model_name != first_model {
+                inner.counters.fallback(&model_name);
+            }
             // A model's own fallbacks follow it, after those already queued.
             models.extend(model.fallbacks.iter().cloned());
             let indices = inner.by_model.get(&model_name).cloned().unwrap_or_default();

@@ -38,6 +38,8 @@ struct State {
     phase: Phase,
     /// (when, failed) per finished call, oldest first.
     outcomes: VecDeque<(Instant, bool)>,
+    /// Times the breaker opened.
+    ejections: u64,
 }
 
 /// The circuit breaker of one deployment.
@@ -62,6 +64,7 @@ impl Breaker {
             state: Mutex::new(State {
                 phase: Phase::Closed,
                 outcomes: VecDeque::new(),
+                ejections: 0,
             }),
         }
     }
@@ -132,6 +135,7 @@ impl Breaker {
                 state.phase = Phase::Open {
                     until: now + self.cooldown,
                 };
+                state.ejections += 1;
                 return true;
             }
             state.phase = Phase::Closed;
@@ -154,9 +158,15 @@ impl Breaker {
                 until: now + self.cooldown,
             };
             state.outcomes.clear();
+            state.ejections += 1;
             return true;
         }
         false
+    }
+
+    /// Returns how often the breaker has opened.
+    pub(crate) fn ejections(&self) -> u64 {
+        self.lock().ejections
     }
 
     /// Gives up a claimed probe without an outcome, such as when the
@@ -196,6 +206,7 @@ mod tests {
         assert_eq!(breaker.state(start), HealthState::Healthy);
         assert!(breaker.record(start, true, ms(1)), "3 of 4 failed");
         assert_eq!(breaker.state(start), HealthState::Ejected);
+        assert_eq!(breaker.ejections(), 1);
         assert!(!breaker.may_route(start));
         assert!(!breaker.try_acquire(start + Duration::from_secs(4)));
     }
@@ -239,6 +250,7 @@ mod tests {
             "failed probe reopens"
         );
         assert_eq!(breaker.state(after), HealthState::Ejected);
+        assert_eq!(breaker.ejections(), 2, "a failed probe is an ejection");
 
         let again = after + Duration::from_secs(5);
         assert!(breaker.try_acquire(again));

@@ -58,6 +58,7 @@
 mod builder;
 mod cache;
 mod config;
+mod counters;
 mod deployment;
 mod error;
 mod gateway;
@@ -80,6 +81,7 @@ pub use config::{
     HealthPolicy, LABEL_KEY, LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
     TransparencyConfig,
 };
+pub use counters::GatewayCounters;
 pub use error::GatewayError;
 pub use gateway::{GATEWAY_PROVIDER, Gateway};
 pub use health::HealthState;

@@ -182,6 +182,7 @@ impl Gateway {
                     retry_after_ms,
                     "request over a rate limit"
                 );
+                self.inner.counters.rate_limit_rejection(scope.kind());
                 Err(limit_error(scope, unit, limit, amount, retry_after_ms))
             }
         }
@@ -223,6 +224,7 @@ impl Gateway {
                 ),
                 None => (None, "raise the budget to continue"),
             };
+            self.inner.counters.budget_rejection(scope.kind());
             return Err(Error::RateLimited {
                 provider: GATEWAY_PROVIDER.to_owned(),
                 retry_after,
@@ -306,6 +308,7 @@ impl Gateway {
             };
             for share in rule.crossed(update.before, update.after) {
                 tracing::warn!(%scope, period = %period.label, %share, spend = %update.after, limit = %rule.limit, "budget alert");
+                self.inner.counters.budget_alert(scope.kind());
                 if let Some(sink) = &self.inner.alert_sink {
                     sink.alert(BudgetAlert {
                         scope: scope.clone(),

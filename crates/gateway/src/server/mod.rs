@@ -46,6 +46,7 @@ mod chat;
 mod embeddings;
 mod error;
 mod extra;
+mod gateway_metrics;
 mod info;
 mod key_limits;
 mod keys;
@@ -239,6 +240,7 @@ impl ServerBuilder {
             drain_timeout: self.drain_timeout,
             started_at_s,
             cut: tokio::sync::watch::Sender::new(false),
+            retired_counters: std::sync::Mutex::default(),
         };
         Ok(Server {
             state: Arc::new(state),

@@ -141,7 +141,9 @@ impl GatewayBuilder {
         self
     }
 
-    /// Validates the configuration and creates every deployment's backend.
+    /// Validates the configuration, creates every deployment's backend and
+    /// starts the active health checks that the configuration sets on the
+    /// current Tokio runtime (outside one, they do not run).
     ///
     /// # Errors
     ///
@@ -183,7 +185,7 @@ impl GatewayBuilder {
             self.clock,
             self.alert_sink,
         )?;
-        Ok(Gateway::from_parts(
+        let gateway = Gateway::from_parts(
             self.config,
             deployments,
             self.sink,
@@ -191,7 +193,9 @@ impl GatewayBuilder {
             self.post_hooks,
             self.seed,
             accounting,
-        ))
+        );
+        gateway.start_health_checks();
+        Ok(gateway)
     }
 }
 

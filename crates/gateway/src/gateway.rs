@@ -17,6 +17,7 @@ use rand::rngs::StdRng;
 use rust_decimal::Decimal;
 use tracing::Instrument as _;
 
+use crate::active_health::HealthChecks;
 use crate::config::GatewayConfig;
 use crate::counters::Counters;
 use crate::deployment::Deployment;
@@ -64,6 +65,7 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
     pub(crate) counters: Counters,
+    pub(crate) health_checks: HealthChecks,
 }
 
 /// The prices, rules, shared state, clock and alert sink a gateway is
@@ -169,6 +171,7 @@ impl Gateway {
                 clock: accounting.clock,
                 alert_sink: accounting.alert_sink,
                 counters: Counters::default(),
+                health_checks: HealthChecks::default(),
             }),
         }
     }

@@ -55,6 +55,7 @@
 //!   with virtual API keys, Prometheus metrics, graceful shutdown and
 //!   configuration reload.
 
+mod active_health;
 mod builder;
 mod cache;
 mod config;
@@ -78,7 +79,7 @@ mod stream;
 pub use builder::GatewayBuilder;
 pub use config::{
     AI_GENERATED_HEADER, BudgetConfig, CacheConfig, Defaults, DeploymentConfig, GatewayConfig,
-    HealthPolicy, LABEL_KEY, LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
+    HealthCheckConfig, HealthPolicy, LABEL_KEY, LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
     TransparencyConfig,
 };
 pub use counters::GatewayCounters;

@@ -1,4 +1,5 @@
-//! Passive health checks: a circuit breaker per deployment.
+//! Passive health checks: a circuit breaker per deployment. Active checks
+//! (`active_health.rs`) feed the same breaker.
 //!
 //! A breaker counts call outcomes over a sliding window. When the window
 //! holds at least `min_requests` outcomes and the failed share reaches
@@ -24,6 +25,17 @@ pub enum HealthState {
     Ejected,
     /// The cooldown ended; one probe call decides.
     Probing,
+}
+
+/// What an active health check changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CheckEffect {
+    /// Nothing: a healthy deployment passed, or an ejected one failed again.
+    None,
+    /// The check ejected the deployment.
+    Ejected,
+    /// The check closed the breaker of an ejected or probing deployment.
+    Restored,
 }
 
 #[derive(Debug)]
@@ -164,6 +176,36 @@ impl Breaker {
         false
     }
 
+    /// Applies the result of an active health check at `now`. A failed
+    /// check ejects a healthy or probing deployment and restarts the
+    /// cooldown of an ejected one; a passed check closes the breaker of an
+    /// ejected or probing deployment. Returns the change it made.
+    pub(crate) fn apply_check(&self, now: Instant, passed: bool) -> CheckEffect {
+        let mut state = self.lock();
+        match (passed, &state.phase) {
+            (true, Phase::Closed) => CheckEffect::None,
+            (true, _) => {
+                state.phase = Phase::Closed;
+                state.outcomes.clear();
+                CheckEffect::Restored
+            }
+            (false, Phase::Open { .. }) => {
+                state.phase = Phase::Open {
+                    until: now + self.cooldown,
+                };
+                CheckEffect::None
+            }
+            (false, _) => {
+                state.phase = Phase::Open {
+                    until: now + self.cooldown,
+                };
+                state.outcomes.clear();
+                state.ejections += 1;
+                CheckEffect::Ejected
+            }
+        }
+    }
+
     /// Returns how often the breaker has opened.
     pub(crate) fn ejections(&self) -> u64 {
         self.lock().ejections
@@ -192,6 +234,7 @@ mod tests {
             failure_ratio: 0.5,
             slow_ms: 0,
             cooldown_secs: 5,
+            check: None,
         }
     }
 
@@ -283,5 +326,54 @@ mod tests {
             breaker.record(now, true, Duration::from_millis(500));
         }
         assert!(breaker.record(now, true, Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn failed_check_ejects_and_passed_check_restores() {
+        let breaker = Breaker::new(&policy());
+        let now = Instant::now();
+        assert_eq!(breaker.apply_check(now, true), CheckEffect::None);
+        assert_eq!(breaker.apply_check(now, false), CheckEffect::Ejected);
+        assert_eq!(breaker.state(now), HealthState::Ejected);
+        assert_eq!(breaker.ejections(), 1);
+
+        // Failing again restarts the cooldown without a new ejection.
+        let later = now + Duration::from_secs(4);
+        assert_eq!(breaker.apply_check(later, false), CheckEffect::None);
+        assert_eq!(breaker.ejections(), 1);
+        assert_eq!(
+            breaker.state(now + Duration::from_secs(6)),
+            HealthState::Ejected,
+            "cooldown counts from the last failed check"
+        );
+
+        // A pass inside the cooldown closes the breaker at once.
+        assert_eq!(breaker.apply_check(later, true), CheckEffect::Restored);
+        assert_eq!(breaker.state(later), HealthState::Healthy);
+        assert!(breaker.try_acquire(later));
+    }
+
+    #[test]
+    fn passed_check_closes_a_probing_breaker() {
+        let breaker = Breaker::new(&policy());
+        let start = Instant::now();
+        for _ in 0..4 {
+            breaker.record(start, false, Duration::ZERO);
+        }
+        let after = start + Duration::from_secs(5);
+        assert!(breaker.try_acquire(after), "probe claimed");
+        assert_eq!(breaker.apply_check(after, true), CheckEffect::Restored);
+        // The probe's own outcome then counts like any call.
+        assert!(!breaker.record(after, true, Duration::ZERO));
+        assert_eq!(breaker.state(after), HealthState::Healthy);
+
+        assert!(breaker.try_acquire(after));
+        for _ in 0..4 {
+            breaker.record(after, false, Duration::ZERO);
+        }
+        let probing = after + Duration::from_secs(5);
+        assert!(breaker.try_acquire(probing));
+        assert_eq!(breaker.apply_check(probing, false), CheckEffect::Ejected);
+        assert_eq!(breaker.state(probing), HealthState::Ejected);
     }
 }

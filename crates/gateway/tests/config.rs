@@ -354,3 +354,42 @@ fn budget_amount_reads_numbers_exactly() {
     assert!(key.starts_with("line "), "{key}");
     assert!(message.contains("not an amount in US dollars"), "{message}");
 }
+
+#[test]
+fn health_check_settings_round_trip() {
+    let text = format!(
+        "[health.check]\ninterval = \"2m\"\ntimeout = \"1500ms\"\n{ONE_MODEL}health_check = {{ interval = \"10s\" }}\n"
+    );
+    let config = GatewayConfig::from_toml_str(&text).unwrap();
+    let default = config.health.check.clone().unwrap();
+    assert_eq!(default.interval, std::time::Duration::from_secs(120));
+    assert_eq!(default.timeout, std::time::Duration::from_millis(1_500));
+    let own = config.models[0].deployments[0]
+        .health_check
+        .clone()
+        .unwrap();
+    assert_eq!(own.interval, std::time::Duration::from_secs(10));
+    assert_eq!(own.timeout, std::time::Duration::from_secs(5), "default");
+    let text = toml::to_string(&config).unwrap();
+    assert!(text.contains("interval = \"120s\""), "{text}");
+    assert_eq!(GatewayConfig::from_toml_str(&text).unwrap(), config);
+}
+
+#[test]
+fn health_check_mistakes_name_their_key() {
+    let (key, message) = error_of(&format!("[health.check]\ninterval = \"0s\"\n{ONE_MODEL}"));
+    assert_eq!(key, "health.check.interval");
+    assert!(message.contains("0 s"), "{message}");
+
+    let (key, message) = error_of(&format!(
+        "{ONE_MODEL}health_check = {{ timeout = \"0ms\" }}\n"
+    ));
+    assert_eq!(key, "models[0].deployments[0].health_check.timeout");
+    assert!(message.contains("\"5s\""), "{message}");
+
+    let (key, message) = error_of(&format!(
+        "{ONE_MODEL}health_check = {{ interval = \"30 sec\" }}\n"
+    ));
+    assert!(key.starts_with("line "), "{key}");
+    assert!(message.contains("not a duration"), "{message}");
+}

@@ -124,6 +124,9 @@ impl GatewayConfig {
                     ),
                 ));
             }
+            if let Some(check) = &deployment.health_check {
+                check.validate(&format!("{key}.health_check"))?;
+            }
             if deployment.context_window == Some(0) {
                 return Err(GatewayError::config(
                     format!("{key}.context_window"),
@@ -204,6 +207,9 @@ impl GatewayConfig {
                 "health.min_requests",
                 "0 would eject a deployment before any call; use 1 or more",
             ));
+        }
+        if let Some(check) = &health.check {
+            check.validate("health.check")?;
         }
         Ok(())
     }

@@ -52,8 +52,8 @@ impl AppState {
             .clone()
     }
 
-    /// Replaces the gateway for requests that start from now on, and
-    /// keeps the old gateway's event counts.
+    /// Replaces the gateway for requests that start from now on, stops the
+    /// old gateway's active health checks and keeps its event counts.
     ///
     /// NOTE: events of requests that still run on the old gateway after
     /// the swap are not counted.
@@ -65,6 +65,7 @@ impl AppState {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
             gateway,
         );
+        old.stop_health_checks();
         self.retired_counters
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

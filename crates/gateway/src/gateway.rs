@@ -29,6 +29,7 @@ use crate::route::Router;
 use crate::settle::Settlement;
 use crate::state::SharedState;
 use crate::strategy::{Candidate, Strategy, pick};
+use crate::task_embedding::TaskEmbeddings;
 
 /// The provider name the gateway reports, as a backend and in its own
 /// errors.
@@ -51,7 +52,7 @@ pub(crate) struct Inner {
     pub(crate) config: GatewayConfig,
     pub(crate) deployments: Vec<Arc<Deployment>>,
     by_model: HashMap<String, Vec<usize>>,
-    router: Router,
+    pub(crate) router: Router,
     pub(crate) prices: PriceTable,
     pub(crate) counter: TokenCounter,
     pub(crate) sink: Option<Arc<dyn RecordSink>>,
@@ -66,10 +67,11 @@ pub(crate) struct Inner {
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
     pub(crate) counters: Counters,
     pub(crate) health_checks: HealthChecks,
+    pub(crate) task_embeddings: Option<TaskEmbeddings>,
 }
 
-/// The prices, rules, shared state, clock and alert sink a gateway is
-/// built with.
+/// The prices, rules, shared state, clock, alert sink and task embeddings
+/// a gateway is built with.
 pub(crate) struct Accounting {
     pub(crate) prices: PriceTable,
     pub(crate) limits: LimitTable,
@@ -77,6 +79,8 @@ pub(crate) struct Accounting {
     pub(crate) state: Arc<dyn SharedState>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+    /// The task examples' embeddings, when a task embedder is set.
+    pub(crate) task_embeddings: Option<TaskEmbeddings>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -172,6 +176,7 @@ impl Gateway {
                 alert_sink: accounting.alert_sink,
                 counters: Counters::default(),
                 health_checks: HealthChecks::default(),
+                task_embeddings: accounting.task_embeddings,
             }),
         }
     }
@@ -406,7 +411,13 @@ impl Gateway {
                 break;
             }
         }
-        let (decision, error) = match (hook_error, self.inner.router.resolve(&request, &context)) {
+        // A rejected request needs a route only for its record, so it is
+        // not embedded.
+        let route = match hook_error {
+            Some(_) => self.inner.router.resolve(&request, &context, None),
+            None => self.resolve_route(&request, &context).await,
+        };
+        let (decision, error) = match (hook_error, route) {
             (None, Ok(decision)) => (decision, None),
             (Some(error), Ok(decision)) => (decision, Some(error)),
             (hook_error, Err(route_error)) => (

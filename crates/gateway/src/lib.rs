@@ -75,6 +75,7 @@ mod settle;
 mod state;
 mod strategy;
 mod stream;
+mod task_embedding;
 
 pub use builder::GatewayBuilder;
 pub use config::{

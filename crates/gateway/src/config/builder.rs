@@ -23,6 +23,28 @@ impl GatewayConfig {
         self.routes.push(RouteConfig {
             task: task.into(),
             model: model.into(),
+            examples: Vec::new(),
+        });
+        self
+    }
+
+    /// Routes requests tagged `task` to `model`, and untagged requests
+    /// whose text is nearest in meaning to `examples`, when the gateway
+    /// has a task embedder.
+    pub fn route_with_examples<I, S>(
+        mut self,
+        task: impl Into<String>,
+        model: impl Into<String>,
+        examples: I,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.routes.push(RouteConfig {
+            task: task.into(),
+            model: model.into(),
+            examples: examples.into_iter().map(Into::into).collect(),
         });
         self
     }

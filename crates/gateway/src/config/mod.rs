@@ -90,6 +90,14 @@ pub struct Defaults {
     /// not configured; none means such requests fail with an unknown-model
     /// error.
     pub model: Option<String>,
+    /// The cosine similarity between a request and the examples of a task
+    /// (`[[routes]]` `examples`) at or above which the request takes that
+    /// task's route, when a task embedder is set. Default 0.5.
+    ///
+    /// NOTE: the default is a starting point, not a calibrated value. The
+    /// similarities of related texts differ between embedding models, so
+    /// tune it on labelled requests for the model in use.
+    pub min_task_similarity: f32,
 }
 
 impl Default for Defaults {
@@ -97,6 +105,7 @@ impl Default for Defaults {
         Defaults {
             strategy: Strategy::WeightedRandom,
             model: None,
+            min_task_similarity: 0.5,
         }
     }
 }
@@ -276,6 +285,12 @@ pub struct RouteConfig {
     pub task: String,
     /// The model name requests of this task go to.
     pub model: String,
+    /// Example requests of this task. With a task embedder
+    /// ([`GatewayBuilder::task_embedder`](crate::GatewayBuilder::task_embedder)),
+    /// a request that names no task and no configured model takes the
+    /// route whose examples are nearest in meaning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
 }
 
 impl GatewayConfig {

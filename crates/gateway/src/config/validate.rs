@@ -77,6 +77,25 @@ impl GatewayConfig {
                 ));
             }
             self.require_model(&format!("{key}.model"), &route.model)?;
+            if let Some(position) = route
+                .examples
+                .iter()
+                .position(|example| example.trim().is_empty())
+            {
+                return Err(GatewayError::config(
+                    format!("{key}.examples[{position}]"),
+                    "the example is empty; give a request text typical of the task, or remove it",
+                ));
+            }
+        }
+        let similarity = self.defaults.min_task_similarity;
+        if !(-1.0..=1.0).contains(&similarity) {
+            return Err(GatewayError::config(
+                "defaults.min_task_similarity",
+                format!(
+                    "{similarity} is not a cosine similarity; use a number from -1 to 1, such as 0.5"
+                ),
+            ));
         }
         if let Some(model) = &self.defaults.model {
             self.require_model("defaults.model", model)?;

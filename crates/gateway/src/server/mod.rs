@@ -208,6 +208,11 @@ impl ServerBuilder {
             Some(master_key) => Some(hash_secret(master_key.trim())),
             None => None,
         };
+        // Routing by embedding works without this, embedding the examples
+        // at the first request that needs them instead.
+        if let Err(error) = self.gateway.embed_task_examples().await {
+            tracing::warn!(%error, "task examples not embedded at start; the first request that needs them tries again");
+        }
         let keys: SharedKeyStore = self.keys.unwrap_or_else(|| Arc::new(MemoryKeyStore::new()));
         let existing = keys.list().await?;
         for key in &existing {

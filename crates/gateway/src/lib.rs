@@ -49,6 +49,14 @@
 //! several gateway processes can share them. `crates/gateway/docs/limits.md`
 //! describes every key.
 //!
+//! A request that names no routed task and no configured model is routed
+//! by [`classify`], or first, with
+//! [`GatewayBuilder::task_embedder`], to the task whose
+//! [`RouteConfig::examples`] are nearest in meaning. Calls feed each
+//! deployment's circuit breaker; optional active health checks
+//! ([`HealthCheckConfig`]) feed it without traffic. [`Gateway::counters`]
+//! returns event counts for metrics.
+//!
 //! # Features
 //!
 //! - `server`: [`server`], an OpenAI-compatible HTTP server over a gateway

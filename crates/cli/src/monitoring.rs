@@ -185,9 +185,9 @@ fn default_rules() -> Vec<AlertRule> {
     ]
 }
 
-/// The monitor's view of a gateway budget; budgets per user, budgets over
+/// The monitor's view of a gateway budget. Budgets per user, budgets over
 /// all time and default budgets of a whole scope kind have no monitor
-/// counterpart.
+/// counterpart, so they return none.
 fn monitor_budget(budget: &BudgetConfig) -> Option<(BudgetScope, BudgetPeriod, f64)> {
     let id = budget.id.clone()?;
     let scope = match budget.scope {

@@ -136,10 +136,10 @@ async fn check_loop(gateway: Weak<Inner>, index: usize, check: HealthCheckConfig
 }
 
 /// Sends one check request and returns whether the deployment is healthy.
-/// An error that would eject a deployment during traffic (one a retry may
-/// fix, or an authentication failure) or a timeout fails the check; any
+/// A timeout or an error that would eject a deployment during traffic (one
+/// a retry may fix, or an authentication failure) fails the check. Any
 /// other error, such as a rejected parameter, shows that the upstream
-/// answers, so the check passes.
+/// responds, so the check passes.
 async fn probe(deployment: &Deployment, check: &HealthCheckConfig) -> bool {
     let mut request = ChatRequest::new(
         deployment.config.model.clone(),

@@ -17,11 +17,13 @@ pub struct GatewayCounters {
     pub cache_hits: u64,
     /// Response-cache lookups that found none, or failed.
     pub cache_misses: u64,
-    /// Requests rejected by a rate limit, by the kind of scope whose limit
-    /// rejected them.
+    /// Admissions rejected by a rate limit, by the kind of scope whose limit
+    /// rejected them. A model scope counts each time a request passes the
+    /// model over for its fallbacks.
     pub rate_limit_rejections: BTreeMap<ScopeKind, u64>,
-    /// Requests rejected because a scope's spend reached its budget (the
-    /// hard stop), by the kind of that scope.
+    /// Admissions rejected because a scope's spend reached its budget (the
+    /// hard stop), by the kind of that scope, counted like
+    /// `rate_limit_rejections`.
     pub budget_rejections: BTreeMap<ScopeKind, u64>,
     /// Alert shares that spend crossed (the soft alerts), by the kind of
     /// the scope whose budget it is.
@@ -70,7 +72,7 @@ fn add_map<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>)
 }
 
 /// The counts that change while requests run. Cache lookups happen on most
-/// requests, so they are atomics; the rarer events share one mutex.
+/// requests, so they are atomics. The rarer events share one mutex.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     cache_hits: AtomicU64,

@@ -27,7 +27,7 @@ pub enum HealthState {
     Probing,
 }
 
-/// What an active health check changed.
+/// The change an active health check made to a breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CheckEffect {
     /// Nothing: a healthy deployment passed, or an ejected one failed again.
@@ -176,10 +176,10 @@ impl Breaker {
         false
     }
 
-    /// Applies the result of an active health check at `now`. A failed
-    /// check ejects a healthy or probing deployment and restarts the
-    /// cooldown of an ejected one; a passed check closes the breaker of an
-    /// ejected or probing deployment. Returns the change it made.
+    /// Applies the result of an active health check at `now` and returns
+    /// the change. A failed check ejects a healthy or probing deployment
+    /// and restarts the cooldown of an ejected one. A passed check closes
+    /// the breaker of an ejected or probing deployment.
     pub(crate) fn apply_check(&self, now: Instant, passed: bool) -> CheckEffect {
         let mut state = self.lock();
         match (passed, &state.phase) {

@@ -50,12 +50,11 @@
 //! describes every key.
 //!
 //! A request that names no routed task and no configured model is routed
-//! by [`classify`], or first, with
-//! [`GatewayBuilder::task_embedder`], to the task whose
-//! [`RouteConfig::examples`] are nearest in meaning. Calls feed each
-//! deployment's circuit breaker; optional active health checks
-//! ([`HealthCheckConfig`]) feed it without traffic. [`Gateway::counters`]
-//! returns event counts for metrics.
+//! by [`classify`]. With [`GatewayBuilder::task_embedder`], the task whose
+//! [`RouteConfig::examples`] are nearest in meaning is tried first. Calls
+//! feed each deployment's circuit breaker, and optional active health
+//! checks ([`HealthCheckConfig`]) feed it without traffic.
+//! [`Gateway::counters`] returns event counts for metrics.
 //!
 //! # Features
 //!

@@ -314,7 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn nearest_task_comes_before_rules_but_after_model_name() {
+    fn nearest_task_between_name_and_rules() {
         let nearest = || {
             Some(NearestTask {
                 task: "summarize".to_owned(),

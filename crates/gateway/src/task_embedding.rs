@@ -1,7 +1,7 @@
-//! Routing by the nearest task in meaning: the examples of each routed
-//! task are embedded once into a centroid, and a request that names no
-//! task and no configured model takes the route of the task whose centroid
-//! is nearest to its last user message, when the cosine similarity reaches
+//! Routing by the nearest task in meaning. The examples of each routed task
+//! are embedded once into a centroid. A request that names no task and no
+//! configured model takes the route of the task whose centroid is nearest
+//! to its last user message, if the cosine similarity reaches
 //! `defaults.min_task_similarity`.
 
 use std::sync::Arc;
@@ -166,8 +166,8 @@ fn cosine(left: &[f32], right: &[f32]) -> Option<f32> {
     Some(dot / norms)
 }
 
-/// Returns the task of the most similar centroid; the first in
-/// configuration order on a tie.
+/// Returns the task of the most similar centroid. On a tie the first in
+/// configuration order wins.
 fn nearest_centroid(query: &[f32], centroids: &[(String, Vec<f32>)]) -> Option<NearestTask> {
     let mut best: Option<NearestTask> = None;
     for (task, centroid) in centroids {
@@ -237,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn nearest_prefers_first_on_tie_and_skips_bad_lengths() {
+    fn nearest_centroid_ties_and_lengths() {
         let centroids = vec![
             ("a".to_owned(), vec![1.0, 0.0]),
             ("b".to_owned(), vec![1.0, 0.0]),

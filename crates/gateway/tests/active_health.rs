@@ -1,6 +1,6 @@
 //! Active health checks against the mock provider over loopback HTTP, on a
-//! paused Tokio clock: a failing or hanging deployment is ejected, a
-//! passing check restores it before its cooldown, checks follow the
+//! paused Tokio clock. A failing or hanging deployment is ejected, and a
+//! passing check restores it before its cooldown. Checks follow the
 //! interval and stop with the gateway or the server.
 //!
 //! The clock is paused, so time moves only through `tokio::time::advance`.
@@ -74,7 +74,7 @@ async fn failing_check_ejects_and_passing_check_restores() {
     let (gateway, records) = build(checked_config(&mock));
 
     // The first check runs at once, and one failure ejects, whatever
-    // min_requests says.
+    // min_requests is.
     settle_until("the failed check", || {
         state_of(&gateway, "a") == HealthState::Ejected
     })
@@ -141,8 +141,8 @@ async fn hanging_check_fails_at_its_timeout() {
 #[tokio::test(start_paused = true)]
 async fn rejected_parameter_still_passes() {
     let mock = MockServer::start().await.unwrap();
-    // A 400 shows the upstream answers; only errors that would eject a
-    // deployment during traffic fail a check.
+    // A 400 shows that the upstream responds. Only errors that would eject
+    // a deployment during traffic fail a check.
     mock.always_for_model("model-a", Scenario::error(Fault::ContextLengthExceeded));
     let (gateway, _) = build(checked_config(&mock));
     settle_until("the check", || {
@@ -161,7 +161,7 @@ async fn rejected_parameter_still_passes() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn default_check_covers_deployments_that_do_not_opt_out() {
+async fn default_check_unless_opted_out() {
     let mock = MockServer::start().await.unwrap();
     let config = GatewayConfig::from_toml_str(&format!(
         r#"

@@ -112,8 +112,8 @@ async fn metrics_count_gateway_events() {
     let server = start(Server::builder(gateway.clone())).await;
     let team = || CallContext::new().with_team("research");
 
-    // A miss: the primary fails and is ejected, the fallback answers and
-    // its $0.002 crosses the 0.5 alert share of the $0.003 team default.
+    // A miss. The primary fails and is ejected, then the fallback responds
+    // and its $0.002 crosses the 0.5 alert share of the $0.003 default.
     let cold = ask("Capital of France?", Some(0.0));
     gateway.complete_with(cold.clone(), team()).await.unwrap();
     // A hit.

@@ -1,6 +1,6 @@
 //! Routing by the nearest task in meaning, with a deterministic keyword
-//! embedder, over the mock provider on loopback: the reason names the task
-//! and similarity, low similarity and embedder failures fall back to the
+//! embedder, over the mock provider on loopback. The reason names the task
+//! and similarity. Low similarity and embedder failures fall back to the
 //! rule classifier, and task examples are embedded once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -79,8 +79,8 @@ impl Embedder for KeywordEmbedder {
     }
 }
 
-/// The cosine similarity of `query` to the mean of the unit vectors of
-/// `examples`, computed in f64 apart from the gateway's code.
+/// Computes the cosine similarity of `query` to the mean of the unit
+/// vectors of `examples`, in f64 and apart from the gateway's code.
 fn expected_similarity(query: &str, examples: &[&str]) -> f64 {
     let unit = |text: &str| {
         let vector: Vec<f64> = keyword_vector(text).into_iter().map(f64::from).collect();
@@ -205,7 +205,7 @@ async fn low_similarity_falls_back_to_rules() {
     let (model, reason) = route_of(&gateway, &records, auto("compile")).await;
     assert_eq!((model.as_str(), reason.as_str()), ("chat", "default model"));
 
-    // Under the threshold too, but the rule classifier sees code.
+    // Under the threshold too, but the rule classifier detects code.
     let fenced = "```\nrust\n```";
     assert!(expected_similarity(fenced, &CODE_EXAMPLES) < 0.4);
     let (model, reason) = route_of(&gateway, &records, auto(fenced)).await;

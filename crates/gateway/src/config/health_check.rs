@@ -14,8 +14,8 @@ use crate::error::GatewayError;
 /// message `ping`) straight to the deployment's backend, outside routing,
 /// limits, budgets and records. A check that fails the way a call would eject
 /// a deployment (server error, overload, rate limit, timeout, network,
-/// authentication) ejects it at once; a passing check closes the breaker of an
-/// ejected or probing deployment before its cooldown ends. On a paid API
+/// authentication) ejects it at once. A passing check closes the breaker of
+/// an ejected or probing deployment before its cooldown ends. On a paid API
 /// each check costs a few prompt tokens and one output token.
 ///
 /// ```toml

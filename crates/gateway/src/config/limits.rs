@@ -75,7 +75,7 @@ pub struct BudgetConfig {
     pub scope: ScopeKind,
     /// The key id, user id, team id or model name. Without it, the entry is
     /// the default budget of every party of the kind that has no own
-    /// budget; each such party's spend is counted separately.
+    /// budget, and each such party's spend is counted separately.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The budget in US dollars, as a string (`"50.00"`) for an exact

@@ -43,13 +43,13 @@ pub(crate) fn render(out: &mut String, counts: &GatewayCounters) {
     by_scope(
         out,
         "llmops_gateway_rate_limit_rejections_total",
-        "Requests rejected by a rate limit, by the kind of scope whose limit rejected them.",
+        "Admissions rejected by a rate limit, by the kind of scope whose limit rejected them; a model scope counts each request that passed the model over for its fallbacks.",
         &counts.rate_limit_rejections,
     );
     by_scope(
         out,
         "llmops_gateway_budget_rejections_total",
-        "Requests rejected because a scope's spend reached its budget (hard stop).",
+        "Admissions rejected because a scope's spend reached its budget (hard stop), by scope kind.",
         &counts.budget_rejections,
     );
     by_scope(

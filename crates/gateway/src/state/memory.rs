@@ -19,8 +19,8 @@ const SWEEP_EVERY: u64 = 1_024;
 /// Limits, spend and cache of one gateway process, behind one mutex.
 ///
 /// Spend is kept per scope and period label. An entry added with a
-/// retention is dropped once that retention has passed, at the next
-/// [`SharedState::add_spend`] after it; an entry without one is kept.
+/// retention is dropped at the first [`SharedState::add_spend`] after the
+/// retention has passed. An entry without one is kept.
 #[derive(Debug)]
 pub struct MemoryState {
     inner: Mutex<Inner>,

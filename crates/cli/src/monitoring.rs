@@ -185,13 +185,15 @@ fn default_rules() -> Vec<AlertRule> {
     ]
 }
 
-/// The monitor's view of a gateway budget; budgets per user and budgets
-/// over all time have no monitor counterpart.
+/// The monitor's view of a gateway budget. Budgets per user, budgets over
+/// all time and default budgets of a whole scope kind have no monitor
+/// counterpart, so they return none.
 fn monitor_budget(budget: &BudgetConfig) -> Option<(BudgetScope, BudgetPeriod, f64)> {
+    let id = budget.id.clone()?;
     let scope = match budget.scope {
-        ScopeKind::Key => BudgetScope::Key(budget.id.clone()),
-        ScopeKind::Team => BudgetScope::Team(budget.id.clone()),
-        ScopeKind::Model => BudgetScope::Model(budget.id.clone()),
+        ScopeKind::Key => BudgetScope::Key(id),
+        ScopeKind::Team => BudgetScope::Team(id),
+        ScopeKind::Model => BudgetScope::Model(id),
         _ => return None,
     };
     let period = match budget.period {

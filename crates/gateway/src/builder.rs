@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use llmops_core::ModelBackend;
 use llmops_core::pricing::PriceTable;
 use llmops_core::providers::anthropic::{AnthropicBackend, AnthropicConfig};
 use llmops_core::providers::openai::{DEFAULT_OPENAI_BASE_URL, OpenAiBackend, OpenAiConfig};
+use llmops_core::{Embedder, ModelBackend};
 
 use crate::config::{DeploymentConfig, GatewayConfig};
 use crate::deployment::Deployment;
@@ -16,6 +16,7 @@ use crate::hooks::{PostCallHook, PreCallHook};
 use crate::limits::{BudgetAlertSink, BudgetTable, Clock, LimitTable, SystemClock};
 use crate::record::RecordSink;
 use crate::state::{MemoryState, SharedState};
+use crate::task_embedding::TaskEmbeddings;
 
 /// Looks up an environment variable by name.
 type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -49,6 +50,7 @@ pub struct GatewayBuilder {
     state: Option<Arc<dyn SharedState>>,
     clock: Option<Arc<dyn Clock>>,
     alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+    task_embedder: Option<Arc<dyn Embedder>>,
 }
 
 impl Gateway {
@@ -65,6 +67,7 @@ impl Gateway {
             state: None,
             clock: None,
             alert_sink: None,
+            task_embedder: None,
             env: Box::new(|name| {
                 std::env::var(name)
                     .ok()
@@ -141,7 +144,20 @@ impl GatewayBuilder {
         self
     }
 
-    /// Validates the configuration and creates every deployment's backend.
+    /// Routes requests that name no task and no configured model to the
+    /// task whose `[[routes]]` examples are nearest in meaning, by the
+    /// cosine similarity of `embedder`'s vectors, before the rule
+    /// classifier. The examples are embedded once, at the first such
+    /// request or at [`Gateway::embed_task_examples`]; each such request
+    /// then costs one embedding of its last user message.
+    pub fn task_embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
+        self.task_embedder = Some(embedder);
+        self
+    }
+
+    /// Validates the configuration, creates every deployment's backend and
+    /// starts the active health checks that the configuration sets on the
+    /// current Tokio runtime (outside one, they do not run).
     ///
     /// # Errors
     ///
@@ -176,14 +192,17 @@ impl GatewayBuilder {
                 )));
             }
         }
-        let accounting = accounting(
+        let mut accounting = accounting(
             &self.config,
             prices,
             self.state,
             self.clock,
             self.alert_sink,
         )?;
-        Ok(Gateway::from_parts(
+        accounting.task_embeddings = self
+            .task_embedder
+            .and_then(|embedder| TaskEmbeddings::new(&self.config, embedder));
+        let gateway = Gateway::from_parts(
             self.config,
             deployments,
             self.sink,
@@ -191,7 +210,9 @@ impl GatewayBuilder {
             self.post_hooks,
             self.seed,
             accounting,
-        ))
+        );
+        gateway.start_health_checks();
+        Ok(gateway)
     }
 }
 
@@ -218,7 +239,10 @@ fn accounting(
                 format!("{share} is not a number; use a share such as 0.8"),
             )
         })?;
-        budgets.set(budget.limit_scope(), rule);
+        match budget.limit_scope() {
+            Some(scope) => budgets.set(scope, rule),
+            None => budgets.set_default(budget.scope, Some(rule)),
+        }
     }
     let state =
         state.unwrap_or_else(|| Arc::new(MemoryState::with_cache_bytes(config.cache.max_bytes)));
@@ -229,6 +253,7 @@ fn accounting(
         state,
         clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
         alert_sink,
+        task_embeddings: None,
     })
 }
 

@@ -147,6 +147,7 @@ impl crate::gateway::Gateway {
         };
         let completion =
             bytes.and_then(|bytes| serde_json::from_slice::<ChatCompletion>(&bytes).ok());
+        self.inner.counters.cache_lookup(completion.is_some());
         if completion.is_none() {
             pending.cache_key = Some(key);
             return None;

@@ -17,7 +17,9 @@ use rand::rngs::StdRng;
 use rust_decimal::Decimal;
 use tracing::Instrument as _;
 
+use crate::active_health::HealthChecks;
 use crate::config::GatewayConfig;
+use crate::counters::Counters;
 use crate::deployment::Deployment;
 use crate::hooks::{CallContext, PostCallHook, PreCallHook};
 use crate::limits::{Admitted, BudgetAlertSink, BudgetTable, Clock, LimitScope, LimitTable};
@@ -27,6 +29,7 @@ use crate::route::Router;
 use crate::settle::Settlement;
 use crate::state::SharedState;
 use crate::strategy::{Candidate, Strategy, pick};
+use crate::task_embedding::TaskEmbeddings;
 
 /// The provider name the gateway reports, as a backend and in its own
 /// errors.
@@ -49,7 +52,7 @@ pub(crate) struct Inner {
     pub(crate) config: GatewayConfig,
     pub(crate) deployments: Vec<Arc<Deployment>>,
     by_model: HashMap<String, Vec<usize>>,
-    router: Router,
+    pub(crate) router: Router,
     pub(crate) prices: PriceTable,
     pub(crate) counter: TokenCounter,
     pub(crate) sink: Option<Arc<dyn RecordSink>>,
@@ -62,10 +65,13 @@ pub(crate) struct Inner {
     pub(crate) state: Arc<dyn SharedState>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+    pub(crate) counters: Counters,
+    pub(crate) health_checks: HealthChecks,
+    pub(crate) task_embeddings: Option<TaskEmbeddings>,
 }
 
-/// The prices, rules, shared state, clock and alert sink a gateway is
-/// built with.
+/// The prices, rules, shared state, clock, alert sink and task embeddings
+/// a gateway is built with.
 pub(crate) struct Accounting {
     pub(crate) prices: PriceTable,
     pub(crate) limits: LimitTable,
@@ -73,6 +79,8 @@ pub(crate) struct Accounting {
     pub(crate) state: Arc<dyn SharedState>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+    /// The task examples' embeddings, when a task embedder is set.
+    pub(crate) task_embeddings: Option<TaskEmbeddings>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -166,6 +174,9 @@ impl Gateway {
                 state: accounting.state,
                 clock: accounting.clock,
                 alert_sink: accounting.alert_sink,
+                counters: Counters::default(),
+                health_checks: HealthChecks::default(),
+                task_embeddings: accounting.task_embeddings,
             }),
         }
     }
@@ -400,7 +411,13 @@ impl Gateway {
                 break;
             }
         }
-        let (decision, error) = match (hook_error, self.inner.router.resolve(&request, &context)) {
+        // A rejected request needs a route only for its record, so it is
+        // not embedded.
+        let route = match hook_error {
+            Some(_) => self.inner.router.resolve(&request, &context, None),
+            None => self.resolve_route(&request, &context).await,
+        };
+        let (decision, error) = match (hook_error, route) {
             (None, Ok(decision)) => (decision, None),
             (Some(error), Ok(decision)) => (decision, Some(error)),
             (hook_error, Err(route_error)) => (
@@ -469,6 +486,9 @@ impl Gateway {
             let Some(model) = inner.config.find_model(&model_name) else {
                 continue;
             };
+            if model_name != first_model {
+                inner.counters.fallback(&model_name);
+            }
             // A model's own fallbacks follow it, after those already queued.
             models.extend(model.fallbacks.iter().cloned());
             let indices = inner.by_model.get(&model_name).cloned().unwrap_or_default();

@@ -1,4 +1,5 @@
-//! Passive health checks: a circuit breaker per deployment.
+//! Passive health checks: a circuit breaker per deployment. Active checks
+//! (`active_health.rs`) feed the same breaker.
 //!
 //! A breaker counts call outcomes over a sliding window. When the window
 //! holds at least `min_requests` outcomes and the failed share reaches
@@ -26,6 +27,17 @@ pub enum HealthState {
     Probing,
 }
 
+/// The change an active health check made to a breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CheckEffect {
+    /// Nothing: a healthy deployment passed, or an ejected one failed again.
+    None,
+    /// The check ejected the deployment.
+    Ejected,
+    /// The check closed the breaker of an ejected or probing deployment.
+    Restored,
+}
+
 #[derive(Debug)]
 enum Phase {
     Closed,
@@ -38,6 +50,8 @@ struct State {
     phase: Phase,
     /// (when, failed) per finished call, oldest first.
     outcomes: VecDeque<(Instant, bool)>,
+    /// Times the breaker opened.
+    ejections: u64,
 }
 
 /// The circuit breaker of one deployment.
@@ -62,6 +76,7 @@ impl Breaker {
             state: Mutex::new(State {
                 phase: Phase::Closed,
                 outcomes: VecDeque::new(),
+                ejections: 0,
             }),
         }
     }
@@ -132,6 +147,7 @@ impl Breaker {
                 state.phase = Phase::Open {
                     until: now + self.cooldown,
                 };
+                state.ejections += 1;
                 return true;
             }
             state.phase = Phase::Closed;
@@ -154,9 +170,45 @@ impl Breaker {
                 until: now + self.cooldown,
             };
             state.outcomes.clear();
+            state.ejections += 1;
             return true;
         }
         false
+    }
+
+    /// Applies the result of an active health check at `now` and returns
+    /// the change. A failed check ejects a healthy or probing deployment
+    /// and restarts the cooldown of an ejected one. A passed check closes
+    /// the breaker of an ejected or probing deployment.
+    pub(crate) fn apply_check(&self, now: Instant, passed: bool) -> CheckEffect {
+        let mut state = self.lock();
+        match (passed, &state.phase) {
+            (true, Phase::Closed) => CheckEffect::None,
+            (true, _) => {
+                state.phase = Phase::Closed;
+                state.outcomes.clear();
+                CheckEffect::Restored
+            }
+            (false, Phase::Open { .. }) => {
+                state.phase = Phase::Open {
+                    until: now + self.cooldown,
+                };
+                CheckEffect::None
+            }
+            (false, _) => {
+                state.phase = Phase::Open {
+                    until: now + self.cooldown,
+                };
+                state.outcomes.clear();
+                state.ejections += 1;
+                CheckEffect::Ejected
+            }
+        }
+    }
+
+    /// Returns how often the breaker has opened.
+    pub(crate) fn ejections(&self) -> u64 {
+        self.lock().ejections
     }
 
     /// Gives up a claimed probe without an outcome, such as when the
@@ -182,6 +234,7 @@ mod tests {
             failure_ratio: 0.5,
             slow_ms: 0,
             cooldown_secs: 5,
+            check: None,
         }
     }
 
@@ -196,6 +249,7 @@ mod tests {
         assert_eq!(breaker.state(start), HealthState::Healthy);
         assert!(breaker.record(start, true, ms(1)), "3 of 4 failed");
         assert_eq!(breaker.state(start), HealthState::Ejected);
+        assert_eq!(breaker.ejections(), 1);
         assert!(!breaker.may_route(start));
         assert!(!breaker.try_acquire(start + Duration::from_secs(4)));
     }
@@ -239,6 +293,7 @@ mod tests {
             "failed probe reopens"
         );
         assert_eq!(breaker.state(after), HealthState::Ejected);
+        assert_eq!(breaker.ejections(), 2, "a failed probe is an ejection");
 
         let again = after + Duration::from_secs(5);
         assert!(breaker.try_acquire(again));
@@ -271,5 +326,54 @@ mod tests {
             breaker.record(now, true, Duration::from_millis(500));
         }
         assert!(breaker.record(now, true, Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn failed_check_ejects_and_passed_check_restores() {
+        let breaker = Breaker::new(&policy());
+        let now = Instant::now();
+        assert_eq!(breaker.apply_check(now, true), CheckEffect::None);
+        assert_eq!(breaker.apply_check(now, false), CheckEffect::Ejected);
+        assert_eq!(breaker.state(now), HealthState::Ejected);
+        assert_eq!(breaker.ejections(), 1);
+
+        // Failing again restarts the cooldown without a new ejection.
+        let later = now + Duration::from_secs(4);
+        assert_eq!(breaker.apply_check(later, false), CheckEffect::None);
+        assert_eq!(breaker.ejections(), 1);
+        assert_eq!(
+            breaker.state(now + Duration::from_secs(6)),
+            HealthState::Ejected,
+            "cooldown counts from the last failed check"
+        );
+
+        // A pass inside the cooldown closes the breaker at once.
+        assert_eq!(breaker.apply_check(later, true), CheckEffect::Restored);
+        assert_eq!(breaker.state(later), HealthState::Healthy);
+        assert!(breaker.try_acquire(later));
+    }
+
+    #[test]
+    fn passed_check_closes_a_probing_breaker() {
+        let breaker = Breaker::new(&policy());
+        let start = Instant::now();
+        for _ in 0..4 {
+            breaker.record(start, false, Duration::ZERO);
+        }
+        let after = start + Duration::from_secs(5);
+        assert!(breaker.try_acquire(after), "probe claimed");
+        assert_eq!(breaker.apply_check(after, true), CheckEffect::Restored);
+        // The probe's own outcome then counts like any call.
+        assert!(!breaker.record(after, true, Duration::ZERO));
+        assert_eq!(breaker.state(after), HealthState::Healthy);
+
+        assert!(breaker.try_acquire(after));
+        for _ in 0..4 {
+            breaker.record(after, false, Duration::ZERO);
+        }
+        let probing = after + Duration::from_secs(5);
+        assert!(breaker.try_acquire(probing));
+        assert_eq!(breaker.apply_check(probing, false), CheckEffect::Ejected);
+        assert_eq!(breaker.state(probing), HealthState::Ejected);
     }
 }

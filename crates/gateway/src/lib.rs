@@ -49,15 +49,24 @@
 //! several gateway processes can share them. `crates/gateway/docs/limits.md`
 //! describes every key.
 //!
+//! A request that names no routed task and no configured model is routed
+//! by [`classify`]. With [`GatewayBuilder::task_embedder`], the task whose
+//! [`RouteConfig::examples`] are nearest in meaning is tried first. Calls
+//! feed each deployment's circuit breaker, and optional active health
+//! checks ([`HealthCheckConfig`]) feed it without traffic.
+//! [`Gateway::counters`] returns event counts for metrics.
+//!
 //! # Features
 //!
 //! - `server`: [`server`], an OpenAI-compatible HTTP server over a gateway
 //!   with virtual API keys, Prometheus metrics, graceful shutdown and
 //!   configuration reload.
 
+mod active_health;
 mod builder;
 mod cache;
 mod config;
+mod counters;
 mod deployment;
 mod error;
 mod gateway;
@@ -73,13 +82,15 @@ mod settle;
 mod state;
 mod strategy;
 mod stream;
+mod task_embedding;
 
 pub use builder::GatewayBuilder;
 pub use config::{
     AI_GENERATED_HEADER, BudgetConfig, CacheConfig, Defaults, DeploymentConfig, GatewayConfig,
-    HealthPolicy, LABEL_KEY, LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
+    HealthCheckConfig, HealthPolicy, LABEL_KEY, LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
     TransparencyConfig,
 };
+pub use counters::GatewayCounters;
 pub use error::GatewayError;
 pub use gateway::{GATEWAY_PROVIDER, Gateway};
 pub use health::HealthState;

@@ -1,5 +1,5 @@
-//! Choosing the model of a request: task tag, model name, classifier,
-//! default.
+//! Choosing the model of a request: task tag, model name, nearest task by
+//! embedding, rule classifier, default.
 
 use std::collections::HashMap;
 
@@ -8,6 +8,7 @@ use llmops_core::types::ChatRequest;
 
 use crate::hooks::CallContext;
 use crate::record::RouteDecision;
+use crate::task_embedding::NearestTask;
 
 /// Task routes and model names, resolved once from the configuration.
 #[derive(Debug, Clone)]
@@ -38,24 +39,26 @@ impl Router {
         }
     }
 
+    /// Returns whether the request names neither a routed task nor a
+    /// configured model, so that a classifier picks its route.
+    pub(crate) fn needs_classifier(&self, request: &ChatRequest, context: &CallContext) -> bool {
+        let routed_tag =
+            tagged_task(request, context).is_some_and(|task| self.routes.contains_key(&task));
+        !routed_tag && !self.models.contains(&request.model)
+    }
+
     /// Picks the model: a task tag with a route first (the context's, then
     /// `metadata.task`), then the model name if it is configured, then the
+    /// `nearest` task by embedding if it has a route, then the rule
     /// classifier's task if it has a route, then the default model.
     pub(crate) fn resolve(
         &self,
         request: &ChatRequest,
         context: &CallContext,
+        nearest: Option<NearestTask>,
     ) -> Result<RouteDecision, Error> {
         let requested_model = request.model.clone();
-        let tagged = context.task.clone().or_else(|| {
-            request
-                .metadata
-                .as_ref()
-                .and_then(|metadata| metadata.get("task"))
-                .and_then(|task| task.as_str())
-                .map(str::to_owned)
-        });
-        if let Some(task) = tagged {
+        if let Some(task) = tagged_task(request, context) {
             if let Some(model) = self.routes.get(&task) {
                 return Ok(RouteDecision {
                     requested_model,
@@ -73,6 +76,19 @@ impl Router {
                 task: None,
                 reason: "model name".to_owned(),
             });
+        }
+        if let Some(nearest) = nearest {
+            if let Some(model) = self.routes.get(&nearest.task) {
+                return Ok(RouteDecision {
+                    requested_model,
+                    model: model.clone(),
+                    reason: format!(
+                        "nearest task {:?} by embedding, similarity {:.2}",
+                        nearest.task, nearest.similarity
+                    ),
+                    task: Some(nearest.task),
+                });
+            }
         }
         if let Some(task) = classify(request)
             .into_iter()
@@ -101,6 +117,19 @@ impl Router {
             ),
         })
     }
+}
+
+/// Returns the task the caller named: the context's, else
+/// `metadata.task`.
+fn tagged_task(request: &ChatRequest, context: &CallContext) -> Option<String> {
+    context.task.clone().or_else(|| {
+        request
+            .metadata
+            .as_ref()
+            .and_then(|metadata| metadata.get("task"))
+            .and_then(|task| task.as_str())
+            .map(str::to_owned)
+    })
 }
 
 /// Names the task classes a request falls in, in [`CLASSIFIER_TASKS`]
@@ -200,11 +229,13 @@ mod tests {
     fn context_task_beats_metadata_and_model_name() {
         let mut request = ask("chat", "hello");
         request.metadata = Some(json!({"task": "code"}).as_object().unwrap().clone());
-        let from_metadata = router().resolve(&request, &CallContext::new()).unwrap();
+        let from_metadata = router()
+            .resolve(&request, &CallContext::new(), None)
+            .unwrap();
         assert_eq!(from_metadata.model, "coder");
         assert_eq!(from_metadata.reason, "task tag \"code\"");
         let context = CallContext::new().with_task("summarize");
-        let decision = router().resolve(&request, &context).unwrap();
+        let decision = router().resolve(&request, &context, None).unwrap();
         assert_eq!(decision.model, "fast");
         assert_eq!(decision.task.as_deref(), Some("summarize"));
     }
@@ -212,7 +243,7 @@ mod tests {
     #[test]
     fn unrouted_task_falls_back_to_model_name() {
         let context = CallContext::new().with_task("translate");
-        let decision = router().resolve(&ask("fast", "x"), &context).unwrap();
+        let decision = router().resolve(&ask("fast", "x"), &context, None).unwrap();
         assert_eq!(decision.model, "fast");
         assert_eq!(decision.reason, "model name");
     }
@@ -223,6 +254,7 @@ mod tests {
             .resolve(
                 &ask("auto", "```rust\nfn main() {}\n```"),
                 &CallContext::new(),
+                None,
             )
             .unwrap();
         assert_eq!(
@@ -230,11 +262,15 @@ mod tests {
             ("coder", "classifier: code")
         );
         let decision = router()
-            .resolve(&ask("auto", "이 문서를 요약해 주세요"), &CallContext::new())
+            .resolve(
+                &ask("auto", "이 문서를 요약해 주세요"),
+                &CallContext::new(),
+                None,
+            )
             .unwrap();
         assert_eq!(decision.model, "ko");
         let decision = router()
-            .resolve(&ask("auto", "hi"), &CallContext::new())
+            .resolve(&ask("auto", "hi"), &CallContext::new(), None)
             .unwrap();
         assert_eq!(
             (decision.model.as_str(), decision.reason.as_str()),
@@ -246,7 +282,7 @@ mod tests {
     fn unknown_model_without_default_names_the_choices() {
         let router = Router::new(HashMap::new(), vec!["chat".into()], None);
         let error = router
-            .resolve(&ask("gpt-9", "x"), &CallContext::new())
+            .resolve(&ask("gpt-9", "x"), &CallContext::new(), None)
             .unwrap_err();
         let text = error.to_string();
         assert!(text.contains("gpt-9") && text.contains("chat"), "{text}");
@@ -275,5 +311,51 @@ mod tests {
             classify(&ask("auto", "Hello 안녕하세요 반갑습니다")),
             vec!["korean"]
         );
+    }
+
+    #[test]
+    fn nearest_task_between_name_and_rules() {
+        let nearest = || {
+            Some(NearestTask {
+                task: "summarize".to_owned(),
+                similarity: 0.834,
+            })
+        };
+        let code = ask("auto", "```rust\nfn main() {}\n```");
+        let decision = router()
+            .resolve(&code, &CallContext::new(), nearest())
+            .unwrap();
+        assert_eq!(decision.model, "fast");
+        assert_eq!(decision.task.as_deref(), Some("summarize"));
+        assert_eq!(
+            decision.reason,
+            "nearest task \"summarize\" by embedding, similarity 0.83"
+        );
+        let named = router()
+            .resolve(&ask("chat", "x"), &CallContext::new(), nearest())
+            .unwrap();
+        assert_eq!(named.reason, "model name");
+        let unrouted = router()
+            .resolve(
+                &code,
+                &CallContext::new(),
+                Some(NearestTask {
+                    task: "translate".to_owned(),
+                    similarity: 0.9,
+                }),
+            )
+            .unwrap();
+        assert_eq!(unrouted.reason, "classifier: code");
+    }
+
+    #[test]
+    fn classifier_needed_only_without_tag_or_model() {
+        let router = router();
+        assert!(router.needs_classifier(&ask("auto", "x"), &CallContext::new()));
+        assert!(!router.needs_classifier(&ask("chat", "x"), &CallContext::new()));
+        let tagged = CallContext::new().with_task("code");
+        assert!(!router.needs_classifier(&ask("auto", "x"), &tagged));
+        let unrouted_tag = CallContext::new().with_task("translate");
+        assert!(router.needs_classifier(&ask("auto", "x"), &unrouted_tag));
     }
 }

@@ -420,3 +420,123 @@ async fn dropped_stream_still_adds_its_spend() {
     }
     assert_eq!(setup.gateway.spend(&scope).await.unwrap(), cost);
 }
+
+#[tokio::test]
+async fn default_budget_stops_each_team_separately() {
+    let mock = MockServer::start().await.unwrap();
+    mock.always_for_model("model-a", Scenario::text("Paris.").with_usage(1_000, 500));
+    let config = GatewayConfig::from_toml_str(&format!(
+        r#"
+        [retry]
+        retries = 0
+        max_attempts = 1
+
+        [[models]]
+        name = "chat"
+
+        [[models.deployments]]
+        id = "a"
+        provider = "openai"
+        model = "model-a"
+        base_url = "{}"
+
+        [[budgets]]
+        scope = "team"
+        limit_usd = "0.003"
+        period = "day"
+
+        [[budgets]]
+        scope = "team"
+        id = "research"
+        limit_usd = "0.007"
+        period = "day"
+        "#,
+        mock.openai_base_url()
+    ))
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(NOON_MS));
+    let (gateway, _) = build_with(config, |builder| {
+        builder.prices(prices()).clock(clock.clone())
+    });
+    let team = |id: &str| CallContext::new().with_team(id);
+
+    // Each call costs $0.002: two reach the default $0.003 of a team.
+    for id in ["ops", "운영팀"] {
+        for _ in 0..2 {
+            gateway.complete_with(ask("chat"), team(id)).await.unwrap();
+        }
+        let rejected = gateway.complete_with(ask("chat"), team(id)).await;
+        assert!(
+            matches!(&rejected, Err(Error::RateLimited { message, .. }) if message.contains("budget of $0.003")),
+            "{id}: {rejected:?}"
+        );
+        let spend = gateway.spend(&LimitScope::Team(id.into())).await.unwrap();
+        assert_eq!(spend, usd("0.004"), "{id}");
+    }
+
+    // The team with its own budget gets four calls, not two.
+    for _ in 0..4 {
+        gateway
+            .complete_with(ask("chat"), team("research"))
+            .await
+            .unwrap();
+    }
+    let rejected = gateway.complete_with(ask("chat"), team("research")).await;
+    assert!(
+        matches!(&rejected, Err(Error::RateLimited { message, .. }) if message.contains("budget of $0.007")),
+        "{rejected:?}"
+    );
+
+    // No team and other scope kinds have no budget.
+    for _ in 0..3 {
+        gateway
+            .complete_with(ask("chat"), CallContext::new())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        gateway
+            .spend(&LimitScope::Key("anyone".into()))
+            .await
+            .unwrap(),
+        Decimal::ZERO
+    );
+}
+
+#[tokio::test]
+async fn default_budget_set_at_run_time() {
+    let setup = setup().await;
+    let rule = BudgetRule::new(usd("0.001"), BudgetPeriod::Day);
+    setup
+        .gateway
+        .set_default_budget(llmops_gateway::ScopeKind::User, Some(rule))
+        .unwrap();
+    let user = || CallContext::new().with_user("alice@example.com");
+    setup
+        .gateway
+        .complete_with(ask("chat"), user())
+        .await
+        .unwrap();
+    let rejected = setup.gateway.complete_with(ask("chat"), user()).await;
+    assert!(
+        matches!(rejected, Err(Error::RateLimited { .. })),
+        "{rejected:?}"
+    );
+
+    setup
+        .gateway
+        .set_default_budget(llmops_gateway::ScopeKind::User, None)
+        .unwrap();
+    setup
+        .gateway
+        .complete_with(ask("chat"), user())
+        .await
+        .unwrap();
+
+    let invalid = BudgetRule::new(Decimal::ZERO, BudgetPeriod::Day);
+    let error = setup
+        .gateway
+        .set_default_budget(llmops_gateway::ScopeKind::Team, Some(invalid))
+        .unwrap_err();
+    assert!(error.to_string().contains("default team"), "{error}");
+}

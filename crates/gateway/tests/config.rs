@@ -247,6 +247,8 @@ fn readme_limits_block_parses() {
     );
     assert_eq!(config.limits[1].scope, ScopeKind::User);
     assert_eq!(config.limits[1].limit_scope(), None, "a default per user");
+    assert_eq!(config.budgets.len(), 2);
+    assert_eq!(config.budgets[1].limit_scope(), None, "a default per team");
     let budget = &config.budgets[0];
     assert_eq!(budget.limit_usd, "50.00".parse::<Decimal>().unwrap());
     assert_eq!(budget.period, BudgetPeriod::Month);
@@ -309,6 +311,16 @@ fn limit_mistakes_name_their_key() {
             "share",
         ),
         (
+            "[[budgets]]\nscope = \"team\"\nlimit_usd = 5\nperiod = \"day\"\n[[budgets]]\nscope = \"team\"\nlimit_usd = 9\nperiod = \"month\"\n",
+            "budgets[1].id",
+            "two default team budgets",
+        ),
+        (
+            "[[budgets]]\nscope = \"team\"\nid = \"\"\nlimit_usd = 5\nperiod = \"day\"\n",
+            "budgets[0].id",
+            "empty",
+        ),
+        (
             "[cache]\nenabled = true\nttl_secs = 0\n",
             "cache.ttl_secs",
             "TTL of 0",
@@ -341,4 +353,43 @@ fn budget_amount_reads_numbers_exactly() {
     ));
     assert!(key.starts_with("line "), "{key}");
     assert!(message.contains("not an amount in US dollars"), "{message}");
+}
+
+#[test]
+fn health_check_settings_round_trip() {
+    let text = format!(
+        "[health.check]\ninterval = \"2m\"\ntimeout = \"1500ms\"\n{ONE_MODEL}health_check = {{ interval = \"10s\" }}\n"
+    );
+    let config = GatewayConfig::from_toml_str(&text).unwrap();
+    let default = config.health.check.clone().unwrap();
+    assert_eq!(default.interval, std::time::Duration::from_secs(120));
+    assert_eq!(default.timeout, std::time::Duration::from_millis(1_500));
+    let own = config.models[0].deployments[0]
+        .health_check
+        .clone()
+        .unwrap();
+    assert_eq!(own.interval, std::time::Duration::from_secs(10));
+    assert_eq!(own.timeout, std::time::Duration::from_secs(5), "default");
+    let text = toml::to_string(&config).unwrap();
+    assert!(text.contains("interval = \"120s\""), "{text}");
+    assert_eq!(GatewayConfig::from_toml_str(&text).unwrap(), config);
+}
+
+#[test]
+fn health_check_mistakes_name_their_key() {
+    let (key, message) = error_of(&format!("[health.check]\ninterval = \"0s\"\n{ONE_MODEL}"));
+    assert_eq!(key, "health.check.interval");
+    assert!(message.contains("0 s"), "{message}");
+
+    let (key, message) = error_of(&format!(
+        "{ONE_MODEL}health_check = {{ timeout = \"0ms\" }}\n"
+    ));
+    assert_eq!(key, "models[0].deployments[0].health_check.timeout");
+    assert!(message.contains("\"5s\""), "{message}");
+
+    let (key, message) = error_of(&format!(
+        "{ONE_MODEL}health_check = {{ interval = \"30 sec\" }}\n"
+    ));
+    assert!(key.starts_with("line "), "{key}");
+    assert!(message.contains("not a duration"), "{message}");
 }

@@ -71,6 +71,7 @@ struct Pair {
     records: [Arc<MemorySink>; 2],
     clock: Arc<ManualClock>,
     mock: MockServer,
+    prefix: String,
 }
 
 /// Two gateways over one mock, each with its own Redis connection under
@@ -118,6 +119,7 @@ async fn start_pair(url: &str, cache: CacheConfig, cache_bytes: u64) -> Pair {
         records: [first_records, second_records],
         clock,
         mock,
+        prefix,
     }
 }
 
@@ -350,4 +352,83 @@ async fn unreachable_server_is_an_error() {
     );
     let error = RedisState::connect("not a url").await.unwrap_err();
     assert!(error.to_string().contains("URL"), "{error}");
+}
+
+/// Returns the remaining time to live of `key` in milliseconds: -1 when
+/// it never expires, -2 when it does not exist.
+async fn ttl_ms(url: &str, key: &str) -> i64 {
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("PTTL")
+        .arg(key)
+        .query_async(&mut connection)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn spend_of_ended_periods_expires() {
+    use llmops_gateway::SharedState;
+
+    let Some(url) = redis_url() else { return };
+    let prefix = fresh_prefix();
+    let state = RedisState::connect(&url)
+        .await
+        .unwrap()
+        .with_prefix(prefix.clone());
+    let day = format!("{prefix}spend:day");
+    state
+        .add_spend(0, "day", Decimal::ONE, Some(60_000))
+        .await
+        .unwrap();
+    let ttl = ttl_ms(&url, &day).await;
+    assert!((1..=60_000).contains(&ttl), "ttl {ttl}");
+    state
+        .add_spend(0, "day", Decimal::ONE, Some(600_000))
+        .await
+        .unwrap();
+    let ttl = ttl_ms(&url, &day).await;
+    assert!(ttl > 60_000, "a later addition moves the expiry: ttl {ttl}");
+
+    state
+        .add_spend(0, "total", Decimal::ONE, None)
+        .await
+        .unwrap();
+    assert_eq!(ttl_ms(&url, &format!("{prefix}spend:total")).await, -1);
+
+    // A hash that reaches its expiry is gone, and its spend reads as 0.
+    state
+        .add_spend(0, "short", Decimal::ONE, Some(1))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(state.spend("short").await.unwrap(), Decimal::ZERO);
+    assert_eq!(ttl_ms(&url, &format!("{prefix}spend:short")).await, -2);
+}
+
+#[tokio::test]
+async fn daily_spend_expires_a_day_after_its_period() {
+    let Some(url) = redis_url() else { return };
+    let pair = start_pair(&url, CacheConfig::default(), 1 << 20).await;
+    let scope = LimitScope::Team("research".into());
+    let rule = BudgetRule::new(Decimal::ONE, BudgetPeriod::Day);
+    pair.first.set_budget(scope.clone(), rule).unwrap();
+    pair.first
+        .complete_with(ask("chat"), CallContext::new().with_team("research"))
+        .await
+        .unwrap();
+    // NOON_MS is 12:00 UTC: 12 hours left in the day plus one day kept.
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}spend:*", pair.prefix))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let key = format!("{}spend:spend:team:research:2026-12-04", pair.prefix);
+    assert_eq!(keys, vec![key.clone()]);
+    let ttl = ttl_ms(&url, &key).await;
+    let expected = 36 * 3_600_000;
+    assert!(ttl <= expected, "ttl {ttl}");
+    assert!(ttl > expected - 60_000, "ttl {ttl}");
 }

@@ -242,6 +242,7 @@ async fn failing_deployment_is_ejected_while_another_serves() {
             failure_ratio: 0.5,
             slow_ms: 0,
             cooldown_secs: 600,
+            check: None,
         })
         .model(
             single_model(

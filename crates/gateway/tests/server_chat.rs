@@ -178,6 +178,7 @@ async fn task_header_routes_to_task_model() {
     config.routes.push(RouteConfig {
         task: "code".to_owned(),
         model: "coder".to_owned(),
+        examples: Vec::new(),
     });
     let gateway = Gateway::builder(config).build().unwrap();
     let server = start(Server::builder(gateway)).await;

@@ -233,6 +233,7 @@ async fn allow_list_covers_task_routes() {
     config.routes.push(llmops_gateway::RouteConfig {
         task: "hard".to_owned(),
         model: "big".to_owned(),
+        examples: Vec::new(),
     });
     let gateway = Gateway::builder(config).build().unwrap();
     let server = start(Server::builder(gateway).master_key(MASTER)).await;

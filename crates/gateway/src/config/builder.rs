@@ -1,8 +1,8 @@
 //! Chained setters for building a configuration in code.
 
 use super::{
-    BudgetConfig, CacheConfig, DeploymentConfig, GatewayConfig, HealthPolicy, LimitConfig,
-    ModelConfig, RetryPolicy, RouteConfig,
+    BudgetConfig, CacheConfig, DeploymentConfig, GatewayConfig, HealthCheckConfig, HealthPolicy,
+    LimitConfig, ModelConfig, RetryPolicy, RouteConfig,
 };
 use crate::strategy::Strategy;
 
@@ -23,6 +23,28 @@ impl GatewayConfig {
         self.routes.push(RouteConfig {
             task: task.into(),
             model: model.into(),
+            examples: Vec::new(),
+        });
+        self
+    }
+
+    /// Routes requests tagged `task` to `model`, and untagged requests
+    /// whose text is nearest in meaning to `examples`, when the gateway
+    /// has a task embedder.
+    pub fn route_with_examples<I, S>(
+        mut self,
+        task: impl Into<String>,
+        model: impl Into<String>,
+        examples: I,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.routes.push(RouteConfig {
+            task: task.into(),
+            model: model.into(),
+            examples: examples.into_iter().map(Into::into).collect(),
         });
         self
     }
@@ -145,6 +167,7 @@ impl DeploymentConfig {
             tags: Vec::new(),
             context_window: None,
             price_model: None,
+            health_check: None,
         }
     }
 
@@ -185,6 +208,13 @@ impl DeploymentConfig {
     /// Sets the price-table entry that prices this deployment.
     pub fn price_model(mut self, model: impl Into<String>) -> Self {
         self.price_model = Some(model.into());
+        self
+    }
+
+    /// Sets the active health checks of this deployment, in place of the
+    /// default in [`HealthPolicy::check`].
+    pub fn health_check(mut self, check: HealthCheckConfig) -> Self {
+        self.health_check = Some(check);
         self
     }
 }

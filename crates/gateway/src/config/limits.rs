@@ -52,7 +52,8 @@ impl LimitConfig {
     }
 }
 
-/// A spending budget of one scope.
+/// A spending budget of one scope, or the default budget of every scope of
+/// a kind.
 ///
 /// ```toml
 /// [[budgets]]
@@ -61,14 +62,22 @@ impl LimitConfig {
 /// limit_usd = "50.00"
 /// period = "month"
 /// alert_at = [0.5, 0.8]
+///
+/// [[budgets]]
+/// scope = "team"   # no id: $10 a day for every other team, each its own
+/// limit_usd = "10.00"
+/// period = "day"
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetConfig {
     /// The kind of party: `key`, `user`, `team` or `model`.
     pub scope: ScopeKind,
-    /// The key id, user id, team id or model name.
-    pub id: String,
+    /// The key id, user id, team id or model name. Without it, the entry is
+    /// the default budget of every party of the kind that has no own
+    /// budget, and each such party's spend is counted separately.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The budget in US dollars, as a string (`"50.00"`) for an exact
     /// amount; a TOML number is read through its decimal text.
     #[serde(serialize_with = "usd_out", deserialize_with = "usd_in")]
@@ -82,9 +91,11 @@ pub struct BudgetConfig {
 }
 
 impl BudgetConfig {
-    /// Returns the scope.
-    pub fn limit_scope(&self) -> LimitScope {
-        LimitScope::new(self.scope, self.id.clone())
+    /// Returns the scope, or none for a default of the kind.
+    pub fn limit_scope(&self) -> Option<LimitScope> {
+        self.id
+            .as_ref()
+            .map(|id| LimitScope::new(self.scope, id.clone()))
     }
 
     /// Returns the rule, or the index and text of an alert share that is

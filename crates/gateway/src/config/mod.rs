@@ -4,6 +4,7 @@
 //! validated before a [`Gateway`](crate::Gateway) is built from it.
 
 mod builder;
+mod health_check;
 mod limits;
 mod transparency;
 mod validate;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::GatewayError;
 use crate::strategy::Strategy;
 
+pub use health_check::HealthCheckConfig;
 pub use limits::{BudgetConfig, CacheConfig, LimitConfig};
 pub use transparency::{AI_GENERATED_HEADER, LABEL_KEY, TransparencyConfig};
 
@@ -54,7 +56,8 @@ pub struct GatewayConfig {
     /// Retry and attempt bounds.
     #[serde(default)]
     pub retry: RetryPolicy,
-    /// Passive health checks (circuit breakers) of deployments.
+    /// Circuit breakers of deployments, fed by calls and by optional
+    /// active health checks.
     #[serde(default)]
     pub health: HealthPolicy,
     /// The public model names and where each is served.
@@ -87,6 +90,14 @@ pub struct Defaults {
     /// not configured; none means such requests fail with an unknown-model
     /// error.
     pub model: Option<String>,
+    /// The cosine similarity between a request and the examples of a task
+    /// (`[[routes]]` `examples`) at or above which the request takes that
+    /// task's route, when a task embedder is set. Default 0.5.
+    ///
+    /// NOTE: the default is a starting point, not a calibrated value. The
+    /// similarities of related texts differ between embedding models, so
+    /// tune it on labelled requests for the model in use.
+    pub min_task_similarity: f32,
 }
 
 impl Default for Defaults {
@@ -94,6 +105,7 @@ impl Default for Defaults {
         Defaults {
             strategy: Strategy::WeightedRandom,
             model: None,
+            min_task_similarity: 0.5,
         }
     }
 }
@@ -161,6 +173,10 @@ pub struct HealthPolicy {
     /// How long an ejected deployment gets no traffic before one probe
     /// request is let through.
     pub cooldown_secs: u64,
+    /// Active health checks of every deployment that sets no
+    /// `health_check` of its own; none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<HealthCheckConfig>,
 }
 
 impl Default for HealthPolicy {
@@ -171,6 +187,7 @@ impl Default for HealthPolicy {
             failure_ratio: 0.5,
             slow_ms: 0,
             cooldown_secs: 30,
+            check: None,
         }
     }
 }
@@ -236,6 +253,24 @@ pub struct DeploymentConfig {
     /// upstream model name when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_model: Option<String>,
+    /// Active health checks of this deployment, in place of
+    /// `[health.check]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<HealthCheckConfig>,
+}
+
+impl DeploymentConfig {
+    /// Returns the active health checks that apply to this deployment:
+    /// its own, else `default`, and none when those are turned off.
+    pub fn effective_health_check<'a>(
+        &'a self,
+        default: Option<&'a HealthCheckConfig>,
+    ) -> Option<&'a HealthCheckConfig> {
+        self.health_check
+            .as_ref()
+            .or(default)
+            .filter(|check| check.enabled)
+    }
 }
 
 fn default_weight() -> u32 {
@@ -250,6 +285,12 @@ pub struct RouteConfig {
     pub task: String,
     /// The model name requests of this task go to.
     pub model: String,
+    /// Example requests of this task. With a task embedder
+    /// ([`GatewayBuilder::task_embedder`](crate::GatewayBuilder::task_embedder)),
+    /// a request that names no task and no configured model takes the
+    /// route whose examples are nearest in meaning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
 }
 
 impl GatewayConfig {

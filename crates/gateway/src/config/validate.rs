@@ -77,6 +77,25 @@ impl GatewayConfig {
                 ));
             }
             self.require_model(&format!("{key}.model"), &route.model)?;
+            if let Some(position) = route
+                .examples
+                .iter()
+                .position(|example| example.trim().is_empty())
+            {
+                return Err(GatewayError::config(
+                    format!("{key}.examples[{position}]"),
+                    "the example is empty; give a request text typical of the task, or remove it",
+                ));
+            }
+        }
+        let similarity = self.defaults.min_task_similarity;
+        if !(-1.0..=1.0).contains(&similarity) {
+            return Err(GatewayError::config(
+                "defaults.min_task_similarity",
+                format!(
+                    "{similarity} is not a cosine similarity; use a number from -1 to 1, such as 0.5"
+                ),
+            ));
         }
         if let Some(model) = &self.defaults.model {
             self.require_model("defaults.model", model)?;
@@ -123,6 +142,9 @@ impl GatewayConfig {
                         deployment.id
                     ),
                 ));
+            }
+            if let Some(check) = &deployment.health_check {
+                check.validate(&format!("{key}.health_check"))?;
             }
             if deployment.context_window == Some(0) {
                 return Err(GatewayError::config(
@@ -204,6 +226,9 @@ impl GatewayConfig {
                 "health.min_requests",
                 "0 would eject a deployment before any call; use 1 or more",
             ));
+        }
+        if let Some(check) = &health.check {
+            check.validate("health.check")?;
         }
         Ok(())
     }

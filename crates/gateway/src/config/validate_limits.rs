@@ -33,16 +33,18 @@ impl GatewayConfig {
         let mut seen = BTreeSet::new();
         for (index, budget) in self.budgets.iter().enumerate() {
             let key = format!("budgets[{index}]");
-            self.check_scope_id(&key, budget.scope, Some(&budget.id))?;
+            self.check_scope_id(&key, budget.scope, budget.id.as_deref())?;
             if !seen.insert((budget.scope, budget.id.clone())) {
-                return Err(GatewayError::config(
-                    format!("{key}.id"),
-                    format!(
-                        "{} {:?} has two budgets; keep one",
-                        budget.scope.as_str(),
-                        budget.id
+                let message = match &budget.id {
+                    Some(id) => {
+                        format!("{} {id:?} has two budgets; keep one", budget.scope.as_str())
+                    }
+                    None => format!(
+                        "there are two default {} budgets (entries without id); keep one",
+                        budget.scope.as_str()
                     ),
-                ));
+                };
+                return Err(GatewayError::config(format!("{key}.id"), message));
             }
             let rule = budget.rule().map_err(|(position, share)| {
                 GatewayError::config(

@@ -66,6 +66,19 @@ pub(crate) fn caller_scopes(request: &ChatRequest, context: &CallContext) -> Vec
     .collect()
 }
 
+/// How long spend stays in the shared state after its period ends: a day,
+/// so a gateway whose clock lags behind still reads the period it is in,
+/// and an operator can still read yesterday's total.
+const SPEND_RETAIN_AFTER_PERIOD_MS: u64 = 86_400_000;
+
+/// Returns how long from `now_ms` the spend of `period` must be kept;
+/// none for a period that never ends.
+pub(crate) fn spend_retention_ms(period: &PeriodWindow, now_ms: u64) -> Option<u64> {
+    period
+        .end_ms
+        .map(|end| end.saturating_sub(now_ms) + SPEND_RETAIN_AFTER_PERIOD_MS)
+}
+
 /// Returns the shared-state key of a scope's spend in one period.
 pub(crate) fn spend_key(scope: &LimitScope, period: &PeriodWindow) -> String {
     format!("spend:{}:{}", scope.state_key(), period.label)
@@ -169,6 +182,7 @@ impl Gateway {
                     retry_after_ms,
                     "request over a rate limit"
                 );
+                self.inner.counters.rate_limit_rejection(scope.kind());
                 Err(limit_error(scope, unit, limit, amount, retry_after_ms))
             }
         }
@@ -210,6 +224,7 @@ impl Gateway {
                 ),
                 None => (None, "raise the budget to continue"),
             };
+            self.inner.counters.budget_rejection(scope.kind());
             return Err(Error::RateLimited {
                 provider: GATEWAY_PROVIDER.to_owned(),
                 retry_after,
@@ -277,7 +292,12 @@ impl Gateway {
             let update = match self
                 .inner
                 .state
-                .add_spend(&spend_key(scope, &period), cost)
+                .add_spend(
+                    now_ms,
+                    &spend_key(scope, &period),
+                    cost,
+                    spend_retention_ms(&period, now_ms),
+                )
                 .await
             {
                 Ok(update) => update,
@@ -288,6 +308,7 @@ impl Gateway {
             };
             for share in rule.crossed(update.before, update.after) {
                 tracing::warn!(%scope, period = %period.label, %share, spend = %update.after, limit = %rule.limit, "budget alert");
+                self.inner.counters.budget_alert(scope.kind());
                 if let Some(sink) = &self.inner.alert_sink {
                     sink.alert(BudgetAlert {
                         scope: scope.clone(),

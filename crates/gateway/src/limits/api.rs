@@ -84,7 +84,8 @@ impl Gateway {
         Ok(())
     }
 
-    /// Removes the budget of `scope` and returns it.
+    /// Removes the own budget of `scope` and returns it; the default of its
+    /// kind applies again, if any.
     pub fn remove_budget(&self, scope: &LimitScope) -> Option<BudgetRule> {
         self.inner
             .budgets
@@ -93,9 +94,34 @@ impl Gateway {
             .remove(scope)
     }
 
-    /// Returns the spend of `scope` in the current period of its budget, in
-    /// US dollars. Spend is recorded only while a scope has a budget, so a
-    /// scope without one returns 0.
+    /// Sets the default budget of every scope of `kind` that has none of
+    /// its own, or removes it with `None`. Each scope under the default
+    /// has its own spend, such as $10 a day for every team.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`GatewayError::Config`] when the limit is not above 0 or an
+    /// alert share is outside (0, 1].
+    pub fn set_default_budget(
+        &self,
+        kind: ScopeKind,
+        rule: Option<BudgetRule>,
+    ) -> Result<(), GatewayError> {
+        if let Some(rule) = &rule {
+            rule.check()
+                .map_err(|problem| rule_error(&format!("default {}", kind.as_str()), problem))?;
+        }
+        self.inner
+            .budgets
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .set_default(kind, rule);
+        Ok(())
+    }
+
+    /// Returns the spend of `scope` in the current period of its budget
+    /// (its own or its kind's default), in US dollars. Spend is recorded
+    /// only while a scope has a budget, so a scope without one returns 0.
     ///
     /// # Errors
     ///

@@ -57,7 +57,9 @@ pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Response {
 
 /// Handles `GET /metrics` in the Prometheus text format.
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let mut response = state.metrics.render().into_response();
+    let mut text = state.metrics.render();
+    crate::server::gateway_metrics::render(&mut text, &state.gateway_counters());
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -102,6 +102,7 @@ pub(crate) async fn serve(
             }
         }
     };
+    state.gateway().stop_health_checks();
     result.map_err(|source| ServerError::Io { address, source })?;
     tracing::info!("server stopped");
     Ok(())

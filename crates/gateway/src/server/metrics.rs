@@ -224,7 +224,7 @@ impl Metrics {
 }
 
 /// Escapes a label value: backslash, double quote and line feed.
-fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")

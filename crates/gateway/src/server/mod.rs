@@ -46,6 +46,7 @@ mod chat;
 mod embeddings;
 mod error;
 mod extra;
+mod gateway_metrics;
 mod info;
 mod key_limits;
 mod keys;
@@ -207,6 +208,11 @@ impl ServerBuilder {
             Some(master_key) => Some(hash_secret(master_key.trim())),
             None => None,
         };
+        // Routing by embedding works without this, embedding the examples
+        // at the first request that needs them instead.
+        if let Err(error) = self.gateway.embed_task_examples().await {
+            tracing::warn!(%error, "task examples not embedded at start; the first request that needs them tries again");
+        }
         let keys: SharedKeyStore = self.keys.unwrap_or_else(|| Arc::new(MemoryKeyStore::new()));
         let existing = keys.list().await?;
         for key in &existing {
@@ -239,6 +245,7 @@ impl ServerBuilder {
             drain_timeout: self.drain_timeout,
             started_at_s,
             cut: tokio::sync::watch::Sender::new(false),
+            retired_counters: std::sync::Mutex::default(),
         };
         Ok(Server {
             state: Arc::new(state),

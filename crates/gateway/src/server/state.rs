@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use llmops_core::Embedder;
 
+use crate::counters::GatewayCounters;
 use crate::gateway::Gateway;
 use crate::server::Reloader;
 use crate::server::keys::SharedKeyStore;
@@ -37,6 +38,9 @@ pub(crate) struct AppState {
     pub(crate) started_at_s: u64,
     /// Set when the drain timeout passed: requests still running end.
     pub(crate) cut: tokio::sync::watch::Sender<bool>,
+    /// The event counts of gateways that reloads replaced, so the
+    /// counters in `/metrics` do not restart at each reload.
+    pub(crate) retired_counters: Mutex<GatewayCounters>,
 }
 
 impl AppState {
@@ -48,12 +52,36 @@ impl AppState {
             .clone()
     }
 
-    /// Replaces the gateway for requests that start from now on.
+    /// Replaces the gateway for requests that start from now on, stops the
+    /// old gateway's active health checks and keeps its event counts.
+    ///
+    /// NOTE: events of requests that still run on the old gateway after
+    /// the swap are not counted.
     pub(crate) fn swap_gateway(&self, gateway: Gateway) {
-        *self
-            .gateway
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = gateway;
+        let old = std::mem::replace(
+            &mut *self
+                .gateway
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            gateway,
+        );
+        old.stop_health_checks();
+        self.retired_counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .add(&old.counters());
+    }
+
+    /// Returns the event counts of the current gateway plus those of the
+    /// gateways reloads replaced.
+    pub(crate) fn gateway_counters(&self) -> GatewayCounters {
+        let mut counts = self
+            .retired_counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        counts.add(&self.gateway().counters());
+        counts
     }
 
     /// Returns a future that resolves once the drain timeout after a

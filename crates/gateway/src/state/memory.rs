@@ -18,8 +18,9 @@ const SWEEP_EVERY: u64 = 1_024;
 
 /// Limits, spend and cache of one gateway process, behind one mutex.
 ///
-/// Spend is kept per scope and period label and is never dropped, so a
-/// long-running process keeps one number per budget scope per past period.
+/// Spend is kept per scope and period label. An entry added with a
+/// retention is dropped at the first [`SharedState::add_spend`] after the
+/// retention has passed. An entry without one is kept.
 #[derive(Debug)]
 pub struct MemoryState {
     inner: Mutex<Inner>,
@@ -30,7 +31,10 @@ struct Inner {
     windows: HashMap<String, (SlidingWindow, u64)>,
     next_entry: u64,
     admissions: u64,
-    spend: HashMap<String, Decimal>,
+    /// Spend by key, with the Unix milliseconds after which it may go.
+    spend: HashMap<String, (Decimal, Option<u64>)>,
+    /// The earliest drop time in `spend`, so most additions skip the sweep.
+    next_spend_expiry_ms: Option<u64>,
     cache: Lru,
 }
 
@@ -55,6 +59,7 @@ impl MemoryState {
                 next_entry: 1,
                 admissions: 0,
                 spend: HashMap::new(),
+                next_spend_expiry_ms: None,
                 cache: Lru::new(max_bytes),
             }),
         }
@@ -68,6 +73,20 @@ impl MemoryState {
 }
 
 impl Inner {
+    /// Drops the spend entries whose retention ended by `now_ms`.
+    fn drop_expired_spend(&mut self, now_ms: u64) {
+        if self.next_spend_expiry_ms.is_none_or(|next| next > now_ms) {
+            return;
+        }
+        self.spend
+            .retain(|_, (_, expires)| expires.is_none_or(|expires| expires > now_ms));
+        self.next_spend_expiry_ms = self
+            .spend
+            .values()
+            .filter_map(|(_, expires)| *expires)
+            .min();
+    }
+
     fn admit(&mut self, now_ms: u64, charges: &[Charge]) -> Admission {
         for (index, charge) in charges.iter().enumerate() {
             let (window, period) = self
@@ -122,9 +141,17 @@ impl SharedState for MemoryState {
         Ok(())
     }
 
-    async fn add_spend(&self, key: &str, amount: Decimal) -> Result<SpendUpdate, StateError> {
+    async fn add_spend(
+        &self,
+        now_ms: u64,
+        key: &str,
+        amount: Decimal,
+        retain_ms: Option<u64>,
+    ) -> Result<SpendUpdate, StateError> {
         let mut inner = self.lock();
-        let spend = inner.spend.entry(key.to_owned()).or_default();
+        inner.drop_expired_spend(now_ms);
+        let expires_ms = retain_ms.map(|retain| now_ms.saturating_add(retain));
+        let (spend, expiry) = inner.spend.entry(key.to_owned()).or_default();
         let before = *spend;
         let after = before.checked_add(amount).ok_or_else(|| {
             StateError::new(format!(
@@ -132,11 +159,21 @@ impl SharedState for MemoryState {
             ))
         })?;
         *spend = after;
+        *expiry = expires_ms;
+        if let Some(expires_ms) = expires_ms {
+            let next = inner.next_spend_expiry_ms.get_or_insert(expires_ms);
+            *next = (*next).min(expires_ms);
+        }
         Ok(SpendUpdate { before, after })
     }
 
     async fn spend(&self, key: &str) -> Result<Decimal, StateError> {
-        Ok(self.lock().spend.get(key).copied().unwrap_or_default())
+        Ok(self
+            .lock()
+            .spend
+            .get(key)
+            .map(|(spend, _)| *spend)
+            .unwrap_or_default())
     }
 
     async fn cache_get(&self, now_ms: u64, key: &str) -> Result<Option<Vec<u8>>, StateError> {
@@ -222,9 +259,44 @@ mod tests {
         let state = MemoryState::new();
         let cent: Decimal = "0.01".parse().unwrap_or_default();
         for _ in 0..100 {
-            state.add_spend("team:t", cent).await.ok();
+            state.add_spend(0, "team:t", cent, None).await.ok();
         }
         assert_eq!(state.spend("team:t").await, Ok(Decimal::ONE));
         assert_eq!(state.spend("team:other").await, Ok(Decimal::ZERO));
+    }
+
+    #[tokio::test]
+    async fn expired_spend_is_dropped_at_next_addition() {
+        let state = MemoryState::new();
+        let dollar = Decimal::ONE;
+        state.add_spend(0, "day-1", dollar, Some(100)).await.ok();
+        state.add_spend(0, "total", dollar, None).await.ok();
+        state.add_spend(50, "day-1", dollar, Some(100)).await.ok();
+        // Retention counts from the last addition: 50 + 100.
+        state.add_spend(149, "day-2", dollar, Some(100)).await.ok();
+        assert_eq!(state.spend("day-1").await, Ok(Decimal::TWO));
+        state.add_spend(150, "day-2", dollar, Some(100)).await.ok();
+        assert_eq!(state.spend("day-1").await, Ok(Decimal::ZERO));
+        assert_eq!(state.spend("day-2").await, Ok(Decimal::TWO));
+        assert_eq!(state.spend("total").await, Ok(Decimal::ONE));
+        assert_eq!(state.lock().spend.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn many_periods_keep_memory_bounded() {
+        let state = MemoryState::new();
+        let day_ms = 86_400_000;
+        for day in 0..1_000u64 {
+            let key = format!("spend:team:t:{day}");
+            state
+                .add_spend(day * day_ms, &key, Decimal::ONE, Some(day_ms + 1))
+                .await
+                .ok();
+        }
+        assert!(
+            state.lock().spend.len() <= 2,
+            "{}",
+            state.lock().spend.len()
+        );
     }
 }

@@ -123,12 +123,22 @@ pub trait SharedState: Send + Sync {
     /// Returns [`StateError`] when the store cannot be reached.
     async fn settle(&self, ticket: &Ticket, amount: u64) -> Result<(), StateError>;
 
-    /// Adds `amount` US dollars to the spend under `key`.
+    /// Adds `amount` US dollars to the spend under `key`, as of `now_ms`.
+    ///
+    /// With `retain_ms`, the store may drop the key `retain_ms` after
+    /// `now_ms`, so spend of past budget periods does not pile up; each
+    /// addition moves that moment. Without it the key is kept.
     ///
     /// # Errors
     ///
     /// Returns [`StateError`] when the store cannot be reached.
-    async fn add_spend(&self, key: &str, amount: Decimal) -> Result<SpendUpdate, StateError>;
+    async fn add_spend(
+        &self,
+        now_ms: u64,
+        key: &str,
+        amount: Decimal,
+        retain_ms: Option<u64>,
+    ) -> Result<SpendUpdate, StateError>;
 
     /// Returns the spend under `key`, zero when nothing was spent.
     ///

@@ -89,10 +89,17 @@ return 1
 ";
 
 /// Adds a decimal amount as an integer mantissa under the field of its
-/// scale, so the sum stays exact, and returns the fields before.
+/// scale, so the sum stays exact, sets or clears the hash's expiry, and
+/// returns the fields before.
 const ADD_SPEND: &str = r"
 local before = redis.call('HGETALL', KEYS[1])
 redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+local retain = tonumber(ARGV[3])
+if retain > 0 then
+  redis.call('PEXPIRE', KEYS[1], retain)
+else
+  redis.call('PERSIST', KEYS[1])
+end
 return before
 ";
 
@@ -161,8 +168,9 @@ return 1
 
 /// Limits, spend and cache on a Redis server.
 ///
-/// Spend is kept per scope and period label and never expires, so Redis
-/// keeps one small hash per budget scope per past period.
+/// Spend is kept per scope and period label in a small hash. A hash
+/// added with a retention expires that long after its last addition, as
+/// Redis counts time, so spend of past periods does not pile up.
 #[derive(Clone)]
 pub struct RedisState {
     connection: ConnectionManager,
@@ -317,7 +325,13 @@ impl SharedState for RedisState {
         Ok(())
     }
 
-    async fn add_spend(&self, key: &str, amount: Decimal) -> Result<SpendUpdate, StateError> {
+    async fn add_spend(
+        &self,
+        _now_ms: u64,
+        key: &str,
+        amount: Decimal,
+        retain_ms: Option<u64>,
+    ) -> Result<SpendUpdate, StateError> {
         let amount = amount.normalize();
         let mantissa = i64::try_from(amount.mantissa()).map_err(|_| {
             StateError::new(format!("a spend of {amount} has too many digits for Redis"))
@@ -327,6 +341,8 @@ impl SharedState for RedisState {
             .key(format!("{}spend:{key}", self.prefix))
             .arg(amount.scale())
             .arg(mantissa)
+            // 0 keeps the hash; PEXPIRE takes at least 1 ms.
+            .arg(retain_ms.map_or(0, |retain| retain.max(1)))
             .invoke_async(&mut connection)
             .await
             .map_err(failed("spend update"))?;

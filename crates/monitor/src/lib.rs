@@ -65,6 +65,7 @@
 mod aggregate;
 pub mod alert;
 mod alerting;
+mod budgets;
 mod build_snapshot;
 mod calendar;
 pub mod clock;

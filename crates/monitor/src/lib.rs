@@ -61,6 +61,8 @@
 //!   HTTP routes over axum.
 //! - `gateway`: `RecordSink for Monitor` and [`MonitorHook`], which feed
 //!   the monitor from an llmops-gateway.
+//! - `otlp`: the [`otlp`] module, which pushes the GenAI metrics and
+//!   llmops' counters to an OpenTelemetry collector over OTLP/HTTP.
 
 mod aggregate;
 pub mod alert;
@@ -80,6 +82,8 @@ mod gateway;
 mod labels;
 mod monitor;
 mod observation;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod prometheus;
 mod record;
 pub mod schema;

@@ -98,7 +98,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use cost::{Budget, BudgetPeriod, BudgetScope};
 pub use error::MonitorError;
 pub use feedback::{Feedback, FeedbackSink, MAX_COMMENT_CHARS};
-pub use feedback_store::{CommentRedactor, FeedbackStore, VersionRating};
+pub use feedback_store::{CommentRedactor, FeedbackStore, MAX_VERSION_COMMENTS, VersionRating};
 #[cfg(feature = "gateway")]
 pub use gateway::{
     MonitorHook, PROMPT_METADATA_KEY, PROMPT_VERSION_METADATA_KEY, prompt_from_metadata,
@@ -113,7 +113,7 @@ pub use snapshot::{
     AlertState, AlertStatus, Breakdown, BudgetStatus, CachePanel, CostAlternative, CostPanel,
     DriftMeasure, DriftSummary, FallbackPanel, FeedbackSummary, HallucinationRow, LatencyPanel,
     NamedCount, OversightItem, OversightSummary, Panel, Point, QualitySummary, ScoreRow, Snapshot,
-    SnapshotSource, TopicShare, TrafficPanel, Window,
+    SnapshotSource, TopicShare, TrafficPanel, VersionFeedback, Window,
 };
 pub use source::{DriftSource, OversightSource, QualitySource};
 pub use window::BUCKETS_PER_WINDOW;

@@ -215,7 +215,7 @@ fn default_rules() -> Vec<AlertRule> {
     ]
 }
 
-/// The monitor's view of the gateway budgets of `config`.
+/// Converts the gateway budgets of `config` into monitor budgets.
 fn monitor_budgets(config: &GatewayConfig) -> Vec<Budget> {
     config
         .budgets

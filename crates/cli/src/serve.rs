@@ -78,8 +78,8 @@ pub(crate) struct Args {
 
     /// Push the monitor's metrics (GenAI token usage, durations, time to
     /// first chunk, requests, spend, cache and fallbacks) to this
-    /// OpenTelemetry collector over OTLP/HTTP with protobuf, such as
-    /// `http://127.0.0.1:4318`; `/v1/metrics` is appended.
+    /// OpenTelemetry collector over OTLP/HTTP with protobuf. Give the base
+    /// URL, such as `http://127.0.0.1:4318`, and `/v1/metrics` is appended.
     #[arg(long, value_name = "URL", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     otlp_endpoint: Option<String>,
 

@@ -21,7 +21,7 @@ pub(crate) fn validate_budget(budget: &Budget) -> Result<(), MonitorError> {
 }
 
 impl Monitor {
-    /// The budgets the monitor tracks, in the order they were given.
+    /// Returns the budgets the monitor tracks, in the order they were given.
     pub fn budgets(&self) -> Vec<Budget> {
         self.state()
             .budgets
@@ -33,7 +33,7 @@ impl Monitor {
     /// Replaces every budget with `budgets`, as after a configuration
     /// reload. A new budget with the same scope and period as an old one
     /// keeps the old one's spend in the current period, so a changed
-    /// limit applies to what was already spent; budgets left out stop
+    /// limit applies to what was already spent. Budgets left out stop
     /// being tracked.
     ///
     /// # Errors

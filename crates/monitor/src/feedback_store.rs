@@ -39,7 +39,7 @@ pub struct VersionRating {
     pub comments: Vec<String>,
 }
 
-/// The most comments per prompt version that
+/// The maximum number of comments per prompt version that
 /// [`FeedbackStore::ratings_by_version`] returns.
 pub const MAX_VERSION_COMMENTS: usize = 3;
 

@@ -284,9 +284,9 @@ pub struct QualitySummary {
     pub scores: Vec<ScoreRow>,
     /// Share of responses judged ungrounded, per model and prompt version.
     pub hallucination: Vec<HallucinationRow>,
-    /// User feedback per prompt version, for the same versions as
-    /// `scores` and for rated versions without scores; the dashboard shows
-    /// it in the score table's rows of the version.
+    /// User feedback per rated prompt version, whether or not it has
+    /// scores. The dashboard shows it in the score table's rows of that
+    /// version.
     #[serde(default)]
     pub feedback: Vec<VersionFeedback>,
 }

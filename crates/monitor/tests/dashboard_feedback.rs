@@ -1,8 +1,8 @@
 //! A rating posted to `POST /v1/feedback` for a request id appears in the
 //! quality panel beside the evaluation scores of the prompt version that
-//! served the request: in the snapshot JSON and in the score table of the
-//! page in headless Chromium (skipped without Chromium, as in
-//! `dashboard_browser.rs`).
+//! served the request. The tests check the snapshot JSON and the score
+//! table of the page in headless Chromium, which is skipped without
+//! Chromium as in `dashboard_browser.rs`.
 
 #![cfg(feature = "dashboard")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -32,8 +32,8 @@ const FAQ_4: PromptRef<'static> = PromptRef {
 };
 
 /// A monitor on the system clock with scores for `faq@3` (two metrics) and
-/// `faq@4`, a feedback store on in-memory SQLite that knows the request
-/// `req-3` came from `faq@3`, and a dashboard over both.
+/// `faq@4`, a feedback store on in-memory SQLite that maps the request
+/// `req-3` to `faq@3`, and a dashboard over both.
 async fn scored_dashboard() -> DashboardState {
     let store = Store::connect("sqlite::memory:").await.unwrap();
     let feedback = FeedbackStore::open(store).await.unwrap();

@@ -3,14 +3,14 @@
 //! an OpenTelemetry collector over OTLP/HTTP with protobuf bodies.
 //!
 //! The exporter reads the monitor's totals on a timer and sends them as
-//! cumulative metrics. Recording a request does no OpenTelemetry work:
+//! cumulative metrics, so recording a request does no OpenTelemetry work.
 //! OpenTelemetry SDK instruments on the hot path would cost one attribute
 //! set per request and instrument, on top of the monitor's own recording
-//! (about 0.7 µs, see the `record` bench), and the SDK has no
-//! asynchronous histogram through which the monitor's own histograms
-//! could be read at export time. So the exporter encodes the
-//! `opentelemetry-proto` messages directly from the totals the
-//! Prometheus text is rendered from, and both outputs always agree.
+//! (about 0.7 µs in the `record` bench). The SDK also has no asynchronous
+//! histogram through which the monitor's histograms could be read at
+//! export time. So the exporter encodes the `opentelemetry-proto`
+//! messages directly from the totals that the Prometheus text is rendered
+//! from, and both outputs agree.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), llmops_monitor::MonitorError> {
@@ -49,7 +49,7 @@ pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The path OTLP/HTTP collectors take metrics on.
 const METRICS_PATH: &str = "/v1/metrics";
 
-/// Where and how often to export.
+/// The collector's address and the export schedule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtlpConfig {
     /// The collector's base URL, such as `http://127.0.0.1:4318`;
@@ -93,7 +93,7 @@ impl OtlpConfig {
         self
     }
 
-    /// The URL export requests go to.
+    /// Builds the URL that export requests go to.
     fn metrics_url(&self) -> Result<String, MonitorError> {
         let endpoint = self.endpoint.trim();
         let valid_scheme = endpoint.starts_with("http://") || endpoint.starts_with("https://");
@@ -160,7 +160,7 @@ impl OtlpExporter {
         })
     }
 
-    /// The URL export requests go to.
+    /// Returns the URL that export requests go to.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -207,8 +207,8 @@ impl OtlpExporter {
 
     /// Exports every interval, the first one interval from now, until the
     /// returned task is aborted. A failed export is logged at warn level
-    /// and retried with fresh totals at the next tick; because the metrics
-    /// are cumulative, nothing recorded is lost by a failed export.
+    /// and retried with fresh totals at the next tick. The metrics are
+    /// cumulative, so a failed export loses nothing that was recorded.
     pub fn spawn(self) -> JoinHandle<()> {
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(self.interval);

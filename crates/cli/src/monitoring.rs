@@ -14,8 +14,9 @@ use llmops_drift::{DriftPanel, DriftStore};
 use llmops_gateway::server::ServerBuilder;
 use llmops_gateway::{BudgetConfig, GatewayBuilder, GatewayConfig, ScopeKind};
 use llmops_monitor::dashboard::{self, DashboardState};
+use llmops_monitor::otlp::{OtlpConfig, OtlpExporter};
 use llmops_monitor::{
-    AlertMetric, AlertRule, BudgetPeriod, BudgetScope, FeedbackStore, LogNotifier, Monitor,
+    AlertMetric, AlertRule, Budget, BudgetPeriod, BudgetScope, FeedbackStore, LogNotifier, Monitor,
     MonitorHook, Window,
 };
 use llmops_registry::Registry;
@@ -65,8 +66,8 @@ impl Monitoring {
         for rule in default_rules() {
             builder = builder.alert_rule(rule);
         }
-        for (scope, period, limit_usd) in config.budgets.iter().filter_map(monitor_budget) {
-            builder = builder.budget(scope, period, limit_usd);
+        for budget in monitor_budgets(config) {
+            builder = builder.budget(budget.scope, budget.period, budget.limit_usd);
         }
         if let Some(store) = database {
             let registry = Registry::open(store.clone())
@@ -99,6 +100,35 @@ impl Monitoring {
         let hook = MonitorHook::new(self.monitor.clone(), config)
             .with_feedback_store(self.feedback.clone());
         builder.post_call_hook(Arc::new(hook))
+    }
+
+    /// Replaces the monitor's budgets with those of a reloaded `config`,
+    /// keeping the spend of budgets whose scope and period did not change.
+    /// The alert rules are built in (see [`default_rules`]), so a reload
+    /// leaves them as they are.
+    pub(crate) fn reload(&self, config: &GatewayConfig) {
+        if let Err(error) = self.monitor.replace_budgets(monitor_budgets(config)) {
+            // The gateway validates limits before this point, so this only
+            // happens for a limit too large for an f64.
+            tracing::warn!(%error, "monitor budgets not replaced on reload");
+        }
+    }
+
+    /// Builds an exporter of the monitor's metrics to the OTLP/HTTP
+    /// collector at `endpoint`, every `interval_secs` seconds.
+    pub(crate) fn otlp_exporter(
+        &self,
+        endpoint: &str,
+        interval_secs: u64,
+    ) -> Result<OtlpExporter, Failure> {
+        if interval_secs == 0 {
+            return Err(Failure::Usage(
+                "invalid --otlp-interval-secs 0: use a positive number of seconds".into(),
+            ));
+        }
+        let config = OtlpConfig::new(endpoint).interval(Duration::from_secs(interval_secs));
+        OtlpExporter::new(self.monitor.clone(), config)
+            .map_err(|error| Failure::Usage(format!("invalid --otlp-endpoint: {error}")))
     }
 
     /// Mounts the dashboard, its feedback endpoint and the monitor's
@@ -183,6 +213,20 @@ fn default_rules() -> Vec<AlertRule> {
         .clear_below(0.5)
         .for_evaluations(1),
     ]
+}
+
+/// Converts the gateway budgets of `config` into monitor budgets.
+fn monitor_budgets(config: &GatewayConfig) -> Vec<Budget> {
+    config
+        .budgets
+        .iter()
+        .filter_map(monitor_budget)
+        .map(|(scope, period, limit_usd)| Budget {
+            scope,
+            period,
+            limit_usd,
+        })
+        .collect()
 }
 
 /// The monitor's view of a gateway budget. Budgets per user, budgets over

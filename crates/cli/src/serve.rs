@@ -75,6 +75,17 @@ pub(crate) struct Args {
     /// they survive a configuration reload.
     #[arg(long, value_name = "URL", env = "LLMOPS_REDIS_URL")]
     redis: Option<String>,
+
+    /// Push the monitor's metrics (GenAI token usage, durations, time to
+    /// first chunk, requests, spend, cache and fallbacks) to this
+    /// OpenTelemetry collector over OTLP/HTTP with protobuf. Give the base
+    /// URL, such as `http://127.0.0.1:4318`, and `/v1/metrics` is appended.
+    #[arg(long, value_name = "URL", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
+
+    /// Seconds between two OTLP exports.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    otlp_interval_secs: u64,
 }
 
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
@@ -120,6 +131,10 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
         }
     };
     let monitoring = Monitoring::open(database.as_ref(), &config).await?;
+    let otlp = match &args.otlp_endpoint {
+        Some(endpoint) => Some(monitoring.otlp_exporter(endpoint, args.otlp_interval_secs)?),
+        None => None,
+    };
     let mut builder = match &args.config {
         Some(path) => {
             let (gateway, reloader) =
@@ -164,6 +179,10 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
     eprintln!("Dashboard: http://{bound}/dashboard");
     server.handle().reload_on_sighup();
     monitoring.evaluate_alerts_periodically();
+    let otlp_task = otlp.clone().map(|exporter| {
+        eprintln!("Exporting metrics over OTLP to {}", exporter.url());
+        exporter.spawn()
+    });
     let shutdown = {
         let monitoring = monitoring.clone();
         async move {
@@ -175,6 +194,14 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
         .serve(listener, shutdown)
         .await
         .context("the server failed")?;
+    if let (Some(exporter), Some(task)) = (otlp, otlp_task) {
+        task.abort();
+        // The last interval's requests would otherwise never reach the
+        // collector.
+        if let Err(error) = exporter.export().await {
+            tracing::warn!(%error, "final OTLP metrics export failed");
+        }
+    }
     eprintln!("Stopped.");
     Ok(())
 }
@@ -254,12 +281,12 @@ async fn gateway_from_file(
         .with_context(|| format!("cannot build the gateway from {}", path.display()))?;
     let path = path.to_owned();
     let reloader: Reload = Box::new(move || {
-        build_gateway(
-            GatewayConfig::load(&path)?,
-            local.as_ref(),
-            &state,
-            &monitoring,
-        )
+        let config = GatewayConfig::load(&path)?;
+        let gateway = build_gateway(config.clone(), local.as_ref(), &state, &monitoring)?;
+        // Only a configuration that built a gateway reaches the monitor,
+        // so a rejected reload leaves the old budgets in place.
+        monitoring.reload(&config);
+        Ok(gateway)
     });
     Ok((gateway, reloader))
 }

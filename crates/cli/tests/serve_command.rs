@@ -376,3 +376,222 @@ fn serve_dashboard_shows_requests_and_feedback() {
     let status = child.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
 }
+
+/// Reads the dashboard's budget rows as (scope, period, limit) triples.
+fn monitor_budgets(runtime: &tokio::runtime::Runtime, root: &str) -> Vec<(String, String, f64)> {
+    let snapshot: serde_json::Value = runtime.block_on(async {
+        reqwest::get(format!("{root}/dashboard/api/snapshot?window=1m"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let mut budgets: Vec<(String, String, f64)> = snapshot["cost"]["budgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|budget| {
+            (
+                budget["scope"].as_str().unwrap().to_owned(),
+                budget["period"].as_str().unwrap().to_owned(),
+                budget["limit_usd"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    budgets.sort_by(|left, right| left.0.cmp(&right.0));
+    budgets
+}
+
+#[cfg(unix)]
+#[test]
+fn reload_replaces_monitor_budgets() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("gateway.toml");
+    let models = format!(
+        "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{}\"\n",
+        mock.openai_base_url()
+    );
+    let budget = |scope: &str, id: &str, limit: &str, period: &str| {
+        format!(
+            "\n[[budgets]]\nscope = \"{scope}\"\nid = \"{id}\"\nlimit_usd = \"{limit}\"\nperiod = \"{period}\"\n"
+        )
+    };
+    let first = format!(
+        "{models}{}{}",
+        budget("team", "search", "10", "day"),
+        budget("key", "k-old", "3", "month")
+    );
+    std::fs::write(&path, first).unwrap();
+
+    let (mut child, lines_rx) = spawn_serve(&path);
+    let api = listening_url(&lines_rx);
+    let root = api.trim_end_matches("/v1").to_owned();
+    assert_eq!(
+        monitor_budgets(&runtime, &root),
+        vec![
+            ("key:k-old".to_owned(), "month".to_owned(), 3.0),
+            ("team:search".to_owned(), "day".to_owned(), 10.0),
+        ]
+    );
+
+    // The team budget's limit changes, the key budget goes, a model
+    // budget arrives.
+    let second = format!(
+        "{models}{}{}",
+        budget("team", "search", "25.5", "day"),
+        budget("model", "chat", "7", "month")
+    );
+    std::fs::write(&path, second).unwrap();
+    let reloaded = Command::new("kill")
+        .args(["-HUP", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(reloaded.success());
+    wait_for_line(&lines_rx, "configuration reloaded");
+    assert_eq!(
+        monitor_budgets(&runtime, &root),
+        vec![
+            ("model:chat".to_owned(), "month".to_owned(), 7.0),
+            ("team:search".to_owned(), "day".to_owned(), 25.5),
+        ],
+        "budgets replaced, neither stale nor duplicated"
+    );
+
+    // A file the gateway rejects leaves the monitor's budgets as they are.
+    std::fs::write(
+        &path,
+        format!("{models}{}", budget("team", "search", "-1", "day")),
+    )
+    .unwrap();
+    Command::new("kill")
+        .args(["-HUP", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    wait_for_line(&lines_rx, "reload rejected");
+    assert_eq!(monitor_budgets(&runtime, &root).len(), 2);
+
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.0.wait().unwrap().success());
+}
+
+/// Bodies of `POST /v1/metrics` that a fake collector received.
+type MetricBodies = std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+/// Starts a fake OTLP/HTTP collector on loopback; returns its base URL.
+async fn start_collector(bodies: MetricBodies) -> String {
+    let app = axum::Router::new().route(
+        "/v1/metrics",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let bodies = bodies.clone();
+            async move {
+                bodies.lock().unwrap().push(body.to_vec());
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_exports_metrics_over_otlp() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    let bodies = MetricBodies::default();
+    let collector = runtime.block_on(start_collector(bodies.clone()));
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("gateway.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{}\"\n",
+            mock.openai_base_url()
+        ),
+    )
+    .unwrap();
+    let (mut child, lines_rx) = spawn_serve_with(
+        &path,
+        &["--otlp-endpoint", &collector, "--otlp-interval-secs", "1"],
+    );
+    let api = listening_url(&lines_rx);
+    let exporting = wait_for_line(&lines_rx, "Exporting metrics over OTLP");
+    assert!(
+        exporting.ends_with(&format!("{collector}/v1/metrics")),
+        "{exporting}"
+    );
+
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("{api}/chat/completions"))
+            .json(&serde_json::json!({
+                "model": "chat",
+                "messages": [{"role": "user", "content": "hi"}],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    });
+
+    // Protobuf stores strings as raw bytes, so names show in the body. The
+    // token type attribute is only sent with a token usage data point, and
+    // the model is recorded under its public name.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let exported = loop {
+        let found = bodies.lock().unwrap().iter().any(|body| {
+            contains(body, "gen_ai.client.token.usage")
+                && contains(body, "gen_ai.token.type")
+                && contains(body, "gen_ai.request.model")
+        });
+        if found || std::time::Instant::now() > deadline {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let received = bodies.lock().unwrap().len();
+    assert!(
+        exported,
+        "none of {received} OTLP exports carried the request's token usage"
+    );
+
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.0.wait().unwrap().success());
+}
+
+#[test]
+fn serve_rejects_bad_otlp_endpoint() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("gateway.toml");
+    std::fs::write(
+        &path,
+        "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    let output = llmops()
+        .args(["serve", "--config", path.to_str().unwrap(), "--port", "0"])
+        .args(["--otlp-endpoint", "127.0.0.1:4318"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--otlp-endpoint"), "{stderr}");
+    assert!(stderr.contains("http://127.0.0.1:4318"), "{stderr}");
+}

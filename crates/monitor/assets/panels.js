@@ -205,16 +205,74 @@
     countBars("bars-guard", snapshot.guard_findings, "no guard findings");
   }
 
+  // One row per prompt version and metric, with the version's user
+  // feedback (mean rating, count, share of 4 and 5 ratings, newest
+  // comments) in cells spanning that version's rows. Versions with ratings
+  // but no scores get a row of their own.
+  function scoreTable(scores, feedback) {
+    const versions = new Map();
+    const entry = (prompt, version) => {
+      const key = prompt + "@" + version;
+      if (!versions.has(key)) versions.set(key, { key, scores: [], feedback: null });
+      return versions.get(key);
+    };
+    for (const score of scores) entry(score.prompt, score.version).scores.push(score);
+    for (const rating of feedback) entry(rating.prompt, rating.version).feedback = rating;
+
+    const body = byId("scores").tBodies[0];
+    Charts.clear(body);
+    if (versions.size === 0) {
+      const td = cell(body.insertRow(), "nothing scored or rated in this window");
+      td.colSpan = byId("scores").tHead.rows[0].cells.length;
+      td.className = "empty-note";
+      return;
+    }
+    for (const group of versions.values()) {
+      const rows = group.scores.length > 0 ? group.scores : [null];
+      rows.forEach((score, index) => {
+        const row = body.insertRow();
+        row.dataset.version = group.key;
+        cell(row, group.key);
+        cell(row, score ? score.metric : "–");
+        cell(row, score ? format.number(score.mean) : "–");
+        cell(row, score ? format.count(score.count) : "–");
+        if (index === 0) feedbackCells(row, group.feedback, rows.length);
+      });
+    }
+  }
+
+  function feedbackCells(row, rating, span) {
+    const cells = rating === null
+      ? [cell(row, "–"), cell(row, "–"), cell(row, "–")]
+      : [
+          cell(row, decimal.format(rating.mean_rating) + " / 5 (" + format.count(rating.count) + ")"),
+          cell(row, format.percent(rating.positive_ratio)),
+          commentCell(row, rating.latest_comments),
+        ];
+    const names = ["rating", "positive", "comments"];
+    cells.forEach((td, index) => {
+      td.rowSpan = span;
+      td.dataset.feedback = names[index];
+    });
+  }
+
+  function commentCell(row, comments) {
+    const td = document.createElement("td");
+    if (comments.length === 0) td.textContent = "–";
+    for (const comment of comments) {
+      const quote = document.createElement("div");
+      quote.className = "comment";
+      quote.textContent = comment;
+      td.appendChild(quote);
+    }
+    row.appendChild(td);
+    return td;
+  }
+
   function quality(snapshot) {
     const data = panel("quality", snapshot.quality);
     if (!data) return;
-    table("scores", data.scores, [
-      (s) => s.prompt + "@" + s.version,
-      (s) => s.metric,
-      (s) => format.number(s.mean),
-      (s) => format.count(s.count),
-      (s) => (s.feedback_mean === null ? "–" : decimal.format(s.feedback_mean) + " / 5"),
-    ], "nothing scored in this window");
+    scoreTable(data.scores, data.feedback || []);
     Charts.bars(byId("bars-hallucination"), data.hallucination.map((row) => ({
       key: row.model + " " + (row.prompt_version || ""),
       label: row.model + (row.prompt_version ? " · " + row.prompt_version : ""),

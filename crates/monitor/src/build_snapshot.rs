@@ -9,7 +9,7 @@ use crate::monitor::{Monitor, lock};
 use crate::record::State;
 use crate::snapshot::{
     CostPanel, DriftSummary, FeedbackSummary, OversightSummary, Panel, QualitySummary, ScoreRow,
-    Snapshot, SnapshotSource, Window,
+    Snapshot, SnapshotSource, VersionFeedback, Window,
 };
 
 const DAY_MS: u64 = 86_400_000;
@@ -129,31 +129,50 @@ impl Monitor {
                 Ok(rows) => scores.extend(rows),
                 Err(error) => return source_error("quality", &error),
             }
-        } else if scores.is_empty() && hallucination.is_empty() {
+        }
+        let feedback = self.feedback_by_version(since_ms).await;
+        let nothing = scores.is_empty() && hallucination.is_empty() && feedback.is_empty();
+        if self.inner.quality.is_none() && nothing {
             return absent(QUALITY_HINT);
         }
-        if let Some(store) = &self.inner.feedback {
-            match store.ratings_by_version(since_ms).await {
-                Ok(ratings) => {
-                    for row in &mut scores {
-                        row.feedback_mean = ratings
-                            .iter()
-                            .find(|rating| {
-                                rating.prompt == row.prompt && rating.version == row.version
-                            })
-                            .map(|rating| rating.mean);
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "feedback ratings per prompt version unavailable");
-                }
-            }
+        for row in &mut scores {
+            row.feedback_mean = feedback
+                .iter()
+                .find(|rating| rating.prompt == row.prompt && rating.version == row.version)
+                .map(|rating| rating.mean_rating);
         }
         Panel::Ok {
             data: QualitySummary {
                 scores,
                 hallucination,
+                feedback,
             },
+        }
+    }
+
+    /// User ratings per prompt version, for the score table; empty without
+    /// a feedback store or when the store fails (logged), so the scores
+    /// still show.
+    async fn feedback_by_version(&self, since_ms: u64) -> Vec<VersionFeedback> {
+        let Some(store) = &self.inner.feedback else {
+            return Vec::new();
+        };
+        match store.ratings_by_version(since_ms).await {
+            Ok(ratings) => ratings
+                .into_iter()
+                .map(|rating| VersionFeedback {
+                    positive_ratio: rating.positive as f64 / rating.count.max(1) as f64,
+                    prompt: rating.prompt,
+                    version: rating.version,
+                    count: rating.count,
+                    mean_rating: rating.mean,
+                    latest_comments: rating.comments,
+                })
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%error, "feedback ratings per prompt version unavailable");
+                Vec::new()
+            }
         }
     }
 

@@ -33,4 +33,14 @@ pub enum MonitorError {
         /// What failed.
         message: String,
     },
+    /// An OTLP metrics export failed.
+    #[error(
+        "OTLP metrics export to {endpoint} failed: {message}; check that a collector listens there"
+    )]
+    Export {
+        /// The URL the export was sent to.
+        endpoint: String,
+        /// What failed.
+        message: String,
+    },
 }

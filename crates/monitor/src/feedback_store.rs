@@ -22,6 +22,7 @@ pub type CommentRedactor = Arc<dyn Fn(&str) -> String + Send + Sync>;
 
 /// The mean user rating of one prompt version.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct VersionRating {
     /// The registry prompt.
     pub prompt: String,
@@ -31,7 +32,16 @@ pub struct VersionRating {
     pub mean: f64,
     /// How many ratings.
     pub count: u64,
+    /// How many ratings were 4 or 5.
+    pub positive: u64,
+    /// The newest non-empty comments, newest first (at most
+    /// [`MAX_VERSION_COMMENTS`]).
+    pub comments: Vec<String>,
 }
+
+/// The maximum number of comments per prompt version that
+/// [`FeedbackStore::ratings_by_version`] returns.
+pub const MAX_VERSION_COMMENTS: usize = 3;
 
 /// Feedback and the requests it refers to, on a [`Store`].
 ///
@@ -214,8 +224,9 @@ impl FeedbackStore {
         })
     }
 
-    /// Mean rating per prompt version since `since_ms`, by prompt and
-    /// version; feedback without a prompt is left out.
+    /// Ratings per prompt version since `since_ms`, by prompt and version:
+    /// count, mean, ratings of 4 or 5, and the newest comments. Feedback
+    /// without a prompt is left out.
     ///
     /// # Errors
     ///
@@ -226,7 +237,8 @@ impl FeedbackStore {
     ) -> Result<Vec<VersionRating>, MonitorError> {
         let since = i64::try_from(since_ms).unwrap_or(i64::MAX);
         let sql = format!(
-            "SELECT prompt, prompt_version, CAST(COUNT(*) AS BIGINT), CAST(SUM(rating) AS BIGINT) \
+            "SELECT prompt, prompt_version, CAST(COUNT(*) AS BIGINT), CAST(SUM(rating) AS BIGINT), \
+             CAST(SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) AS BIGINT) \
              FROM monitor_feedback \
              WHERE created_at_ms >= {} AND prompt IS NOT NULL AND prompt_version IS NOT NULL \
              GROUP BY prompt, prompt_version ORDER BY prompt, prompt_version",
@@ -237,16 +249,66 @@ impl FeedbackStore {
             .fetch_all(self.store.pool())
             .await
             .map_err(|source| self.store.error(source))?;
-        rows.iter()
+        let mut ratings = rows
+            .iter()
             .map(|row| {
                 let count: i64 = self.get(row, 2)?;
                 let sum: i64 = self.get(row, 3)?;
+                let positive: i64 = self.get(row, 4)?;
                 Ok(VersionRating {
                     prompt: self.get(row, 0)?,
                     version: version_from_db(self.get(row, 1)?),
                     mean: sum as f64 / count.max(1) as f64,
                     count: count.max(0) as u64,
+                    positive: positive.max(0) as u64,
+                    comments: Vec::new(),
                 })
+            })
+            .collect::<Result<Vec<_>, MonitorError>>()?;
+
+        for (prompt, version, comment) in self.latest_comments(since).await? {
+            let rating = ratings
+                .iter_mut()
+                .find(|rating| rating.prompt == prompt && rating.version == version);
+            if let Some(rating) = rating {
+                rating.comments.push(comment);
+            }
+        }
+        Ok(ratings)
+    }
+
+    /// The newest [`MAX_VERSION_COMMENTS`] non-empty comments of each
+    /// prompt version since `since`, newest first within a version.
+    async fn latest_comments(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(String, u32, String)>, MonitorError> {
+        // ROW_NUMBER needs SQLite 3.25 or later; every PostgreSQL has it.
+        let p = self.placeholders(2);
+        let sql = format!(
+            "SELECT prompt, prompt_version, comment FROM (\
+               SELECT prompt, prompt_version, comment, ROW_NUMBER() OVER (\
+                 PARTITION BY prompt, prompt_version ORDER BY created_at_ms DESC, id DESC\
+               ) AS position \
+               FROM monitor_feedback \
+               WHERE created_at_ms >= {} AND prompt IS NOT NULL \
+                 AND prompt_version IS NOT NULL AND comment IS NOT NULL AND comment <> ''\
+             ) AS ranked WHERE position <= {} ORDER BY prompt, prompt_version, position",
+            p[0], p[1]
+        );
+        let rows = sqlx::query(&sql)
+            .bind(since)
+            .bind(MAX_VERSION_COMMENTS as i64)
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(|source| self.store.error(source))?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    self.get(row, 0)?,
+                    version_from_db(self.get(row, 1)?),
+                    self.get(row, 2)?,
+                ))
             })
             .collect()
     }

@@ -61,10 +61,13 @@
 //!   HTTP routes over axum.
 //! - `gateway`: `RecordSink for Monitor` and [`MonitorHook`], which feed
 //!   the monitor from an llmops-gateway.
+//! - `otlp`: the [`otlp`] module, which pushes the GenAI metrics and
+//!   llmops' counters to an OpenTelemetry collector over OTLP/HTTP.
 
 mod aggregate;
 pub mod alert;
 mod alerting;
+mod budgets;
 mod build_snapshot;
 mod calendar;
 pub mod clock;
@@ -79,6 +82,8 @@ mod gateway;
 mod labels;
 mod monitor;
 mod observation;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod prometheus;
 mod record;
 pub mod schema;
@@ -93,7 +98,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use cost::{Budget, BudgetPeriod, BudgetScope};
 pub use error::MonitorError;
 pub use feedback::{Feedback, FeedbackSink, MAX_COMMENT_CHARS};
-pub use feedback_store::{CommentRedactor, FeedbackStore, VersionRating};
+pub use feedback_store::{CommentRedactor, FeedbackStore, MAX_VERSION_COMMENTS, VersionRating};
 #[cfg(feature = "gateway")]
 pub use gateway::{
     MonitorHook, PROMPT_METADATA_KEY, PROMPT_VERSION_METADATA_KEY, prompt_from_metadata,
@@ -108,7 +113,7 @@ pub use snapshot::{
     AlertState, AlertStatus, Breakdown, BudgetStatus, CachePanel, CostAlternative, CostPanel,
     DriftMeasure, DriftSummary, FallbackPanel, FeedbackSummary, HallucinationRow, LatencyPanel,
     NamedCount, OversightItem, OversightSummary, Panel, Point, QualitySummary, ScoreRow, Snapshot,
-    SnapshotSource, TopicShare, TrafficPanel, Window,
+    SnapshotSource, TopicShare, TrafficPanel, VersionFeedback, Window,
 };
 pub use source::{DriftSource, OversightSource, QualitySource};
 pub use window::BUCKETS_PER_WINDOW;

@@ -6,6 +6,7 @@ use llmops_core::pricing::PriceTable;
 
 use crate::aggregate::{WindowView, breakdown, prompt_version_label};
 use crate::alert::{AlertRule, Notifier, RuleState};
+use crate::budgets::validate_budget;
 use crate::clock::{Clock, SystemClock};
 use crate::cost::{Budget, BudgetPeriod, BudgetScope, BudgetTracker};
 use crate::error::MonitorError;
@@ -367,16 +368,7 @@ impl MonitorBuilder {
     /// rule or two rules with the same name.
     pub fn build(self) -> Result<Monitor, MonitorError> {
         for budget in &self.budgets {
-            if !(budget.limit_usd.is_finite() && budget.limit_usd > 0.0) {
-                return Err(MonitorError::Invalid {
-                    field: "budget limit_usd",
-                    value: budget.limit_usd.to_string(),
-                    fix: format!(
-                        "use a positive number of US dollars for budget {}",
-                        budget.scope
-                    ),
-                });
-            }
+            validate_budget(budget)?;
         }
         if !(0.0..=1.0).contains(&self.groundedness_threshold) {
             return Err(MonitorError::Invalid {

@@ -284,6 +284,29 @@ pub struct QualitySummary {
     pub scores: Vec<ScoreRow>,
     /// Share of responses judged ungrounded, per model and prompt version.
     pub hallucination: Vec<HallucinationRow>,
+    /// User feedback per rated prompt version, whether or not it has
+    /// scores. The dashboard shows it in the score table's rows of that
+    /// version.
+    #[serde(default)]
+    pub feedback: Vec<VersionFeedback>,
+}
+
+/// User ratings of one prompt version in the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionFeedback {
+    /// The registry prompt.
+    pub prompt: String,
+    /// Its version.
+    pub version: u32,
+    /// How many ratings.
+    pub count: u64,
+    /// Their mean, 1 to 5.
+    pub mean_rating: f64,
+    /// Share of ratings of 4 or 5, the thumbs-up ratio of a 5-point scale.
+    pub positive_ratio: f64,
+    /// The newest non-empty comments, newest first (at most
+    /// [`crate::MAX_VERSION_COMMENTS`]), as stored after redaction.
+    pub latest_comments: Vec<String>,
 }
 
 /// The mean of one metric over one prompt version's scored responses.

@@ -78,10 +78,55 @@ async fn attaches_prompt_version(store: Store) {
     assert_eq!(ratings[0].version, 4);
     assert_eq!(ratings[0].mean, 3.5);
     assert_eq!(ratings[0].count, 2);
+    assert_eq!(ratings[0].positive, 1);
+    assert_eq!(
+        ratings[0].comments,
+        vec!["très bien 👍 \"quoted\"".to_owned()]
+    );
 
     let later = feedback_store.summary(u64::MAX / 2).await.unwrap();
     assert_eq!(later.count, 0);
     assert_eq!(later.mean_rating, None);
+}
+
+async fn keeps_newest_comments_per_version(store: Store) {
+    let feedback_store = FeedbackStore::open(store).await.unwrap();
+    for (request_id, version) in [("a", 1), ("b", 2)] {
+        let prompt = Some(PromptRef {
+            name: "answer",
+            version,
+        });
+        feedback_store
+            .remember_request(request_id, "gpt-4o", prompt)
+            .await
+            .unwrap();
+    }
+    for index in 0..5_u64 {
+        let mut rated = feedback("a", 4, Some(&format!("comment {index}")));
+        rated.created_at_ms = 1_000 + index;
+        feedback_store.submit(rated).await.unwrap();
+    }
+    let mut empty = feedback("a", 1, Some(""));
+    empty.created_at_ms = 2_000;
+    feedback_store.submit(empty).await.unwrap();
+    let mut other = feedback("b", 5, Some("版本二"));
+    other.created_at_ms = 1_500;
+    feedback_store.submit(other).await.unwrap();
+
+    let ratings = feedback_store.ratings_by_version(0).await.unwrap();
+    assert_eq!(ratings.len(), 2);
+    assert_eq!(ratings[0].version, 1);
+    assert_eq!(ratings[0].count, 6);
+    assert_eq!(ratings[0].positive, 5);
+    // Newest first, at most three, the empty comment left out.
+    assert_eq!(
+        ratings[0].comments,
+        vec!["comment 4", "comment 3", "comment 2"]
+    );
+    assert_eq!(ratings[1].comments, vec!["版本二"]);
+
+    let since = feedback_store.ratings_by_version(1_003).await.unwrap();
+    assert_eq!(since[0].comments, vec!["comment 4", "comment 3"]);
 }
 
 async fn rejects_invalid(store: Store) {
@@ -172,6 +217,20 @@ async fn feeds_snapshot(database: TestDatabase) {
 async fn sqlite_attaches_prompt_version() {
     let database = sqlite_file().await.unwrap();
     attaches_prompt_version(database.store.clone()).await;
+}
+
+#[tokio::test]
+async fn sqlite_keeps_newest_comments() {
+    let database = sqlite_file().await.unwrap();
+    keeps_newest_comments_per_version(database.store.clone()).await;
+}
+
+#[tokio::test]
+async fn postgres_keeps_newest_comments() {
+    let Some(database) = postgres("monitor_keeps_newest_comments").await else {
+        return;
+    };
+    keeps_newest_comments_per_version(database.store.clone()).await;
 }
 
 #[tokio::test]

@@ -84,9 +84,10 @@ impl From<MonitorError> for ApiError {
     fn from(error: MonitorError) -> Self {
         match error {
             MonitorError::Invalid { field, .. } => ApiError::invalid(field, error.to_string()),
-            MonitorError::Source { .. } | MonitorError::Store(_) | MonitorError::Notify { .. } => {
-                ApiError::internal(error.to_string())
-            }
+            MonitorError::Source { .. }
+            | MonitorError::Store(_)
+            | MonitorError::Notify { .. }
+            | MonitorError::Export { .. } => ApiError::internal(error.to_string()),
         }
     }
 }

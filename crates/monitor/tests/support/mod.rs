@@ -16,7 +16,7 @@ use llmops_monitor::{
     DriftMeasure, DriftSummary, FallbackPanel, Feedback, FeedbackSink, FeedbackSummary,
     HallucinationRow, LatencyPanel, MonitorError, NamedCount, OversightItem, OversightSummary,
     Panel, Point, QualitySummary, ScoreRow, Snapshot, SnapshotSource, TopicShare, TrafficPanel,
-    Window,
+    VersionFeedback, Window,
 };
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -129,6 +129,14 @@ pub(crate) fn full_snapshot(window: Window, requests: u64) -> Snapshot {
                     prompt_version: Some("faq@3".into()),
                     scored: 40,
                     rate: 0.075,
+                }],
+                feedback: vec![VersionFeedback {
+                    prompt: "faq".into(),
+                    version: 3,
+                    count: 2,
+                    mean_rating: 4.5,
+                    positive_ratio: 1.0,
+                    latest_comments: vec!["clear answer".into()],
                 }],
             },
         },

@@ -6,10 +6,10 @@
 //! cargo run --release -p llmops-drift --example bench_100k -- run DIR --rows 100000 --scenario drift
 //! ```
 //!
-//! `generate` writes a reference window and two current windows (`none`:
-//! the same mixture sampled again; `drift`: shifted topic shares and a new
-//! topic) as `.npy` files that `benches/python/evidently_embeddings.py`
-//! reads too. `run` reads the first `--rows` rows of the reference and of
+//! `generate` writes a reference window and two current windows as `.npy`
+//! files, which `benches/python/evidently_embeddings.py` reads too. The
+//! window `none` samples the reference mixture again, and `drift` shifts
+//! topic shares and adds a new topic. `run` reads the first `--rows` rows of the reference and of
 //! one current window, builds a baseline with the default
 //! [`BaselineConfig`], times each stage and prints a line starting with
 //! `RESULT ` holding a JSON object.

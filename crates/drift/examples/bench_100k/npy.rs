@@ -14,7 +14,7 @@ const MAGIC: &[u8] = b"\x93NUMPY";
 pub(crate) enum Dtype {
     /// `<f4`, the embeddings.
     F32,
-    /// `<i4`, the topic of each row.
+    /// `<i4`, the intent of each row.
     I32,
 }
 

@@ -1,10 +1,9 @@
 //! k-means topic clustering with linfa, with k chosen by silhouette.
 
-use linfa::metrics::SilhouetteScore;
 use linfa::traits::{Fit, FitWith};
 use linfa::{DatasetBase, ParamGuard};
 use linfa_clustering::{IncrKMeansError, KMeans};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array2, Axis};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -13,6 +12,7 @@ use rand_xoshiro::rand_core::SeedableRng as _;
 
 use crate::baseline::{BaselineConfig, TopicCount};
 use crate::error::{DriftError, Result};
+use crate::silhouette::{mean_silhouette, pairwise_distances};
 
 /// Centroids and the topic of each input.
 pub(crate) struct Clustering {
@@ -54,18 +54,12 @@ fn choose_k(
         return Ok((sample.nrows().min(min).max(1), 0.0));
     }
 
+    let distances = pairwise_distances(&sample);
     let mut best = (min, f64::NEG_INFINITY);
     for k in min..=max {
         let centroids = fit_centroids(&sample, k, config)?;
-        let labels = Array1::from(nearest(&sample, &centroids));
-        let dataset = DatasetBase::new(sample.clone(), labels);
-        let score = dataset
-            .silhouette_score()
-            .map_err(|error| DriftError::Model {
-                stage: "silhouette score",
-                message: error.to_string(),
-            })?;
-        let score = f64::from(score);
+        let labels = nearest(&sample, &centroids);
+        let score = mean_silhouette(&distances, &labels, centroids.nrows());
         tracing::debug!(k, silhouette = score, "scored topic count");
         if score.is_finite() && score > best.1 {
             best = (k, score);

@@ -51,6 +51,7 @@ mod policy;
 mod render;
 mod report;
 mod schema;
+mod silhouette;
 mod source;
 pub mod stats;
 mod store;

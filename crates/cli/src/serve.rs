@@ -52,8 +52,9 @@ pub(crate) struct Args {
     /// Keep virtual API keys and user feedback in this database
     /// (`sqlite://PATH` or `postgres://USER@HOST:PORT/DB`) instead of in
     /// memory; the dashboard also shows the evaluation scores, drift
-    /// reports and review queue stored there.
-    #[arg(long, value_name = "URL")]
+    /// reports and review queue stored there. `--db` and `LLMOPS_DB` name
+    /// the same database as in the other commands.
+    #[arg(long, visible_alias = "db", env = "LLMOPS_DB", value_name = "URL")]
     database: Option<String>,
 
     /// The master key, which may use every model and the admin API. Without

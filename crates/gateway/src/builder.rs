@@ -15,6 +15,7 @@ use crate::gateway::{Accounting, Gateway};
 use crate::hooks::{PostCallHook, PreCallHook};
 use crate::limits::{BudgetAlertSink, BudgetTable, Clock, LimitTable, SystemClock};
 use crate::record::RecordSink;
+use crate::semantic_cache::SemanticCache;
 use crate::state::{MemoryState, SharedState};
 
 /// Looks up an environment variable by name.
@@ -49,6 +50,7 @@ pub struct GatewayBuilder {
     state: Option<Arc<dyn SharedState>>,
     clock: Option<Arc<dyn Clock>>,
     alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+    semantic_cache: Option<Arc<dyn SemanticCache>>,
 }
 
 impl Gateway {
@@ -65,6 +67,7 @@ impl Gateway {
             state: None,
             clock: None,
             alert_sink: None,
+            semantic_cache: None,
             env: Box::new(|name| {
                 std::env::var(name)
                     .ok()
@@ -141,6 +144,13 @@ impl GatewayBuilder {
         self
     }
 
+    /// Consults `cache` after the exact response cache misses, and stores
+    /// successful responses in it. Default none.
+    pub fn semantic_cache(mut self, cache: Arc<dyn SemanticCache>) -> Self {
+        self.semantic_cache = Some(cache);
+        self
+    }
+
     /// Validates the configuration and creates every deployment's backend.
     ///
     /// # Errors
@@ -176,13 +186,14 @@ impl GatewayBuilder {
                 )));
             }
         }
-        let accounting = accounting(
+        let mut accounting = accounting(
             &self.config,
             prices,
             self.state,
             self.clock,
             self.alert_sink,
         )?;
+        accounting.semantic_cache = self.semantic_cache;
         Ok(Gateway::from_parts(
             self.config,
             deployments,
@@ -229,6 +240,7 @@ fn accounting(
         state,
         clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
         alert_sink,
+        semantic_cache: None,
     })
 }
 

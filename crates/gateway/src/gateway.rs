@@ -24,6 +24,7 @@ use crate::limits::{Admitted, BudgetAlertSink, BudgetTable, Clock, LimitScope, L
 use crate::record::{AttemptRecord, RecordSink, RequestRecord, RequestStatus, RouteDecision};
 use crate::retry::{AttemptBudget, backoff};
 use crate::route::Router;
+use crate::semantic_cache::SemanticCache;
 use crate::settle::Settlement;
 use crate::state::SharedState;
 use crate::strategy::{Candidate, Strategy, pick};
@@ -62,10 +63,11 @@ pub(crate) struct Inner {
     pub(crate) state: Arc<dyn SharedState>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+    pub(crate) semantic_cache: Option<Arc<dyn SemanticCache>>,
 }
 
-/// The prices, rules, shared state, clock and alert sink a gateway is
-/// built with.
+/// The prices, rules, shared state, clock, alert sink and semantic cache a
+/// gateway is built with.
 pub(crate) struct Accounting {
     pub(crate) prices: PriceTable,
     pub(crate) limits: LimitTable,
@@ -73,6 +75,7 @@ pub(crate) struct Accounting {
     pub(crate) state: Arc<dyn SharedState>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
+    pub(crate) semantic_cache: Option<Arc<dyn SemanticCache>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -112,6 +115,11 @@ pub(crate) struct Pending {
     pub(crate) cache_key: Option<String>,
     /// Whether the response came from the response cache.
     pub(crate) cache_hit: bool,
+    /// Which cache served the response.
+    pub(crate) cache_kind: Option<crate::record::CacheKind>,
+    /// Whether the semantic cache missed, so a successful response is
+    /// stored in it.
+    pub(crate) semantic_store: bool,
 }
 
 impl Gateway {
@@ -166,6 +174,7 @@ impl Gateway {
                 state: accounting.state,
                 clock: accounting.clock,
                 alert_sink: accounting.alert_sink,
+                semantic_cache: accounting.semantic_cache,
             }),
         }
     }
@@ -425,6 +434,8 @@ impl Gateway {
             admitted: Admitted::default(),
             cache_key: None,
             cache_hit: false,
+            cache_kind: None,
+            semantic_store: false,
         };
         match error {
             Some(error) => Err((Box::new(pending), error)),
@@ -771,6 +782,7 @@ impl Gateway {
             usage_estimated,
             cost_usd,
             cache_hit: pending.cache_hit,
+            cache_kind: pending.cache_kind,
         };
         if !self.inner.post_hooks.is_empty() {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {

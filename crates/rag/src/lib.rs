@@ -7,7 +7,9 @@
 //! - [`chunk_text`]: token-aware chunking that follows Markdown headings,
 //!   paragraphs and sentences, with overlap and byte offsets into the source.
 //! - [`CachedEmbedder`]: wraps any [`llmops_core::Embedder`] so each text is
-//!   embedded once; [`HashEmbedder`] is a model-free embedder for tests.
+//!   embedded once; [`PersistentEmbedCache`] keeps the vectors in
+//!   `llmops-store` across restarts; [`HashEmbedder`] is a model-free
+//!   embedder for tests.
 //! - [`SearchIndex`]: one index version (BM25 keyword index and HNSW vector
 //!   index over the chunks) saved as one checksummed file.
 //! - [`Retriever`]: keyword, dense or hybrid retrieval fused by
@@ -67,6 +69,7 @@ mod hash_embedder;
 mod index;
 pub mod metrics;
 mod pack;
+mod persistent_cache;
 mod rerank;
 mod retrieve;
 mod schema;
@@ -83,6 +86,7 @@ pub use fusion::{DEFAULT_RRF_K, reciprocal_rank_fusion};
 pub use hash_embedder::HashEmbedder;
 pub use index::{IndexManifest, IndexSettings, SearchIndex, SourceText, corpus_hash};
 pub use pack::{Citation, PackOrder, PackedContext, pack_context};
+pub use persistent_cache::PersistentEmbedCache;
 pub use rerank::Reranker;
 pub use retrieve::{Hit, RetrievalMode, RetrievalOptions, Retriever};
 pub use vector::HnswConfig;

@@ -20,6 +20,9 @@
 //!   atomically and rolled back.
 //! - [`pack_context`]: fits hits into a token budget with de-duplication
 //!   and [`Citation`]s.
+//! - `SemanticResponseCache` (feature `gateway`): a semantic cache for
+//!   `llmops-gateway` that serves a stored answer to a similar request,
+//!   by embedding similarity within one model and prompt version.
 //! - [`metrics`]: recall@k, precision@k, MRR, nDCG@k and hit rate against
 //!   qrels; [`beir`] reads BEIR-format data sets.
 //!
@@ -73,6 +76,8 @@ mod persistent_cache;
 mod rerank;
 mod retrieve;
 mod schema;
+#[cfg(feature = "gateway")]
+mod semantic_cache;
 mod vector;
 
 pub use bm25::{Bm25Index, DEFAULT_B, DEFAULT_K1, tokenize};
@@ -89,4 +94,9 @@ pub use pack::{Citation, PackOrder, PackedContext, pack_context};
 pub use persistent_cache::PersistentEmbedCache;
 pub use rerank::Reranker;
 pub use retrieve::{Hit, RetrievalMode, RetrievalOptions, Retriever};
+#[cfg(feature = "gateway")]
+pub use semantic_cache::{
+    DEFAULT_SEMANTIC_CAPACITY, DEFAULT_SEMANTIC_TTL, DEFAULT_SIMILARITY_THRESHOLD,
+    PROMPT_METADATA_KEY, PROMPT_VERSION_METADATA_KEY, SemanticCacheConfig, SemanticResponseCache,
+};
 pub use vector::HnswConfig;

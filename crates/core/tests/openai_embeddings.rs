@@ -74,7 +74,12 @@ async fn batches_split_by_max_inputs() {
     let sizes: Vec<usize> = server
         .requests()
         .iter()
-        .map(|request| request.json.as_ref().unwrap()["input"].as_array().unwrap().len())
+        .map(|request| {
+            request.json.as_ref().unwrap()["input"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
         .collect();
     assert_eq!(sizes, [2, 2, 1]);
     for (text, vector) in input.iter().zip(&vectors) {
@@ -193,7 +198,10 @@ async fn server_error_after_retries() {
 #[tokio::test]
 async fn invalid_request_not_retried() {
     let server = server(4).await;
-    server.push_for_route(Route::Embeddings, Scenario::error(Fault::OpenAiModelNotFound));
+    server.push_for_route(
+        Route::Embeddings,
+        Scenario::error(Fault::OpenAiModelNotFound),
+    );
     let embedder = embedder(&server, EmbeddingOptions::new("m", 4));
     let error = embedder.embed(&texts(&["hello"])).await.unwrap_err();
     assert_eq!(server.request_count(), 1);
@@ -243,7 +251,9 @@ async fn wrong_vector_count_rejected() {
     let error = embedder.embed(&texts(&["a", "b"])).await.unwrap_err();
     assert!(matches!(error, Error::MalformedResponse { .. }), "{error}");
     assert!(
-        error.to_string().contains("1 vectors returned for 2 inputs"),
+        error
+            .to_string()
+            .contains("1 vectors returned for 2 inputs"),
         "{error}"
     );
 }

@@ -90,7 +90,10 @@ impl<E: Embedder> PersistentEmbedCache<E> {
     }
 
     /// Reads the stored vectors of `hashes`, by hash.
-    async fn read(&self, hashes: &[&str]) -> std::result::Result<HashMap<String, Vec<f32>>, sqlx::Error> {
+    async fn read(
+        &self,
+        hashes: &[&str],
+    ) -> std::result::Result<HashMap<String, Vec<f32>>, sqlx::Error> {
         let mut found = HashMap::new();
         for group in hashes.chunks(ROWS_PER_STATEMENT) {
             let placeholders: Vec<String> = (0..group.len())
@@ -153,7 +156,10 @@ fn content_hash(text: &str) -> String {
 }
 
 fn vector_to_bytes(vector: &[f32]) -> Vec<u8> {
-    vector.iter().flat_map(|value| value.to_le_bytes()).collect()
+    vector
+        .iter()
+        .flat_map(|value| value.to_le_bytes())
+        .collect()
 }
 
 /// Decodes little-endian `f32` bytes; `None` unless there are exactly
@@ -198,10 +204,8 @@ impl<E: Embedder> Embedder for PersistentEmbedCache<E> {
                 missing.push(position);
             }
         }
-        self.hits.fetch_add(
-            (texts.len() - missing.len()) as u64,
-            Ordering::Relaxed,
-        );
+        self.hits
+            .fetch_add((texts.len() - missing.len()) as u64, Ordering::Relaxed);
         self.misses
             .fetch_add(missing.len() as u64, Ordering::Relaxed);
 

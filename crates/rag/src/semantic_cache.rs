@@ -221,9 +221,7 @@ impl<E: Embedder> SemanticResponseCache<E> {
                 continue;
             }
             let similarity = dot(&entry.vector, vector);
-            if similarity >= self.config.threshold
-                && best.is_none_or(|(top, _)| similarity > top)
-            {
+            if similarity >= self.config.threshold && best.is_none_or(|(top, _)| similarity > top) {
                 best = Some((similarity, entry));
             }
         }
@@ -322,7 +320,11 @@ fn scope_key(request: &ChatRequest, context: &CallContext, model: &str) -> [u8; 
 /// Returns a metadata value as text: strings as they are, numbers and
 /// other values as JSON, missing as empty.
 fn metadata_text(request: &ChatRequest, key: &str) -> String {
-    match request.metadata.as_ref().and_then(|metadata| metadata.get(key)) {
+    match request
+        .metadata
+        .as_ref()
+        .and_then(|metadata| metadata.get(key))
+    {
         Some(Value::String(text)) => text.clone(),
         Some(other) => other.to_string(),
         None => String::new(),
@@ -383,7 +385,11 @@ fn write_canonical(value: &Value, out: &mut String) {
 fn conversation_text(request: &ChatRequest) -> Option<String> {
     let mut text = String::new();
     for message in &request.messages {
-        if message.tool_calls.as_ref().is_some_and(|calls| !calls.is_empty()) {
+        if message
+            .tool_calls
+            .as_ref()
+            .is_some_and(|calls| !calls.is_empty())
+        {
             return None;
         }
         if let Some(MessageContent::Parts(parts)) = &message.content {
@@ -438,7 +444,10 @@ mod tests {
         let context = CallContext::new();
         let base = request("Be brief.", "Hi");
         let key = scope_key(&base, &context, "m");
-        assert_eq!(key, scope_key(&request("Be brief.", "Hello"), &context, "m"));
+        assert_eq!(
+            key,
+            scope_key(&request("Be brief.", "Hello"), &context, "m")
+        );
         assert_ne!(key, scope_key(&base, &context, "other"));
         assert_ne!(key, scope_key(&request("Be long.", "Hi"), &context, "m"));
 

@@ -43,7 +43,12 @@ impl Embedder for ScaledEmbedder {
         let vectors = self.inner.embed(texts).await?;
         Ok(vectors
             .into_iter()
-            .map(|vector| vector.into_iter().map(|value| value * self.factor).collect())
+            .map(|vector| {
+                vector
+                    .into_iter()
+                    .map(|value| value * self.factor)
+                    .collect()
+            })
             .collect())
     }
 
@@ -100,7 +105,11 @@ async fn separates_models(database: TestDatabase) {
     let from_a = cache_a.embed(&input).await.unwrap();
     let from_b = cache_b.embed(&input).await.unwrap();
 
-    assert_eq!(scaled.texts.load(Ordering::SeqCst), 1, "model-b not served from model-a");
+    assert_eq!(
+        scaled.texts.load(Ordering::SeqCst),
+        1,
+        "model-b not served from model-a"
+    );
     let negated: Vec<f32> = from_a[0].iter().map(|value| -value).collect();
     assert_eq!(from_b[0], negated);
     assert_eq!(cache_a.embed(&input).await.unwrap(), from_a);
@@ -130,7 +139,7 @@ async fn embeds_repeats_once(database: TestDatabase) {
         .await
         .unwrap();
     let vectors = cache
-        .embed(&texts(&["x", "y", "x", "x"]))
+        .embed(&texts(&["alpha", "beta", "alpha", "alpha"]))
         .await
         .unwrap();
     assert_eq!(counting.texts.load(Ordering::SeqCst), 2);
@@ -144,6 +153,10 @@ on_both_backends!(repeats, embeds_repeats_once);
 
 async fn concurrent_writers_agree(database: TestDatabase) {
     let input: Vec<String> = (0..40).map(|i| format!("shared text {i}")).collect();
+    // Migrate once, so the tasks race on the rows rather than the schema.
+    PersistentEmbedCache::open(database.store.clone(), CountingEmbedder::new(16))
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let store = database.store.clone();
@@ -183,6 +196,12 @@ async fn closed_store_falls_back_to_embedder() {
 
     let vectors = cache.embed(&texts(&["a", "b"])).await.unwrap();
 
-    assert_eq!(vectors, HashEmbedder::new(8).embed(&texts(&["a", "b"])).await.unwrap());
+    assert_eq!(
+        vectors,
+        HashEmbedder::new(8)
+            .embed(&texts(&["a", "b"]))
+            .await
+            .unwrap()
+    );
     assert_eq!(counting.texts.load(Ordering::SeqCst), 2);
 }

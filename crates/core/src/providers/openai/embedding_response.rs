@@ -161,7 +161,8 @@ mod tests {
 
     #[test]
     fn items_ordered_by_index() {
-        let body = br#"{"data":[{"index":1,"embedding":[0.5,0.5]},{"index":0,"embedding":[1.0,0.0]}]}"#;
+        let body =
+            br#"{"data":[{"index":1,"embedding":[0.5,0.5]},{"index":0,"embedding":[1.0,0.0]}]}"#;
         let vectors = parse_embeddings("p", body, 2, 2).unwrap();
         assert_eq!(vectors, vec![vec![1.0, 0.0], vec![0.5, 0.5]]);
     }

@@ -90,8 +90,7 @@ pub use limits::{
     ManualClock, ScopeKind, SystemClock,
 };
 pub use record::{
-    AttemptRecord, CacheKind, MemorySink, RecordSink, RequestRecord, RequestStatus,
-    RouteDecision,
+    AttemptRecord, CacheKind, MemorySink, RecordSink, RequestRecord, RequestStatus, RouteDecision,
 };
 pub use route::{CLASSIFIER_TASKS, classify};
 pub use semantic_cache::SemanticCache;

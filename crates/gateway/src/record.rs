@@ -88,7 +88,7 @@ pub struct RequestRecord {
     /// Whether the response came from the response cache or the semantic
     /// cache. Such a record has no deployment and no usage, and a cost of 0.
     pub cache_hit: bool,
-    /// Which cache served the response; none when no cache did.
+    /// The cache that served the response, or none when no cache did.
     pub cache_kind: Option<CacheKind>,
 }
 

@@ -7,7 +7,7 @@
 //!
 //! DATA_DIR defaults to `crates/rag/tests/data/scifact`. Each
 //! `--dense-weight W` adds a hybrid run whose RRF weight of the vector index
-//! is W (BM25 keeps weight 1), reported as `hybrid_dense_W`; the corpus is
+//! is W (BM25 keeps weight 1), reported as `hybrid_dense_W`. The corpus is
 //! encoded once for all runs. Each document is
 //! indexed as one chunk (title, a space, then the text), as the Python
 //! baselines in `benches/python/scifact_baselines.py` index it.

@@ -62,6 +62,7 @@ fn record(id: usize) -> RequestRecord {
         usage_estimated: false,
         cost_usd: None,
         cache_hit: false,
+        cache_kind: None,
     }
 }
 

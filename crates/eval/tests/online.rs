@@ -89,6 +89,7 @@ fn record(id: &str) -> RequestRecord {
         usage_estimated: false,
         cost_usd: None,
         cache_hit: false,
+        cache_kind: None,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::gateway::{Accounting, Gateway};
 use crate::hooks::{PostCallHook, PreCallHook};
 use crate::limits::{BudgetAlertSink, BudgetTable, Clock, LimitTable, SystemClock};
 use crate::record::RecordSink;
+use crate::semantic_cache::SemanticCache;
 use crate::state::{MemoryState, SharedState};
 use crate::task_embedding::TaskEmbeddings;
 
@@ -51,6 +52,7 @@ pub struct GatewayBuilder {
     clock: Option<Arc<dyn Clock>>,
     alert_sink: Option<Arc<dyn BudgetAlertSink>>,
     task_embedder: Option<Arc<dyn Embedder>>,
+    semantic_cache: Option<Arc<dyn SemanticCache>>,
 }
 
 impl Gateway {
@@ -68,6 +70,7 @@ impl Gateway {
             clock: None,
             alert_sink: None,
             task_embedder: None,
+            semantic_cache: None,
             env: Box::new(|name| {
                 std::env::var(name)
                     .ok()
@@ -155,6 +158,13 @@ impl GatewayBuilder {
         self
     }
 
+    /// Consults `cache` after the exact response cache misses, and stores
+    /// successful responses in it. Default none.
+    pub fn semantic_cache(mut self, cache: Arc<dyn SemanticCache>) -> Self {
+        self.semantic_cache = Some(cache);
+        self
+    }
+
     /// Validates the configuration, creates every deployment's backend and
     /// starts the active health checks that the configuration sets on the
     /// current Tokio runtime (outside one, they do not run).
@@ -202,6 +212,7 @@ impl GatewayBuilder {
         accounting.task_embeddings = self
             .task_embedder
             .and_then(|embedder| TaskEmbeddings::new(&self.config, embedder));
+        accounting.semantic_cache = self.semantic_cache;
         let gateway = Gateway::from_parts(
             self.config,
             deployments,
@@ -254,6 +265,7 @@ fn accounting(
         clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
         alert_sink,
         task_embeddings: None,
+        semantic_cache: None,
     })
 }
 

@@ -120,14 +120,23 @@ pub(crate) fn replay_chunks(
 }
 
 impl crate::gateway::Gateway {
-    /// Looks the request up in the response cache when the cache is on,
-    /// the caller did not opt out and the request is cacheable. On a miss
-    /// the key stays in `pending` so the response is stored when the call succeeds.
-    /// A hit settles the token reservations to 0.
+    /// Looks the request up in the exact response cache, then in the
+    /// semantic cache when one is set.
     pub(crate) async fn cached(
         &self,
         pending: &mut crate::gateway::Pending,
     ) -> Option<ChatCompletion> {
+        if let Some(completion) = self.exact_cached(pending).await {
+            return Some(completion);
+        }
+        self.semantic_cached(pending).await
+    }
+
+    /// Looks the request up in the response cache when the cache is on,
+    /// the caller did not opt out and the request is cacheable. On a miss
+    /// the key stays in `pending` so the response is stored when the call succeeds.
+    /// A hit settles the token reservations to 0.
+    async fn exact_cached(&self, pending: &mut crate::gateway::Pending) -> Option<ChatCompletion> {
         let config = &self.inner.config.cache;
         if !config.enabled || pending.context.no_cache || !is_cacheable(config, &pending.request) {
             return None;
@@ -153,6 +162,7 @@ impl crate::gateway::Gateway {
             return None;
         }
         pending.cache_hit = true;
+        pending.cache_kind = Some(crate::record::CacheKind::Exact);
         completion
     }
 

@@ -26,6 +26,7 @@ use crate::limits::{Admitted, BudgetAlertSink, BudgetTable, Clock, LimitScope, L
 use crate::record::{AttemptRecord, RecordSink, RequestRecord, RequestStatus, RouteDecision};
 use crate::retry::{AttemptBudget, backoff};
 use crate::route::Router;
+use crate::semantic_cache::SemanticCache;
 use crate::settle::Settlement;
 use crate::state::SharedState;
 use crate::strategy::{Candidate, Strategy, pick};
@@ -68,10 +69,11 @@ pub(crate) struct Inner {
     pub(crate) counters: Counters,
     pub(crate) health_checks: HealthChecks,
     pub(crate) task_embeddings: Option<TaskEmbeddings>,
+    pub(crate) semantic_cache: Option<Arc<dyn SemanticCache>>,
 }
 
-/// The prices, rules, shared state, clock, alert sink and task embeddings
-/// a gateway is built with.
+/// The prices, rules, shared state, clock, alert sink, task embeddings and
+/// semantic cache a gateway is built with.
 pub(crate) struct Accounting {
     pub(crate) prices: PriceTable,
     pub(crate) limits: LimitTable,
@@ -81,6 +83,7 @@ pub(crate) struct Accounting {
     pub(crate) alert_sink: Option<Arc<dyn BudgetAlertSink>>,
     /// The task examples' embeddings, when a task embedder is set.
     pub(crate) task_embeddings: Option<TaskEmbeddings>,
+    pub(crate) semantic_cache: Option<Arc<dyn SemanticCache>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -120,6 +123,11 @@ pub(crate) struct Pending {
     pub(crate) cache_key: Option<String>,
     /// Whether the response came from the response cache.
     pub(crate) cache_hit: bool,
+    /// Which cache served the response.
+    pub(crate) cache_kind: Option<crate::record::CacheKind>,
+    /// Whether the semantic cache missed, so a successful response is
+    /// stored in it.
+    pub(crate) semantic_store: bool,
 }
 
 impl Gateway {
@@ -177,6 +185,7 @@ impl Gateway {
                 counters: Counters::default(),
                 health_checks: HealthChecks::default(),
                 task_embeddings: accounting.task_embeddings,
+                semantic_cache: accounting.semantic_cache,
             }),
         }
     }
@@ -442,6 +451,8 @@ impl Gateway {
             admitted: Admitted::default(),
             cache_key: None,
             cache_hit: false,
+            cache_kind: None,
+            semantic_store: false,
         };
         match error {
             Some(error) => Err((Box::new(pending), error)),
@@ -791,6 +802,7 @@ impl Gateway {
             usage_estimated,
             cost_usd,
             cache_hit: pending.cache_hit,
+            cache_kind: pending.cache_kind,
         };
         if !self.inner.post_hooks.is_empty() {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {

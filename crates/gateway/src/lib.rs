@@ -45,7 +45,7 @@
 //! Before routing, a request is admitted against the rate limits
 //! ([`LimitRule`]) and budgets ([`BudgetRule`]) of its key, user, team and
 //! model, and deterministic requests may be served from the response
-//! cache ([`CacheConfig`]). The counters live behind [`SharedState`] so that
+//! cache ([`CacheConfig`]) or a [`SemanticCache`]. The counters live behind [`SharedState`] so that
 //! several gateway processes can share them. `crates/gateway/docs/limits.md`
 //! describes every key.
 //!
@@ -76,6 +76,7 @@ mod limits;
 mod record;
 mod retry;
 mod route;
+mod semantic_cache;
 #[cfg(feature = "server")]
 pub mod server;
 mod settle;
@@ -100,9 +101,10 @@ pub use limits::{
     ManualClock, ScopeKind, SystemClock,
 };
 pub use record::{
-    AttemptRecord, MemorySink, RecordSink, RequestRecord, RequestStatus, RouteDecision,
+    AttemptRecord, CacheKind, MemorySink, RecordSink, RequestRecord, RequestStatus, RouteDecision,
 };
 pub use route::{CLASSIFIER_TASKS, classify};
+pub use semantic_cache::SemanticCache;
 #[cfg(feature = "redis")]
 pub use state::RedisState;
 pub use state::{

@@ -85,9 +85,22 @@ pub struct RequestRecord {
     pub usage_estimated: bool,
     /// The cost in US dollars; none when the model has no price.
     pub cost_usd: Option<Decimal>,
-    /// Whether the response came from the response cache. Such a record has
-    /// no deployment and no usage, and a cost of 0.
+    /// Whether the response came from the response cache or the semantic
+    /// cache. Such a record has no deployment and no usage, and a cost of 0.
     pub cache_hit: bool,
+    /// The cache that served the response, or none when no cache did.
+    pub cache_kind: Option<CacheKind>,
+}
+
+/// The cache that served a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CacheKind {
+    /// The response cache, for a request identical to a stored one.
+    Exact,
+    /// The [`SemanticCache`](crate::SemanticCache), for a similar request.
+    Semantic,
 }
 
 impl RequestRecord {

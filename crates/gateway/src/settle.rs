@@ -1,5 +1,6 @@
 //! The accounting at the end of a request: token reservations settled to
-//! the tokens used, spend added to budgets, and the response cached.
+//! the tokens used, spend added to budgets, and the response cached in the
+//! response cache and the semantic cache.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use crate::deployment::Deployment;
 use crate::gateway::{Gateway, Pending};
 use crate::limits::{LimitScope, Reservation, caller_scopes};
 use crate::record::RequestStatus;
+use crate::semantic_cache::SemanticEntry;
 
 /// The accounting left for a finished request. It is built synchronously
 /// when the request ends and run on the request's task, or on a spawned
@@ -22,6 +24,7 @@ pub(crate) struct Settlement {
     spend_scopes: Vec<LimitScope>,
     cost: Option<Decimal>,
     cache_entry: Option<(String, Vec<u8>)>,
+    semantic_entry: Option<SemanticEntry>,
 }
 
 impl Settlement {
@@ -52,6 +55,12 @@ impl Settlement {
             }
             _ => None,
         };
+        let semantic_entry = match (status, completion) {
+            (RequestStatus::Success, Some(completion)) => {
+                SemanticEntry::for_pending(gateway, pending, completion)
+            }
+            _ => None,
+        };
         Settlement {
             gateway: gateway.clone(),
             reservations: std::mem::take(&mut pending.admitted.reservations),
@@ -60,6 +69,7 @@ impl Settlement {
             spend_scopes,
             cost,
             cache_entry,
+            semantic_entry,
         }
     }
 
@@ -80,6 +90,9 @@ impl Settlement {
         }
         if let Some((key, bytes)) = self.cache_entry {
             gateway.store_cached(&key, bytes).await;
+        }
+        if let Some(entry) = self.semantic_entry {
+            entry.store().await;
         }
     }
 

@@ -2,10 +2,13 @@
 //! BM25, dense and hybrid retrieval, printed as JSON.
 //!
 //! ```text
-//! cargo run --release -p llmops-rag --example scifact -- [DATA_DIR]
+//! cargo run --release -p llmops-rag --features minilm --example scifact -- [DATA_DIR] [--dense-weight W]...
 //! ```
 //!
-//! DATA_DIR defaults to `crates/rag/tests/data/scifact`. Each document is
+//! DATA_DIR defaults to `crates/rag/tests/data/scifact`. Each
+//! `--dense-weight W` adds a hybrid run whose RRF weight of the vector index
+//! is W (BM25 keeps weight 1), reported as `hybrid_dense_W`. The corpus is
+//! encoded once for all runs. Each document is
 //! indexed as one chunk (title, a space, then the text), as the Python
 //! baselines in `benches/python/scifact_baselines.py` index it.
 
@@ -26,6 +29,40 @@ use llmops_rag::{
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Command-line arguments: an optional data directory and hybrid weights.
+struct Arguments {
+    data: PathBuf,
+    dense_weights: Vec<f32>,
+}
+
+impl Arguments {
+    fn parse() -> Result<Self, BoxError> {
+        let mut data = None;
+        let mut dense_weights = Vec::new();
+        let mut arguments = std::env::args().skip(1);
+        while let Some(argument) = arguments.next() {
+            if argument == "--dense-weight" {
+                let value = arguments
+                    .next()
+                    .ok_or("--dense-weight needs a number, e.g. --dense-weight 2")?;
+                let weight: f32 = value
+                    .parse()
+                    .map_err(|_| format!("invalid --dense-weight {value:?}: expected a number"))?;
+                dense_weights.push(weight);
+            } else {
+                data = Some(PathBuf::from(argument));
+            }
+        }
+        let data = data.unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/scifact")
+        });
+        Ok(Arguments {
+            data,
+            dense_weights,
+        })
+    }
+}
+
 /// The local all-MiniLM-L6-v2 embedder, as in the sentence-transformers
 /// baseline; `LLMOPS_RAG_EMBEDDER=hash` swaps in the model-free
 /// `HashEmbedder` for a quick run.
@@ -39,10 +76,8 @@ async fn embedder() -> Result<Arc<dyn Embedder>, BoxError> {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    let data = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/scifact"));
+    let arguments = Arguments::parse()?;
+    let data = arguments.data;
     let corpus = read_corpus(&data.join("corpus.jsonl"))?;
     let queries = read_queries(&data.join("queries.jsonl"))?;
     let qrels = read_qrels(&data.join("qrels/test.tsv"))?;
@@ -79,14 +114,23 @@ async fn main() -> Result<(), BoxError> {
     report.insert("documents".into(), sources.len().into());
     report.insert("chunks".into(), chunks.into());
     report.insert("build_s".into(), format!("{build_s:.3}").into());
-    for (name, mode) in [
-        ("bm25", RetrievalMode::Keyword),
-        ("dense", RetrievalMode::Dense),
-        ("hybrid", RetrievalMode::Hybrid),
-    ] {
+    let mut runs = vec![
+        ("bm25".to_string(), RetrievalMode::Keyword, 1.0),
+        ("dense".to_string(), RetrievalMode::Dense, 1.0),
+        ("hybrid".to_string(), RetrievalMode::Hybrid, 1.0),
+    ];
+    for weight in &arguments.dense_weights {
+        runs.push((
+            format!("hybrid_dense_{weight}"),
+            RetrievalMode::Hybrid,
+            *weight,
+        ));
+    }
+    for (name, mode, dense_weight) in runs {
         let options = RetrievalOptions {
             k: 100,
             mode,
+            dense_weight,
             max_query_tokens: 512,
             ..RetrievalOptions::default()
         };

@@ -7,7 +7,9 @@
 //! - [`chunk_text`]: token-aware chunking that follows Markdown headings,
 //!   paragraphs and sentences, with overlap and byte offsets into the source.
 //! - [`CachedEmbedder`]: wraps any [`llmops_core::Embedder`] so each text is
-//!   embedded once; [`HashEmbedder`] is a model-free embedder for tests.
+//!   embedded once; [`PersistentEmbedCache`] keeps the vectors in
+//!   `llmops-store` across restarts; [`HashEmbedder`] is a model-free
+//!   embedder for tests.
 //! - [`SearchIndex`]: one index version (BM25 keyword index and HNSW vector
 //!   index over the chunks) saved as one checksummed file.
 //! - [`Retriever`]: keyword, dense or hybrid retrieval fused by
@@ -18,6 +20,9 @@
 //!   atomically and rolled back.
 //! - [`pack_context`]: fits hits into a token budget with de-duplication
 //!   and [`Citation`]s.
+//! - `SemanticResponseCache` (feature `gateway`): a semantic cache for
+//!   `llmops-gateway` that serves a stored answer to a similar request,
+//!   by embedding similarity within one model and prompt version.
 //! - [`metrics`]: recall@k, precision@k, MRR, nDCG@k and hit rate against
 //!   qrels; [`beir`] reads BEIR-format data sets.
 //!
@@ -67,9 +72,12 @@ mod hash_embedder;
 mod index;
 pub mod metrics;
 mod pack;
+mod persistent_cache;
 mod rerank;
 mod retrieve;
 mod schema;
+#[cfg(feature = "gateway")]
+mod semantic_cache;
 mod vector;
 
 pub use bm25::{Bm25Index, DEFAULT_B, DEFAULT_K1, tokenize};
@@ -83,6 +91,12 @@ pub use fusion::{DEFAULT_RRF_K, reciprocal_rank_fusion};
 pub use hash_embedder::HashEmbedder;
 pub use index::{IndexManifest, IndexSettings, SearchIndex, SourceText, corpus_hash};
 pub use pack::{Citation, PackOrder, PackedContext, pack_context};
+pub use persistent_cache::PersistentEmbedCache;
 pub use rerank::Reranker;
 pub use retrieve::{Hit, RetrievalMode, RetrievalOptions, Retriever};
+#[cfg(feature = "gateway")]
+pub use semantic_cache::{
+    DEFAULT_SEMANTIC_CAPACITY, DEFAULT_SEMANTIC_TTL, DEFAULT_SIMILARITY_THRESHOLD,
+    PROMPT_METADATA_KEY, PROMPT_VERSION_METADATA_KEY, SemanticCacheConfig, SemanticResponseCache,
+};
 pub use vector::HnswConfig;

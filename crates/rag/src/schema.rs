@@ -74,11 +74,44 @@ CREATE TABLE rag_switches (
 CREATE INDEX rag_switches_collection ON rag_switches (collection, id);
 ";
 
+/// Embedding vectors keyed by model, vector length and the SHA-256 of the
+/// text, as little-endian `f32` bytes.
+const EMBEDDINGS_SQLITE: &str = "
+CREATE TABLE rag_embeddings (
+    model TEXT NOT NULL,
+    dimensions BIGINT NOT NULL,
+    content_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (model, dimensions, content_hash)
+);
+";
+
+const EMBEDDINGS_POSTGRES: &str = "
+CREATE TABLE rag_embeddings (
+    model TEXT NOT NULL,
+    dimensions BIGINT NOT NULL,
+    content_hash TEXT NOT NULL,
+    vector BYTEA NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (model, dimensions, content_hash)
+);
+";
+
 /// Migrations of the `rag` component.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration::per_dialect(
-    COMPONENT,
-    1,
-    "documents, index versions and live switches",
-    TABLES_SQLITE,
-    TABLES_POSTGRES,
-)];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration::per_dialect(
+        COMPONENT,
+        1,
+        "documents, index versions and live switches",
+        TABLES_SQLITE,
+        TABLES_POSTGRES,
+    ),
+    Migration::per_dialect(
+        COMPONENT,
+        2,
+        "persistent embedding cache",
+        EMBEDDINGS_SQLITE,
+        EMBEDDINGS_POSTGRES,
+    ),
+];

@@ -2,7 +2,8 @@
 //!
 //! - [`openai::OpenAiBackend`] (feature `openai`): any server that speaks the
 //!   OpenAI Chat Completions API, such as OpenAI, vLLM, Ollama or the
-//!   llama.cpp server.
+//!   llama.cpp server. [`openai::OpenAiEmbedder`] is an
+//!   [`Embedder`](crate::Embedder) over the same servers' embeddings API.
 //! - [`anthropic::AnthropicBackend`] (feature `anthropic`): the Anthropic
 //!   Messages API, converted to and from the OpenAI wire format.
 //!

@@ -4,9 +4,12 @@
 //! `POST {base_url}/chat/completions`: OpenAI, Azure OpenAI behind a proxy,
 //! vLLM, Ollama, the llama.cpp server and others. Requests and responses
 //! already use the OpenAI wire format, so they pass through unchanged,
-//! unknown fields included.
+//! unknown fields included. [`OpenAiEmbedder`] calls
+//! `POST {base_url}/embeddings` on the same servers.
 
 mod config;
+mod embedding_response;
+mod embeddings;
 mod error;
 mod stream;
 
@@ -17,6 +20,9 @@ use secrecy::ExposeSecret;
 use tracing::instrument;
 
 pub use config::{DEFAULT_OPENAI_BASE_URL, OpenAiConfig};
+pub use embeddings::{
+    DEFAULT_MAX_INPUTS_PER_REQUEST, EmbeddingEncoding, EmbeddingOptions, OpenAiEmbedder,
+};
 pub use error::error_from_response;
 pub use stream::OpenAiStreamDecoder;
 

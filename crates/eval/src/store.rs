@@ -177,9 +177,10 @@ impl ResultStore {
                 let latency_ms = result
                     .latency_ms
                     .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
-                let details = match result.details.is_empty() {
-                    true => None,
-                    false => Some(encode(&result.details, "score details")?),
+                let details = if result.details.is_empty() {
+                    None
+                } else {
+                    Some(encode(&result.details, "score details")?)
                 };
                 query = query
                     .bind(run_id)

@@ -10,13 +10,14 @@ use crate::metric::{Metric, Sample};
 use crate::rag::questions::QuestionGenerator;
 use crate::score::{Score, ScoreRange};
 
-/// What a generated-question [`AnswerRelevance`] scores when the question
-/// generator judges the answer noncommittal ("I don't know", "it depends").
+/// The score a generated-question [`AnswerRelevance`] gives when the
+/// question generator judges the answer noncommittal ("I don't know", "it
+/// depends").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Noncommittal {
-    /// Score 0, as Ragas does: an evasive answer does not address the
-    /// question, however close its generated questions are. The default.
+    /// Score 0, because an evasive answer does not address the question,
+    /// however close its generated questions are. The default.
     #[default]
     Zero,
     /// Leave the case undetermined, for datasets where declining to answer
@@ -31,11 +32,12 @@ pub enum Noncommittal {
 /// also rewards an answer that repeats the question.
 ///
 /// With [`with_generated_questions`](Self::with_generated_questions) it
-/// follows Ragas' answer relevancy instead: a [`QuestionGenerator`] writes
-/// N questions the answer would answer, and the score is the mean cosine
+/// follows the answer relevancy of Ragas (as its documentation defines
+/// it) instead: a [`QuestionGenerator`] writes N questions (3 by default)
+/// that the output would answer, and the score is the mean cosine
 /// similarity between each generated question and the case input (raised
-/// to 0 when negative). An answer the generator calls noncommittal scores
-/// as [`Noncommittal`] says (0 by default, like Ragas). This mode's metric
+/// to 0 when negative). An output the generator calls noncommittal gets
+/// the score [`Noncommittal`] selects (0 by default). This mode's metric
 /// name is `answer_relevance_generated`, so runs scored by the two methods
 /// are not compared by mistake.
 ///

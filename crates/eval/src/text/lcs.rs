@@ -1,9 +1,9 @@
 //! Longest common subsequence length of two token-id sequences, 64 tokens
 //! of the first sequence per machine word.
 //!
-//! This is the bit-vector algorithm of Allison and Dix (1986) in the form
-//! given by Hyyrö (2004), "Bit-parallel LCS-length computation revisited".
-//! Bit `i` of the vector `V` is 0 where the LCS row grows at position `i`
+//! This is the bit-parallel LCS-length method known from Allison and Dix
+//! and from Hyyrö; the property tests below check it against the dynamic
+//! program. Bit `i` of the vector `V` is 0 where the LCS row grows at position `i`
 //! of `a`. For each token `y` of `b`, with `M` the positions of `y` in `a`:
 //! `V = (V + (V & M)) | (V & !M)`, the addition carrying across words. The
 //! LCS length is the number of 0 bits among the first `|a|` at the end.
@@ -65,7 +65,7 @@ mod tests {
 
     use super::*;
 
-    /// The textbook dynamic program.
+    /// Computes the LCS length with the textbook dynamic program.
     fn lcs_dynamic(a: &[u32], b: &[u32]) -> usize {
         let mut table = vec![vec![0usize; b.len() + 1]; a.len() + 1];
         for i in 0..a.len() {

@@ -17,7 +17,7 @@ use crate::dataset::{Case, Dataset};
 use crate::error::{EvalError, Result};
 use crate::metric::{Metric, Sample};
 use crate::result::{CaseResult, EvalRun, RunInfo};
-use crate::score::Score;
+use crate::score::{DetailedScore, Score};
 use crate::store::ResultStore;
 
 /// Builds the chat request for a case; the default sends the case input as
@@ -284,6 +284,7 @@ impl Evaluator {
                     latency_ms: None,
                     cost_usd: None,
                     scores,
+                    details: BTreeMap::new(),
                     error: Some(message),
                 };
             }
@@ -297,11 +298,14 @@ impl Evaluator {
             cost_usd: self.cost(&completion),
         };
         let mut scores = BTreeMap::new();
+        let mut details = BTreeMap::new();
         for metric in &self.metrics {
-            scores.insert(
-                metric.name().to_owned(),
-                checked_score(metric.as_ref(), &sample).await,
-            );
+            let scored = checked_score(metric.as_ref(), &sample).await;
+            let name = metric.name().to_owned();
+            if let Some(detail) = scored.detail.filter(|detail| !detail.is_empty()) {
+                details.insert(name.clone(), detail);
+            }
+            scores.insert(name, scored.score);
         }
         CaseResult {
             case_id: case.id.clone(),
@@ -310,6 +314,7 @@ impl Evaluator {
             latency_ms: sample.latency_ms,
             cost_usd: sample.cost_usd,
             scores,
+            details,
             error: None,
         }
     }
@@ -349,15 +354,18 @@ impl Evaluator {
 
 /// Scores a sample and turns a value outside the metric's range into an
 /// undetermined score, so a faulty metric cannot skew means.
-async fn checked_score(metric: &dyn Metric, sample: &Sample<'_>) -> Score {
-    let score = metric.score(sample).await;
-    match score.as_value() {
-        Some(value) if !metric.range().contains(value) => Score::undetermined(format!(
-            "metric `{}` returned {value}, outside its range {}..={}",
-            metric.name(),
-            metric.range().min,
-            metric.range().max
-        )),
-        _ => score,
+async fn checked_score(metric: &dyn Metric, sample: &Sample<'_>) -> DetailedScore {
+    let scored = metric.score_detailed(sample).await;
+    match scored.score.as_value() {
+        Some(value) if !metric.range().contains(value) => DetailedScore {
+            score: Score::undetermined(format!(
+                "metric `{}` returned {value}, outside its range {}..={}",
+                metric.name(),
+                metric.range().min,
+                metric.range().max
+            )),
+            detail: scored.detail,
+        },
+        _ => scored,
     }
 }

@@ -18,7 +18,9 @@
 //! - [`Report`]: mean with bootstrap interval, per-tag means and worst
 //!   cases per metric, as JSON, Markdown or HTML.
 //! - [`rag`]: faithfulness, answer relevance, context precision and
-//!   recall, and citation correctness, scored without an LLM call.
+//!   recall, and citation correctness, scored without an LLM call; answer
+//!   relevance can also follow Ragas and ask a model for questions the
+//!   answer would answer.
 //! - [`grounded`]: [`GroundednessScorer`], a cheap groundedness score for
 //!   every production response; with the `gateway` feature, a gateway hook
 //!   that scores responses on a background worker.
@@ -27,12 +29,20 @@
 //!   bootstrap interval ([`stats`]).
 //! - [`judge`]: LLM-as-judge metrics: rubric and pairwise judges with
 //!   presets (correctness, helpfulness, toxicity, bias, faithfulness,
-//!   answer relevance) and tolerant parsing of judge replies.
+//!   answer relevance), tolerant parsing of judge replies, and retries of
+//!   rate-limited or failed judge calls with capped backoff.
 //! - [`labels`]: review files for people, label import, and judge-human
 //!   agreement as accuracy and Cohen's kappa.
 //! - `online` (feature `gateway`): a gateway post-call hook that scores a
 //!   sample of live traffic with judges in the background; with feature
 //!   `registry` the scores attach to prompt versions in llmops-registry.
+//! - `GuardMetric` (feature `guardrails`): any `llmops_guardrails::Guard`
+//!   (toxicity, PII, secrets, injection) as a pass/fail metric whose
+//!   [`ScoreDetail`] lists the finding types, never the matched text.
+//!
+//! A metric may report a [`ScoreDetail`] beside its score through
+//! [`Metric::score_detailed`]: judges with several samples report their
+//! agreement, which [`Report`] summarizes per metric.
 //!
 //! # Example
 //!
@@ -59,6 +69,8 @@ mod error;
 mod evaluator;
 mod gate;
 pub mod grounded;
+#[cfg(feature = "guardrails")]
+mod guard_metric;
 pub mod judge;
 pub mod labels;
 mod metric;
@@ -82,8 +94,12 @@ pub use error::{EvalError, Result};
 pub use evaluator::{Evaluator, RequestBuilder};
 pub use gate::{GateConfig, GateReport, MetricComparison, PairedTest, compare_runs};
 pub use grounded::{GroundednessInput, GroundednessRecord, GroundednessScorer, GroundednessSink};
+#[cfg(feature = "guardrails")]
+pub use guard_metric::GuardMetric;
 pub use metric::{Metric, Sample};
-pub use report::{MetricSummary, Report, ReportOptions, TagSummary, WorstCase};
+pub use report::{
+    AgreementSummary, CaseAgreement, MetricSummary, Report, ReportOptions, TagSummary, WorstCase,
+};
 pub use result::{CaseResult, EvalRun, RunInfo};
-pub use score::{Score, ScoreRange};
+pub use score::{DetailedScore, Score, ScoreDetail, ScoreRange};
 pub use store::{MIGRATIONS, ResultStore};

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rust_decimal::Decimal;
 
 use crate::dataset::Case;
-use crate::score::{Score, ScoreRange};
+use crate::score::{DetailedScore, Score, ScoreRange};
 
 /// A model output for one case, with what the call cost.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +46,13 @@ pub trait Metric: Send + Sync {
 
     /// Scores one sample.
     async fn score(&self, sample: &Sample<'_>) -> Score;
+
+    /// Scores one sample and returns what the metric reports beside the
+    /// score, such as judge agreement. The evaluator calls this method; the
+    /// default calls [`score`](Metric::score) and adds no detail.
+    async fn score_detailed(&self, sample: &Sample<'_>) -> DetailedScore {
+        self.score(sample).await.into()
+    }
 }
 
 /// Returns the case's reference, or the undetermined score to return when

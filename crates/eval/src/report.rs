@@ -53,6 +53,33 @@ pub struct MetricSummary {
     pub per_tag: BTreeMap<String, TagSummary>,
     /// The lowest-scoring cases (highest when lower is better).
     pub worst: Vec<WorstCase>,
+    /// Agreement between judge samples, for judges that took more than one
+    /// sample per case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<AgreementSummary>,
+}
+
+/// Agreement between a judge's samples over a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgreementSummary {
+    /// Cases with an agreement value.
+    pub cases: usize,
+    /// Mean agreement over those cases, from 1/k (k samples all differ)
+    /// to 1.0 (all agree).
+    pub mean: f64,
+    /// The cases with the lowest agreement, lowest first, ties by case id.
+    pub lowest: Vec<CaseAgreement>,
+}
+
+/// One case's agreement between judge samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseAgreement {
+    /// The case id.
+    pub case_id: String,
+    /// Share of samples that gave the most frequent value.
+    pub agreement: f64,
+    /// Samples taken, when the judge reported it.
+    pub samples: Option<u32>,
 }
 
 /// A metric's mean over the cases with one tag.
@@ -189,5 +216,40 @@ fn summarize(
         mean: bootstrap_mean_ci(&values, options.resamples, options.level, options.seed),
         per_tag,
         worst,
+        agreement: summarize_agreement(run, name, options.worst_cases),
     }
+}
+
+/// Summarizes the agreement of a metric's judge samples; `None` when no
+/// case took more than one sample.
+fn summarize_agreement(run: &EvalRun, name: &str, lowest: usize) -> Option<AgreementSummary> {
+    let mut cases: Vec<CaseAgreement> = run
+        .results
+        .iter()
+        .filter_map(|result| {
+            let detail = result.details.get(name)?;
+            let agreement = detail.agreement?;
+            if detail.samples.is_some_and(|samples| samples < 2) {
+                return None;
+            }
+            Some(CaseAgreement {
+                case_id: result.case_id.clone(),
+                agreement,
+                samples: detail.samples,
+            })
+        })
+        .collect();
+    let values: Vec<f64> = cases.iter().map(|case| case.agreement).collect();
+    let mean = mean(&values)?;
+    cases.sort_by(|a, b| {
+        a.agreement
+            .total_cmp(&b.agreement)
+            .then_with(|| a.case_id.cmp(&b.case_id))
+    });
+    cases.truncate(lowest);
+    Some(AgreementSummary {
+        cases: values.len(),
+        mean,
+        lowest: cases,
+    })
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::score::{Score, ScoreRange};
+use crate::score::{Score, ScoreDetail, ScoreRange};
 
 /// One case's model output and scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +22,10 @@ pub struct CaseResult {
     pub cost_usd: Option<Decimal>,
     /// Score per metric name.
     pub scores: BTreeMap<String, Score>,
+    /// Detail per metric name, for metrics that report one (judge
+    /// agreement, guard finding types).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub details: BTreeMap<String, ScoreDetail>,
     /// The model error after the last retry; scores are then undetermined.
     pub error: Option<String>,
 }

@@ -88,3 +88,66 @@ impl ScoreRange {
         self.min == 0.0 && self.max == 1.0
     }
 }
+
+/// What a metric reports beside its score: judge agreement, finding types.
+/// It never holds case text, so it is safe to store and show in reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ScoreDetail {
+    /// Share of judge samples that gave the most frequent value, from 1/k
+    /// for k samples that all differ to 1.0; set by judges that took more
+    /// than one sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<f64>,
+    /// Judge samples taken for the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u32>,
+    /// Kinds of what a check found, such as guard finding types
+    /// (`EMAIL_ADDRESS`, `INSULT`); never the matched text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+}
+
+impl ScoreDetail {
+    /// Creates the detail of a judge that took `samples` samples which
+    /// agreed at `agreement`.
+    pub fn judge(samples: u32, agreement: Option<f64>) -> Self {
+        ScoreDetail {
+            agreement,
+            samples: Some(samples),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Creates the detail of a check with the kinds of what it found.
+    pub fn findings(findings: Vec<String>) -> Self {
+        ScoreDetail {
+            findings,
+            ..ScoreDetail::default()
+        }
+    }
+
+    /// Returns true when the detail holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.agreement.is_none() && self.samples.is_none() && self.findings.is_empty()
+    }
+}
+
+/// A score with its optional detail, as returned by
+/// [`Metric::score_detailed`](crate::Metric::score_detailed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailedScore {
+    /// The score.
+    pub score: Score,
+    /// What the metric reports beside it.
+    pub detail: Option<ScoreDetail>,
+}
+
+impl From<Score> for DetailedScore {
+    fn from(score: Score) -> Self {
+        DetailedScore {
+            score,
+            detail: None,
+        }
+    }
+}

@@ -39,7 +39,15 @@ CREATE INDEX eval_runs_prompt ON eval_runs (prompt_version, model);
 
 /// The evaluation tables, for callers that migrate several components at
 /// once.
-pub const MIGRATIONS: &[Migration] = &[Migration::new(COMPONENT, 1, "runs and results", SCHEMA)];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::new(COMPONENT, 1, "runs and results", SCHEMA),
+    Migration::new(
+        COMPONENT,
+        2,
+        "score details",
+        "ALTER TABLE eval_results ADD COLUMN details TEXT;",
+    ),
+];
 
 /// Evaluation runs stored in an llmops [`Store`] (SQLite or PostgreSQL).
 #[derive(Debug, Clone)]
@@ -152,7 +160,7 @@ impl ResultStore {
         if results.is_empty() {
             return Ok(());
         }
-        const COLUMNS: usize = 8;
+        const COLUMNS: usize = 9;
         // Through sqlx, SQLite runs statements of a few dozen rows far faster
         // per row than statements of thousands.
         const MAX_ROWS: usize = 32;
@@ -161,7 +169,7 @@ impl ResultStore {
         let finished_at_ms = now_ms();
         for chunk in results.chunks(dialect.max_rows_per_insert(COLUMNS).min(MAX_ROWS)) {
             let sql = format!(
-                "INSERT INTO eval_results (run_id, case_id, tags, output, latency_ms, cost_usd, scores, finished_at_ms) VALUES {} ON CONFLICT (run_id, case_id) DO NOTHING",
+                "INSERT INTO eval_results (run_id, case_id, tags, output, latency_ms, cost_usd, scores, details, finished_at_ms) VALUES {} ON CONFLICT (run_id, case_id) DO NOTHING",
                 dialect.values_rows(chunk.len(), COLUMNS)
             );
             let mut query = sqlx::query(&sql);
@@ -169,6 +177,11 @@ impl ResultStore {
                 let latency_ms = result
                     .latency_ms
                     .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
+                let details = if result.details.is_empty() {
+                    None
+                } else {
+                    Some(encode(&result.details, "score details")?)
+                };
                 query = query
                     .bind(run_id)
                     .bind(&result.case_id)
@@ -177,6 +190,7 @@ impl ResultStore {
                     .bind(latency_ms)
                     .bind(result.cost_usd.map(|cost| cost.to_string()))
                     .bind(encode(&result.scores, "case scores")?)
+                    .bind(details)
                     .bind(finished_at_ms);
             }
             query
@@ -198,7 +212,7 @@ impl ResultStore {
     /// [`EvalError::Store`], or [`EvalError::Json`] for a corrupt row.
     pub async fn results(&self, run_id: &str) -> Result<HashMap<String, CaseResult>> {
         let rows = sqlx::query(
-            "SELECT case_id, tags, output, latency_ms, cost_usd, scores FROM eval_results WHERE run_id = $1",
+            "SELECT case_id, tags, output, latency_ms, cost_usd, scores, details FROM eval_results WHERE run_id = $1",
         )
         .bind(run_id)
         .fetch_all(self.store.pool())
@@ -221,6 +235,11 @@ impl ResultStore {
         let cost: Option<String> = row.try_get(4).map_err(|source| self.sql_error(source))?;
         let tags: Vec<String> = decode(&text(1)?, "stored case tags")?;
         let scores: BTreeMap<String, crate::Score> = decode(&text(5)?, "stored case scores")?;
+        let details: Option<String> = row.try_get(6).map_err(|source| self.sql_error(source))?;
+        let details = match details {
+            Some(details) => decode(&details, "stored score details")?,
+            None => BTreeMap::new(),
+        };
         Ok(CaseResult {
             case_id: text(0)?,
             tags,
@@ -228,6 +247,7 @@ impl ResultStore {
             latency_ms: latency_ms.and_then(|ms| u64::try_from(ms).ok()),
             cost_usd: cost.and_then(|cost| Decimal::from_str(&cost).ok()),
             scores,
+            details,
             error: None,
         })
     }

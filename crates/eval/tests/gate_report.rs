@@ -25,6 +25,7 @@ fn run(id: &str, metric: &str, range: ScoreRange, values: &[Option<f64>]) -> Eva
                 latency_ms: Some(10),
                 cost_usd: None,
                 scores: BTreeMap::from([(metric.to_owned(), score)]),
+                details: BTreeMap::new(),
                 error: None,
             }
         })

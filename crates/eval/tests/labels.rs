@@ -41,6 +41,7 @@ fn run() -> EvalRun {
             latency_ms: None,
             cost_usd: None,
             scores: BTreeMap::from([("correctness".to_owned(), score)]),
+            details: BTreeMap::new(),
             error: None,
         })
         .collect();

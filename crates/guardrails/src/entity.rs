@@ -9,7 +9,8 @@ use crate::error::GuardError;
 
 macro_rules! entities {
     ($($(#[$doc:meta])* $variant:ident => $name:literal, $secret:literal;)*) => {
-        /// Kind of sensitive value a [`Finding`](crate::Finding) covers.
+        /// Kind of sensitive value or toxic term a [`Finding`](crate::Finding)
+        /// covers.
         ///
         /// Names follow Presidio where one exists (`EMAIL_ADDRESS`, `US_SSN`, `KR_RRN`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -96,6 +97,33 @@ entities! {
     Jwt => "JWT", true;
     /// Password or other secret assigned to a key such as `password` or `api_key`.
     GenericSecret => "GENERIC_SECRET", true;
+    /// Insulting term, from a toxicity lexicon.
+    Insult => "INSULT", false;
+    /// Threat of violence, from a toxicity lexicon.
+    Threat => "THREAT", false;
+    /// Attack on a group identity (slur), from a toxicity lexicon.
+    IdentityAttack => "IDENTITY_ATTACK", false;
+    /// Profanity, from a toxicity lexicon.
+    Profanity => "PROFANITY", false;
+    /// Sexually explicit term, from a toxicity lexicon.
+    SexuallyExplicit => "SEXUALLY_EXPLICIT", false;
+}
+
+impl EntityType {
+    /// The categories a [`ToxicityLexicon`](crate::ToxicityLexicon) sorts
+    /// terms into.
+    pub const TOXICITY: &'static [EntityType] = &[
+        EntityType::Insult,
+        EntityType::Threat,
+        EntityType::IdentityAttack,
+        EntityType::Profanity,
+        EntityType::SexuallyExplicit,
+    ];
+
+    /// Returns true for the toxicity categories.
+    pub fn is_toxicity(self) -> bool {
+        Self::TOXICITY.contains(&self)
+    }
 }
 
 impl fmt::Display for EntityType {

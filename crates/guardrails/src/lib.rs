@@ -7,6 +7,9 @@
 //! - [`Anonymizer`] and [`Vault`] replace findings; the vault can restore them.
 //! - [`InjectionDetector`] scores prompt-injection attempts; [`output`] contains
 //!   checks of model responses, and [`StreamScanner`] redacts streamed output.
+//! - [`ToxicityGuard`] flags insults, threats, identity attacks, profanity
+//!   and sexually explicit terms from a [`ToxicityLexicon`] by whole-word
+//!   matching; the crate bundles better-profanity's English profanity list.
 //! - [`Guard`] is the object-safe check trait; [`Pipeline`] composes guards
 //!   and can be built from TOML ([`PipelineConfig`]).
 //! - With the feature `gateway`, `GuardHook` runs a pipeline's input guards
@@ -42,6 +45,7 @@ mod pipeline;
 pub mod recognizers;
 mod resolve;
 mod stream;
+mod toxicity;
 mod vault;
 
 pub use analyzer::{Analyzer, DEFAULT_MIN_SCORE};
@@ -57,4 +61,5 @@ pub use pii_guard::PiiGuard;
 pub use pipeline::{InjectionConfig, Outcome, OutputConfig, PiiConfig, Pipeline, PipelineConfig};
 pub use resolve::resolve_overlaps;
 pub use stream::{DEFAULT_WINDOW_CHARS, StreamOutput, StreamScanner};
+pub use toxicity::{ToxicityGuard, ToxicityLexicon};
 pub use vault::Vault;

@@ -17,14 +17,21 @@
 //! Several samples per case (`samples(n, temperature)`) are separate
 //! calls; they combine by [`Aggregation`], and the judgement reports
 //! agreement as the share of scored samples that gave the most frequent
-//! value. The evaluator stores only the combined score; call
-//! [`RubricJudge::judge`] or [`PairwiseJudge::compare`] for the samples
-//! and their agreement.
+//! value. As metrics, judges with several samples return the sample count
+//! and agreement as a [`ScoreDetail`](crate::ScoreDetail), which the
+//! evaluator stores and reports summarize; call [`RubricJudge::judge`] or
+//! [`PairwiseJudge::compare`] for the samples themselves.
+//!
+//! A judge call that fails with a retryable error (rate limit, overload,
+//! timeout, 5xx, network error, malformed response) is retried with
+//! doubling backoff, 3 attempts by default, each wait capped at 20 s;
+//! `retries(max_attempts, initial_backoff)` changes the attempts and first
+//! wait.
 
 mod aggregate;
-mod call;
+pub(crate) mod call;
 mod pairwise;
-mod parse;
+pub(crate) mod parse;
 mod presets;
 mod rubric;
 mod scale;

@@ -12,11 +12,11 @@ use serde_json::json;
 
 use crate::error::{EvalError, Result};
 use crate::judge::aggregate::{Aggregation, combine};
-use crate::judge::call::{JudgeOptions, call_judge};
+use crate::judge::call::{JudgeOptions, RetryPolicy, call_judge};
 use crate::judge::parse::{Preference, parse_preference};
 use crate::judge::template::JudgeTemplate;
 use crate::metric::{Metric, Sample, reference};
-use crate::score::{Score, ScoreRange};
+use crate::score::{DetailedScore, Score, ScoreDetail, ScoreRange};
 
 const SYSTEM: &str = "You are an impartial evaluator comparing two responses to the same \
 question. Judge only against the criteria; ignore the order and length of the responses. \
@@ -216,6 +216,18 @@ impl PairwiseJudge {
         self
     }
 
+    /// Sets the attempts per judge call, the first included (at least 1;
+    /// default 3), and the wait before the first retry (default 500 ms,
+    /// doubled per retry). Only retryable failures are retried: rate
+    /// limits, overload, timeouts, 5xx, network errors and malformed
+    /// responses. A provider's `Retry-After` replaces the computed wait;
+    /// every wait is capped at 20 s.
+    pub fn retries(mut self, max_attempts: u32, initial_backoff: std::time::Duration) -> Self {
+        let cap = RetryPolicy::default().max_backoff;
+        self.options.retry = RetryPolicy::new(max_attempts, initial_backoff, cap);
+        self
+    }
+
     /// Sets whether to send the output schema as `response_format`
     /// (default: on).
     pub fn structured_output(mut self, enabled: bool) -> Self {
@@ -377,5 +389,22 @@ impl Metric for PairwiseJudge {
         self.compare(&sample.case.input, sample.output, baseline)
             .await
             .score
+    }
+
+    /// Scores like [`score`](Metric::score); with more than one sample the
+    /// detail holds the sample count and their agreement.
+    async fn score_detailed(&self, sample: &Sample<'_>) -> DetailedScore {
+        let baseline = match reference(sample, &self.name) {
+            Ok(baseline) => baseline,
+            Err(undetermined) => return undetermined.into(),
+        };
+        let judgement = self
+            .compare(&sample.case.input, sample.output, baseline)
+            .await;
+        let samples = self.options.samples;
+        DetailedScore {
+            score: judgement.score,
+            detail: (samples > 1).then(|| ScoreDetail::judge(samples, judgement.agreement)),
+        }
     }
 }

@@ -227,7 +227,7 @@ fn preference_from_word(word: &str) -> Result<Preference, String> {
 }
 
 /// Returns the first JSON object in `text` with `key` (any case).
-fn first_object_with(text: &str, key: &str) -> Option<Map<String, Value>> {
+pub(crate) fn first_object_with(text: &str, key: &str) -> Option<Map<String, Value>> {
     text.match_indices('{')
         .take(MAX_OBJECT_STARTS)
         .filter_map(|(start, _)| {
@@ -241,7 +241,7 @@ fn first_object_with(text: &str, key: &str) -> Option<Map<String, Value>> {
         .find(|object| field(object, key).is_some())
 }
 
-fn field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+pub(crate) fn field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     object
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(key))
@@ -309,7 +309,7 @@ fn missing_reason(text: &str, key: &str) -> String {
 }
 
 /// Returns at most `max_chars` characters, with `…` when cut.
-fn truncate(text: &str, max_chars: usize) -> String {
+pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),

@@ -10,12 +10,12 @@ use serde_json::json;
 
 use crate::error::{EvalError, Result};
 use crate::judge::aggregate::{Aggregation, combine};
-use crate::judge::call::{JudgeOptions, call_judge};
+use crate::judge::call::{JudgeOptions, RetryPolicy, call_judge};
 use crate::judge::parse::parse_verdict;
 use crate::judge::scale::JudgeScale;
 use crate::judge::template::JudgeTemplate;
 use crate::metric::{Metric, Sample};
-use crate::score::{Score, ScoreRange};
+use crate::score::{DetailedScore, Score, ScoreDetail, ScoreRange};
 
 pub(crate) const SYSTEM: &str = "You are an impartial evaluator. Judge the response only against the \
 criteria you are given. Answer with one JSON object and nothing else: \
@@ -160,6 +160,18 @@ impl RubricJudge {
         self
     }
 
+    /// Sets the attempts per judge call, the first included (at least 1;
+    /// default 3), and the wait before the first retry (default 500 ms,
+    /// doubled per retry). Only retryable failures are retried: rate
+    /// limits, overload, timeouts, 5xx, network errors and malformed
+    /// responses. A provider's `Retry-After` replaces the computed wait;
+    /// every wait is capped at 20 s.
+    pub fn retries(mut self, max_attempts: u32, initial_backoff: std::time::Duration) -> Self {
+        let cap = RetryPolicy::default().max_backoff;
+        self.options.retry = RetryPolicy::new(max_attempts, initial_backoff, cap);
+        self
+    }
+
     /// Sets whether to send the output schema as `response_format`
     /// (default: on). Turn it off for backends that reject JSON formats,
     /// such as the local model.
@@ -285,5 +297,16 @@ impl Metric for RubricJudge {
 
     async fn score(&self, sample: &Sample<'_>) -> Score {
         self.judge(sample).await.score
+    }
+
+    /// Scores like [`score`](Metric::score); with more than one sample the
+    /// detail holds the sample count and their agreement.
+    async fn score_detailed(&self, sample: &Sample<'_>) -> DetailedScore {
+        let judgement = self.judge(sample).await;
+        let samples = self.options.samples;
+        DetailedScore {
+            score: judgement.score,
+            detail: (samples > 1).then(|| ScoreDetail::judge(samples, judgement.agreement)),
+        }
     }
 }

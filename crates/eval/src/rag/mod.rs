@@ -1,5 +1,7 @@
 //! RAG metrics: faithfulness, answer relevance, context precision and
-//! recall, and citation correctness, all scored without an LLM call.
+//! recall, and citation correctness, all scored without an LLM call except
+//! answer relevance with generated questions (Ragas' method), which asks a
+//! model for questions the answer would answer.
 //!
 //! Every metric reads the retrieved contexts from
 //! [`Case::contexts`](crate::Case::contexts) in rank order. Claims come
@@ -27,6 +29,7 @@ mod claims;
 mod context;
 mod faithfulness;
 pub(crate) mod lexical;
+mod questions;
 mod relevance;
 mod support;
 
@@ -34,7 +37,10 @@ pub use citation::{CitationCorrectness, Passage, citable_passages, parse_packed_
 pub use claims::{extract_claims, split_sentences};
 pub use context::{ContextPrecision, ContextRecall, context_precision};
 pub use faithfulness::{Faithfulness, FaithfulnessAssessment};
-pub use relevance::AnswerRelevance;
+pub use questions::{
+    GeneratedQuestions, MAX_GENERATED_QUESTIONS, QuestionGenerator, parse_generated_questions,
+};
+pub use relevance::{AnswerRelevance, Noncommittal};
 pub use support::{
     ClaimSupport, DEFAULT_CLAIM_THRESHOLD, DEFAULT_LEXICAL_WEIGHT, NUMBER_MISMATCH_CAP,
     SupportScorer,

@@ -65,7 +65,38 @@ pub(super) fn render(report: &Report) -> String {
             summary.undetermined
         );
     }
-    out.push_str("</table>\n</body></html>\n");
+    out.push_str("</table>\n");
+    out.push_str(&agreement_tables(report));
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// One table per judge metric with sample agreement: the mean, then the
+/// cases with the lowest agreement.
+fn agreement_tables(report: &Report) -> String {
+    let mut out = String::new();
+    for summary in &report.metrics {
+        let Some(agreement) = &summary.agreement else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "<h2>{}: judge agreement</h2>\n<p>Mean agreement {:.4} over {} cases.</p>\n<table><tr><th>lowest cases</th><th>agreement</th><th>samples</th></tr>",
+            escape(&summary.metric),
+            agreement.mean,
+            agreement.cases
+        );
+        for case in &agreement.lowest {
+            let samples = case.samples.map_or("n/a".to_owned(), |s| s.to_string());
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{:.4}</td><td>{samples}</td></tr>",
+                escape(&case.case_id),
+                case.agreement
+            );
+        }
+        out.push_str("</table>\n");
+    }
     out
 }
 

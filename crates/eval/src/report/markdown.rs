@@ -57,8 +57,29 @@ pub(super) fn render(report: &Report) -> String {
                 let _ = writeln!(out, "- `{}`: {:.4}", worst.case_id, worst.value);
             }
         }
+        if let Some(agreement) = &summary.agreement {
+            let _ = writeln!(out, "\n## {}: judge agreement\n", summary.metric);
+            let _ = writeln!(
+                out,
+                "Mean agreement {:.4} over {} cases. Lowest:\n",
+                agreement.mean, agreement.cases
+            );
+            for case in &agreement.lowest {
+                let _ = writeln!(
+                    out,
+                    "- `{}`: {:.4}{}",
+                    case.case_id,
+                    case.agreement,
+                    samples_note(case.samples)
+                );
+            }
+        }
     }
     out
+}
+
+pub(super) fn samples_note(samples: Option<u32>) -> String {
+    samples.map_or_else(String::new, |samples| format!(" ({samples} samples)"))
 }
 
 pub(super) fn short_hash(hash: &str) -> &str {

@@ -2,10 +2,13 @@
 //! n-grams up to 4, `exp` smoothing (method 3 of Chen and Cherry, 2014),
 //! closest reference length, and effective order for sentence scores.
 
+use std::cell::RefCell;
+
 use serde::{Deserialize, Serialize};
 
-use super::ngram::{Interner, sorted_ngram_keys, sorted_overlap};
-use super::tokenize::{python_split, spaced_13a};
+use super::mteval::tokenize_13a_into;
+use super::ngram::{NgramCounts, pack_ngram};
+use super::tokens::{Interner, TokenBuffer};
 
 const MAX_ORDER: usize = 4;
 
@@ -80,64 +83,114 @@ pub fn corpus_bleu<H: AsRef<str>, R: AsRef<str>>(
 }
 
 fn segment_stats<R: AsRef<str>>(hypothesis: &str, references: &[R]) -> BleuStats {
-    let hypothesis_text = spaced_13a(hypothesis);
-    let reference_texts: Vec<String> = references.iter().map(|r| spaced_13a(r.as_ref())).collect();
-    let mut interner = Interner::default();
-    let hypothesis_ids = interner.ids(python_split(&hypothesis_text));
-    let reference_ids: Vec<Vec<u32>> = reference_texts
-        .iter()
-        .map(|text| interner.ids(python_split(text)))
-        .collect();
-
-    let hypothesis_len = hypothesis_ids.len() as u64;
-    let reference_lens: Vec<u64> = reference_ids.iter().map(|ids| ids.len() as u64).collect();
-    let mut stats = BleuStats {
-        hypothesis_len,
-        reference_len: closest_reference_len(hypothesis_len, &reference_lens),
-        ..BleuStats::default()
+    let with_scratch = |cell: &RefCell<Scratch>| match cell.try_borrow_mut() {
+        Ok(mut scratch) => scratch.segment_stats(hypothesis, references),
+        Err(_) => Scratch::default().segment_stats(hypothesis, references),
     };
-    for order in 1..=MAX_ORDER {
-        let hypothesis_keys = sorted_ngram_keys(&hypothesis_ids, order);
-        let reference_keys: Vec<Vec<u128>> = reference_ids
-            .iter()
-            .map(|ids| sorted_ngram_keys(ids, order))
-            .collect();
-        stats.correct[order - 1] = clipped_matches(&hypothesis_keys, &reference_keys);
-        stats.total[order - 1] = hypothesis_keys.len() as u64;
-    }
-    stats
+    SCRATCH
+        .try_with(with_scratch)
+        .unwrap_or_else(|_| Scratch::default().segment_stats(hypothesis, references))
 }
 
-/// Counts hypothesis n-grams found in the references, each clipped by its
-/// largest count in any one reference. All key lists are sorted.
-fn clipped_matches(hypothesis: &[u128], references: &[Vec<u128>]) -> u64 {
-    if let [only] = references {
-        return sorted_overlap(hypothesis, only);
-    }
-    let mut matched = 0;
-    let mut start = 0;
-    while start < hypothesis.len() {
-        let key = hypothesis[start];
-        let end = start + hypothesis[start..].partition_point(|&k| k == key);
-        let max_reference = references
+thread_local! {
+    /// Buffers reused by every BLEU call on a thread.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Buffers for one segment: the tokens of the hypothesis and then of each
+/// reference, their ids, and n-gram counts of the references.
+#[derive(Debug, Default)]
+struct Scratch {
+    tokens: TokenBuffer,
+    /// Token index where each reference ends.
+    reference_ends: Vec<usize>,
+    interner: Interner,
+    /// Largest count of each n-gram in any one reference.
+    reference_counts: NgramCounts,
+    /// Counts of one reference when there are several.
+    one_reference: NgramCounts,
+}
+
+impl Scratch {
+    fn segment_stats<R: AsRef<str>>(&mut self, hypothesis: &str, references: &[R]) -> BleuStats {
+        self.tokens.clear();
+        tokenize_13a_into(hypothesis, &mut self.tokens);
+        let hypothesis_end = self.tokens.len();
+        self.reference_ends.clear();
+        for reference in references {
+            tokenize_13a_into(reference.as_ref(), &mut self.tokens);
+            self.reference_ends.push(self.tokens.len());
+        }
+        let ids = self.interner.intern(&self.tokens);
+        let hypothesis_ids = &ids[..hypothesis_end];
+
+        let mut start = hypothesis_end;
+        let references: Vec<&[u32]> = self
+            .reference_ends
             .iter()
-            .map(|keys| {
-                let first = keys.partition_point(|&k| k < key);
-                keys[first..].partition_point(|&k| k == key)
+            .map(|&end| {
+                let reference = &ids[start..end];
+                start = end;
+                reference
             })
-            .max()
-            .unwrap_or(0);
-        matched += (end - start).min(max_reference) as u64;
-        start = end;
+            .collect();
+        count_references(
+            &references,
+            &mut self.reference_counts,
+            &mut self.one_reference,
+        );
+
+        let hypothesis_len = hypothesis_ids.len() as u64;
+        let reference_lens = references.iter().map(|ids| ids.len() as u64);
+        let mut stats = BleuStats {
+            hypothesis_len,
+            reference_len: closest_reference_len(hypothesis_len, reference_lens),
+            ..BleuStats::default()
+        };
+        for order in 1..=MAX_ORDER {
+            for window in hypothesis_ids.windows(order) {
+                stats.total[order - 1] += 1;
+                if self.reference_counts.take(pack_ngram(window)) {
+                    stats.correct[order - 1] += 1;
+                }
+            }
+        }
+        stats
     }
-    matched
+}
+
+/// Fills `counts` with the largest count of each n-gram (orders 1 to 4) in
+/// any one reference, so hypothesis matches are clipped by it.
+fn count_references(references: &[&[u32]], counts: &mut NgramCounts, one: &mut NgramCounts) {
+    let ngram_count = |ids: &[u32]| ids.len() * MAX_ORDER;
+    if let [only] = references {
+        counts.reset(ngram_count(only));
+        add_ngrams(only, counts);
+        return;
+    }
+    counts.reset(references.iter().map(|ids| ngram_count(ids)).sum());
+    for reference in references {
+        one.reset(ngram_count(reference));
+        add_ngrams(reference, one);
+        for (key, count) in one.entries() {
+            counts.raise_to(key, count);
+        }
+    }
+}
+
+fn add_ngrams(ids: &[u32], counts: &mut NgramCounts) {
+    for order in 1..=MAX_ORDER {
+        for window in ids.windows(order) {
+            counts.add(pack_ngram(window));
+        }
+    }
 }
 
 /// Picks the reference length nearest the hypothesis length, the shorter one
 /// on a tie.
-fn closest_reference_len(hypothesis_len: u64, reference_lens: &[u64]) -> u64 {
+fn closest_reference_len(hypothesis_len: u64, reference_lens: impl Iterator<Item = u64>) -> u64 {
     let mut best: Option<(u64, u64)> = None;
-    for &len in reference_lens {
+    for len in reference_lens {
         let diff = len.abs_diff(hypothesis_len);
         best = match best {
             Some((best_diff, best_len))

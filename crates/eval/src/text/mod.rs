@@ -8,10 +8,13 @@
 
 mod bleu;
 mod chrf;
+mod lcs;
+mod mteval;
 mod ngram;
 mod rouge;
 mod token_f1;
 mod tokenize;
+mod tokens;
 
 use async_trait::async_trait;
 
@@ -126,15 +129,13 @@ impl Metric for Rouge {
             Ok(expected) => expected,
             Err(undetermined) => return undetermined,
         };
-        let target = tokenize_rouge(expected);
-        if target.is_empty() {
+        if tokenize_rouge(expected).is_empty() {
             return empty_reference(self.name(), &sample.case.id);
         }
-        let prediction = tokenize_rouge(sample.output);
         let score = match self.kind {
-            RougeKind::Rouge1 => rouge_n_tokens(&target, &prediction, 1),
-            RougeKind::Rouge2 => rouge_n_tokens(&target, &prediction, 2),
-            RougeKind::RougeL => rouge_l_tokens(&target, &prediction),
+            RougeKind::Rouge1 => rouge_n(expected, sample.output, 1),
+            RougeKind::Rouge2 => rouge_n(expected, sample.output, 2),
+            RougeKind::RougeL => rouge_l(expected, sample.output),
         };
         Score::value(score.fmeasure)
     }

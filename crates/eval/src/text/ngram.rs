@@ -1,51 +1,7 @@
 //! Token interning and n-gram counting shared by BLEU, ROUGE-N and chrF.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
-
-/// FNV-1a: a fast hash for short keys. The maps here hold one text pair's
-/// tokens, so flooding resistance is not needed.
-#[derive(Default)]
-pub(crate) struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &byte in bytes {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-pub(crate) type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-
-/// Maps each distinct token of a text pair to a small integer id.
-#[derive(Default)]
-pub(crate) struct Interner<'a> {
-    ids: FnvMap<&'a str, u32>,
-}
-
-impl<'a> Interner<'a> {
-    pub(crate) fn ids<I: IntoIterator<Item = &'a str>>(&mut self, tokens: I) -> Vec<u32> {
-        tokens
-            .into_iter()
-            .map(|token| {
-                let next = self.ids.len() as u32;
-                *self.ids.entry(token).or_insert(next)
-            })
-            .collect()
-    }
-}
+use std::hash::Hash;
 
 /// Returns the sorted keys of every n-gram of length `n` (1 to 4) of token
 /// ids, each key packing the ids into 32-bit lanes so distinct n-grams get
@@ -107,4 +63,106 @@ pub(crate) fn overlap<K: Eq + Hash>(left: &HashMap<K, u32>, right: &HashMap<K, u
         .iter()
         .map(|(ngram, count)| (*count).min(large.get(ngram).copied().unwrap_or(0)))
         .sum()
+}
+
+/// Packs the ids of one n-gram (up to 4 ids, each at least 1) into 32-bit
+/// lanes. Because no id is 0, n-grams of different lengths get different
+/// keys, so one map can hold every order.
+#[inline]
+pub(crate) fn pack_ngram(ids: &[u32]) -> u128 {
+    ids.iter()
+        .fold(0u128, |key, &id| (key << 32) | u128::from(id))
+}
+
+/// An open-addressing map from packed n-gram keys to counts that keeps its
+/// memory between uses, so counting a text pair does not allocate.
+#[derive(Debug, Default)]
+pub(crate) struct NgramCounts {
+    /// Keys per slot; 0 marks an empty slot, which no packed n-gram is.
+    keys: Vec<u128>,
+    counts: Vec<u32>,
+    used: Vec<usize>,
+    shift: u32,
+}
+
+impl NgramCounts {
+    /// Empties the map and makes room for `entries` keys.
+    pub(crate) fn reset(&mut self, entries: usize) {
+        let capacity = (entries * 2).next_power_of_two().max(16);
+        if capacity > self.keys.len() {
+            self.keys = vec![0; capacity];
+            self.counts = vec![0; capacity];
+            self.shift = 64 - capacity.trailing_zeros();
+        } else {
+            for &slot in &self.used {
+                self.keys[slot] = 0;
+                self.counts[slot] = 0;
+            }
+        }
+        self.used.clear();
+    }
+
+    /// Finds the slot of `key`: `Ok` when the key is stored, else `Err` with
+    /// the empty slot where it would go. `reset` leaves at least half the
+    /// slots empty, so the probe ends.
+    #[inline]
+    fn find(&self, key: u128) -> Result<usize, usize> {
+        let mask = self.keys.len() - 1;
+        let folded = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        let mut slot = (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize;
+        loop {
+            let stored = self.keys[slot];
+            if stored == key {
+                return Ok(slot);
+            }
+            if stored == 0 {
+                return Err(slot);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Returns the slot of `key`, claiming an empty one when the key is new.
+    #[inline]
+    fn slot(&mut self, key: u128) -> usize {
+        self.find(key).unwrap_or_else(|empty| {
+            self.keys[empty] = key;
+            self.used.push(empty);
+            empty
+        })
+    }
+
+    /// Adds one to the count of `key`.
+    #[inline]
+    pub(crate) fn add(&mut self, key: u128) {
+        let slot = self.slot(key);
+        self.counts[slot] += 1;
+    }
+
+    /// Raises the count of `key` to `count` if it is lower.
+    #[inline]
+    pub(crate) fn raise_to(&mut self, key: u128, count: u32) {
+        let slot = self.slot(key);
+        self.counts[slot] = self.counts[slot].max(count);
+    }
+
+    /// Takes one from the count of `key` and returns true, or returns false
+    /// when the key is absent or its count is 0.
+    #[inline]
+    pub(crate) fn take(&mut self, key: u128) -> bool {
+        match self.find(key) {
+            Ok(slot) if self.counts[slot] > 0 => {
+                self.counts[slot] -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Returns every key with its count, in no particular order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u128, u32)> + '_ {
+        self.used
+            .iter()
+            .map(|&slot| (self.keys[slot], self.counts[slot]))
+    }
 }

@@ -1,12 +1,15 @@
 //! ROUGE-1, ROUGE-2 and ROUGE-L as computed by Google's `rouge-score`
 //! package (version 0.1.2) with its default tokenizer and no stemming.
 
+use std::cell::RefCell;
 use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
-use super::ngram::{Interner, count_ngrams, overlap, sorted_ngram_keys, sorted_overlap};
-use super::tokenize::{lowercase, rouge_words};
+use super::lcs::LcsScratch;
+use super::ngram::{count_ngrams, overlap, sorted_ngram_keys, sorted_overlap};
+use super::tokenize::tokenize_rouge_into;
+use super::tokens::{Interner, TokenBuffer};
 
 /// Precision, recall and F1 of one ROUGE variant.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -44,18 +47,20 @@ impl RougeScore {
 /// assert!((score.fmeasure - 2.0 / 3.0).abs() < 1e-12);
 /// ```
 pub fn rouge_n(target: &str, prediction: &str, n: usize) -> RougeScore {
-    let (target, prediction) = (lowercase(target), lowercase(prediction));
+    let mut tokens = TokenBuffer::default();
+    tokenize_rouge_into(target, &mut tokens);
+    let target_end = tokens.len();
+    tokenize_rouge_into(prediction, &mut tokens);
     let mut interner = Interner::default();
-    let target_ids = interner.ids(rouge_words(&target));
-    let prediction_ids = interner.ids(rouge_words(&prediction));
+    let (target_ids, prediction_ids) = interner.intern(&tokens).split_at(target_end);
     if (1..=4).contains(&n) {
         let matched = sorted_overlap(
-            &sorted_ngram_keys(&target_ids, n),
-            &sorted_ngram_keys(&prediction_ids, n),
+            &sorted_ngram_keys(target_ids, n),
+            &sorted_ngram_keys(prediction_ids, n),
         );
         return ngram_score(matched as f64, target_ids.len(), prediction_ids.len(), n);
     }
-    rouge_n_tokens(&target_ids, &prediction_ids, n)
+    rouge_n_tokens(target_ids, prediction_ids, n)
 }
 
 /// ROUGE-N over already tokenized text.
@@ -87,11 +92,48 @@ fn ngram_score(matched: f64, target_len: usize, prediction_len: usize, n: usize)
 /// assert!((score.fmeasure - 0.75).abs() < 1e-12);
 /// ```
 pub fn rouge_l(target: &str, prediction: &str) -> RougeScore {
-    let (target, prediction) = (lowercase(target), lowercase(prediction));
-    let mut interner = Interner::default();
-    let target_ids = interner.ids(rouge_words(&target));
-    let prediction_ids = interner.ids(rouge_words(&prediction));
-    rouge_l_tokens(&target_ids, &prediction_ids)
+    let with_scratch = |cell: &RefCell<Scratch>| match cell.try_borrow_mut() {
+        Ok(mut scratch) => scratch.rouge_l(target, prediction),
+        Err(_) => Scratch::default().rouge_l(target, prediction),
+    };
+    SCRATCH
+        .try_with(with_scratch)
+        .unwrap_or_else(|_| Scratch::default().rouge_l(target, prediction))
+}
+
+thread_local! {
+    /// Buffers reused by every ROUGE-L call on a thread.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Buffers for one text pair: the target's tokens then the prediction's,
+/// their ids and the LCS bit vectors.
+#[derive(Debug, Default)]
+struct Scratch {
+    tokens: TokenBuffer,
+    interner: Interner,
+    lcs: LcsScratch,
+}
+
+impl Scratch {
+    fn rouge_l(&mut self, target: &str, prediction: &str) -> RougeScore {
+        self.tokens.clear();
+        tokenize_rouge_into(target, &mut self.tokens);
+        let target_end = self.tokens.len();
+        tokenize_rouge_into(prediction, &mut self.tokens);
+        self.interner.intern(&self.tokens);
+        let id_bound = self.interner.distinct() + 1;
+        let (target_ids, prediction_ids) = self.interner.ids().split_at(target_end);
+        if target_ids.is_empty() || prediction_ids.is_empty() {
+            return RougeScore::new(0.0, 0.0);
+        }
+
+        let lcs = self.lcs.lcs_len(target_ids, prediction_ids, id_bound) as f64;
+        RougeScore::new(
+            lcs / prediction_ids.len() as f64,
+            lcs / target_ids.len() as f64,
+        )
+    }
 }
 
 /// ROUGE-L over already tokenized text.

@@ -1,0 +1,201 @@
+//! sacreBLEU's `13a` tokenizer in one pass over the bytes.
+//!
+//! sacreBLEU 2.6.0 (`tokenizers/tokenizer_13a.py` and `tokenizer_re.py`)
+//! pads the segment with one space on each side and applies four regular
+//! expressions in turn, each a left-to-right `re.sub` without overlapping
+//! matches:
+//!
+//! 1. space around every ASCII symbol except `'`, `,`, `-` and `.`;
+//! 2. `([^0-9])([\.,])` to `\1 \2 `;
+//! 3. `([\.,])([^0-9])` to ` \1 \2`;
+//! 4. `([0-9])(-)` to `\1 \2 `.
+//!
+//! Here each step is a streaming stage that holds back at most one byte,
+//! so feeding bytes through the four stages in a chain gives the same
+//! output as running them one after another over whole strings. The last
+//! stage splits on whitespace straight into a [`TokenBuffer`].
+//!
+//! The stages run on UTF-8 bytes: every pattern is ASCII and a UTF-8
+//! continuation byte is never `.`, `,`, `-` or a digit, so matches and
+//! inserted spaces fall on the same character boundaries as in Python.
+
+use std::borrow::Cow;
+
+use super::tokenize::is_python_space;
+use super::tokens::TokenBuffer;
+
+/// Appends the 13a tokens of `text` to `tokens`, after the trailing
+/// whitespace strip that sacreBLEU's BLEU applies to each segment.
+pub(crate) fn tokenize_13a_into(text: &str, tokens: &mut TokenBuffer) {
+    let line = preprocess(text.trim_end_matches(is_python_space));
+    let mut stages = Stages {
+        period_before: None,
+        period_after: None,
+        dash: None,
+        tokens,
+    };
+    stages.feed(b' ');
+    for &byte in line.as_bytes() {
+        stages.feed(byte);
+    }
+    stages.feed(b' ');
+    stages.finish();
+}
+
+/// Applies the plain-text replacements that come before the regular
+/// expressions, and turns non-ASCII whitespace into a space. The last step
+/// does not change the tokens: both kinds of whitespace separate tokens,
+/// neither is a digit, `.`, `,` or `-`, and only the byte before a `.` or
+/// `,` or after one matters to the rules. It lets the splitter test ASCII
+/// bytes only.
+fn preprocess(line: &str) -> Cow<'_, str> {
+    let bytes = line.as_bytes();
+    let needs_replace = bytes.iter().any(|&b| matches!(b, b'<' | b'\n' | b'&'));
+    let has_unicode_space = !line.is_ascii() && line.chars().any(is_unicode_space);
+    if !needs_replace && !has_unicode_space {
+        return Cow::Borrowed(line);
+    }
+
+    let mut owned = line
+        .replace("<skipped>", "")
+        .replace("-\n", "")
+        .replace('\n', " ");
+    if owned.contains('&') {
+        owned = owned
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+    }
+    if has_unicode_space {
+        owned = owned
+            .chars()
+            .map(|c| if is_unicode_space(c) { ' ' } else { c })
+            .collect();
+    }
+    Cow::Owned(owned)
+}
+
+fn is_unicode_space(c: char) -> bool {
+    !c.is_ascii() && is_python_space(c)
+}
+
+/// The four rules as a chain of streaming stages; each `Option` is the byte
+/// a stage holds back until it sees the next one.
+struct Stages<'a> {
+    period_before: Option<u8>,
+    period_after: Option<u8>,
+    dash: Option<u8>,
+    tokens: &'a mut TokenBuffer,
+}
+
+impl Stages<'_> {
+    /// Rule 1: space around symbols.
+    #[inline]
+    fn feed(&mut self, byte: u8) {
+        if is_13a_punctuation(byte) {
+            self.split_period_before(b' ');
+            self.split_period_before(byte);
+            self.split_period_before(b' ');
+        } else {
+            self.split_period_before(byte);
+        }
+    }
+
+    /// Rule 2: a non-digit then `.` or `,` becomes `a . `.
+    #[inline]
+    fn split_period_before(&mut self, byte: u8) {
+        match self.period_before.take() {
+            Some(held) if !held.is_ascii_digit() && is_period_or_comma(byte) => {
+                self.split_period_after(held);
+                self.split_period_after(b' ');
+                self.split_period_after(byte);
+                self.split_period_after(b' ');
+            }
+            Some(held) => {
+                self.split_period_after(held);
+                self.period_before = Some(byte);
+            }
+            None => self.period_before = Some(byte),
+        }
+    }
+
+    /// Rule 3: `.` or `,` then a non-digit becomes ` . b`.
+    #[inline]
+    fn split_period_after(&mut self, byte: u8) {
+        match self.period_after.take() {
+            Some(held) if is_period_or_comma(held) && !byte.is_ascii_digit() => {
+                self.split_dash(b' ');
+                self.split_dash(held);
+                self.split_dash(b' ');
+                self.split_dash(byte);
+            }
+            Some(held) => {
+                self.split_dash(held);
+                self.period_after = Some(byte);
+            }
+            None => self.period_after = Some(byte),
+        }
+    }
+
+    /// Rule 4: a digit then `-` becomes `d - `.
+    #[inline]
+    fn split_dash(&mut self, byte: u8) {
+        match self.dash.take() {
+            Some(held) if held.is_ascii_digit() && byte == b'-' => {
+                self.split_words(held);
+                self.split_words(b' ');
+                self.split_words(byte);
+                self.split_words(b' ');
+            }
+            Some(held) => {
+                self.split_words(held);
+                self.dash = Some(byte);
+            }
+            None => self.dash = Some(byte),
+        }
+    }
+
+    /// Splits on whitespace, like Python's `str.split()` on ASCII text.
+    #[inline]
+    fn split_words(&mut self, byte: u8) {
+        if is_ascii_python_space(byte) {
+            self.tokens.end_token();
+        } else {
+            self.tokens.push_byte(byte);
+        }
+    }
+
+    /// Flushes the held bytes through the later stages.
+    fn finish(&mut self) {
+        if let Some(held) = self.period_before.take() {
+            self.split_period_after(held);
+        }
+        if let Some(held) = self.period_after.take() {
+            self.split_dash(held);
+        }
+        if let Some(held) = self.dash.take() {
+            self.split_words(held);
+        }
+        self.tokens.end_token();
+    }
+}
+
+/// Returns whether rule 1 surrounds `byte` with spaces: true for ASCII
+/// symbols and the space, except `'`, `,`, `-` and `.`.
+fn is_13a_punctuation(byte: u8) -> bool {
+    matches!(byte, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/')
+}
+
+fn is_period_or_comma(byte: u8) -> bool {
+    byte == b'.' || byte == b','
+}
+
+/// Python's `str.isspace` on ASCII: space, `\t` to `\r`, and U+001C to
+/// U+001F.
+fn is_ascii_python_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t'..=b'\r' | 0x1c..=0x1f)
+}
+
+#[cfg(test)]
+mod tests;

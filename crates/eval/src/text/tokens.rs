@@ -1,0 +1,187 @@
+//! Reusable token storage and interning for the reference metrics, so that
+//! scoring a text pair allocates nothing once the buffers have grown.
+
+/// Tokens of one or more segments: the token bytes back to back and the end
+/// offset of each token. Separators are not stored.
+#[derive(Debug, Default)]
+pub(crate) struct TokenBuffer {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    open: bool,
+}
+
+impl TokenBuffer {
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.open = false;
+    }
+
+    /// Appends one byte to the current token, starting one if none is open.
+    #[inline]
+    pub(crate) fn push_byte(&mut self, byte: u8) {
+        self.bytes.push(byte);
+        self.open = true;
+    }
+
+    /// Ends the current token, if one is open.
+    #[inline]
+    pub(crate) fn end_token(&mut self) {
+        if self.open {
+            self.ends.push(self.bytes.len());
+            self.open = false;
+        }
+    }
+
+    /// Returns the number of finished tokens.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Returns token `index`, which must be below [`len`](Self::len).
+    pub(crate) fn token(&self, index: usize) -> &[u8] {
+        let start = match index {
+            0 => 0,
+            _ => self.ends[index - 1],
+        };
+        &self.bytes[start..self.ends[index]]
+    }
+
+    /// Returns the tokens from `start` on as strings. The bytes of each token
+    /// are a substring of the UTF-8 text they came from, or ASCII.
+    pub(crate) fn strings_from(&self, start: usize) -> Vec<String> {
+        (start..self.len())
+            .map(|index| String::from_utf8_lossy(self.token(index)).into_owned())
+            .collect()
+    }
+}
+
+/// Maps the distinct tokens of a [`TokenBuffer`] to ids 1, 2, 3, … in order
+/// of first appearance. Id 0 is never given out, so packed n-gram keys of
+/// different lengths differ.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    /// Open-addressing slots: 0 when empty, else 1 + the index of the first
+    /// token with that text.
+    slots: Vec<u32>,
+    used: Vec<usize>,
+    ids: Vec<u32>,
+    distinct: u32,
+}
+
+impl Interner {
+    /// Assigns ids to every token of `tokens` and returns them, one per
+    /// token. Previous ids are forgotten.
+    pub(crate) fn intern(&mut self, tokens: &TokenBuffer) -> &[u32] {
+        self.reset(tokens.len());
+        let mask = self.slots.len() - 1;
+        for index in 0..tokens.len() {
+            let text = tokens.token(index);
+            let mut slot = (hash_bytes(text) as usize) & mask;
+            let id = loop {
+                let entry = self.slots[slot] as usize;
+                if entry == 0 {
+                    self.slots[slot] = (index + 1) as u32;
+                    self.used.push(slot);
+                    self.distinct += 1;
+                    break self.distinct;
+                }
+                if tokens.token(entry - 1) == text {
+                    break self.ids[entry - 1];
+                }
+                slot = (slot + 1) & mask;
+            };
+            self.ids.push(id);
+        }
+        &self.ids
+    }
+
+    /// Returns the ids of the last call to `intern`.
+    pub(crate) fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// Returns the number of distinct tokens of the last call to `intern`.
+    pub(crate) fn distinct(&self) -> usize {
+        self.distinct as usize
+    }
+
+    fn reset(&mut self, token_count: usize) {
+        let capacity = (token_count * 2).next_power_of_two().max(16);
+        if capacity > self.slots.len() {
+            self.slots = vec![0; capacity];
+        } else {
+            for &slot in &self.used {
+                self.slots[slot] = 0;
+            }
+        }
+        self.used.clear();
+        self.ids.clear();
+        self.distinct = 0;
+    }
+}
+
+/// FNV-1a over the bytes, then a multiply so the low bits used as the slot
+/// index depend on every byte.
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash ^ (hash >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buffer(tokens: &[&str]) -> TokenBuffer {
+        let mut buffer = TokenBuffer::default();
+        for token in tokens {
+            for &byte in token.as_bytes() {
+                buffer.push_byte(byte);
+            }
+            buffer.end_token();
+        }
+        buffer
+    }
+
+    #[test]
+    fn interner_gives_equal_tokens_equal_ids() {
+        let tokens = buffer(&["a", "b", "a", "東京", "b", "東京", "c"]);
+        let mut interner = Interner::default();
+        assert_eq!(interner.intern(&tokens), [1, 2, 1, 3, 2, 3, 4]);
+        assert_eq!(interner.distinct(), 4);
+    }
+
+    #[test]
+    fn interner_forgets_previous_call() {
+        let mut interner = Interner::default();
+        interner.intern(&buffer(&["x", "y"]));
+        assert_eq!(interner.intern(&buffer(&["y", "z", "y"])), [1, 2, 1]);
+        assert_eq!(interner.distinct(), 2);
+    }
+
+    #[test]
+    fn interner_grows_past_initial_capacity() {
+        let words: Vec<String> = (0..1000).map(|i| format!("w{}", i % 300)).collect();
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        let mut interner = Interner::default();
+        let ids = interner.intern(&buffer(&refs)).to_vec();
+        assert_eq!(interner.distinct(), 300);
+        assert_eq!(ids[0], ids[300]);
+        assert_ne!(ids[0], ids[1]);
+    }
+
+    #[test]
+    fn buffer_end_without_bytes_adds_no_token() {
+        let mut tokens = TokenBuffer::default();
+        tokens.end_token();
+        tokens.push_byte(b'a');
+        tokens.end_token();
+        tokens.end_token();
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(tokens.token(0), b"a");
+    }
+}

@@ -58,8 +58,8 @@ pub(crate) fn cache_key(
 }
 
 /// Writes `value` as JSON with object keys in sorted order, whatever map
-/// type serde_json was built with.
-fn write_canonical(value: &Value, out: &mut String) {
+/// type serde_json was built with, so equal values give equal text.
+pub fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();

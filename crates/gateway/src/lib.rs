@@ -86,6 +86,7 @@ mod stream;
 mod task_embedding;
 
 pub use builder::GatewayBuilder;
+pub use cache::write_canonical;
 pub use config::{
     AI_GENERATED_HEADER, BudgetConfig, CacheConfig, Defaults, DeploymentConfig, GatewayConfig,
     HealthCheckConfig, HealthPolicy, LABEL_KEY, LimitConfig, ModelConfig, RetryPolicy, RouteConfig,

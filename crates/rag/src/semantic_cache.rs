@@ -343,39 +343,8 @@ fn settings_text(request: &ChatRequest) -> String {
         }
     }
     let mut text = String::new();
-    write_canonical(&value, &mut text);
+    llmops_gateway::write_canonical(&value, &mut text);
     text
-}
-
-/// Writes JSON with object keys sorted, whatever map type serde_json uses.
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut fields: Vec<(&String, &Value)> = map.iter().collect();
-            fields.sort_unstable_by(|left, right| left.0.cmp(right.0));
-            out.push('{');
-            for (position, (name, item)) in fields.into_iter().enumerate() {
-                if position > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(name.clone()).to_string());
-                out.push(':');
-                write_canonical(item, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (position, item) in items.iter().enumerate() {
-                if position > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
 }
 
 /// Returns the messages outside the scope as `role: text` lines. Returns

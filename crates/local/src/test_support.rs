@@ -2,14 +2,21 @@
 
 use std::path::PathBuf;
 
+use tokio::sync::OnceCell;
+
 use crate::config::LocalModelConfig;
 
-/// Finds the model through the normal resolution with downloads off, so a
-/// missing model fails the test with the resolution error.
+/// Finds the model through the normal resolution, downloading it into the
+/// cache on first use. The download runs once per test process; a failed
+/// lookup or download fails the test with the resolution error.
 pub(crate) async fn model_path() -> PathBuf {
-    let config = LocalModelConfig::default().with_download(false);
-    match config.locate_model().await {
-        Ok(path) => path,
-        Err(error) => panic!("cannot find the local model: {error}"),
-    }
+    static PATH: OnceCell<PathBuf> = OnceCell::const_new();
+    PATH.get_or_init(|| async {
+        match LocalModelConfig::default().locate_model().await {
+            Ok(path) => path,
+            Err(error) => panic!("cannot find or fetch the local model: {error}"),
+        }
+    })
+    .await
+    .clone()
 }

@@ -2,9 +2,9 @@
 //! inputs.
 //!
 //! The model files are found through the normal resolution (configured
-//! folder, `LLMOPS_EMBEDDER_MODEL_DIR`, then the cache) with downloads off,
-//! so missing files fail the test with the resolution error; run
-//! `cargo run -p llmops-cli -- model fetch` first.
+//! folder, `LLMOPS_EMBEDDER_MODEL_DIR`, then the cache). Files missing from
+//! the cache are downloaded once per test binary before any test loads
+//! them; a failed download fails the test with the resolution error.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -44,7 +44,20 @@ fn config() -> EmbedderConfig {
     EmbedderConfig::default().with_download(false)
 }
 
+/// Fetches the model files into the cache once when they are missing.
+async fn fetch_once() {
+    static FETCHED: OnceCell<()> = OnceCell::const_new();
+    FETCHED
+        .get_or_init(|| async {
+            if let Err(error) = EmbedderConfig::default().locate_model().await {
+                panic!("cannot find or fetch the embedding model: {error}");
+            }
+        })
+        .await;
+}
+
 async fn load(config: EmbedderConfig) -> MiniLmEmbedder {
+    fetch_once().await;
     match MiniLmEmbedder::load(config).await {
         Ok(embedder) => embedder,
         Err(error) => panic!("cannot load the embedding model: {error}"),

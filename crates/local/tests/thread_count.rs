@@ -20,7 +20,7 @@ const PROMPTS: [&str; 3] = [
 async fn greedy_output_does_not_depend_on_threads() {
     let mut outputs = Vec::new();
     for threads in [1, 2, 3] {
-        let backend = LocalBackend::load(config().with_threads(threads))
+        let backend = LocalBackend::load(config().await.with_threads(threads))
             .await
             .unwrap();
         let mut texts = Vec::new();

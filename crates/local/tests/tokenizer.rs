@@ -20,7 +20,7 @@ async fn tokenizer() -> &'static LocalTokenizer {
     static TOKENIZER: OnceCell<LocalTokenizer> = OnceCell::const_new();
     TOKENIZER
         .get_or_init(|| async {
-            let path = match common::config().locate_model().await {
+            let path = match common::config().await.locate_model().await {
                 Ok(path) => path,
                 Err(error) => panic!("cannot find the local model: {error}"),
             };

@@ -1,8 +1,10 @@
 //! Shared helpers of the model tests.
 //!
 //! The model file is found through the normal resolution (configured path,
-//! `LLMOPS_LOCAL_MODEL`, then the cache) with downloads off, so a missing
-//! model fails the test with the resolution error instead of skipping it.
+//! `LLMOPS_LOCAL_MODEL`, then the cache). A model missing from the cache is
+//! downloaded once per test binary before any test loads it, so concurrent
+//! tests never fetch it twice, and a failed download fails the test with
+//! the resolution error instead of skipping it.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,8 +14,17 @@ use llmops_core::types::{ChatCompletionChunk, ChatMessage, ChatRequest};
 use llmops_local::{LocalBackend, LocalModelConfig};
 use tokio::sync::OnceCell;
 
-/// The configuration every model test uses: no downloads.
-pub(crate) fn config() -> LocalModelConfig {
+/// The configuration every model test uses. It fetches the model into the
+/// cache first when it is missing, and then turns downloads off.
+pub(crate) async fn config() -> LocalModelConfig {
+    static FETCHED: OnceCell<()> = OnceCell::const_new();
+    FETCHED
+        .get_or_init(|| async {
+            if let Err(error) = LocalModelConfig::default().locate_model().await {
+                panic!("cannot find or fetch the local model: {error}");
+            }
+        })
+        .await;
     LocalModelConfig::default().with_download(false)
 }
 
@@ -22,7 +33,7 @@ pub(crate) async fn backend() -> &'static LocalBackend {
     static BACKEND: OnceCell<LocalBackend> = OnceCell::const_new();
     BACKEND
         .get_or_init(|| async {
-            match LocalBackend::load(config()).await {
+            match LocalBackend::load(config().await).await {
                 Ok(backend) => backend,
                 Err(error) => panic!("cannot load the local model: {error}"),
             }

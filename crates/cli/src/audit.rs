@@ -10,6 +10,7 @@ use llmops_compliance::{
 };
 
 use crate::failure::Failure;
+use crate::file_out::OutputFile;
 use crate::output::outln;
 use crate::prompt::utc_time;
 use crate::records::{
@@ -275,16 +276,12 @@ async fn export(
     };
     let to = to.unwrap_or(covered.saturating_sub(1));
 
-    let mut file = std::io::BufWriter::new(
-        std::fs::File::create(out)
-            .with_context(|| format!("failed to create {}", out.display()))?,
-    );
+    let mut file = OutputFile::create(out)?;
     let written = log
         .export_extract(&mut file, from..=to, &checkpoint)
         .await
         .map_err(compliance_failure)?;
-    file.flush()
-        .with_context(|| format!("failed to write {}", out.display()))?;
+    file.commit()?;
     outln!(
         "exported {written} entries ({from} to {to}) to {}",
         out.display()

@@ -320,8 +320,7 @@ fn read_file(path: &Path) -> Result<Window, Failure> {
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => crate::file_out::write_file(path, text)?,
         None => out!("{text}"),
     }
     Ok(())

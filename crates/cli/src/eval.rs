@@ -328,9 +328,7 @@ fn add_judge(
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     match path {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("failed to write the report to {}", path.display()))
-            .map_err(Failure::from),
+        Some(path) => crate::file_out::write_file(path, text).map_err(Failure::from),
         None => {
             out!("{text}");
             Ok(())

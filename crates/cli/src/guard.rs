@@ -313,8 +313,7 @@ fn redact(
     tracing::debug!(findings = findings.len(), "anonymised the input");
 
     match out {
-        Some(out) => std::fs::write(out, redacted)
-            .with_context(|| format!("failed to write {}", out.display()))?,
+        Some(out) => crate::file_out::write_file(out, redacted)?,
         None => std::io::stdout()
             .write_all(redacted.as_bytes())
             .context("failed to write standard output")?,

@@ -18,6 +18,7 @@ mod eval;
 mod eval_labels;
 mod experiment;
 mod failure;
+mod file_out;
 mod guard;
 mod input;
 mod model;

@@ -277,8 +277,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             if out.as_os_str() == "-" {
                 out!("{text}");
             } else {
-                std::fs::write(&out, text)
-                    .with_context(|| format!("failed to write {}", out.display()))?;
+                crate::file_out::write_file(&out, text)?;
                 eprintln!(
                     "exported {} prompts to {}",
                     export.prompts.len(),

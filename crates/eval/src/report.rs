@@ -51,7 +51,8 @@ pub struct MetricSummary {
     pub mean: Option<ConfidenceInterval>,
     /// Mean per tag, over the cases with the tag and a value.
     pub per_tag: BTreeMap<String, TagSummary>,
-    /// The lowest-scoring cases (highest when lower is better).
+    /// The lowest-scoring cases (highest when lower is better). Cases at
+    /// the best possible value are left out, so a perfect run lists none.
     pub worst: Vec<WorstCase>,
     /// Agreement between judge samples, for judges that took more than one
     /// sample per case.
@@ -186,8 +187,18 @@ fn summarize(
         };
         order.then_with(|| a.0.cmp(b.0))
     });
+    // A case at the best possible value has nothing to show, so a run where
+    // every case is perfect lists no worst cases.
+    let perfect = |value: f64| {
+        if range.higher_is_better {
+            value >= range.max
+        } else {
+            value <= range.min
+        }
+    };
     let worst = scored
         .iter()
+        .filter(|(_, value)| !perfect(*value))
         .take(options.worst_cases)
         .map(|(case_id, value)| WorstCase {
             case_id: (*case_id).to_owned(),

@@ -61,10 +61,43 @@ fn report_mean_tags_and_worst() {
     assert!(mean.high <= 1.0);
     assert_eq!(summary.worst[0].case_id, "c003");
     assert_eq!(summary.worst[1].case_id, "c001");
+    // c000 scored the best possible 1.0, so it is not among the worst.
+    let listed: Vec<&str> = summary.worst.iter().map(|w| w.case_id.as_str()).collect();
+    assert_eq!(listed, ["c003", "c001", "c004"]);
     // even: c000 = 1.0 and c004 = 0.75 (c002 is undetermined); odd: 0.5 and 0.0
     assert!((summary.per_tag["even"].mean - 0.875).abs() < 1e-12);
     assert_eq!(summary.per_tag["even"].cases, 2);
     assert!((summary.per_tag["odd"].mean - 0.25).abs() < 1e-12);
+}
+
+#[test]
+fn perfect_run_lists_no_worst_cases() {
+    let perfect = run("r", "f1", ScoreRange::UNIT, &[Some(1.0), Some(1.0)]);
+    let report = Report::new(&perfect, &ReportOptions::default());
+    assert!(report.metrics[0].worst.is_empty());
+    assert!(!report.to_markdown().contains("worst cases"));
+
+    // Lower is better for latency: 0 is its best value.
+    let latency = ScoreRange {
+        min: 0.0,
+        max: f64::INFINITY,
+        higher_is_better: false,
+    };
+    let report = Report::new(
+        &run(
+            "r",
+            "latency",
+            latency,
+            &[Some(0.0), Some(12.0), Some(30.0)],
+        ),
+        &ReportOptions::default(),
+    );
+    let listed: Vec<&str> = report.metrics[0]
+        .worst
+        .iter()
+        .map(|w| w.case_id.as_str())
+        .collect();
+    assert_eq!(listed, ["c002", "c001"]);
 }
 
 #[test]

@@ -15,6 +15,7 @@ use llmops_gateway::{
     SharedState,
 };
 use llmops_local::{LocalBackend, LocalModelConfig, MODEL_ALIAS, MODEL_NAME};
+use tokio::sync::OnceCell;
 
 use crate::failure::Failure;
 use crate::monitoring::Monitoring;
@@ -260,34 +261,50 @@ type Reload = Box<dyn Fn() -> Result<Gateway, GatewayError> + Send + Sync>;
 
 /// Builds the gateway from the configuration read from `path`, loading the
 /// local model only when a deployment uses it, and a reloader that reads
-/// the file again and keeps the state of limits, spend and cache.
+/// the file again and keeps the state of limits, spend and cache. A reload
+/// that adds the first `provider = "local"` deployment loads the model then.
 async fn gateway_from_file(
     path: &Path,
     config: GatewayConfig,
     redis: Option<Arc<dyn SharedState>>,
     monitoring: Monitoring,
 ) -> Result<(Gateway, Reload), Failure> {
-    let uses_local = config
-        .models
-        .iter()
-        .flat_map(|model| &model.deployments)
-        .any(|deployment| deployment.provider == LOCAL_PROVIDER);
-    let local = if uses_local {
-        Some(load_local().await?)
-    } else {
-        None
-    };
+    let local: Arc<OnceCell<Arc<dyn ModelBackend>>> = Arc::new(OnceCell::new());
+    if uses_local(&config) {
+        local.get_or_try_init(load_local).await?;
+    }
     let state = redis.unwrap_or_else(|| memory_state(&config));
-    let gateway = build_gateway(config, local.as_ref(), &state, &monitoring)
+    let gateway = build_gateway(config, local.get(), &state, &monitoring)
         .with_context(|| format!("cannot build the gateway from {}", path.display()))?;
     let path = path.to_owned();
     let reloader: Reload = Box::new(move || {
         let config = GatewayConfig::load(&path)?;
-        let gateway = build_gateway(config.clone(), local.as_ref(), &state, &monitoring)?;
+        if uses_local(&config) && local.get().is_none() {
+            // The reloader runs on a blocking thread of the runtime, where
+            // waiting for the load is allowed.
+            tokio::runtime::Handle::current()
+                .block_on(local.get_or_try_init(load_local))
+                .map_err(|error| {
+                    GatewayError::config(
+                        "models.deployments.provider",
+                        format!("cannot load the local model for provider = \"local\": {error}"),
+                    )
+                })?;
+        }
+        let gateway = build_gateway(config.clone(), local.get(), &state, &monitoring)?;
         // Only a configuration that built a gateway reaches the monitor,
         // so a rejected reload leaves the old budgets in place.
         monitoring.reload(&config);
         Ok(gateway)
     });
     Ok((gateway, reloader))
+}
+
+/// Returns true when a deployment of `config` runs on the embedded model.
+fn uses_local(config: &GatewayConfig) -> bool {
+    config
+        .models
+        .iter()
+        .flat_map(|model| &model.deployments)
+        .any(|deployment| deployment.provider == LOCAL_PROVIDER)
 }

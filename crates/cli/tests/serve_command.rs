@@ -165,10 +165,15 @@ fn serve_config_answers_then_stops_on_sigterm() {
 
 /// Waits for a stderr line that contains `needle` and returns it.
 fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str) -> String {
+    wait_for_line_within(lines, needle, 60)
+}
+
+/// Waits up to `seconds` between lines for one that contains `needle`.
+fn wait_for_line_within(lines: &mpsc::Receiver<String>, needle: &str, seconds: u64) -> String {
     let mut log = Vec::new();
     loop {
         let line = lines
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(Duration::from_secs(seconds))
             .unwrap_or_else(|_| panic!("no line with {needle:?}; stderr so far: {log:#?}"));
         if line.contains(needle) {
             return line;
@@ -231,6 +236,66 @@ fn reload_keeps_rate_limit_windows() {
         429,
         "the reloaded gateway must keep alice's window of 2 requests"
     );
+
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.0.wait().unwrap().success());
+}
+
+/// A reload may add the first deployment on the embedded model: the server
+/// loads the model then, instead of rejecting the configuration.
+#[cfg(unix)]
+#[test]
+fn reload_adds_local_model() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("gateway.toml");
+    let mock_model = format!(
+        "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{}\"\n",
+        mock.openai_base_url()
+    );
+    std::fs::write(&path, &mock_model).unwrap();
+    let (mut child, lines_rx) = spawn_serve(&path);
+    let base_url = listening_url(&lines_rx);
+    let ask = |model: &str| {
+        runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{base_url}/chat/completions"))
+                .json(&serde_json::json!({
+                    "model": model,
+                    "max_tokens": 3,
+                    "temperature": 0,
+                    "messages": [{"role": "user", "content": "Say hi"}],
+                }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        })
+    };
+    assert_eq!(ask("tiny").0, 404, "no model `tiny` before the reload");
+
+    let with_local = format!(
+        "{mock_model}\n[[models]]\nname = \"tiny\"\n\n[[models.deployments]]\nid = \"embedded\"\nprovider = \"local\"\nmodel = \"smollm2-135m-instruct\"\n"
+    );
+    std::fs::write(&path, with_local).unwrap();
+    let reloaded = Command::new("kill")
+        .args(["-HUP", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(reloaded.success());
+    // Loading the model (and fetching it into an empty cache) takes a while.
+    wait_for_line_within(&lines_rx, "configuration reloaded", 600);
+
+    let (status, body) = ask("tiny");
+    assert_eq!(status, 200, "{body}");
+    let content = body["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(!content.is_empty(), "{body}");
+    assert_eq!(ask("chat").0, 200, "the mock model keeps serving");
 
     Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])

@@ -554,6 +554,9 @@ impl Gateway {
                     called_any = true;
                     let mut upstream = request.clone();
                     upstream.model = deployment.config.model.clone();
+                    if !deployment.config.forward_metadata {
+                        upstream.metadata = None;
+                    }
                     let call_started = Instant::now();
                     let attempt_span = tracing::debug_span!(
                         "gateway.attempt",

@@ -406,6 +406,50 @@ async fn task_tag_routes_and_is_recorded() {
     assert_eq!(mock.last_request().unwrap().model(), Some("summarizer"));
 }
 
+/// The routing hint in `metadata` stays in the gateway unless a deployment
+/// asks for the object upstream.
+#[tokio::test]
+async fn metadata_goes_upstream_only_when_forwarded() {
+    let mock = MockServer::start().await.unwrap();
+    mock.always_for_model("summarizer", Scenario::text("short"));
+    mock.always_for_model("archivist", Scenario::text("stored"));
+    let config = GatewayConfig::new()
+        .model(ModelConfig::new("sum").deployment(openai_on(&mock, "s", "summarizer")))
+        .model(
+            ModelConfig::new("kept")
+                .deployment(openai_on(&mock, "k", "archivist").forward_metadata(true)),
+        )
+        .route("summarize", "sum");
+    let (gateway, _records) = build(config);
+    let mut request = ask("chat");
+    request.metadata = Some(
+        serde_json::json!({"task": "summarize", "team": 7, "요약": "예"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    gateway
+        .complete_with(request.clone(), CallContext::new())
+        .await
+        .unwrap();
+    let sent = mock.last_request().unwrap();
+    assert_eq!(sent.model(), Some("summarizer"), "routed by metadata.task");
+    assert!(sent.json.as_ref().unwrap().get("metadata").is_none());
+
+    request.model = "kept".to_owned();
+    request.metadata.as_mut().unwrap().remove("task");
+    gateway
+        .complete_with(request, CallContext::new())
+        .await
+        .unwrap();
+    let sent = mock.last_request().unwrap();
+    assert_eq!(sent.model(), Some("archivist"));
+    assert_eq!(
+        sent.json.as_ref().unwrap()["metadata"],
+        serde_json::json!({"team": 7, "요약": "예"})
+    );
+}
+
 #[tokio::test]
 async fn fallbacks_chain_and_cycles_end() {
     let mock = MockServer::start().await.unwrap();

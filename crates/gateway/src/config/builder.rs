@@ -168,7 +168,15 @@ impl DeploymentConfig {
             context_window: None,
             price_model: None,
             health_check: None,
+            forward_metadata: false,
         }
+    }
+
+    /// Sends the request's `metadata` object upstream, for a provider that
+    /// stores it (such as OpenAI with `store: true`).
+    pub fn forward_metadata(mut self, forward: bool) -> Self {
+        self.forward_metadata = forward;
+        self
     }
 
     /// Sets the relative share of traffic under weighted routing.

@@ -257,6 +257,13 @@ pub struct DeploymentConfig {
     /// `[health.check]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheckConfig>,
+    /// Whether the request's `metadata` object goes upstream. Off by
+    /// default: callers put routing hints and tags for the gateway there
+    /// (`metadata.task`), and OpenAI rejects a `metadata` value that is not
+    /// a string of at most 512 characters, so forwarding it could turn a
+    /// routing hint into an upstream error.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forward_metadata: bool,
 }
 
 impl DeploymentConfig {

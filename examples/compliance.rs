@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
     let url = format!("sqlite://{}", folder.path().join("audit.db").display());
     let log = AuditLog::open(Store::connect(&url).await?).await?;
 
-    // Register the system; deciding claims significantly affects people's
+    // Register the system. Deciding claims significantly affects people's
     // rights, so the questionnaire puts it in that high-impact domain.
     let system = AiSystem::new(
         SYSTEM,
@@ -77,8 +77,8 @@ async fn main() -> anyhow::Result<()> {
         report.entries, report.root
     );
 
-    // A rejection waits for a person: queue it, a handler claims it, starts
-    // the review and overrides the draft. Every step lands in the log.
+    // A person decides every rejection. The system queues the draft, and a
+    // handler claims it, reviews it and overrides it. The log records each step.
     let queue = ReviewQueue::new(log.clone());
     let item = queue
         .enqueue(
@@ -127,11 +127,11 @@ async fn main() -> anyhow::Result<()> {
         .transparency_report(now_ms - 86_400_000, now_ms + 60_000)
         .await?;
     let markdown = transparency.to_markdown();
-    let shown: Vec<&str> = markdown
+    let report_head: Vec<&str> = markdown
         .lines()
         .take_while(|line| !line.starts_with("## AI systems"))
         .collect();
-    println!("\n{}", shown.join("\n").trim_end());
+    println!("\n{}", report_head.join("\n").trim_end());
 
     // Someone edits the second model call with SQL to hide its decision.
     let target = calls.get(1).context("no second model call")?.seq;
@@ -157,21 +157,21 @@ async fn main() -> anyhow::Result<()> {
     );
     anyhow::ensure!(
         closed.state == ReviewState::Closed,
-        "review ended in {}",
+        "the review ended in state {}",
         closed.state
     );
     anyhow::ensure!(
         transparency.oversight_decisions.values().sum::<u64>() == 1,
-        "decisions: {:?}",
+        "expected one oversight decision, found {:?}",
         transparency.oversight_decisions
     );
     anyhow::ensure!(
         signed.signed_off_by.as_deref() == Some("dpo-chloe"),
-        "assessment not signed off"
+        "the assessment is not signed off by dpo-chloe"
     );
     anyhow::ensure!(
         problem.seq == target && problem.reason == BreakReason::Edited,
-        "verify named {problem}"
+        "expected entry {target} to be reported as edited, got {problem}"
     );
     Ok(())
 }

@@ -25,8 +25,7 @@ struct Query {
     domain: String,
 }
 
-/// An action of the application's own: pages the on-call person, here by
-/// printing the page.
+/// A custom action that pages the on-call engineer. Here it prints the page.
 struct PageOnCall;
 
 #[async_trait]
@@ -51,8 +50,9 @@ impl Action for PageOnCall {
     }
 }
 
-/// Returns the texts of `domains`, skipping `skip` and then taking every
-/// second query, so two calls with skip 0 and 1 never share a query.
+/// Returns up to `take` query texts from `domains`. It skips `skip` queries
+/// and then takes every second one, so calls with skip 0 and 1 never share
+/// a query.
 fn sample(queries: &[Query], domains: &[&str], skip: usize, take: usize) -> Vec<String> {
     let matching = queries
         .iter()

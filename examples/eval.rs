@@ -1,11 +1,11 @@
-//! Offline evaluation with llmops-eval: a support bot answers ten policy
-//! questions from a JSON Lines dataset, scored by deterministic checks, a
-//! reference metric (ROUGE-L) and an LLM judge, then a regression gate
-//! compares a second prompt version with the first and fails on the
+//! Offline evaluation with llmops-eval. A support bot answers ten policy
+//! questions from a JSON Lines dataset. Deterministic checks, a reference
+//! metric (ROUGE-L) and an LLM judge score each answer. A regression gate
+//! then compares a second prompt version with the first and fails on the
 //! planted regression.
 //!
-//! The bot and the judge are scripted answers of the llmops-testkit mock
-//! OpenAI server on 127.0.0.1, so the example needs no API key.
+//! The bot and the judge are both the llmops-testkit mock OpenAI server on
+//! 127.0.0.1, which replies with scripted answers, so no API key is needed.
 //!
 //! Run with `cargo run --example eval`.
 
@@ -156,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Check the results, so a misbehaving library makes the example fail.
-    let kept = ANSWERS
+    let unchanged = ANSWERS
         .iter()
         .filter(|answers| answers[0] == answers[1])
         .count();
@@ -168,12 +168,12 @@ async fn main() -> anyhow::Result<()> {
     };
     anyhow::ensure!(
         facts(&runs[0]) == ANSWERS.len(),
-        "version 1 kept {} facts",
+        "only {} version 1 answers contain the reference fact",
         facts(&runs[0])
     );
     anyhow::ensure!(
-        facts(&runs[1]) == kept,
-        "version 2 kept {} facts",
+        facts(&runs[1]) == unchanged,
+        "{} version 2 answers contain the reference fact, expected {unchanged}",
         facts(&runs[1])
     );
     let judged_right = runs[1]
@@ -182,13 +182,13 @@ async fn main() -> anyhow::Result<()> {
         .filter(|(_, v)| *v == 5.0)
         .count();
     anyhow::ensure!(
-        judged_right == kept,
-        "the judge gave {judged_right} answers a 5"
+        judged_right == unchanged,
+        "the judge gave {judged_right} answers a 5, expected {unchanged}"
     );
     anyhow::ensure!(!gate.passed(), "the gate passed the regressed version");
     anyhow::ensure!(
         failed.contains(&"contains") && failed.contains(&"correctness"),
-        "failed: {failed:?}"
+        "expected contains and correctness to fail, failed: {failed:?}"
     );
     let requests = mock.request_count();
     anyhow::ensure!(

@@ -30,7 +30,6 @@ fn run_example(name: &str) -> Output {
     );
 
     let mut child = Command::new(&binary)
-        .env("RUST_LOG", "off")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -184,3 +184,20 @@ fn rag_example_runs() {
         ],
     );
 }
+
+#[test]
+fn testkit_example_runs() {
+    let stdout = successful_stdout("testkit");
+    assert_lines(
+        "testkit",
+        &stdout,
+        &[
+            "rate_limited, retry may help: true, wait 2s",
+            "context_length_exceeded, retry may help: false",
+            "fallback: LargerContextWindow",
+            "network after ",
+            "authentication, fallback: None",
+            "\"Paris.\", 9 + 2 tokens",
+        ],
+    );
+}

@@ -29,7 +29,7 @@ max_delay_ms = 100
 [[models]]
 name = "support"
 strategy = "weighted_random"
-fallbacks = ["general"]
+fallbacks = ["general"] # when every deployment of "support" fails
 
 [[models.deployments]]
 id = "primary"
@@ -60,7 +60,7 @@ model = "support"
 [[limits]]
 scope = "user"
 id = "trial-user"
-rpm = 3                # requests per minute
+rpm = 3                # requests per minute, cache hits included
 
 [cache]
 enabled = true         # only requests with temperature 0 are cached

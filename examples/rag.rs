@@ -24,8 +24,9 @@ use llmops_rag::{
 };
 use llmops_store::Store;
 
-/// Labelled queries scored, and unrelated abstracts indexed beside theirs.
+/// Labelled queries scored.
 const QUERIES: usize = 3;
+/// Abstracts judged for none of the queries, indexed beside the judged ones.
 const DISTRACTORS: usize = 20;
 
 #[tokio::main]

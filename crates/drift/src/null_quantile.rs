@@ -11,11 +11,11 @@
 //! sampling noise alone rarely reaches, and the policy applies the larger of
 //! it and the fixed threshold.
 //!
-//! Potgieter, van Zyl, Schutte and Lombard make the same point for PSI
-//! ("The Population Resemblance Statistic: A Chi-Square Measure of Fit for
-//! Banking", arXiv:2307.11878): a constant rule of thumb, whatever the
+//! Potgieter, van Zyl, Schutte and Lombard make the same point for PSI in
+//! "The Population Resemblance Statistic: A Chi-Square Measure of Fit for
+//! Banking" (arXiv:2307.11878). A constant rule of thumb, whatever the
 //! sample size, calls for action too often on small samples and too rarely
-//! on large ones, and critical values should depend on the sample sizes and
+//! on large ones, so critical values should depend on the sample sizes and
 //! the number of categories. For `k` topics and windows of `n` and `m`
 //! inputs, a second-order expansion gives `PSI ≈ (1/n + 1/m) · X²` and
 //! `8 · ln 2 · JS² ≈ (1/n + 1/m) · X²`, with `X²` Pearson's statistic, about
@@ -47,7 +47,7 @@ pub struct NullQuantiles {
     /// Default 0.999.
     pub alert: f64,
     /// Resampled pairs of windows per estimate. Default 2,000, so the 0.999
-    /// quantile lies between the second and third largest draw.
+    /// quantile is the third largest draw.
     pub resamples: usize,
     /// Seed of the resampling, so a report can be reproduced. Default 0.
     pub seed: u64,
@@ -115,7 +115,7 @@ impl NullQuantiles {
     }
 }
 
-/// Where an applied threshold came from.
+/// Source of an applied threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -195,7 +195,7 @@ impl AppliedThresholds {
         })
     }
 
-    /// The applied thresholds as a rule.
+    /// Returns the applied thresholds as a rule.
     pub(crate) fn rule(&self) -> Rule {
         Rule::Above {
             warning: self.warning,
@@ -204,8 +204,8 @@ impl AppliedThresholds {
     }
 }
 
-/// Jensen-Shannon distances and PSIs of resampled topic counts under no
-/// drift, in that order, one per resample.
+/// Computes the Jensen-Shannon distance and the PSI of resampled topic
+/// counts under no drift, one of each per resample, in two lists.
 ///
 /// Each resample draws `reference` total inputs and `current_total` inputs
 /// from the reference shares.
@@ -233,7 +233,8 @@ pub(crate) fn topic_share_draws(
     Ok((jensen_shannon, psi))
 }
 
-/// Normalised Wasserstein distances under no drift, one per resample.
+/// Computes normalised Wasserstein distances under no drift, one per
+/// resample.
 ///
 /// Each resample draws `reference.len()` and `current_len` values with
 /// replacement from `reference` and divides their distance by the drawn
@@ -338,7 +339,7 @@ impl Categorical {
     /// Writes the category counts of `n` independent draws into `counts`.
     ///
     /// Many draws over few categories use one binomial per category, each
-    /// conditional on the draws left; few draws over many categories look
+    /// conditional on the draws left. Few draws over many categories look
     /// each draw up in the cumulative distribution. Both give multinomial
     /// counts.
     fn draw(&self, n: usize, rng: &mut ChaCha8Rng, counts: &mut [f64]) {
@@ -470,7 +471,7 @@ mod tests {
     #[test]
     fn topic_draws_match_the_chi_square_approximation() {
         // For large samples, 8 · ln 2 · JS² · n·m/(n+m) is about chi-square
-        // with k - 1 degrees of freedom; its mean is 9 for 10 topics.
+        // with k - 1 degrees of freedom, whose mean is 9 for 10 topics.
         let reference = vec![1_000.0; 10];
         let (js, psi) = topic_share_draws(&reference, 10_000, &settings()).unwrap();
         let scale = 10_000.0 * 10_000.0 / 20_000.0;

@@ -235,8 +235,8 @@ fn cells(result: &MeasureResult) -> (String, String) {
     }
 }
 
-/// One line per measure judged against a no-drift quantile above its fixed
-/// threshold, naming both.
+/// Describes, one line per measure, each threshold raised to a no-drift
+/// quantile above the fixed one, naming both.
 fn raised_thresholds(report: &DriftReport) -> Vec<String> {
     let describe = |applied: f64, basis: ThresholdBasis, quantile: f64, fixed: f64| match basis {
         ThresholdBasis::NullQuantile => {

@@ -75,10 +75,60 @@ impl Baseline {
 
 /// Cosine distance between two unit-length (or zero) vectors, in `[0, 2]`.
 pub(crate) fn cosine_to_unit(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a
+    (1.0 - dot_f64(a, b)).clamp(0.0, 2.0)
+}
+
+/// Dot product accumulated in `f64`, in four independent running sums so
+/// the compiler can use SIMD lanes; a single running sum must add the
+/// products in order and cannot. The extra vector lengths are ignored.
+fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
+    const LANES: usize = 4;
+    let length = a.len().min(b.len());
+    let (a, b) = (&a[..length], &b[..length]);
+    let mut sums = [0.0f64; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f64 = a_chunks
+        .remainder()
         .iter()
-        .zip(b)
+        .zip(b_chunks.remainder())
         .map(|(x, y)| f64::from(*x) * f64::from(*y))
         .sum();
-    (1.0 - dot).clamp(0.0, 2.0)
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            sums[lane] += f64::from(x[lane]) * f64::from(y[lane]);
+        }
+    }
+    sums.iter().sum::<f64>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cosine_to_unit, dot_f64};
+
+    #[test]
+    fn dot_matches_sequential_sum() {
+        for length in [0, 1, 3, 4, 5, 8, 383, 384] {
+            let a: Vec<f32> = (0..length).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..length).map(|i| (i as f32 * 0.11).cos()).collect();
+            let expected: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum();
+            let actual = dot_f64(&a, &b);
+            assert!(
+                (actual - expected).abs() < 1e-12,
+                "{length}: {actual} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn cosine_distance_of_unit_vectors() {
+        assert_eq!(cosine_to_unit(&[1.0, 0.0], &[1.0, 0.0]), 0.0);
+        assert_eq!(cosine_to_unit(&[1.0, 0.0], &[0.0, 1.0]), 1.0);
+        assert_eq!(cosine_to_unit(&[1.0, 0.0], &[-1.0, 0.0]), 2.0);
+        // Unequal lengths use the common prefix.
+        assert_eq!(cosine_to_unit(&[1.0, 0.0, 5.0], &[1.0, 0.0]), 0.0);
+    }
 }

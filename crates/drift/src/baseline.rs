@@ -42,8 +42,9 @@ pub struct BaselineConfig {
     pub topics: TopicCount,
     /// k-means iteration limit. Default 100.
     pub max_iterations: u64,
-    /// k-means restarts from new k-means++ seeds; the fit with the lowest
-    /// inertia is kept. Default 3.
+    /// k-means restarts of the final fit from new k-means++ seeds; the fit
+    /// with the lowest inertia is kept. While choosing k by silhouette, each
+    /// candidate k is fitted once. Default 3.
     pub runs: usize,
     /// Seed of k-means initialisation and all sampling. Default 0.
     pub seed: u64,

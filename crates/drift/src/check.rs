@@ -7,6 +7,7 @@ use crate::assign::Assignment;
 use crate::baseline::{Baseline, BaselineConfig, TopicCount};
 use crate::embed::{embed_all, normalise};
 use crate::error::{DriftError, Result};
+use crate::null_quantile::{self, AppliedThresholds};
 use crate::policy::{Policy, Rule, Severity};
 use crate::report::{DriftReport, Measure, MeasureResult, NewTopic, TopicShare, VanishedTopic};
 use crate::stats::{self, DomainClassifierConfig, Measurement, MmdConfig, check_embeddings};
@@ -201,11 +202,26 @@ impl DriftCheck {
     }
 
     fn judge(&self, measure: Measure, measurement: Measurement, rule: &Rule) -> MeasureResult {
-        let severity = rule.judge(&measurement);
+        self.judge_against(measure, measurement, rule, None)
+    }
+
+    /// Judges with `thresholds` in place of `rule` when they are given.
+    fn judge_against(
+        &self,
+        measure: Measure,
+        measurement: Measurement,
+        rule: &Rule,
+        thresholds: Option<AppliedThresholds>,
+    ) -> MeasureResult {
+        let severity = match &thresholds {
+            Some(applied) => applied.rule().judge(&measurement),
+            None => rule.judge(&measurement),
+        };
         MeasureResult {
             measure,
             measurement,
             severity,
+            thresholds,
         }
     }
 
@@ -228,19 +244,29 @@ impl DriftCheck {
         let reference = &self.baseline.reference_counts;
         let sizes = (total(reference), total(current));
         let policy = &self.policy;
+        let jensen_shannon = self.enough(sizes.0, sizes.1, || {
+            stats::jensen_shannon(reference, current)
+        })?;
+        let psi = self.enough(sizes.0, sizes.1, || stats::psi(reference, current))?;
+        let (js_thresholds, psi_thresholds) = match (&policy.null_quantiles, psi.statistic()) {
+            (Some(settings), Some(_)) => {
+                let (js_draws, psi_draws) =
+                    null_quantile::topic_share_draws(reference, sizes.1, settings)?;
+                (
+                    AppliedThresholds::combine(&policy.jensen_shannon, &js_draws, settings),
+                    AppliedThresholds::combine(&policy.psi, &psi_draws, settings),
+                )
+            }
+            _ => (None, None),
+        };
         Ok(vec![
-            self.judge(
+            self.judge_against(
                 Measure::TopicJensenShannon,
-                self.enough(sizes.0, sizes.1, || {
-                    stats::jensen_shannon(reference, current)
-                })?,
+                jensen_shannon,
                 &policy.jensen_shannon,
+                js_thresholds,
             ),
-            self.judge(
-                Measure::TopicPsi,
-                self.enough(sizes.0, sizes.1, || stats::psi(reference, current))?,
-                &policy.psi,
-            ),
+            self.judge_against(Measure::TopicPsi, psi, &policy.psi, psi_thresholds),
             self.judge(
                 Measure::TopicChiSquare,
                 self.enough(sizes.0, sizes.1, || stats::chi_square(reference, current))?,
@@ -295,11 +321,20 @@ impl DriftCheck {
             let distance = self.enough(sizes.0, sizes.1, || {
                 stats::wasserstein_normalised(reference, current)
             })?;
+            let thresholds = match (&self.policy.null_quantiles, distance.statistic()) {
+                (Some(settings), Some(_)) => {
+                    let draws =
+                        null_quantile::wasserstein_draws(reference, current.len(), settings);
+                    AppliedThresholds::combine(&self.policy.wasserstein, &draws, settings)
+                }
+                _ => None,
+            };
             let feature = name.clone();
-            results.push(self.judge(
+            results.push(self.judge_against(
                 Measure::Wasserstein { feature },
                 distance,
                 &self.policy.wasserstein,
+                thresholds,
             ));
         }
         Ok(results)

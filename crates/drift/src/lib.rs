@@ -47,6 +47,7 @@ mod error;
 mod hashing;
 #[cfg(feature = "monitor")]
 mod monitor_source;
+mod null_quantile;
 mod policy;
 mod render;
 mod report;
@@ -67,6 +68,7 @@ pub use error::{DriftError, Result};
 pub use hashing::HashingEmbedder;
 #[cfg(feature = "monitor")]
 pub use monitor_source::DriftPanel;
+pub use null_quantile::{AppliedThresholds, NullQuantiles, ThresholdBasis};
 pub use policy::{Policy, Rule, Severity};
 pub use render::{render_html, render_markdown, topic_share_svg};
 pub use report::{DriftReport, Measure, MeasureResult, NewTopic, TopicShare, VanishedTopic};

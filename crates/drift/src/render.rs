@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::null_quantile::ThresholdBasis;
 use crate::report::{DriftReport, MeasureResult};
 use crate::stats::Measurement;
 
@@ -31,6 +32,13 @@ pub fn render_markdown(report: &DriftReport) -> String {
             markdown_cell(&result.measure.name()),
             result.severity.as_str()
         );
+    }
+    let raised = raised_thresholds(report);
+    if !raised.is_empty() {
+        let _ = writeln!(out, "\nThresholds raised for these window sizes:\n");
+        for line in raised {
+            let _ = writeln!(out, "- {}", markdown_cell(&line));
+        }
     }
 
     let _ = writeln!(
@@ -110,6 +118,14 @@ pub fn render_html(report: &DriftReport) -> String {
         );
     }
     out.push_str("</table>\n");
+    let raised = raised_thresholds(report);
+    if !raised.is_empty() {
+        out.push_str("<p>Thresholds raised for these window sizes:</p><ul>\n");
+        for line in raised {
+            let _ = writeln!(out, "<li>{}</li>", escape(&line));
+        }
+        out.push_str("</ul>\n");
+    }
 
     if !report.new_topics.is_empty() {
         out.push_str("<h2>New topics</h2><ul>\n");
@@ -219,6 +235,39 @@ fn cells(result: &MeasureResult) -> (String, String) {
     }
 }
 
+/// Describes, one line per measure, each threshold raised to a no-drift
+/// quantile above the fixed one, naming both.
+fn raised_thresholds(report: &DriftReport) -> Vec<String> {
+    let describe = |applied: f64, basis: ThresholdBasis, quantile: f64, fixed: f64| match basis {
+        ThresholdBasis::NullQuantile => {
+            format!("{applied:.4} (the {quantile} quantile under no drift; fixed {fixed})")
+        }
+        _ => format!("{applied:.4} (fixed)"),
+    };
+    report
+        .measures
+        .iter()
+        .filter_map(|result| {
+            let t = result.thresholds?;
+            let raised = t.warning_basis == ThresholdBasis::NullQuantile
+                || t.alert_basis == ThresholdBasis::NullQuantile;
+            raised.then(|| {
+                format!(
+                    "{}: warning at {}, alert at {}",
+                    result.measure.name(),
+                    describe(
+                        t.warning,
+                        t.warning_basis,
+                        t.warning_quantile,
+                        t.fixed_warning
+                    ),
+                    describe(t.alert, t.alert_basis, t.alert_quantile, t.fixed_alert),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Escapes text for HTML element content and attribute values.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -244,8 +293,10 @@ fn markdown_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{escape, markdown_cell, render_html, render_markdown};
+    use crate::null_quantile::{AppliedThresholds, ThresholdBasis};
     use crate::policy::Severity;
-    use crate::report::{DriftReport, TopicShare};
+    use crate::report::{DriftReport, Measure, MeasureResult, TopicShare};
+    use crate::stats::Measurement;
 
     fn report() -> DriftReport {
         DriftReport {
@@ -281,6 +332,56 @@ mod tests {
         let markdown = render_markdown(&report());
         assert!(markdown.contains("\\| x | 50.0% | 100.0% |"), "{markdown}");
         assert_eq!(markdown_cell("a\nb|c"), "a b\\|c");
+    }
+
+    #[test]
+    fn raised_thresholds_are_listed() {
+        let applied = AppliedThresholds {
+            warning: 0.19,
+            alert: 0.24,
+            warning_basis: ThresholdBasis::NullQuantile,
+            alert_basis: ThresholdBasis::Fixed,
+            fixed_warning: 0.12,
+            fixed_alert: 0.24,
+            null_warning: 0.19,
+            null_alert: 0.22,
+            warning_quantile: 0.99,
+            alert_quantile: 0.999,
+            resamples: 2_000,
+        };
+        let result = |thresholds| MeasureResult {
+            measure: Measure::TopicJensenShannon,
+            measurement: Measurement::Value {
+                statistic: 0.15,
+                p_value: None,
+            },
+            severity: Severity::None,
+            thresholds,
+        };
+        let mut raised = report();
+        raised.measures = vec![result(Some(applied))];
+        let markdown = render_markdown(&raised);
+        assert!(
+            markdown.contains(
+                "- topic shares: Jensen-Shannon: warning at 0.1900 (the 0.99 quantile under no drift; fixed 0.12), alert at 0.2400 (fixed)"
+            ),
+            "{markdown}"
+        );
+        assert!(
+            render_html(&raised).contains("<li>topic shares: Jensen-Shannon: warning at 0.1900")
+        );
+
+        let fixed = AppliedThresholds {
+            warning: 0.12,
+            warning_basis: ThresholdBasis::Fixed,
+            ..applied
+        };
+        for thresholds in [None, Some(fixed)] {
+            let mut plain = report();
+            plain.measures = vec![result(thresholds)];
+            assert!(!render_markdown(&plain).contains("Thresholds raised"));
+            assert!(!render_html(&plain).contains("Thresholds raised"));
+        }
     }
 
     #[test]

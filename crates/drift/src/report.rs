@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ctfidf::TopicTerm;
+use crate::null_quantile::AppliedThresholds;
 use crate::policy::Severity;
 use crate::stats::Measurement;
 
@@ -61,6 +62,11 @@ pub struct MeasureResult {
     pub measurement: Measurement,
     /// Severity under the policy.
     pub severity: Severity,
+    /// Thresholds applied when they depended on the window sizes (see
+    /// [`Policy::null_quantiles`](crate::Policy)); `None` when the policy's
+    /// rule was applied as configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<AppliedThresholds>,
 }
 
 /// Share of one topic in both windows.

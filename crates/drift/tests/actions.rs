@@ -40,6 +40,7 @@ fn outcome(severity: Severity) -> CheckOutcome {
                 p_value: None,
             },
             severity,
+            thresholds: None,
         }],
         topic_shares: vec![
             share(Some(0), "flight, book", 80.0, 20.0),

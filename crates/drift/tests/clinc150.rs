@@ -67,9 +67,16 @@ async fn resamples_rarely_alarm(setup: &Setup) {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let resamples = 20;
     let mut alarms = Vec::new();
+    let mut distance_warnings = 0;
     for _ in 0..resamples {
         let window = texts(setup.held_out.choose_multiple(&mut rng, 300));
         let outcome = setup.check.check(&setup.embedder, &window).await.unwrap();
+        distance_warnings += outcome
+            .report
+            .measures
+            .iter()
+            .filter(|m| matches!(m.measure, Measure::TopicJensenShannon | Measure::TopicPsi))
+            .any(|m| m.severity >= Severity::Warning) as usize;
         if outcome.report.is_drift() {
             let flagged: Vec<String> = outcome
                 .report
@@ -86,6 +93,12 @@ async fn resamples_rarely_alarm(setup: &Setup) {
         alarms.len() <= 1,
         "{} of {resamples} resamples alarmed: {alarms:?}",
         alarms.len()
+    );
+    // The Jensen-Shannon and PSI warnings scale with the window size, so
+    // sampling noise rarely reaches them either.
+    assert!(
+        distance_warnings <= 1,
+        "{distance_warnings} of {resamples} resamples warned on topic-share distances"
     );
 }
 
@@ -107,8 +120,16 @@ async fn planted_shift_is_detected(setup: &Setup) {
         .unwrap();
     let report = &outcome.report;
     assert!(report.is_drift(), "{:#?}", report.measures);
+    // With 10 topics, 360 reference and 300 current inputs, sampling noise
+    // alone reaches a PSI of about 0.16 in 1% of unshifted windows. This
+    // shift's PSI stays below that, so the chi-square test warns instead.
     let psi = report.measure(&Measure::TopicPsi).unwrap();
-    assert!(psi.severity >= Severity::Warning, "{psi:?}");
+    let applied = psi.thresholds.unwrap();
+    assert!(
+        psi.measurement.statistic().unwrap() > applied.fixed_warning,
+        "{psi:?}"
+    );
+    assert!(applied.warning >= applied.fixed_warning, "{psi:?}");
     let chi_square = report.measure(&Measure::TopicChiSquare).unwrap();
     assert!(chi_square.severity >= Severity::Warning, "{chi_square:?}");
     assert!(!outcome.drifted_inputs.is_empty());

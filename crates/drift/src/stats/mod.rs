@@ -25,6 +25,7 @@ pub use domain_classifier::{DomainClassifierConfig, domain_classifier_auc};
 pub use embedding::centroid_cosine_distance;
 pub use ks::ks_two_sample;
 pub use mmd::{MmdConfig, mmd_rbf};
+pub(crate) use wasserstein::MIN_NORMALISING_STD;
 pub use wasserstein::{wasserstein, wasserstein_normalised};
 
 use serde::{Deserialize, Serialize};

@@ -41,6 +41,7 @@ pub struct Evaluator {
     progress: bool,
     store: Option<ResultStore>,
     save_batch: usize,
+    save_interval: Duration,
     prompt_version: Option<String>,
     request_builder: RequestBuilder,
     prices: Option<Arc<PriceTable>>,
@@ -74,6 +75,7 @@ impl Evaluator {
             progress: false,
             store: None,
             save_batch: 32,
+            save_interval: Duration::from_secs(1),
             prompt_version: None,
             request_builder: Arc::new(|case: &Case, model: &str| {
                 ChatRequest::new(model, vec![ChatMessage::user(case.input.clone())])
@@ -122,9 +124,18 @@ impl Evaluator {
     }
 
     /// Sets how many finished cases are saved per transaction (at least 1;
-    /// default 32). An interruption loses at most this many cases' work.
+    /// default 32).
     pub fn save_batch(mut self, save_batch: usize) -> Self {
         self.save_batch = save_batch.max(1);
+        self
+    }
+
+    /// Sets how long a finished case may wait for its batch to fill before
+    /// it is saved anyway (default 1 s). An interruption such as Ctrl-C
+    /// loses only the cases that finished within this interval, so slow
+    /// model calls are saved one by one and fast ones in batches.
+    pub fn save_interval(mut self, interval: Duration) -> Self {
+        self.save_interval = interval;
         self
     }
 
@@ -199,14 +210,32 @@ impl Evaluator {
             .map(|case| self.evaluate_case(case))
             .buffer_unordered(self.concurrency);
         let mut unsaved = Vec::new();
-        while let Some(result) = outcomes.next().await {
+        let mut saved_at = Instant::now();
+        loop {
+            let next = if unsaved.is_empty() {
+                outcomes.next().await
+            } else {
+                // Waiting on the stream is cancel-safe, so a timeout loses
+                // no case.
+                let deadline = saved_at + self.save_interval;
+                match tokio::time::timeout_at(deadline.into(), outcomes.next()).await {
+                    Ok(next) => next,
+                    Err(_elapsed) => {
+                        self.save(run_id, &mut unsaved).await?;
+                        saved_at = Instant::now();
+                        continue;
+                    }
+                }
+            };
+            let Some(result) = next else { break };
             bar.inc(1);
             if result.error.is_none() {
                 unsaved.push(result.clone());
             }
             finished.insert(result.case_id.clone(), result);
-            if unsaved.len() >= self.save_batch {
+            if unsaved.len() >= self.save_batch || saved_at.elapsed() >= self.save_interval {
                 self.save(run_id, &mut unsaved).await?;
+                saved_at = Instant::now();
             }
         }
         self.save(run_id, &mut unsaved).await?;

@@ -194,6 +194,51 @@ async fn rejects_reused_run_id_for_other_data(store: Store) {
     );
 }
 
+/// A run stopped part-way (as by Ctrl-C) keeps the cases that finished
+/// before the stop, even though no batch filled.
+#[tokio::test]
+async fn interrupted_run_keeps_finished_cases() {
+    let database = testing::sqlite_file().await.unwrap();
+    let results = ResultStore::open(database.store).await.unwrap();
+    let mut slow = backend();
+    slow.delay = Some(Duration::from_millis(100));
+    let stopped = evaluator(Arc::new(slow))
+        .store(results.clone())
+        .concurrency(1)
+        .save_batch(32)
+        .save_interval(Duration::from_millis(20));
+    let cases = dataset();
+    let run = stopped.run("stopped", &cases);
+    let watch = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let saved = results.results("stopped").await.unwrap().len();
+            if saved >= 2 {
+                return saved;
+            }
+        }
+    };
+    // Dropping the run future stops it, as Ctrl-C stops the CLI.
+    let saved = tokio::select! {
+        finished = run => panic!("the run finished before it was stopped: {finished:?}"),
+        saved = watch => saved,
+    };
+    assert!(saved >= 2);
+    let kept = results.results("stopped").await.unwrap().len();
+    assert!(kept >= saved);
+    assert!(kept < 20, "the run finished before it was stopped");
+
+    // The resumed run calls the model only for the cases not kept.
+    let second = Arc::new(backend());
+    let run = evaluator(second.clone())
+        .store(results)
+        .run("stopped", &dataset())
+        .await
+        .unwrap();
+    assert_eq!(second.total_calls(), 20 - kept);
+    assert_eq!(run.results.len(), 20);
+}
+
 #[tokio::test]
 async fn resumption_sqlite() {
     let database = testing::sqlite_file().await.unwrap();

@@ -389,6 +389,7 @@ impl Collection {
 
     /// Makes `version` live in one write; queries that load the live
     /// version afterwards get it. The version's file is checked first.
+    /// Switching to the live version changes nothing.
     ///
     /// # Errors
     ///
@@ -398,6 +399,12 @@ impl Collection {
         let recorded = self.version(version).await?;
         SearchIndex::load(&recorded.file)?;
         let from = self.live_version().await?;
+        if from == Some(version) {
+            // Recording a switch to itself would make it the rollback
+            // target, and rollback would then stay on this version.
+            info!(collection = %self.name, version, "index version already live");
+            return Ok(());
+        }
         self.record_switch(from, version, "switch").await?;
         info!(collection = %self.name, ?from, to = version, "switched live index version");
         Ok(())

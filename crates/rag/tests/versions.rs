@@ -130,6 +130,10 @@ async fn blue_green_switch_and_rollback(database: TestDatabase) {
 
     collection.switch_to(2).await.unwrap();
     assert_eq!(top_document(&collection, "trees").await, "trees");
+    // Switching to the live version again must not become the rollback
+    // target.
+    collection.switch_to(2).await.unwrap();
+    assert_eq!(collection.live_version().await.unwrap(), Some(2));
 
     assert_eq!(collection.rollback().await.unwrap(), 1);
     assert_eq!(collection.live_version().await.unwrap(), Some(1));

@@ -594,7 +594,19 @@ impl Gateway {
                             {
                                 tracing::warn!(deployment = %deployment.config.id, "deployment ejected by its health check");
                             }
-                            tracing::debug!(deployment = %deployment.config.id, class = error.class(), "attempt failed");
+                            if matches!(error, Error::Authentication { .. }) {
+                                // A provider's credential error may quote part
+                                // of the key, so only its class is logged.
+                                tracing::warn!(deployment = %deployment.config.id, class = error.class(), "upstream rejected the credentials");
+                            } else if unhealthy {
+                                // Overload, server errors, timeouts and refused
+                                // connections are what operators watch for;
+                                // their messages come from the transport or
+                                // the provider's error body.
+                                tracing::warn!(deployment = %deployment.config.id, class = error.class(), %error, "upstream attempt failed");
+                            } else {
+                                tracing::debug!(deployment = %deployment.config.id, class = error.class(), "attempt failed");
+                            }
                             attempt.error = Some(error.to_string());
                             attempt.error_class = Some(error.class());
                             attempts.push(attempt);

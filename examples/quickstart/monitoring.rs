@@ -81,7 +81,7 @@ impl Monitoring {
         if let llmops_monitor::Panel::Ok { data } = &snapshot.quality {
             for row in &data.hallucination {
                 println!(
-                    "Hallucination rate of {} ({}): {:.0}% of {} scored answers below the groundedness threshold",
+                    "Hallucination rate of {} ({}): {:.0}% of {} scored answers below the groundedness threshold (claims the retrieved passages do not support; a wrong answer drawn from them still counts as grounded)",
                     row.prompt_version.as_deref().unwrap_or("no prompt"),
                     row.model,
                     row.rate * 100.0,

@@ -105,6 +105,7 @@ impl WindowView {
         TrafficPanel {
             requests: self.total.requests,
             errors: self.total.errors,
+            rejected: self.total.rejected,
             error_ratio: self.error_ratio(),
             requests_per_second: self.total.requests as f64 * 1_000.0 / window.millis() as f64,
             input_tokens: self.total.input_tokens,

@@ -107,7 +107,10 @@ pub use labels::DEFAULT_MAX_LABEL_VALUES;
 pub use monitor::{
     DEFAULT_GROUNDEDNESS_METRIC, DEFAULT_GROUNDEDNESS_THRESHOLD, Dimension, Monitor, MonitorBuilder,
 };
-pub use observation::{Outcome, PromptRef, RequestObservation, ScoreObservation};
+pub use observation::{
+    CLIENT_ERROR_CLASSES, Outcome, PromptRef, RequestObservation, ScoreObservation,
+    is_service_error,
+};
 pub use sketch::RELATIVE_ERROR;
 pub use snapshot::{
     AlertState, AlertStatus, Breakdown, BudgetStatus, CachePanel, CostAlternative, CostPanel,

@@ -13,10 +13,31 @@ pub enum Outcome<'a> {
     Success,
     /// The request failed with an error of this class, such as
     /// `rate_limited` or `timeout` (the OpenTelemetry `error.type`).
+    ///
+    /// The classes of [`CLIENT_ERROR_CLASSES`] are the request's own fault
+    /// and only the caller can fix them, so they are counted by class but
+    /// not as errors of the service: they leave the error ratio and its
+    /// alerts alone.
     Error(&'a str),
     /// The client went away before the end. Counted as a request but
     /// neither as a success nor as an error.
     Cancelled,
+}
+
+/// Error classes caused by the request itself: a malformed request, a model
+/// name nobody serves, a prompt longer than every context window, and
+/// content the provider refuses under its policy.
+pub const CLIENT_ERROR_CLASSES: [&str; 4] = [
+    "invalid_request",
+    "unknown_model",
+    "context_length_exceeded",
+    "content_policy",
+];
+
+/// Returns true when `class` counts toward the error ratio, which is every
+/// class except those of [`CLIENT_ERROR_CLASSES`].
+pub fn is_service_error(class: &str) -> bool {
+    !CLIENT_ERROR_CLASSES.contains(&class)
 }
 
 /// A registry prompt and its version.

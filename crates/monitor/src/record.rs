@@ -91,9 +91,12 @@ impl State {
         } else {
             observation.operation
         };
-        let error_class = match observation.outcome {
-            Outcome::Error(class) => labels.error_class.intern(class),
-            _ => NONE,
+        let (error_class, service_error) = match observation.outcome {
+            Outcome::Error(class) => (
+                labels.error_class.intern(class),
+                crate::observation::is_service_error(class),
+            ),
+            _ => (NONE, false),
         };
         let ids = RequestIds {
             model: labels.model.intern(observation.model),
@@ -111,7 +114,8 @@ impl State {
             intern_list(&mut labels.guard_finding, observation.guard_findings);
         let usage = Usage {
             requests: 1,
-            errors: u64::from(error_class != NONE),
+            errors: u64::from(service_error),
+            rejected: u64::from(error_class != NONE && !service_error),
             input_tokens: observation.input_tokens,
             output_tokens: observation.output_tokens,
             cost_usd: observation.cost_usd,

@@ -139,8 +139,15 @@ pub struct NamedCount {
 pub struct TrafficPanel {
     /// Requests that ended in the window.
     pub requests: u64,
-    /// Of those, the ones that failed.
+    /// Of those, the ones that failed on the service's side: every error
+    /// class except the client's own mistakes (see
+    /// [`CLIENT_ERROR_CLASSES`](crate::CLIENT_ERROR_CLASSES)).
     pub errors: u64,
+    /// Of those, the ones rejected for the client's own mistake, such as an
+    /// invalid request or an unknown model. They count neither as
+    /// successes nor as errors.
+    #[serde(default)]
+    pub rejected: u64,
     /// `errors / requests`; none without requests.
     pub error_ratio: Option<f64>,
     /// Requests per second averaged over the window.
@@ -149,7 +156,8 @@ pub struct TrafficPanel {
     pub input_tokens: u64,
     /// Output (completion) tokens.
     pub output_tokens: u64,
-    /// Errors by class, such as `rate_limited`.
+    /// Failed requests by class, such as `rate_limited`, client errors
+    /// included.
     pub errors_by_class: Vec<NamedCount>,
     /// The window cut into equal buckets (60 per window), oldest first.
     pub series: Vec<Point>,

@@ -21,7 +21,10 @@ pub const BUCKETS_PER_WINDOW: usize = 60;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Usage {
     pub(crate) requests: u64,
+    /// Requests that failed on the service's side.
     pub(crate) errors: u64,
+    /// Requests that failed by their own fault (client error classes).
+    pub(crate) rejected: u64,
     pub(crate) input_tokens: u64,
     pub(crate) output_tokens: u64,
     pub(crate) cost_usd: f64,
@@ -31,6 +34,7 @@ impl Usage {
     pub(crate) fn add(&mut self, other: &Usage) {
         self.requests += other.requests;
         self.errors += other.errors;
+        self.rejected += other.rejected;
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
         self.cost_usd += other.cost_usd;

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use common::{START_MS, builder, monitor, request};
 use llmops_core::pricing::{ModelPrice, PriceTable};
 use llmops_monitor::{
-    BudgetPeriod, BudgetScope, DriftSource, DriftSummary, MonitorError, OversightSource,
+    BudgetPeriod, BudgetScope, DriftSource, DriftSummary, MonitorError, Outcome, OversightSource,
     OversightSummary, Panel, PromptRef, QualitySource, RequestObservation, ScoreRow, Snapshot,
     SnapshotSource, Window,
 };
@@ -65,6 +65,42 @@ impl QualitySource for Scores {
             feedback_mean: None,
         }])
     }
+}
+
+/// The client's own mistakes are counted by class and as rejected, not as
+/// errors, so they cannot raise the error ratio.
+#[tokio::test]
+async fn client_errors_leave_error_ratio_alone() {
+    let (monitor, _clock) = monitor();
+    for outcome in [
+        Outcome::Success,
+        Outcome::Error("invalid_request"),
+        Outcome::Error("unknown_model"),
+        Outcome::Error("context_length_exceeded"),
+        Outcome::Error("rate_limited"),
+    ] {
+        monitor.record_request(&RequestObservation {
+            outcome,
+            ..request("gpt-4o-mini", 10.0)
+        });
+    }
+    let traffic = monitor.snapshot(Window::Minute).await.traffic;
+    assert_eq!(traffic.requests, 5);
+    assert_eq!(traffic.errors, 1);
+    assert_eq!(traffic.rejected, 3);
+    assert_eq!(traffic.error_ratio, Some(0.2));
+    let classes: Vec<&str> = traffic
+        .errors_by_class
+        .iter()
+        .map(|count| count.name.as_str())
+        .collect();
+    for class in ["invalid_request", "unknown_model", "rate_limited"] {
+        assert!(classes.contains(&class), "{classes:?}");
+    }
+    let text = monitor.render_prometheus();
+    assert!(text.contains("llmops_outcome=\"rejected\"} 3"), "{text}");
+    assert!(text.contains("llmops_outcome=\"error\"} 1"), "{text}");
+    assert!(text.contains("llmops_outcome=\"success\"} 1"), "{text}");
 }
 
 #[tokio::test]

@@ -200,10 +200,12 @@ fn request_counters(series: &[Series<'_>], times: Times) -> Vec<Metric> {
         let success = usage
             .requests
             .saturating_sub(usage.errors)
+            .saturating_sub(usage.rejected)
             .saturating_sub(one.totals.cancelled);
         for (outcome, count) in [
             ("success", success),
             ("error", usage.errors),
+            ("rejected", usage.rejected),
             ("cancelled", one.totals.cancelled),
         ] {
             let mut attributes = one.attributes.clone();

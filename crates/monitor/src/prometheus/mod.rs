@@ -129,14 +129,19 @@ fn render_requests(exposition: &mut Exposition, state: &State) {
     exposition.family(
         "llmops_requests_total",
         "counter",
-        "Requests by operation, provider, model and outcome (success, error, cancelled).",
+        "Requests by operation, provider, model and outcome (success, error, rejected for the client's own mistakes, cancelled).",
     );
     for ([operation, provider, model], totals) in &series {
         let usage = &totals.usage;
-        let success = usage.requests - usage.errors - totals.cancelled;
+        let success = usage
+            .requests
+            .saturating_sub(usage.errors)
+            .saturating_sub(usage.rejected)
+            .saturating_sub(totals.cancelled);
         for (outcome, count) in [
             ("success", success),
             ("error", usage.errors),
+            ("rejected", usage.rejected),
             ("cancelled", totals.cancelled),
         ] {
             let names = [

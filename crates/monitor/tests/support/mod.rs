@@ -58,6 +58,7 @@ pub(crate) fn full_snapshot(window: Window, requests: u64) -> Snapshot {
         traffic: TrafficPanel {
             requests,
             errors: 7,
+            rejected: 2,
             error_ratio: Some(7.0 / requests.max(1) as f64),
             requests_per_second: requests as f64 / (window.millis() as f64 / 1000.0),
             input_tokens: 123_456,

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use llmops_core::types::{ChatMessage, ChatRequest};
 use llmops_eval::judge::RubricPreset;
 use llmops_eval::text::{Bleu, Chrf, Rouge, RougeKind, TokenF1};
 use llmops_eval::{
@@ -82,6 +83,18 @@ enum EvalCommand {
         /// Show a progress bar on standard error.
         #[arg(long)]
         progress: bool,
+        /// Sampling temperature of the evaluated model, 0 to 2; 0 by
+        /// default, so that a rerun gives the same answers where the
+        /// backend is deterministic.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_temperature)]
+        temperature: f64,
+        /// The most tokens the model may write per case; the backend's own
+        /// limit when unset.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        max_tokens: Option<u32>,
+        /// The sampling seed, for backends that take one.
+        #[arg(long)]
+        seed: Option<i64>,
     },
     /// Compare a candidate run with a baseline run; always exits 0.
     Compare(GateArgs),
@@ -143,6 +156,9 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
             format,
             out,
             progress,
+            temperature,
+            max_tokens,
+            seed,
         } => {
             let dataset = load_dataset(&dataset)?;
             // A clash is the user's to fix, so it comes before any missing
@@ -160,7 +176,15 @@ async fn run_async(args: Args) -> Result<ExitCode, Failure> {
             let mut evaluator = Evaluator::new(backend, &model)
                 .concurrency(concurrency)
                 .progress(progress)
-                .store(results);
+                .store(results)
+                .request_builder(move |case, model| {
+                    let mut request =
+                        ChatRequest::new(model, vec![ChatMessage::user(case.input.clone())]);
+                    request.temperature = Some(temperature);
+                    request.max_tokens = max_tokens;
+                    request.seed = seed;
+                    request
+                });
             for name in &metrics {
                 evaluator = match (name.strip_prefix(JUDGE_PREFIX), &judge_backend) {
                     (Some(preset), Some(judge_backend)) => {
@@ -263,6 +287,15 @@ async fn check_run_id(
         "run id `{run_id}` is taken by a run of model `{}` on dataset `{}` (version {}); pass --model {} with that dataset to resume it, or choose another --run-id",
         existing.model, existing.dataset, existing.dataset_version, existing.model
     )))
+}
+
+fn parse_temperature(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if (0.0..=2.0).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "invalid temperature `{text}`: use a value from 0 to 2"
+        )),
+    }
 }
 
 fn parse_concurrency(text: &str) -> Result<usize, String> {

@@ -92,6 +92,56 @@ fn run_then_gate_fails_on_regression() {
 }
 
 #[test]
+fn sampling_flags_reach_the_model() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    mock.always_for_model("m", Scenario::text("Paris"));
+    let folder = tempfile::tempdir().unwrap();
+    let dataset = folder.path().join("one.jsonl");
+    std::fs::write(
+        &dataset,
+        r#"{"input": "Capital of France?", "expected": "Paris"}"#,
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", folder.path().join("eval.db").display());
+    let base = mock.openai_base_url();
+    let run = |run_id: &str, extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "run",
+            "--dataset",
+            dataset.to_str().unwrap(),
+            "--model",
+            "m",
+            "--run-id",
+            run_id,
+        ];
+        args.extend_from_slice(extra);
+        llmops(&db, &base, &args)
+    };
+
+    let (code, _, stderr) = run("default", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let sent = mock.last_request().unwrap().json.unwrap();
+    assert_eq!(sent["temperature"], 0.0, "{sent}");
+    assert!(sent.get("max_tokens").is_none(), "{sent}");
+
+    let (code, _, stderr) = run(
+        "tuned",
+        &["--temperature", "0.7", "--max-tokens", "12", "--seed", "42"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let sent = mock.last_request().unwrap().json.unwrap();
+    assert_eq!(sent["temperature"], 0.7, "{sent}");
+    assert_eq!(sent["max_tokens"], 12, "{sent}");
+    assert_eq!(sent["seed"], 42, "{sent}");
+
+    let (code, _, stderr) = run("hot", &["--temperature", "2.5"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("invalid temperature `2.5`"), "{stderr}");
+}
+
+#[test]
 fn unknown_metric_and_run_are_usage_errors() {
     let folder = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", folder.path().join("eval.db").display());

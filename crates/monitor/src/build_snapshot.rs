@@ -25,7 +25,7 @@ const FEEDBACK_HINT: &str =
     "no feedback store connected: build the monitor with MonitorBuilder::feedback_store";
 
 /// How to make the quality panel show data.
-const QUALITY_HINT: &str = "no evaluation scores yet: run `llmops eval`, connect a QualitySource, or record scores with Monitor::record_score";
+const QUALITY_HINT: &str = "no evaluation scores yet: log scores per prompt version in the registry (Registry::record_score), connect a QualitySource, or record scores with Monitor::record_score";
 
 /// The parts of a snapshot computed under the state lock.
 struct LocalPanels {

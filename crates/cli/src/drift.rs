@@ -285,6 +285,11 @@ async fn read_window(
     if let Some(path) = &source.input {
         return read_file(path);
     }
+    // Opening the registry creates its tables in a new database, so an
+    // empty one reads as no calls rather than as a missing table.
+    llmops_registry::Registry::open(store.clone())
+        .await
+        .map_err(|error| Failure::Other(anyhow::Error::new(error)))?;
     let mut calls = RegistryCalls::new(store.clone());
     if let Some(prompt) = &source.prompt {
         calls = calls.prompt(prompt.clone());
@@ -293,19 +298,28 @@ async fn read_window(
 }
 
 /// Reads JSON Lines with a "text" field, or plain lines; blank lines are
-/// skipped.
+/// skipped. A line that is a JSON object must have a string "text" field,
+/// so a misspelt field is an error instead of an input.
 fn read_file(path: &Path) -> Result<Window, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| Failure::Usage(format!("cannot read {}: {error}", path.display())))?;
     let mut texts = Vec::new();
-    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
         let parsed = serde_json::from_str::<serde_json::Value>(line).ok();
-        match parsed
-            .as_ref()
-            .and_then(|value| value.get("text"))
-            .and_then(|t| t.as_str())
-        {
-            Some(text) => texts.push(text.to_string()),
+        match parsed.as_ref().and_then(|value| value.as_object()) {
+            Some(object) => match object.get("text").and_then(|t| t.as_str()) {
+                Some(text) => texts.push(text.to_string()),
+                None => {
+                    return Err(Failure::Usage(format!(
+                        "{} line {}: a JSON object needs a string \"text\" field; rename the field, or write the input as a plain line",
+                        path.display(),
+                        index + 1
+                    )));
+                }
+            },
             None => texts.push(line.to_string()),
         }
     }

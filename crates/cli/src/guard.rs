@@ -222,8 +222,8 @@ fn scan(settings: &Settings, path: &Path, as_json: bool) -> Result<ExitCode, Fai
         let report = json!({
             "findings": findings.iter().map(|finding| finding_json(text, finding)).collect::<Vec<_>>(),
             "injection": {
-                "score": injection.score,
-                "threshold": settings.injection_threshold,
+                "score": shortest(injection.score),
+                "threshold": shortest(settings.injection_threshold),
                 "detected": injection_found,
                 "signals": injection.signals,
             },
@@ -270,7 +270,7 @@ fn finding_json(text: &str, finding: &Finding) -> serde_json::Value {
         "column": column,
         "bytes": [finding.bytes.start, finding.bytes.end],
         "chars": [finding.chars.start, finding.chars.end],
-        "score": finding.score,
+        "score": shortest(finding.score),
         "recognizer": finding.recognizer,
         "masked": masked(finding.value(text)),
     })
@@ -366,4 +366,10 @@ mod tests {
         assert_eq!(masked("short"), "…");
         assert_eq!(masked(""), "…");
     }
+}
+
+/// Widens an `f32` score to the `f64` with the same shortest decimal form,
+/// so JSON shows 0.9 rather than 0.8999999761581421.
+fn shortest(score: f32) -> f64 {
+    score.to_string().parse().unwrap_or(f64::from(score))
 }

@@ -94,9 +94,11 @@ fn main() -> ExitCode {
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         _ => tracing_subscriber::EnvFilter::from_default_env(),
     };
+    // Colour codes only help a terminal; a log file gets plain text.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
     let code = match cli.command.run() {

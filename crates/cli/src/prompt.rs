@@ -279,8 +279,8 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             } else {
                 crate::file_out::write_file(&out, text)?;
                 eprintln!(
-                    "exported {} prompts to {}",
-                    export.prompts.len(),
+                    "exported {} to {}",
+                    plural(export.prompts.len(), "prompt", "prompts"),
                     out.display()
                 );
             }
@@ -409,5 +409,14 @@ mod tests {
     fn diff_of_empty_texts_is_empty() {
         assert!(line_diff("", "").is_empty());
         assert_eq!(line_diff("", "x"), ["+x"]);
+    }
+}
+
+/// Returns `count` with the singular or plural noun, as in "1 prompt".
+fn plural(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("{count} {one}")
+    } else {
+        format!("{count} {many}")
     }
 }

@@ -24,8 +24,9 @@ use crate::records::block_on;
 /// Ingest documents, build index versions and query them.
 ///
 /// Documents and version records are kept in the database; each index
-/// version is one file under --index-dir. A built version serves queries
-/// only after `switch`, and `rollback` returns to the previous one.
+/// version is one file under --index-dir. `build` makes the new version
+/// live unless --no-switch is given; `switch` moves to any built version,
+/// and `rollback` returns to the previous one.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  llmops rag ingest docs/*.md handbook.pdf --meta team=search\n  llmops rag ingest --beir corpus.jsonl\n  llmops rag build --max-tokens 256 --overlap 32\n  llmops rag query 'How do I rotate keys?' -k 5 --budget 1000\n  llmops rag eval --queries queries.jsonl --qrels qrels/test.tsv -k 10\n  llmops rag rollback"
@@ -416,32 +417,48 @@ async fn ingest(
     limits: IngestLimits,
 ) -> Result<(), Failure> {
     let mut counts: HashMap<&'static str, usize> = HashMap::new();
+    // Every file is read before the first is stored, so a missing or
+    // unreadable file stores nothing.
+    let mut documents = Vec::new();
     for path in paths {
-        let documents = if beir {
-            read_corpus(path)
-                .map_err(rag_failure)?
-                .into_iter()
-                .map(|row| Document::text(row.id, format!("{} {}", row.title, row.text)))
-                .collect()
+        if beir {
+            let rows = read_corpus(path).map_err(rag_failure)?;
+            documents.extend(
+                rows.into_iter()
+                    .map(|row| Document::text(row.id, format!("{} {}", row.title, row.text))),
+            );
         } else {
-            vec![read_document(path)?]
-        };
-        for mut document in documents {
-            for (key, value) in metadata {
-                document.metadata.insert(key.clone(), value.clone());
-            }
-            let outcome = collection
-                .ingest(&document, limits)
-                .await
-                .map_err(rag_failure)?;
-            let name = match outcome {
-                IngestOutcome::Added => "added",
-                IngestOutcome::Replaced => "replaced",
-                IngestOutcome::Unchanged => "unchanged",
-                _ => "other",
-            };
-            *counts.entry(name).or_insert(0) += 1;
+            documents.push(read_document(path)?);
         }
+    }
+    for mut document in documents {
+        for (key, value) in metadata {
+            document.metadata.insert(key.clone(), value.clone());
+        }
+        let outcome = match collection.ingest(&document, limits).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let stored: usize = counts.values().sum();
+                if stored > 0 {
+                    // Each document is stored on its own, so the ones
+                    // before the failure stay; a rerun finds them
+                    // unchanged.
+                    let noun = if stored == 1 { "document" } else { "documents" };
+                    eprintln!(
+                        "stored before `{}` failed: {stored} {noun}; fix it and run the command again",
+                        document.id
+                    );
+                }
+                return Err(rag_failure(error));
+            }
+        };
+        let name = match outcome {
+            IngestOutcome::Added => "added",
+            IngestOutcome::Replaced => "replaced",
+            IngestOutcome::Unchanged => "unchanged",
+            _ => "other",
+        };
+        *counts.entry(name).or_insert(0) += 1;
     }
     outln!(
         "{} added, {} replaced, {} unchanged; run `llmops rag build` to index them",
@@ -453,6 +470,13 @@ async fn ingest(
 }
 
 fn read_document(path: &Path) -> Result<Document, Failure> {
+    if path.is_dir() {
+        return Err(Failure::Usage(format!(
+            "{} is a folder; pass its files instead, such as {}/*.md",
+            path.display(),
+            path.display()
+        )));
+    }
     let format = Format::from_path(path).map_err(rag_failure)?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(Document::new(path.display().to_string(), format, bytes))

@@ -116,3 +116,37 @@ fn huge_window_and_bad_dimensions_are_usage_errors() {
         assert_eq!(code, 2, "{dimensions}: {stderr}");
     }
 }
+
+#[test]
+fn json_line_without_text_field_is_rejected() {
+    let folder = tempfile::tempdir().unwrap();
+    let input = write_lines(
+        &folder,
+        "typo.jsonl",
+        &[
+            r#"{"text": "where is my card"}"#.to_string(),
+            r#"{"txt": "when does the bank open"}"#.to_string(),
+        ],
+    );
+    let (code, _, stderr) = run(
+        &folder,
+        &["drift", "baseline", "--name", "typo", "--input", &input],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(stderr.contains("\"text\" field"), "{stderr}");
+}
+
+#[test]
+fn baseline_from_empty_registry_names_the_gap() {
+    let folder = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(
+        &folder,
+        &[
+            "drift", "baseline", "--name", "fresh", "--prompt", "support",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(!stderr.contains("no such table"), "{stderr}");
+    assert!(stderr.contains("at least one input"), "{stderr}");
+}

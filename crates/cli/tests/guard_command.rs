@@ -63,6 +63,11 @@ fn scan_json_has_findings_without_values() {
     assert!(entities.contains(&"AWS_ACCESS_KEY"), "{entities:?}");
     assert_eq!(report["findings"][0]["line"], 1);
     assert!(report["injection"]["score"].is_number(), "{report}");
+    // Scores keep their short decimal form, not the f32 widened to f64.
+    for finding in report["findings"].as_array().unwrap() {
+        let score = finding["score"].to_string();
+        assert!(score.len() <= 6, "{score}");
+    }
 }
 
 #[test]

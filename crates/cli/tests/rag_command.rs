@@ -130,4 +130,23 @@ fn bad_input_exits_with_usage_errors() {
     std::fs::write(work.path("empty.txt"), "").unwrap();
     let empty = work.path("empty.txt").display().to_string();
     work.rag(&["ingest", &empty]).code(1);
+
+    // A good file before a bad one is stored, and the error says so.
+    std::fs::write(
+        work.path("good.md"),
+        "# Refunds\n\nReturns close after 30 days.",
+    )
+    .unwrap();
+    let good = work.path("good.md").display().to_string();
+    let failed = work.rag(&["ingest", &good, &empty]).code(1);
+    let message = String::from_utf8(failed.get_output().stderr.clone()).unwrap();
+    assert!(message.contains("failed: 1 document;"), "{message}");
+
+    // A folder is named as one, and nothing after it is read.
+    let folder = work.path("docs");
+    std::fs::create_dir(&folder).unwrap();
+    let folder = folder.display().to_string();
+    let failed = work.rag(&["ingest", &folder]).code(2);
+    let message = String::from_utf8(failed.get_output().stderr.clone()).unwrap();
+    assert!(message.contains("is a folder"), "{message}");
 }

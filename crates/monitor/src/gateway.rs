@@ -35,6 +35,9 @@ pub const PROMPT_VERSION_METADATA_KEY: &str = "llmops_prompt_version";
 /// to eight by class.
 const MAX_FAILED_ATTEMPTS: usize = 8;
 
+/// The model label of requests for a model the gateway does not serve.
+pub const UNKNOWN_MODEL: &str = "(unknown)";
+
 /// Facts about a request that the gateway's record lacks.
 #[derive(Debug, Default, Clone, Copy)]
 struct Extra<'a> {
@@ -58,6 +61,12 @@ fn record(
         .map_or(record.route.model.as_str(), |attempt| {
             attempt.model.as_str()
         });
+    // A model name that nothing serves came from the client; as a label it
+    // would add a row per typo to every by-model view.
+    let model = match &record.status {
+        RequestStatus::Error { class, .. } if *class == "unknown_model" => UNKNOWN_MODEL,
+        _ => model,
+    };
     let provider = record
         .deployment
         .as_ref()

@@ -101,7 +101,8 @@ pub use feedback::{Feedback, FeedbackSink, MAX_COMMENT_CHARS};
 pub use feedback_store::{CommentRedactor, FeedbackStore, MAX_VERSION_COMMENTS, VersionRating};
 #[cfg(feature = "gateway")]
 pub use gateway::{
-    MonitorHook, PROMPT_METADATA_KEY, PROMPT_VERSION_METADATA_KEY, prompt_from_metadata,
+    MonitorHook, PROMPT_METADATA_KEY, PROMPT_VERSION_METADATA_KEY, UNKNOWN_MODEL,
+    prompt_from_metadata,
 };
 pub use labels::DEFAULT_MAX_LABEL_VALUES;
 pub use monitor::{

@@ -14,7 +14,7 @@ use llmops_gateway::{
 };
 use llmops_monitor::{
     Dimension, FeedbackSink, FeedbackStore, Monitor, MonitorHook, PROMPT_METADATA_KEY,
-    PROMPT_VERSION_METADATA_KEY, SnapshotSource, Window,
+    PROMPT_VERSION_METADATA_KEY, SnapshotSource, UNKNOWN_MODEL, Window,
 };
 
 /// Fails every call to upstream model `flaky-m` as rate limited and
@@ -190,4 +190,39 @@ async fn record_sink_records_without_context() {
     assert!(snapshot.cost.by_team.is_empty());
     assert!(snapshot.cost.by_prompt_version.is_empty());
     assert_eq!(snapshot.fallbacks.requests_with_fallback, 1);
+}
+
+/// A model name nothing serves is the client's mistake: it is counted as
+/// rejected under one label, not as an error under the client's spelling.
+#[tokio::test]
+async fn unknown_model_is_rejected_under_one_label() {
+    let monitor = Monitor::new();
+    let config = config();
+    let hook = MonitorHook::new(monitor.clone(), &config);
+    let gateway = Gateway::builder(config)
+        .backend("flaky", Arc::new(Backend))
+        .backend("steady", Arc::new(Backend))
+        .post_call_hook(Arc::new(hook))
+        .build()
+        .unwrap();
+    for typo in ["gpt-9", "gtp-4o"] {
+        let request = ChatRequest::new(typo, vec![ChatMessage::user("hi")]);
+        assert!(
+            gateway
+                .complete_with(request, CallContext::new())
+                .await
+                .is_err()
+        );
+    }
+    assert_eq!(wait_for(&monitor, 2).await, 2);
+
+    let snapshot = monitor.snapshot(Window::Minute).await;
+    assert_eq!(snapshot.traffic.errors, 0);
+    assert_eq!(snapshot.traffic.rejected, 2);
+    let text = monitor.render_prometheus();
+    assert!(!text.contains("gpt-9"), "{text}");
+    assert!(
+        text.contains(&format!("gen_ai_request_model=\"{UNKNOWN_MODEL}\"")),
+        "{text}"
+    );
 }

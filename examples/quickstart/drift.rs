@@ -6,9 +6,10 @@
 use anyhow::Context;
 use llmops_drift::action::JsonlExport;
 use llmops_drift::{
-    Actions, Baseline, BaselineConfig, DriftCheck, HashingEmbedder, Policy, Severity, TopicCount,
-    Window,
+    Actions, Baseline, BaselineConfig, DriftCheck, DriftStore, HashingEmbedder, Policy, Severity,
+    TopicCount, Window, WindowSpan,
 };
+use llmops_store::Store;
 use serde::Deserialize;
 
 const QUERIES: &str = include_str!("../../crates/drift/tests/data/clinc150_test.jsonl");
@@ -21,13 +22,14 @@ struct Query {
 
 /// Builds a baseline from banking, card, home and kitchen questions, then
 /// checks a window where travel questions and out-of-scope queries take
-/// over, prints the report's verdict and topic shares, and writes the
-/// drifted inputs to `drifted.jsonl` in the system's temporary folder.
+/// over, prints the report's verdict and topic shares, stores baseline and
+/// report in `store` for the dashboard, and writes the drifted inputs to a
+/// new `llmops-drifted-*.jsonl` file in the system's temporary folder.
 ///
 /// # Errors
 ///
 /// Returns an error when the data does not parse or a drift step fails.
-pub(crate) async fn run() -> anyhow::Result<()> {
+pub(crate) async fn run(store: &Store) -> anyhow::Result<()> {
     let queries: Vec<Query> = QUERIES
         .lines()
         .map(serde_json::from_str)
@@ -68,9 +70,21 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         baseline.topics.len()
     );
 
+    let reports = DriftStore::open(store.clone()).await?;
+    let baseline_id = reports
+        .save_baseline("quickstart-queries", &baseline)
+        .await?;
     let check = DriftCheck::new(baseline, Policy::default());
     let outcome = check.check(&embedder, &Window::new(shifted)).await?;
     let report = &outcome.report;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
+    let span = WindowSpan {
+        start_ms: now - 7 * 24 * 3_600_000,
+        end_ms: now,
+    };
+    reports.save_report(baseline_id, span, report).await?;
     println!(
         "drift: severity {} for {} queries",
         report.severity.as_str(),
@@ -97,7 +111,13 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         );
     }
 
-    let path = std::env::temp_dir().join("drifted.jsonl");
+    // A new file per run, so runs never overwrite each other's export.
+    let path = tempfile::Builder::new()
+        .prefix("llmops-drifted-")
+        .suffix(".jsonl")
+        .tempfile()?
+        .into_temp_path()
+        .keep()?;
     let actions = Actions::new().on(Severity::Warning, JsonlExport::new(&path));
     for record in actions.run(&outcome).await {
         println!("drift: {} {}", record.action, record.detail);

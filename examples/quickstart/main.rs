@@ -111,7 +111,7 @@ async fn main() -> anyhow::Result<()> {
     let records = Arc::new(MemorySink::new());
     let safety = safety::Safety::open().await?;
     let prompts = prompts::Prompts::open().await?;
-    let monitoring = monitoring::Monitoring::new(prompts.registry.clone(), safety.queue())?;
+    let monitoring = monitoring::Monitoring::new(prompts.registry.clone(), safety.queue()).await?;
     let gateway = build_gateway(backend.clone(), records.clone(), &safety, &monitoring)?;
 
     let mut totals = vec![Decimal::ZERO; PRICED_MODELS.len()];
@@ -172,7 +172,8 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         for record in records.take() {
             print_record(&record);
-            safety.after_reply(&record.id, &measured.answer).await?;
+            let findings = safety.after_reply(&record.id, &measured.answer).await?;
+            monitoring.record_guard_findings(&findings);
         }
 
         let mut costs = Vec::new();
@@ -229,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
     rag::run(&scifact, backend.as_ref(), "local", embedder).await?;
 
     println!("\n== Drift of input topics ==\n");
-    drift::run().await?;
+    drift::run(registry.store()).await?;
 
     println!("\n== Operations ==\n");
     monitoring.finish(options.dashboard).await?;

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use llmops_compliance::ReviewQueue;
 use llmops_core::pricing::PriceTable;
+use llmops_drift::{DriftPanel, DriftStore};
 use llmops_eval::grounded::{GroundednessInput, GroundednessScorer};
 use llmops_gateway::{GatewayBuilder, GatewayConfig};
 use llmops_monitor::dashboard::{self, DashboardState};
-use llmops_monitor::{Monitor, MonitorHook, PromptRef, SnapshotSource, Window};
+use llmops_monitor::{FeedbackStore, Monitor, MonitorHook, PromptRef, SnapshotSource, Window};
 use llmops_registry::Registry;
 
 /// The monitor of one run and the groundedness scorer of its replies.
@@ -21,16 +22,29 @@ pub(crate) struct Monitoring {
 }
 
 impl Monitoring {
-    pub(crate) fn new(registry: Registry, queue: ReviewQueue) -> anyhow::Result<Monitoring> {
+    /// Builds the monitor. The registry's database also keeps the drift
+    /// reports and the dashboard's feedback.
+    pub(crate) async fn new(registry: Registry, queue: ReviewQueue) -> anyhow::Result<Monitoring> {
+        let store = registry.store().clone();
+        let drift = DriftPanel::new(DriftStore::open(store.clone()).await?);
         let monitor = Monitor::builder()
             .prices(PriceTable::defaults()?)
             .quality_source(Arc::new(registry))
             .oversight_source(Arc::new(queue))
+            .drift_source(Arc::new(drift))
+            .feedback_store(FeedbackStore::open(store).await?)
             .build()?;
         Ok(Monitoring {
             monitor,
             scorer: GroundednessScorer::lexical(),
         })
+    }
+
+    /// Counts guard findings by entity type for the dashboard.
+    pub(crate) fn record_guard_findings(&self, entities: &[String]) {
+        for entity in entities {
+            self.monitor.record_guard_finding(entity, 1);
+        }
     }
 
     /// Adds the hook that records every request of the gateway.

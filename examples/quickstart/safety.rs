@@ -91,10 +91,16 @@ impl Safety {
 
     /// Records what the input guards did to the last request, checks the
     /// reply with the output guards, and queues the call for review when
-    /// either found something. Prints one line per finding, never a value.
-    pub(crate) async fn after_reply(&self, request_id: &str, reply: &str) -> anyhow::Result<()> {
+    /// either found something. Prints one line per finding, never a value,
+    /// and returns the entity type of every finding.
+    pub(crate) async fn after_reply(
+        &self,
+        request_id: &str,
+        reply: &str,
+    ) -> anyhow::Result<Vec<String>> {
         let subject = format!("request:{request_id}");
         let mut reasons = Vec::new();
+        let mut entities = Vec::new();
         for event in self.input.take_events() {
             println!(
                 "  input guards: {} {} before the model saw the request",
@@ -103,6 +109,7 @@ impl Safety {
             );
             self.record(&subject, "input", &event).await?;
             reasons.push(format!("input: {}", event.entities.join(", ")));
+            entities.extend(event.entities.iter().cloned());
         }
         let outcome = self.output.check(reply, Stage::Output)?;
         if outcome.action != Action::Allow {
@@ -123,6 +130,7 @@ impl Safety {
             println!("  output guards: {}", event.reasons.join("; "));
             self.record(&subject, "output", &event).await?;
             reasons.push(format!("output: {}", event.reasons.join("; ")));
+            entities.extend(event.entities.iter().cloned());
         }
         if !reasons.is_empty() {
             let item = self
@@ -133,7 +141,7 @@ impl Safety {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             println!("  queued for human review as item {}", item.id);
         }
-        Ok(())
+        Ok(entities)
     }
 
     async fn record(&self, subject: &str, stage: &str, event: &GuardEvent) -> anyhow::Result<()> {

@@ -72,6 +72,19 @@ fn config() -> GatewayConfig {
         )
 }
 
+/// A gateway on the test backends with the hook `hook` builds from its
+/// configuration.
+fn hooked_gateway(hook: impl FnOnce(&GatewayConfig) -> MonitorHook) -> Gateway {
+    let config = config();
+    let hook = hook(&config);
+    Gateway::builder(config)
+        .backend("flaky", Arc::new(Backend))
+        .backend("steady", Arc::new(Backend))
+        .post_call_hook(Arc::new(hook))
+        .build()
+        .unwrap()
+}
+
 fn request_with_prompt() -> ChatRequest {
     let mut request = ChatRequest::new("chat", vec![ChatMessage::user("hi")]);
     let mut metadata = serde_json::Map::new();
@@ -100,14 +113,9 @@ async fn hook_records_context_prompt_and_fallback() {
     let database = llmops_store::testing::sqlite_file().await.unwrap();
     let feedback = FeedbackStore::open(database.store.clone()).await.unwrap();
     let monitor = Monitor::new();
-    let config = config();
-    let hook = MonitorHook::new(monitor.clone(), &config).with_feedback_store(feedback.clone());
-    let gateway = Gateway::builder(config)
-        .backend("flaky", Arc::new(Backend))
-        .backend("steady", Arc::new(Backend))
-        .post_call_hook(Arc::new(hook))
-        .build()
-        .unwrap();
+    let gateway = hooked_gateway(|config| {
+        MonitorHook::new(monitor.clone(), config).with_feedback_store(feedback.clone())
+    });
 
     let context = CallContext::new()
         .with_team("search")
@@ -197,14 +205,7 @@ async fn record_sink_records_without_context() {
 #[tokio::test]
 async fn unknown_model_is_rejected_under_one_label() {
     let monitor = Monitor::new();
-    let config = config();
-    let hook = MonitorHook::new(monitor.clone(), &config);
-    let gateway = Gateway::builder(config)
-        .backend("flaky", Arc::new(Backend))
-        .backend("steady", Arc::new(Backend))
-        .post_call_hook(Arc::new(hook))
-        .build()
-        .unwrap();
+    let gateway = hooked_gateway(|config| MonitorHook::new(monitor.clone(), config));
     for typo in ["gpt-9", "gtp-4o"] {
         let request = ChatRequest::new(typo, vec![ChatMessage::user("hi")]);
         assert!(

@@ -18,6 +18,7 @@ use llmops_registry::Registry;
 /// The monitor of one run and the groundedness scorer of its replies.
 pub(crate) struct Monitoring {
     monitor: Monitor,
+    feedback: FeedbackStore,
     scorer: GroundednessScorer,
 }
 
@@ -27,15 +28,17 @@ impl Monitoring {
     pub(crate) async fn new(registry: Registry, queue: ReviewQueue) -> anyhow::Result<Monitoring> {
         let store = registry.store().clone();
         let drift = DriftPanel::new(DriftStore::open(store.clone()).await?);
+        let feedback = FeedbackStore::open(store).await?;
         let monitor = Monitor::builder()
             .prices(PriceTable::defaults()?)
             .quality_source(Arc::new(registry))
             .oversight_source(Arc::new(queue))
             .drift_source(Arc::new(drift))
-            .feedback_store(FeedbackStore::open(store).await?)
+            .feedback_store(feedback.clone())
             .build()?;
         Ok(Monitoring {
             monitor,
+            feedback,
             scorer: GroundednessScorer::lexical(),
         })
     }
@@ -49,7 +52,11 @@ impl Monitoring {
 
     /// Adds the hook that records every request of the gateway.
     pub(crate) fn attach(&self, builder: GatewayBuilder, config: &GatewayConfig) -> GatewayBuilder {
-        builder.post_call_hook(Arc::new(MonitorHook::new(self.monitor.clone(), config)))
+        // The hook keeps each request's prompt version, so feedback sent
+        // from the dashboard by request id lands on that version.
+        let hook = MonitorHook::new(self.monitor.clone(), config)
+            .with_feedback_store(self.feedback.clone());
+        builder.post_call_hook(Arc::new(hook))
     }
 
     /// Scores how well `answer` is grounded in `passage`, records the score
@@ -117,7 +124,8 @@ impl Monitoring {
             .await
             .context("cannot open a loopback port for the dashboard")?;
         let address = listener.local_addr()?;
-        let state = DashboardState::new(Arc::new(self.monitor.clone()));
+        let state = DashboardState::new(Arc::new(self.monitor.clone()))
+            .with_feedback(Arc::new(self.feedback.clone()));
         println!(
             "\nDashboard: http://{address}/dashboard  (Ctrl-C stops; --no-dashboard skips it)"
         );

@@ -14,10 +14,9 @@ pub enum Outcome<'a> {
     /// The request failed with an error of this class, such as
     /// `rate_limited` or `timeout` (the OpenTelemetry `error.type`).
     ///
-    /// The classes of [`CLIENT_ERROR_CLASSES`] are the request's own fault
-    /// and only the caller can fix them, so they are counted by class but
-    /// not as errors of the service: they leave the error ratio and its
-    /// alerts alone.
+    /// The classes of [`CLIENT_ERROR_CLASSES`] are the request's own fault,
+    /// which only the caller can fix. They are counted by class but not as
+    /// errors of the service, so the error ratio and its alerts ignore them.
     Error(&'a str),
     /// The client went away before the end. Counted as a request but
     /// neither as a success nor as an error.
@@ -25,7 +24,7 @@ pub enum Outcome<'a> {
 }
 
 /// Error classes caused by the request itself: a malformed request, a model
-/// name nobody serves, a prompt longer than every context window, and
+/// name no deployment serves, a prompt longer than every context window, and
 /// content the provider refuses under its policy.
 pub const CLIENT_ERROR_CLASSES: [&str; 4] = [
     "invalid_request",

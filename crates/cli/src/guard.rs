@@ -321,6 +321,12 @@ fn redact(
     Ok(())
 }
 
+/// Widens an `f32` score to the `f64` with the same shortest decimal form,
+/// so JSON shows 0.9 rather than 0.8999999761581421.
+fn shortest(score: f32) -> f64 {
+    score.to_string().parse().unwrap_or(f64::from(score))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -366,10 +372,4 @@ mod tests {
         assert_eq!(masked("short"), "…");
         assert_eq!(masked(""), "…");
     }
-}
-
-/// Widens an `f32` score to the `f64` with the same shortest decimal form,
-/// so JSON shows 0.9 rather than 0.8999999761581421.
-fn shortest(score: f32) -> f64 {
-    score.to_string().parse().unwrap_or(f64::from(score))
 }

@@ -395,6 +395,15 @@ pub(crate) fn registry_failure(error: RegistryError) -> Failure {
     }
 }
 
+/// Returns `count` with the singular or plural noun, as in "1 prompt".
+fn plural(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("{count} {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::line_diff;
@@ -409,14 +418,5 @@ mod tests {
     fn diff_of_empty_texts_is_empty() {
         assert!(line_diff("", "").is_empty());
         assert_eq!(line_diff("", "x"), ["+x"]);
-    }
-}
-
-/// Returns `count` with the singular or plural noun, as in "1 prompt".
-fn plural(count: usize, one: &str, many: &str) -> String {
-    if count == 1 {
-        format!("{count} {one}")
-    } else {
-        format!("{count} {many}")
     }
 }

@@ -83,13 +83,12 @@ enum EvalCommand {
         /// Show a progress bar on standard error.
         #[arg(long)]
         progress: bool,
-        /// Sampling temperature of the evaluated model, 0 to 2; 0 by
-        /// default, so that a rerun gives the same answers where the
-        /// backend is deterministic.
+        /// Sampling temperature of the evaluated model, 0 to 2. The default
+        /// is 0, so a rerun on a deterministic backend repeats its outputs.
         #[arg(long, default_value_t = 0.0, value_parser = parse_temperature)]
         temperature: f64,
-        /// The most tokens the model may write per case; the backend's own
-        /// limit when unset.
+        /// Maximum tokens the model may write per case. Unset, the backend's
+        /// own limit applies.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         max_tokens: Option<u32>,
         /// The sampling seed, for backends that take one.

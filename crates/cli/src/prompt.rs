@@ -396,11 +396,11 @@ pub(crate) fn registry_failure(error: RegistryError) -> Failure {
 }
 
 /// Returns `count` with the singular or plural noun, as in "1 prompt".
-fn plural(count: usize, one: &str, many: &str) -> String {
+fn plural(count: usize, singular: &str, plural: &str) -> String {
     if count == 1 {
-        format!("{count} {one}")
+        format!("{count} {singular}")
     } else {
-        format!("{count} {many}")
+        format!("{count} {plural}")
     }
 }
 

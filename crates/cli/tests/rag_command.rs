@@ -131,7 +131,7 @@ fn bad_input_exits_with_usage_errors() {
     let empty = work.path("empty.txt").display().to_string();
     work.rag(&["ingest", &empty]).code(1);
 
-    // A good file before a bad one is stored, and the error says so.
+    // A good file before a bad one is stored, and the error reports it.
     std::fs::write(
         work.path("good.md"),
         "# Refunds\n\nReturns close after 30 days.",

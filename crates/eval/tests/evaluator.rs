@@ -224,18 +224,21 @@ async fn interrupted_run_keeps_finished_cases() {
         saved = watch => saved,
     };
     assert!(saved >= 2);
-    let kept = results.results("stopped").await.unwrap().len();
-    assert!(kept >= saved);
-    assert!(kept < 20, "the run finished before it was stopped");
+    let stored_after_stop = results.results("stopped").await.unwrap().len();
+    assert!(stored_after_stop >= saved);
+    assert!(
+        stored_after_stop < 20,
+        "the run finished before it was stopped"
+    );
 
-    // The resumed run calls the model only for the cases not kept.
+    // The resumed run calls the model only for the cases not stored.
     let second = Arc::new(backend());
     let run = evaluator(second.clone())
         .store(results)
         .run("stopped", &dataset())
         .await
         .unwrap();
-    assert_eq!(second.total_calls(), 20 - kept);
+    assert_eq!(second.total_calls(), 20 - stored_after_stop);
     assert_eq!(run.results.len(), 20);
 }
 

@@ -407,7 +407,7 @@ async fn task_tag_routes_and_is_recorded() {
 }
 
 /// The routing hint in `metadata` stays in the gateway unless a deployment
-/// asks for the object upstream.
+/// sets `forward_metadata`.
 #[tokio::test]
 async fn metadata_goes_upstream_only_when_forwarded() {
     let mock = MockServer::start().await.unwrap();

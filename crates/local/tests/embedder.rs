@@ -4,7 +4,7 @@
 //! The model files are found through the normal resolution (configured
 //! folder, `LLMOPS_EMBEDDER_MODEL_DIR`, then the cache). Files missing from
 //! the cache are downloaded once per test binary before any test loads
-//! them; a failed download fails the test with the resolution error.
+//! them. A failed download fails the test with the resolution error.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

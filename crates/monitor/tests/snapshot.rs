@@ -84,11 +84,13 @@ async fn client_errors_leave_error_ratio_alone() {
             ..request("gpt-4o-mini", 10.0)
         });
     }
+
     let traffic = monitor.snapshot(Window::Minute).await.traffic;
     assert_eq!(traffic.requests, 5);
     assert_eq!(traffic.errors, 1);
     assert_eq!(traffic.rejected, 3);
     assert_eq!(traffic.error_ratio, Some(0.2));
+
     let classes: Vec<&str> = traffic
         .errors_by_class
         .iter()
@@ -97,6 +99,7 @@ async fn client_errors_leave_error_ratio_alone() {
     for class in ["invalid_request", "unknown_model", "rate_limited"] {
         assert!(classes.contains(&class), "{classes:?}");
     }
+
     let text = monitor.render_prometheus();
     assert!(text.contains("llmops_outcome=\"rejected\"} 3"), "{text}");
     assert!(text.contains("llmops_outcome=\"error\"} 1"), "{text}");

@@ -14,8 +14,8 @@ use llmops_core::types::{ChatCompletionChunk, ChatMessage, ChatRequest};
 use llmops_local::{LocalBackend, LocalModelConfig};
 use tokio::sync::OnceCell;
 
-/// The configuration every model test uses. It fetches the model into the
-/// cache first when it is missing, and then turns downloads off.
+/// Returns the configuration every model test uses, after fetching the
+/// model into the cache when it is missing. Downloads are then off.
 pub(crate) async fn config() -> LocalModelConfig {
     static FETCHED: OnceCell<()> = OnceCell::const_new();
     FETCHED

@@ -8,6 +8,7 @@ use serde_json::{Map, Value as JsonValue};
 
 use super::environment::prompt_environment;
 use super::error::RenderError;
+use super::plan::Plan;
 use super::schema::{VariableSpec, json_type_name};
 use super::template::PromptTemplate;
 
@@ -33,6 +34,10 @@ pub struct ValidationReport {
 struct CompiledPart {
     name: String,
     role: Option<llmops_core::types::Role>,
+    /// The direct renderer, when the template has only plain constructs.
+    plan: Option<Plan>,
+    /// The length of the template source, a first guess at the output's.
+    source_len: usize,
 }
 
 /// A prompt whose templates are parsed and checked against the variable
@@ -98,7 +103,12 @@ impl CompiledPrompt {
                 });
             }
             used.extend(names);
-            parts.push(CompiledPart { name, role: None });
+            parts.push(CompiledPart {
+                name,
+                role: None,
+                plan: Plan::compile(source),
+                source_len: source.len(),
+            });
         }
         if let PromptTemplate::Chat(messages) = template {
             for (part, message) in parts.iter_mut().zip(messages) {
@@ -147,7 +157,48 @@ impl CompiledPrompt {
         &self,
         variables: &Map<String, JsonValue>,
     ) -> Result<RenderedPrompt, RenderError> {
-        let context = self.context(variables)?;
+        self.check(variables)?;
+        let outputs = match self.render_planned(variables) {
+            Some(outputs) => outputs,
+            None => self.render_with_minijinja(variables)?,
+        };
+        if !self.is_chat {
+            return Ok(RenderedPrompt::Text(
+                outputs.into_iter().next().unwrap_or_default(),
+            ));
+        }
+        let messages = self
+            .parts
+            .iter()
+            .zip(outputs)
+            .filter_map(|(part, text)| part.role.clone().map(|role| ChatMessage::new(role, text)))
+            .collect();
+        Ok(RenderedPrompt::Chat(messages))
+    }
+
+    /// Renders every part through its [`Plan`], or returns `None` when a
+    /// part has no plan or its plan gives up on these values.
+    fn render_planned(&self, variables: &Map<String, JsonValue>) -> Option<Vec<String>> {
+        let lookup = |name: &str| {
+            variables.get(name).or_else(|| {
+                self.schema
+                    .iter()
+                    .find(|spec| spec.name == name)
+                    .and_then(|spec| spec.default.as_ref())
+            })
+        };
+        self.parts
+            .iter()
+            .map(|part| part.plan.as_ref()?.render(&lookup, part.source_len * 2))
+            .collect()
+    }
+
+    /// Renders every part with MiniJinja.
+    fn render_with_minijinja(
+        &self,
+        variables: &Map<String, JsonValue>,
+    ) -> Result<Vec<String>, RenderError> {
+        let context = self.context(variables);
         let mut outputs = Vec::with_capacity(self.parts.len());
         for (index, part) in self.parts.iter().enumerate() {
             let label = self.part_label(index);
@@ -160,29 +211,18 @@ impl CompiledPrompt {
                 .map_err(|error| runtime_error(&label, &error))?;
             outputs.push(text);
         }
-
-        if !self.is_chat {
-            return Ok(RenderedPrompt::Text(outputs.pop().unwrap_or_default()));
-        }
-        let messages = self
-            .parts
-            .iter()
-            .zip(outputs)
-            .filter_map(|(part, text)| part.role.clone().map(|role| ChatMessage::new(role, text)))
-            .collect();
-        Ok(RenderedPrompt::Chat(messages))
+        Ok(outputs)
     }
 
-    /// Checks `variables` against the schema and builds the render context.
-    fn context(&self, variables: &Map<String, JsonValue>) -> Result<Value, RenderError> {
+    /// Checks `variables` against the schema: no unknown names, every
+    /// required variable present, every value of its declared type.
+    fn check(&self, variables: &Map<String, JsonValue>) -> Result<(), RenderError> {
         if let Some(name) = variables
             .keys()
             .find(|name| !self.schema.iter().any(|spec| &spec.name == *name))
         {
             return Err(RenderError::UnknownVariable { name: name.clone() });
         }
-
-        let mut context = BTreeMap::new();
         for spec in &self.schema {
             let value = match (variables.get(&spec.name), &spec.default) {
                 (Some(value), _) => value,
@@ -201,9 +241,21 @@ impl CompiledPrompt {
                     found: json_type_name(value).to_owned(),
                 });
             }
-            context.insert(spec.name.as_str(), Value::from_serialize(value));
         }
-        Ok(Value::from(context))
+        Ok(())
+    }
+
+    /// Builds the MiniJinja context from variables that passed
+    /// [`check`](Self::check).
+    fn context(&self, variables: &Map<String, JsonValue>) -> Value {
+        let mut context = BTreeMap::new();
+        for spec in &self.schema {
+            let value = variables.get(&spec.name).or(spec.default.as_ref());
+            if let Some(value) = value {
+                context.insert(spec.name.as_str(), Value::from_serialize(value));
+            }
+        }
+        Value::from(context)
     }
 
     fn part_label(&self, index: usize) -> String {
@@ -265,5 +317,76 @@ fn runtime_error(label: &str, error: &minijinja::Error) -> RenderError {
         part: label.to_owned(),
         line: error.line().unwrap_or(0),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use llmops_core::types::Role;
+    use serde_json::json;
+
+    use super::*;
+    use crate::render::{MessageTemplate, VariableType};
+
+    fn support_prompt() -> CompiledPrompt {
+        let template = PromptTemplate::Chat(vec![
+            MessageTemplate::new(
+                Role::System,
+                "You are {{ name }}.{% if strict %} Say so when unsure.{% endif %}",
+            ),
+            MessageTemplate::new(
+                Role::User,
+                "{% for doc in documents %}[{{ loop.index }}] {{ doc.title }}\n{% endfor %}{{ question }}",
+            ),
+        ]);
+        let schema = vec![
+            VariableSpec::required("name", VariableType::String),
+            VariableSpec::with_default("strict", VariableType::Boolean, json!(true)),
+            VariableSpec::required("documents", VariableType::List),
+            VariableSpec::required("question", VariableType::String),
+        ];
+        CompiledPrompt::compile(&template, schema).expect("the prompt compiles")
+    }
+
+    fn object(value: JsonValue) -> Map<String, JsonValue> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn plain_prompt_matches_minijinja() {
+        let prompt = support_prompt();
+        let variables = object(json!({
+            "name": "Ada",
+            "documents": [{"title": "Returns"}, {"title": "반품 안내"}],
+            "question": "{{ not a template }} $1 \\n",
+        }));
+        let direct = prompt
+            .render_planned(&variables)
+            .expect("plain values take the plan");
+        let reference = prompt.render_with_minijinja(&variables).expect("renders");
+        assert_eq!(direct, reference);
+        assert_eq!(
+            direct[1],
+            "[1] Returns\n[2] 반품 안내\n{{ not a template }} $1 \\n"
+        );
+        assert_eq!(direct[0], "You are Ada. Say so when unsure.");
+    }
+
+    #[test]
+    fn errors_come_from_minijinja() {
+        let prompt = support_prompt();
+        let variables = object(json!({
+            "name": "Ada",
+            "documents": [{"heading": "no title field"}],
+            "question": "q",
+        }));
+        assert!(prompt.render_planned(&variables).is_none());
+        let error = prompt
+            .render(&variables)
+            .expect_err("doc.title is undefined");
+        assert!(
+            matches!(&error, RenderError::Render { part, .. } if part.contains("message 2")),
+            "{error:?}"
+        );
     }
 }

@@ -72,7 +72,7 @@ fn render_chat(criterion: &mut Criterion) {
     });
 }
 
-/// The benchmark templates in a MiniJinja environment with the prompt
+/// Returns the benchmark templates in a MiniJinja environment with the prompt
 /// rules, and how many there are.
 fn minijinja_environment() -> (minijinja::Environment<'static>, usize) {
     let text = std::fs::read_to_string(data_path()).unwrap_or_default();
@@ -105,7 +105,7 @@ struct Timing {
     cpu: Duration,
 }
 
-/// The fastest wall and CPU times among [`REPETITIONS`] timings of
+/// Returns the fastest wall and CPU times among [`REPETITIONS`] timings of
 /// [`RENDERS`] calls of `render`.
 fn best_of(mut render: impl FnMut()) -> Timing {
     let mut best = Timing {

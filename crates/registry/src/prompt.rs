@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::canonical::content_hash;
 use crate::error::{RegistryError, Result};
+pub use crate::render::VariableType;
 
 /// Everything that defines one prompt version; equal content has an equal hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,43 +83,6 @@ pub struct VariableSpec {
 
 fn default_true() -> bool {
     true
-}
-
-/// The JSON type of a template variable.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum VariableType {
-    /// A string (the default).
-    #[default]
-    String,
-    /// Any JSON number.
-    Number,
-    /// A whole number.
-    Integer,
-    /// `true` or `false`.
-    Boolean,
-    /// A JSON array.
-    Array,
-    /// A JSON object.
-    Object,
-    /// Any JSON value.
-    Any,
-}
-
-impl VariableType {
-    /// Returns true when `value` has this type.
-    pub fn accepts(self, value: &Value) -> bool {
-        match self {
-            VariableType::String => value.is_string(),
-            VariableType::Number => value.is_number(),
-            VariableType::Integer => value.is_i64() || value.is_u64(),
-            VariableType::Boolean => value.is_boolean(),
-            VariableType::Array => value.is_array(),
-            VariableType::Object => value.is_object(),
-            VariableType::Any => true,
-        }
-    }
 }
 
 impl PromptContent {

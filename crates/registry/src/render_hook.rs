@@ -123,15 +123,7 @@ fn compile(content: &prompt::PromptContent) -> std::result::Result<CompiledPromp
 }
 
 fn schema_entry(name: &str, spec: &prompt::VariableSpec) -> engine::VariableSpec {
-    let kind = match spec.kind {
-        prompt::VariableType::String => engine::VariableType::String,
-        prompt::VariableType::Number => engine::VariableType::Number,
-        prompt::VariableType::Integer => engine::VariableType::Integer,
-        prompt::VariableType::Boolean => engine::VariableType::Boolean,
-        prompt::VariableType::Array => engine::VariableType::List,
-        prompt::VariableType::Object => engine::VariableType::Object,
-        prompt::VariableType::Any => engine::VariableType::Any,
-    };
+    let kind = spec.kind;
     let mut entry = match (&spec.default, spec.required) {
         (Some(default), _) => engine::VariableSpec::with_default(name, kind, default.clone()),
         (None, true) => engine::VariableSpec::required(name, kind),
@@ -203,7 +195,7 @@ mod tests {
         content.variables.insert(
             "items".to_owned(),
             VariableSpec {
-                kind: VariableType::Array,
+                kind: VariableType::List,
                 required: true,
                 default: None,
                 description: None,

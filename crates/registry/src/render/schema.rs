@@ -4,11 +4,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as JsonValue;
 
 /// The type of a template variable, in JSON terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored prompt versions and the renderer's schema share this type. A list
+/// is written `array` in files and the store, and `list` is read as well.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum VariableType {
-    /// A JSON string.
+    /// A JSON string (the default).
+    #[default]
     String,
     /// A JSON number without a fractional part that fits in `i64` or `u64`.
     Integer,
@@ -17,6 +21,7 @@ pub enum VariableType {
     /// `true` or `false`.
     Boolean,
     /// A JSON array.
+    #[serde(rename = "array", alias = "list")]
     List,
     /// A JSON object.
     Object,
@@ -119,5 +124,21 @@ impl VariableSpec {
             required: false,
             default: Some(default),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VariableType;
+
+    #[test]
+    fn list_type_reads_both_names() {
+        let written = serde_json::to_string(&VariableType::List).expect("serializes");
+        assert_eq!(written, "\"array\"");
+        for name in ["\"array\"", "\"list\""] {
+            let read: VariableType = serde_json::from_str(name).expect(name);
+            assert_eq!(read, VariableType::List, "{name}");
+        }
+        assert_eq!(VariableType::default(), VariableType::String);
     }
 }

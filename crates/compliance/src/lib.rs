@@ -124,7 +124,7 @@ pub use review::{
     ReviewState, TimeoutPolicy,
 };
 pub use shred::{ErasureReport, PersonalData};
-pub use verify::{BreakReason, ChainBreak, VerifyOptions, VerifyReport};
+pub use verify::{BreakReason, ChainBreak, ReadPath, VerifyOptions, VerifyReport};
 
 /// The Ed25519 crate that signs checkpoints, re-exported so callers build
 /// keys with the same version.

@@ -77,6 +77,24 @@ pub struct LogHead {
     pub head_hash: Hash,
 }
 
+impl LogHead {
+    /// Builds the head from the stored columns of the head row.
+    pub(crate) fn parse(size: i64, head_hash: &str) -> Result<LogHead> {
+        let head_hash =
+            head_hash
+                .parse()
+                .map_err(|error: ComplianceError| ComplianceError::CorruptRow {
+                    seq: u64::try_from(size).unwrap_or(0),
+                    column: "compliance_audit_head.head_hash",
+                    reason: error.to_string(),
+                })?;
+        Ok(LogHead {
+            size: u64::try_from(size).unwrap_or(0),
+            head_hash,
+        })
+    }
+}
+
 impl AuditLog {
     /// Opens the log on `store`, applying the compliance migrations.
     ///
@@ -266,18 +284,7 @@ impl AuditLog {
     fn decode_head(&self, row: &AnyRow) -> Result<LogHead> {
         let size: i64 = row.try_get(0).map_err(|source| self.store.error(source))?;
         let head_hash: String = row.try_get(1).map_err(|source| self.store.error(source))?;
-        let head_hash =
-            head_hash
-                .parse()
-                .map_err(|error: ComplianceError| ComplianceError::CorruptRow {
-                    seq: u64::try_from(size).unwrap_or(0),
-                    column: "compliance_audit_head.head_hash",
-                    reason: error.to_string(),
-                })?;
-        Ok(LogHead {
-            size: u64::try_from(size).unwrap_or(0),
-            head_hash,
-        })
+        LogHead::parse(size, &head_hash)
     }
 
     async fn insert_entries(

@@ -99,8 +99,8 @@ pub use assessment::{
     ASSESSMENT_KIND, Evidence, EvidenceKind, ImpactAssessment, Risk, RiskLevel, StoredAssessment,
 };
 pub use bundle::{
-    BUNDLE_KIND, BundleCheck, BundleFile, BundleManifest, EXPORT_RECORD_FILE, EXTRACT_FILE,
-    MANIFEST_FILE, verify_bundle,
+    BUNDLE_FAILED_KIND, BUNDLE_KIND, BundleCheck, BundleFile, BundleManifest, EXPORT_RECORD_FILE,
+    EXTRACT_FILE, MANIFEST_FILE, verify_bundle,
 };
 pub use canonical::{canonical_json, canonical_value};
 pub use checkpoint::{CHECKPOINT_KIND, Checkpoint, TreeHead, key_id};

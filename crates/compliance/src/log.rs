@@ -42,6 +42,7 @@ pub const RESERVED_KINDS: &[&str] = &[
     crate::assessment::ASSESSMENT_KIND,
     crate::incident::INCIDENT_KIND,
     crate::bundle::BUNDLE_KIND,
+    crate::bundle::BUNDLE_FAILED_KIND,
 ];
 
 /// The canonical JSON texts an entry row stores for its payload and sealed

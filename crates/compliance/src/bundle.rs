@@ -98,7 +98,7 @@ impl AuditLog {
     /// file digests were updated to match.
     ///
     /// The files are written to a sibling temporary folder that is renamed
-    /// to `dir` at the end, so `dir` never holds a partial bundle. When a
+    /// to `dir` at the end, so `dir` never contains a partial bundle. When a
     /// step after the `bundle_exported` entry fails (signing, writing the
     /// proof, or the rename), the log appends a [`BUNDLE_FAILED_KIND`]
     /// entry that names that entry and the failed step, because the log

@@ -117,8 +117,8 @@ impl VerifyReport {
     }
 }
 
-/// How [`AuditLog::verify`] reads the entries of a log on a SQLite file.
-/// PostgreSQL and in-memory SQLite always read through the store's pool.
+/// The connection [`AuditLog::verify`] reads a SQLite file's entries
+/// through. PostgreSQL and in-memory SQLite always use the store's pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ReadPath {
@@ -149,7 +149,7 @@ impl VerifyOptions {
     }
 
     /// Sets how entries of a SQLite file are read. Defaults to
-    /// [`ReadPath::Native`]; both paths apply the same checks.
+    /// [`ReadPath::Native`]. Both paths apply the same checks.
     pub fn read_path(mut self, read_path: ReadPath) -> Self {
         self.read_path = read_path;
         self

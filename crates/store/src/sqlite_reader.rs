@@ -28,7 +28,7 @@ pub struct SqliteReader {
     busy_timeout: Duration,
 }
 
-/// Where and how to open a [`SqliteReader`]: the part of a store it needs.
+/// The file, URL and busy timeout that a [`SqliteReader`] opens with.
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteReaderTarget {
     pub(crate) path: PathBuf,

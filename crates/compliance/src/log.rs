@@ -24,11 +24,11 @@ use crate::schema::MIGRATIONS;
 use crate::shred::{self, ErasureReport, PersonalData, Sealer};
 
 /// Entries per multi-row `INSERT`. With `?` parameters on a SQLite file,
-/// batches of 1,000 appended at about 45,000 to 75,000 events/s with 32
-/// rows per statement, 90,000 to 100,000 with 128 and 65,000 to 130,000
+/// batches of 1,000 appended at 49,000 and 74,000 events/s with 32 rows
+/// per statement, 100,000 and 92,000 with 128, and 67,000 and 133,000
 /// with 512 (two runs each on a 2-core VM at a load average of 7 to 10).
-/// Numbered `$N` parameters made statements over about 50 rows slower,
-/// because binding them takes time in the square of their number.
+/// With numbered `$N` parameters, statements of over about 50 rows were
+/// slower, because binding them takes time in the square of their number.
 const INSERT_CHUNK_ROWS: usize = 128;
 
 /// Event kinds that only the crate writes: verify trusts purge and

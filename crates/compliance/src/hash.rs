@@ -40,7 +40,7 @@ impl Hash {
     }
 }
 
-/// The value of an ASCII hex digit of either case, or `None`.
+/// Returns the value of an ASCII hex digit of either case, or `None`.
 fn hex_value(digit: u8) -> Option<u8> {
     match digit {
         b'0'..=b'9' => Some(digit - b'0'),

@@ -23,10 +23,10 @@ use crate::hash::Hash;
 use crate::schema::MIGRATIONS;
 use crate::shred::{self, ErasureReport, PersonalData, Sealer};
 
-/// Entries per multi-row `INSERT`. With `?` parameters on a SQLite file,
-/// batches of 1,000 appended at 49,000 and 74,000 events/s with 32 rows
-/// per statement, 100,000 and 92,000 with 128, and 67,000 and 133,000
-/// with 512 (two runs each on a 2-core VM at a load average of 7 to 10).
+/// Entries per multi-row `INSERT`. Two runs each appended batches of 1,000
+/// to a SQLite file with `?` parameters on a 2-core VM at a load average
+/// of 7 to 10. They reached 49,000 and 74,000 events/s with 32 rows per
+/// statement, 100,000 and 92,000 with 128, and 67,000 and 133,000 with 512.
 /// With numbered `$N` parameters, statements of over about 50 rows were
 /// slower, because binding them takes time in the square of their number.
 const INSERT_CHUNK_ROWS: usize = 128;

@@ -137,15 +137,10 @@ impl AuditLog {
         request: &BundleRequest<'_>,
         publish: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
     ) -> Result<BundleManifest> {
-        let BundleRequest {
-            dir,
-            from_ms,
-            to_ms,
-            checkpoint,
-            key,
-            actor,
-        } = *request;
-        let report = self.transparency_report(from_ms, to_ms).await?;
+        let dir = request.dir;
+        let report = self
+            .transparency_report(request.from_ms, request.to_ms)
+            .await?;
         if dir.exists() {
             return Err(io_error(
                 "create",
@@ -160,9 +155,17 @@ impl AuditLog {
         std::fs::create_dir_all(&staging).map_err(|e| io_error("create", &staging, e))?;
         let recorded: Result<(BundleManifest, u64)> = async {
             let manifest = self
-                .fill_bundle(&staging, from_ms, to_ms, checkpoint, &report)
+                .fill_bundle(
+                    &staging,
+                    request.from_ms,
+                    request.to_ms,
+                    request.checkpoint,
+                    &report,
+                )
                 .await?;
-            let seq = self.record_export(&staging, &manifest, actor).await?;
+            let seq = self
+                .record_export(&staging, &manifest, request.actor)
+                .await?;
             Ok((manifest, seq))
         }
         .await;
@@ -174,14 +177,17 @@ impl AuditLog {
             }
         };
 
-        let published = match self.write_export_proof(&staging, export_seq, key).await {
+        let published = match self
+            .write_export_proof(&staging, export_seq, request.key)
+            .await
+        {
             Ok(()) => publish(&staging, dir)
                 .map_err(|e| (PublishStep::Rename, io_error("rename", dir, e))),
             Err(error) => Err((PublishStep::Proof, error)),
         };
         if let Err((step, error)) = published {
             let _ = std::fs::remove_dir_all(&staging);
-            self.record_export_failure(export_seq, step, &error, actor)
+            self.record_export_failure(export_seq, step, &error, request.actor)
                 .await;
             return Err(error);
         }

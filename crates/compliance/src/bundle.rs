@@ -29,6 +29,10 @@ use crate::log::AuditLog;
 /// The audit log kind that records each bundle export.
 pub const BUNDLE_KIND: &str = "bundle_exported";
 
+/// The audit log kind that records an export whose `bundle_exported` entry
+/// was appended but whose folder was never published.
+pub const BUNDLE_FAILED_KIND: &str = "bundle_export_failed";
+
 /// The file that lists the others.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -94,10 +98,11 @@ impl AuditLog {
     /// file digests were updated to match.
     ///
     /// The files are written to a sibling temporary folder that is renamed
-    /// to `dir` at the end, so `dir` never holds a partial bundle.
-    ///
-    /// NOTE: the export is recorded before the rename, so when the rename
-    /// fails the log records an export whose folder does not exist.
+    /// to `dir` at the end, so `dir` never contains a partial bundle. When a
+    /// step after the `bundle_exported` entry fails (signing, writing the
+    /// proof, or the rename), the log appends a [`BUNDLE_FAILED_KIND`]
+    /// entry that names that entry and the failed step, because the log
+    /// cannot drop the record of an export that was never published.
     ///
     /// # Errors
     ///
@@ -113,7 +118,29 @@ impl AuditLog {
         key: &SigningKey,
         actor: &str,
     ) -> Result<BundleManifest> {
-        let report = self.transparency_report(from_ms, to_ms).await?;
+        let request = BundleRequest {
+            dir,
+            from_ms,
+            to_ms,
+            checkpoint,
+            key,
+            actor,
+        };
+        self.write_bundle_with(&request, |from, to| std::fs::rename(from, to))
+            .await
+    }
+
+    /// Writes a bundle as [`AuditLog::write_bundle`] does, publishing the
+    /// staged folder with `publish(staging, dir)`.
+    async fn write_bundle_with(
+        &self,
+        request: &BundleRequest<'_>,
+        publish: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
+    ) -> Result<BundleManifest> {
+        let dir = request.dir;
+        let report = self
+            .transparency_report(request.from_ms, request.to_ms)
+            .await?;
         if dir.exists() {
             return Err(io_error(
                 "create",
@@ -126,39 +153,56 @@ impl AuditLog {
         }
         let staging = staging_dir(dir);
         std::fs::create_dir_all(&staging).map_err(|e| io_error("create", &staging, e))?;
-        let written: Result<BundleManifest> = async {
+        let recorded: Result<(BundleManifest, u64)> = async {
             let manifest = self
-                .fill_bundle(&staging, from_ms, to_ms, checkpoint, &report)
+                .fill_bundle(
+                    &staging,
+                    request.from_ms,
+                    request.to_ms,
+                    request.checkpoint,
+                    &report,
+                )
                 .await?;
-            self.record_export(&staging, &manifest, key, actor).await?;
-            Ok(manifest)
+            let seq = self
+                .record_export(&staging, &manifest, request.actor)
+                .await?;
+            Ok((manifest, seq))
         }
         .await;
-        let manifest = match written {
-            Ok(manifest) => manifest,
+        let (manifest, export_seq) = match recorded {
+            Ok(recorded) => recorded,
             Err(error) => {
                 let _ = std::fs::remove_dir_all(&staging);
                 return Err(error);
             }
         };
-        if let Err(error) = std::fs::rename(&staging, dir) {
+
+        let published = match self
+            .write_export_proof(&staging, export_seq, request.key)
+            .await
+        {
+            Ok(()) => publish(&staging, dir)
+                .map_err(|e| (PublishStep::Rename, io_error("rename", dir, e))),
+            Err(error) => Err((PublishStep::Proof, error)),
+        };
+        if let Err((step, error)) = published {
             let _ = std::fs::remove_dir_all(&staging);
-            return Err(io_error("rename", dir, error));
+            self.record_export_failure(export_seq, step, &error, request.actor)
+                .await;
+            return Err(error);
         }
         tracing::info!(dir = %dir.display(), entries = manifest.extract_entries, "bundle written");
         Ok(manifest)
     }
 
-    /// Appends the `bundle_exported` entry for the manifest in `staging`,
-    /// signs a checkpoint that covers it, and writes its proof to
-    /// [`EXPORT_RECORD_FILE`].
+    /// Appends the `bundle_exported` entry for the manifest in `staging` and
+    /// returns its sequence number.
     async fn record_export(
         &self,
         staging: &Path,
         manifest: &BundleManifest,
-        key: &SigningKey,
         actor: &str,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let manifest_path = staging.join(MANIFEST_FILE);
         let manifest_bytes =
             std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
@@ -173,21 +217,79 @@ impl AuditLog {
             "checkpoint_root": manifest.checkpoint.root,
             "extract_entries": manifest.extract_entries,
         }));
+        let entry = self.append_trusted(event).await?;
+        Ok(entry.seq)
+    }
+
+    /// Signs a checkpoint that covers entry `export_seq` and writes the
+    /// entry's proof to [`EXPORT_RECORD_FILE`].
+    async fn write_export_proof(
+        &self,
+        staging: &Path,
+        export_seq: u64,
+        key: &SigningKey,
+    ) -> Result<()> {
+        let record_checkpoint = self.sign_checkpoint(key).await?;
+        let mut record = Vec::new();
+        self.export_extract(&mut record, vec![export_seq], &record_checkpoint)
+            .await?;
+        write_file(staging, EXPORT_RECORD_FILE, &record)?;
+        Ok(())
+    }
+
+    /// Appends the [`BUNDLE_FAILED_KIND`] entry for the export recorded at
+    /// `export_seq`. A failure to append is logged, not returned, so the
+    /// caller sees the error that stopped the export.
+    async fn record_export_failure(
+        &self,
+        export_seq: u64,
+        step: PublishStep,
+        error: &ComplianceError,
+        actor: &str,
+    ) {
+        let io_kind = match error {
+            ComplianceError::File { source, .. } => Some(format!("{:?}", source.kind())),
+            _ => None,
+        };
+        let event = NewEvent::new(
+            EventKind::Custom(BUNDLE_FAILED_KIND.to_owned()),
+            actor,
+            format!("audit_entry:{export_seq}"),
+        )
+        .payload(json!({
+            "export_seq": export_seq,
+            "step": step.name(),
+            "io_error_kind": io_kind,
+        }));
+        match self.append_trusted(event).await {
+            Ok(entry) => tracing::warn!(
+                export_seq,
+                failure_seq = entry.seq,
+                step = step.name(),
+                "bundle export failed after it was recorded; the failure is recorded too"
+            ),
+            Err(append_error) => tracing::error!(
+                export_seq,
+                step = step.name(),
+                error = %append_error,
+                "bundle export failed after it was recorded, and recording the failure failed"
+            ),
+        }
+    }
+
+    /// Appends one entry of a kind only the crate writes, in its own transaction.
+    async fn append_trusted(&self, event: NewEvent) -> Result<crate::event::AuditEntry> {
         let store = self.store();
         let mut transaction = store.begin().await?;
-        let appended = self.append_trusted_in(&mut transaction, &[event]).await?;
+        let mut appended = self.append_trusted_in(&mut transaction, &[event]).await?;
         transaction
             .commit()
             .await
             .map_err(|source| store.error(source))?;
-
-        let seqs: Vec<u64> = appended.iter().map(|entry| entry.seq).collect();
-        let record_checkpoint = self.sign_checkpoint(key).await?;
-        let mut record = Vec::new();
-        self.export_extract(&mut record, seqs, &record_checkpoint)
-            .await?;
-        write_file(staging, EXPORT_RECORD_FILE, &record)?;
-        Ok(())
+        appended.pop().ok_or_else(|| ComplianceError::InvalidEvent {
+            field: "events",
+            reason: "the append wrote no entry".to_owned(),
+        })
     }
 
     async fn fill_bundle(
@@ -361,6 +463,35 @@ fn verify_export_record(dir: &Path, manifest_bytes: &[u8], trusted: &[VerifyingK
     Ok(())
 }
 
+/// The arguments of [`AuditLog::write_bundle`].
+#[derive(Clone, Copy)]
+struct BundleRequest<'a> {
+    dir: &'a Path,
+    from_ms: i64,
+    to_ms: i64,
+    checkpoint: &'a Checkpoint,
+    key: &'a SigningKey,
+    actor: &'a str,
+}
+
+/// The steps after the `bundle_exported` entry is appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PublishStep {
+    /// Signing the checkpoint and writing [`EXPORT_RECORD_FILE`].
+    Proof,
+    /// Renaming the staged folder to the bundle folder.
+    Rename,
+}
+
+impl PublishStep {
+    fn name(self) -> &'static str {
+        match self {
+            PublishStep::Proof => "export_proof",
+            PublishStep::Rename => "rename",
+        }
+    }
+}
+
 fn invalid_bundle(file: &str, reason: String) -> ComplianceError {
     ComplianceError::InvalidBundle {
         file: file.to_owned(),
@@ -403,5 +534,81 @@ fn io_error(operation: &'static str, path: &Path, source: std::io::Error) -> Com
         operation,
         path: path.to_owned(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::verify::VerifyOptions;
+
+    #[tokio::test]
+    async fn failed_rename_is_recorded() {
+        let database = llmops_store::testing::sqlite_file().await.unwrap();
+        let log = AuditLog::open(database.store.clone()).await.unwrap();
+        log.append(NewEvent::new(EventKind::ModelCall, "gateway", "request:1"))
+            .await
+            .unwrap();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let checkpoint = log.sign_checkpoint(&key).await.unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let dir = folder.path().join("bundle");
+        let request = BundleRequest {
+            dir: &dir,
+            from_ms: 0,
+            to_ms: i64::MAX,
+            checkpoint: &checkpoint,
+            key: &key,
+            actor: "ops",
+        };
+
+        // Another process creates the folder after the existence check, so
+        // the real rename fails.
+        let error = log
+            .write_bundle_with(&request, |staging, dir| {
+                std::fs::create_dir(dir)?;
+                std::fs::write(dir.join("other.txt"), b"not a bundle")?;
+                std::fs::rename(staging, dir)
+            })
+            .await
+            .expect_err("the rename onto a non-empty folder must fail");
+        assert!(
+            matches!(
+                error,
+                ComplianceError::File {
+                    operation: "rename",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+
+        let size = log.head().await.unwrap().size;
+        let exported = log.entry(size - 3).await.unwrap();
+        assert_eq!(exported.kind, BUNDLE_KIND);
+        let failed = log.entry(size - 1).await.unwrap();
+        assert_eq!(failed.kind, BUNDLE_FAILED_KIND);
+        assert_eq!(failed.payload["export_seq"], json!(exported.seq));
+        assert_eq!(failed.payload["step"], json!("rename"));
+        assert!(
+            failed.payload["io_error_kind"].is_string(),
+            "{}",
+            failed.payload
+        );
+
+        let left: Vec<_> = std::fs::read_dir(folder.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("bundle")],
+            "staging removed"
+        );
+        assert!(!dir.join(MANIFEST_FILE).exists());
+        let report = log.verify(&VerifyOptions::default()).await.unwrap();
+        assert!(report.is_valid(), "{:?}", report.problem);
     }
 }

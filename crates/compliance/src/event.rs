@@ -1,6 +1,7 @@
 //! Audit events: what callers append and what the log returns.
 
 use std::fmt;
+use std::io::Write as _;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -373,13 +374,14 @@ fn entry_body_bytes(
     out.extend_from_slice(b"{\"actor\":");
     string(&mut out, actor)?;
     out.extend_from_slice(b",\"at_ms\":");
-    out.extend_from_slice(at_ms.to_string().as_bytes());
+    // Writing an integer to a `Vec` cannot fail.
+    let _ = write!(out, "{at_ms}");
     out.extend_from_slice(b",\"content\":\"");
-    out.extend_from_slice(content.to_hex().as_bytes());
+    out.extend_from_slice(&content.hex_digits());
     out.extend_from_slice(b"\",\"kind\":");
     string(&mut out, kind)?;
     out.extend_from_slice(b",\"prev\":\"");
-    out.extend_from_slice(prev.to_hex().as_bytes());
+    out.extend_from_slice(&prev.hex_digits());
     out.extend_from_slice(b"\",\"subject\":");
     string(&mut out, subject)?;
     out.extend_from_slice(b",\"v\":1}");

@@ -99,8 +99,8 @@ pub use assessment::{
     ASSESSMENT_KIND, Evidence, EvidenceKind, ImpactAssessment, Risk, RiskLevel, StoredAssessment,
 };
 pub use bundle::{
-    BUNDLE_KIND, BundleCheck, BundleFile, BundleManifest, EXPORT_RECORD_FILE, EXTRACT_FILE,
-    MANIFEST_FILE, verify_bundle,
+    BUNDLE_FAILED_KIND, BUNDLE_KIND, BundleCheck, BundleFile, BundleManifest, EXPORT_RECORD_FILE,
+    EXTRACT_FILE, MANIFEST_FILE, verify_bundle,
 };
 pub use canonical::{canonical_json, canonical_value};
 pub use checkpoint::{CHECKPOINT_KIND, Checkpoint, TreeHead, key_id};
@@ -124,7 +124,7 @@ pub use review::{
     ReviewState, TimeoutPolicy,
 };
 pub use shred::{ErasureReport, PersonalData};
-pub use verify::{BreakReason, ChainBreak, VerifyOptions, VerifyReport};
+pub use verify::{BreakReason, ChainBreak, ReadPath, VerifyOptions, VerifyReport};
 
 /// The Ed25519 crate that signs checkpoints, re-exported so callers build
 /// keys with the same version.

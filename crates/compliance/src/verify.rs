@@ -1,24 +1,33 @@
 //! Verification of the whole log: every hash, every link, the head row and
 //! every stored checkpoint.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
 use ed25519_dalek::VerifyingKey;
+use llmops_store::SqliteReader;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
+use tokio::sync::mpsc;
 
 use crate::error::{ComplianceError, Result};
 use crate::hash::Hash;
-use crate::log::{AuditLog, ENTRY_COLUMNS, to_i64};
+use crate::log::{AuditLog, ENTRY_COLUMNS, LogHead, to_i64};
 use crate::merkle;
 
+mod native;
+mod page;
 mod row;
 
-use row::{CheckedRow, RecordKind, StoredRow};
+use native::RawHead;
+use page::{EntryPage as _, check_page};
+use row::{CheckedRow, RecordKind};
 
-/// Entries read per query while verifying.
-const PAGE_ENTRIES: u64 = 10_000;
+/// Entries read per query on the pool read path.
+const PAGE_ENTRIES: u64 = native::PAGE_ROWS as u64;
+
+/// Pages the native read path checks at once, each on a blocking thread.
+const CHECKS_IN_FLIGHT: usize = 2;
 
 /// The kind of break at the first broken position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,10 +117,27 @@ impl VerifyReport {
     }
 }
 
+/// The connection [`AuditLog::verify`] reads a SQLite file's entries
+/// through. PostgreSQL and in-memory SQLite always use the store's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ReadPath {
+    /// A read-only native connection to the file
+    /// ([`Store::sqlite_reader`](llmops_store::Store::sqlite_reader)) that
+    /// scans the entries and the head row in one snapshot, while pages are
+    /// checked on two blocking threads.
+    #[default]
+    Native,
+    /// The store's pool, through sqlx's `Any` driver, a page per query
+    /// with the next page read while one is checked.
+    Pool,
+}
+
 /// Settings of [`AuditLog::verify`].
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
     trusted_keys: Vec<VerifyingKey>,
+    read_path: ReadPath,
 }
 
 impl VerifyOptions {
@@ -119,6 +145,13 @@ impl VerifyOptions {
     /// any valid signature is accepted, which proves nothing about who signed.
     pub fn trusted_keys(mut self, keys: impl IntoIterator<Item = VerifyingKey>) -> Self {
         self.trusted_keys = keys.into_iter().collect();
+        self
+    }
+
+    /// Sets how entries of a SQLite file are read. Defaults to
+    /// [`ReadPath::Native`]. Both paths apply the same checks.
+    pub fn read_path(mut self, read_path: ReadPath) -> Self {
+        self.read_path = read_path;
         self
     }
 }
@@ -175,10 +208,17 @@ impl AuditLog {
     /// [`VerifyReport::problem`], not an error.
     pub async fn verify(&self, options: &VerifyOptions) -> Result<VerifyReport> {
         let mut walk = Walk::default();
-        let mut problem = self.verify_chain(&mut walk).await?;
-        if problem.is_none() {
-            problem = self.verify_head(&walk.leaves).await?;
-        }
+        let reader = match options.read_path {
+            ReadPath::Native => self.open_sqlite_reader().await?,
+            ReadPath::Pool => None,
+        };
+        let mut problem = match reader {
+            Some(reader) => self.verify_chain_native(reader, &mut walk).await?,
+            None => match self.verify_chain(&mut walk).await? {
+                Some(problem) => Some(problem),
+                None => compare_head(&self.head().await?, &walk.leaves),
+            },
+        };
         if problem.is_none() {
             problem = walk.unrecorded_purge();
         }
@@ -219,9 +259,7 @@ impl AuditLog {
             } else {
                 (check.await, None)
             };
-            let checked = checked.map_err(|error| ComplianceError::Canonical {
-                reason: format!("the verify task stopped: {error}"),
-            })?;
+            let checked = checked.map_err(task_stopped)?;
             let (checked, problem) = checked;
             for (offset, row) in checked.into_iter().enumerate() {
                 let expected = from + offset as u64;
@@ -238,6 +276,67 @@ impl AuditLog {
             };
         }
         Ok(None)
+    }
+
+    /// Opens a native reader when the store is a SQLite file.
+    async fn open_sqlite_reader(&self) -> Result<Option<SqliteReader>> {
+        let store = self.store().clone();
+        tokio::task::spawn_blocking(move || store.sqlite_reader())
+            .await
+            .map_err(task_stopped)?
+            .map_err(ComplianceError::from)
+    }
+
+    /// Checks hashes, links and the head row as [`AuditLog::verify_chain`]
+    /// and [`compare_head`] do, reading through `reader` in one snapshot.
+    ///
+    /// A blocking thread scans the table into pages. Up to
+    /// [`CHECKS_IN_FLIGHT`] pages are checked at once on other blocking
+    /// threads, and their rows are linked in sequence order here.
+    async fn verify_chain_native(
+        &self,
+        reader: SqliteReader,
+        walk: &mut Walk,
+    ) -> Result<Option<ChainBreak>> {
+        let (sender, mut receiver) = mpsc::channel(native::PAGES_AHEAD);
+        let scan = tokio::task::spawn_blocking(move || native::scan(&reader, &sender));
+        let mut checks = VecDeque::with_capacity(CHECKS_IN_FLIGHT);
+        let mut scan_done = false;
+        let mut next_from = 0_u64;
+        loop {
+            while !scan_done && checks.len() < CHECKS_IN_FLIGHT {
+                match receiver.recv().await {
+                    Some(page) => {
+                        let from = next_from;
+                        next_from += page.len() as u64;
+                        checks.push_back(tokio::task::spawn_blocking(move || {
+                            check_page(&page, from)
+                        }));
+                    }
+                    None => scan_done = true,
+                }
+            }
+            let Some(check) = checks.pop_front() else {
+                break;
+            };
+            let (checked, problem) = check.await.map_err(task_stopped)?;
+            let from = walk.leaves.len() as u64;
+            for (offset, row) in checked.into_iter().enumerate() {
+                if let Some(problem) = self.link(walk, from + offset as u64, row).await? {
+                    return Ok(Some(problem));
+                }
+            }
+            if problem.is_some() {
+                return Ok(problem);
+            }
+        }
+        // The scan may have failed after its last page, so only its result
+        // shows that every row was read.
+        let RawHead { size, head_hash } = scan.await.map_err(task_stopped)??;
+        Ok(compare_head(
+            &LogHead::parse(size, &head_hash)?,
+            &walk.leaves,
+        ))
     }
 
     /// Reads up to a page of rows from sequence number `from`.
@@ -336,44 +435,6 @@ impl AuditLog {
         })
     }
 
-    /// Compares the end of the verified chain with the head row.
-    async fn verify_head(&self, leaves: &[Hash]) -> Result<Option<ChainBreak>> {
-        let head = self.head().await?;
-        let size = leaves.len() as u64;
-        let last = leaves.last().copied().unwrap_or(Hash::ZERO);
-        if head.size > size {
-            return Ok(Some(ChainBreak {
-                seq: size,
-                reason: BreakReason::Deleted,
-                detail: format!(
-                    "the head row records {} entries, {size} are stored",
-                    head.size
-                ),
-            }));
-        }
-        if head.size < size {
-            return Ok(Some(ChainBreak {
-                seq: head.size,
-                reason: BreakReason::Inserted,
-                detail: format!(
-                    "the head row records {} entries, {size} are stored",
-                    head.size
-                ),
-            }));
-        }
-        if head.head_hash != last {
-            return Ok(Some(ChainBreak {
-                seq: size.saturating_sub(1),
-                reason: BreakReason::Edited,
-                detail: format!(
-                    "the head row records hash {}, the last entry has {last}",
-                    head.head_hash
-                ),
-            }));
-        }
-        Ok(None)
-    }
-
     async fn verify_checkpoints(
         &self,
         options: &VerifyOptions,
@@ -451,40 +512,46 @@ impl AuditLog {
     }
 }
 
-/// Checks the rows of one page on their own, in order: sequence numbers
-/// without gaps from `from`, then each row's digest and hash. Returns the
-/// rows that passed and the first break, which ends the page.
-fn check_page(rows: &[AnyRow], from: u64) -> (Vec<CheckedRow>, Option<ChainBreak>) {
-    let mut checked = Vec::with_capacity(rows.len());
-    for (offset, row) in rows.iter().enumerate() {
-        let expected = from + offset as u64;
-        let unreadable = |error: sqlx::Error| ChainBreak {
-            seq: expected,
-            reason: BreakReason::Unreadable,
-            detail: error.to_string(),
-        };
-        let stored = match row.try_get::<i64, _>(0) {
-            Err(error) => return (checked, Some(unreadable(error))),
-            Ok(seq) if seq != to_i64(expected) => return (checked, Some(gap(expected, seq))),
-            Ok(_) => match StoredRow::read(row) {
-                Ok(stored) => stored,
-                Err(error) => return (checked, Some(unreadable(error))),
-            },
-        };
-        match stored.check(expected) {
-            Ok(row) => checked.push(row),
-            Err(problem) => return (checked, Some(problem)),
-        }
+/// Compares the end of the verified chain with the head row.
+fn compare_head(head: &LogHead, leaves: &[Hash]) -> Option<ChainBreak> {
+    let size = leaves.len() as u64;
+    let last = leaves.last().copied().unwrap_or(Hash::ZERO);
+    if head.size > size {
+        return Some(ChainBreak {
+            seq: size,
+            reason: BreakReason::Deleted,
+            detail: format!(
+                "the head row records {} entries, {size} are stored",
+                head.size
+            ),
+        });
     }
-    (checked, None)
+    if head.size < size {
+        return Some(ChainBreak {
+            seq: head.size,
+            reason: BreakReason::Inserted,
+            detail: format!(
+                "the head row records {} entries, {size} are stored",
+                head.size
+            ),
+        });
+    }
+    if head.head_hash != last {
+        return Some(ChainBreak {
+            seq: size.saturating_sub(1),
+            reason: BreakReason::Edited,
+            detail: format!(
+                "the head row records hash {}, the last entry has {last}",
+                head.head_hash
+            ),
+        });
+    }
+    None
 }
 
-/// The break when entry `expected` is missing and `found` comes next.
-fn gap(expected: u64, found: i64) -> ChainBreak {
-    ChainBreak {
-        seq: expected,
-        reason: BreakReason::Deleted,
-        detail: format!("expected entry {expected}, the next stored entry is {found}"),
+fn task_stopped(error: tokio::task::JoinError) -> ComplianceError {
+    ComplianceError::Canonical {
+        reason: format!("the verify task stopped: {error}"),
     }
 }
 

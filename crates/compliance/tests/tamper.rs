@@ -7,13 +7,29 @@ mod common;
 use common::{exec, fill, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;
 use llmops_compliance::{
-    AuditLog, BreakReason, ChainBreak, Hash, VerifyOptions, content_digest, entry_hash,
+    AuditLog, BreakReason, ChainBreak, Hash, ReadPath, VerifyOptions, content_digest, entry_hash,
 };
 use serde_json::json;
 
+/// Verifies on both read paths, checks that they report the same break,
+/// and returns the native path's.
 async fn first_break(log: &AuditLog) -> ChainBreak {
-    let report = log.verify(&VerifyOptions::default()).await.unwrap();
-    report.problem.expect("verify found no problem")
+    let native = VerifyOptions::default().read_path(ReadPath::Native);
+    let pool = VerifyOptions::default().read_path(ReadPath::Pool);
+    let native = log.verify(&native).await.unwrap();
+    let pool = log.verify(&pool).await.unwrap();
+    let problem = native.problem.expect("verify found no problem");
+    let pool_problem = pool
+        .problem
+        .expect("verify through the pool found no problem");
+    assert_eq!(problem.seq, pool_problem.seq, "{problem} vs {pool_problem}");
+    assert_eq!(
+        problem.reason, pool_problem.reason,
+        "{problem} vs {pool_problem}"
+    );
+    assert_eq!(native.entries, pool.entries);
+    assert_eq!(native.root, pool.root);
+    problem
 }
 
 #[tokio::test]

@@ -95,6 +95,29 @@ impl Dialect {
         sql
     }
 
+    /// Returns the `VALUES` rows for a multi-row insert whose only
+    /// parameters these are: unnumbered `?` on SQLite, as
+    /// [`Dialect::values_rows`] on PostgreSQL.
+    ///
+    /// sqlx binds each SQLite parameter after looking up its name, and
+    /// SQLite finds a `$NNN` name by scanning every named parameter of the
+    /// statement, so binding n named parameters takes time in n². Unnamed
+    /// `?` parameters have no name to scan for, and SQLite numbers them in
+    /// order from 1.
+    ///
+    /// ```
+    /// use llmops_store::Dialect;
+    /// assert_eq!(Dialect::Sqlite.positional_values_rows(2, 2), "(?, ?), (?, ?)");
+    /// assert_eq!(Dialect::Postgres.positional_values_rows(1, 2), "($1, $2)");
+    /// ```
+    pub fn positional_values_rows(self, rows: usize, columns: usize) -> String {
+        if self == Dialect::Postgres {
+            return self.values_rows(rows, columns);
+        }
+        let row = format!("({})", vec!["?"; columns].join(", "));
+        vec![row; rows].join(", ")
+    }
+
     /// Returns how many rows of `columns` parameters fit in one statement.
     pub fn max_rows_per_insert(self, columns: usize) -> usize {
         (self.max_bind_parameters() / columns.max(1)).max(1)

@@ -129,6 +129,16 @@ pub enum StoreError {
         source: sqlx::Error,
     },
 
+    /// A native SQLite read ([`SqliteReader`](crate::SqliteReader)) failed.
+    #[error("reading SQLite database `{url}` failed: {source}")]
+    SqliteRead {
+        /// The URL.
+        url: String,
+        /// rusqlite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// Any other failure of a statement.
     #[error("database statement failed on `{url}`: {source}")]
     Query {

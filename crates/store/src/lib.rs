@@ -15,6 +15,10 @@
 //! | `sqlite://PATH` | a SQLite file, created when missing |
 //! | `postgres://USER:PASSWORD@HOST:PORT/DB` | PostgreSQL |
 //!
+//! Full scans of a SQLite file can read through [`Store::sqlite_reader`], a
+//! read-only native connection that skips the `Any` driver's copy of every
+//! value.
+//!
 //! Failures come back as [`StoreError`] with the database named (password
 //! removed) and the fix: [`StoreError::Locked`] for a SQLite file held by
 //! another writer, [`StoreError::Unavailable`] for a server that is down.
@@ -56,6 +60,7 @@
 mod dialect;
 mod error;
 mod migrate;
+mod sqlite_reader;
 mod store;
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -65,6 +70,7 @@ mod url;
 pub use dialect::Dialect;
 pub use error::{Result, StoreError};
 pub use migrate::{Migration, MigrationReport};
+pub use sqlite_reader::SqliteReader;
 pub use store::{Store, StoreOptions, StoreTransaction};
 pub use time::{now_ms, utc_time};
 pub use url::redact;
@@ -72,3 +78,7 @@ pub use url::redact;
 /// The `sqlx` version the store is built on, re-exported so callers bind
 /// and read values with the same types.
 pub use sqlx;
+
+/// The `rusqlite` version of [`SqliteReader`], re-exported so callers
+/// prepare statements and read values with the same types.
+pub use rusqlite;

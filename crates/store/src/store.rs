@@ -10,6 +10,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Executor as _, Transact
 
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
+use crate::sqlite_reader::{SqliteReader, SqliteReaderTarget};
 use crate::url::{Location, parse_location, redact};
 
 /// A transaction on a [`Store`]; commit it with `commit().await`, or drop it to roll back.
@@ -118,10 +119,19 @@ impl StoreOptions {
             }
         })?;
         tracing::info!(url = %redacted, %dialect, "store connected");
+        let sqlite_reader = match location {
+            Location::SqliteFile(path) => Some(SqliteReaderTarget {
+                path: path.into(),
+                url: Arc::clone(&redacted),
+                busy_timeout: self.busy_timeout,
+            }),
+            Location::SqliteMemory | Location::Postgres => None,
+        };
         Ok(Store {
             pool,
             dialect,
             url: redacted,
+            sqlite_reader,
             busy_timeout: self.busy_timeout,
             acquire_timeout: self.acquire_timeout,
         })
@@ -272,6 +282,7 @@ pub struct Store {
     url: Arc<str>,
     busy_timeout: Duration,
     acquire_timeout: Duration,
+    sqlite_reader: Option<SqliteReaderTarget>,
 }
 
 impl Store {
@@ -292,6 +303,23 @@ impl Store {
     /// Returns the SQL dialect of the database.
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// Opens a read-only native connection to this store's SQLite file, for
+    /// scans that the pool's `Any` driver makes slow. Returns `Ok(None)` for
+    /// PostgreSQL and for in-memory SQLite, whose database no second
+    /// connection can open.
+    ///
+    /// Opening blocks the thread; async code calls this on a blocking thread.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::SqliteRead`] when the file cannot be opened for reading.
+    pub fn sqlite_reader(&self) -> Result<Option<SqliteReader>> {
+        self.sqlite_reader
+            .as_ref()
+            .map(SqliteReaderTarget::open)
+            .transpose()
     }
 
     /// Returns the URL with any password removed, for messages and logs.

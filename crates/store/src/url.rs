@@ -40,7 +40,14 @@ pub(crate) fn parse_location(url: &str) -> Result<Location, StoreError> {
         if path.is_empty() {
             return Err(invalid("the SQLite file path is empty"));
         }
-        return Ok(Location::SqliteFile(path.to_owned()));
+        // sqlx decodes `%HH` in the path (so a name can hold `?` or `#`),
+        // and the store's own file checks must name the same file.
+        let path = percent_encoding::percent_decode_str(path)
+            .decode_utf8()
+            .map_err(|_| {
+                invalid("the SQLite file path is not UTF-8 after decoding its %HH escapes")
+            })?;
+        return Ok(Location::SqliteFile(path.into_owned()));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Location::Postgres);
@@ -109,6 +116,15 @@ mod tests {
             parse_location("postgresql://h/db").ok(),
             Some(Location::Postgres)
         );
+    }
+
+    #[test]
+    fn parse_decodes_percent_escapes_in_path() {
+        assert_eq!(
+            parse_location("sqlite:///tmp/a%3Fb%20c.db?mode=rwc").ok(),
+            Some(Location::SqliteFile("/tmp/a?b c.db".into()))
+        );
+        assert!(parse_location("sqlite:///tmp/%FF.db").is_err());
     }
 
     #[test]

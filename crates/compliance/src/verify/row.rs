@@ -9,8 +9,6 @@
 
 use serde::de::IgnoredAny;
 use serde_json::Value;
-use sqlx::Row as _;
-use sqlx::any::AnyRow;
 
 use crate::checkpoint::CHECKPOINT_KIND;
 use crate::event::{SealedFields, content_digest, content_digest_of_texts, entry_hash};
@@ -19,17 +17,18 @@ use crate::retention::PURGE_KIND;
 
 use super::{BreakReason, ChainBreak};
 
-/// The columns of one entry row, in `ENTRY_COLUMNS` order, unparsed.
-pub(super) struct StoredRow {
-    kind: String,
-    actor: String,
-    subject: String,
-    at_ms: i64,
-    payload: Option<String>,
-    sealed: Option<String>,
-    content: String,
-    prev: String,
-    hash: String,
+/// The columns of one entry row after its sequence number, in
+/// `ENTRY_COLUMNS` order, unparsed and borrowed from the row as read.
+pub(super) struct StoredRow<'a> {
+    pub(super) kind: &'a str,
+    pub(super) actor: &'a str,
+    pub(super) subject: &'a str,
+    pub(super) at_ms: i64,
+    pub(super) payload: Option<&'a str>,
+    pub(super) sealed: Option<&'a str>,
+    pub(super) content: &'a str,
+    pub(super) prev: &'a str,
+    pub(super) hash: &'a str,
 }
 
 /// A row whose digest and hash verified on their own.
@@ -53,22 +52,7 @@ pub(super) enum RecordKind {
     Checkpoint,
 }
 
-impl StoredRow {
-    /// Reads the columns of `row` after its sequence number.
-    pub(super) fn read(row: &AnyRow) -> Result<StoredRow, sqlx::Error> {
-        Ok(StoredRow {
-            kind: row.try_get(1)?,
-            actor: row.try_get(2)?,
-            subject: row.try_get(3)?,
-            at_ms: row.try_get(4)?,
-            payload: row.try_get(5)?,
-            sealed: row.try_get(6)?,
-            content: row.try_get(7)?,
-            prev: row.try_get(8)?,
-            hash: row.try_get(9)?,
-        })
-    }
-
+impl StoredRow<'_> {
     /// Checks the content digest and the hash of the entry at `seq`.
     pub(super) fn check(&self, seq: u64) -> Result<CheckedRow, ChainBreak> {
         let unreadable = |detail: String| ChainBreak {
@@ -80,17 +64,17 @@ impl StoredRow {
             text.parse::<Hash>()
                 .map_err(|error| unreadable(format!("column {column}: {error}")))
         };
-        let content = parse_hash("content_digest", &self.content)?;
-        let prev = parse_hash("prev_hash", &self.prev)?;
-        let hash = parse_hash("hash", &self.hash)?;
+        let content = parse_hash("content_digest", self.content)?;
+        let prev = parse_hash("prev_hash", self.prev)?;
+        let hash = parse_hash("hash", self.hash)?;
 
-        let record = match self.kind.as_str() {
+        let record = match self.kind {
             PURGE_KIND => Some(RecordKind::Purge),
             CHECKPOINT_KIND => Some(RecordKind::Checkpoint),
             _ => None,
         };
         let mut record_payload = None;
-        if let Some(payload) = &self.payload {
+        if let Some(payload) = self.payload {
             let stored_match = self.stored_content_matches(payload, &content);
             if !stored_match || record.is_some() {
                 let (value, sealed) = self.parse_content(payload).map_err(unreadable)?;
@@ -112,9 +96,9 @@ impl StoredRow {
         }
 
         let computed = entry_hash(
-            &self.kind,
-            &self.actor,
-            &self.subject,
+            self.kind,
+            self.actor,
+            self.subject,
             self.at_ms,
             &content,
             &prev,
@@ -143,14 +127,14 @@ impl StoredRow {
     fn stored_content_matches(&self, payload: &str, content: &Hash) -> bool {
         let well_formed = |text: &str| serde_json::from_str::<IgnoredAny>(text).is_ok();
         well_formed(payload)
-            && self.sealed.as_deref().is_none_or(well_formed)
-            && content_digest_of_texts(payload, self.sealed.as_deref()) == *content
+            && self.sealed.is_none_or(well_formed)
+            && content_digest_of_texts(payload, self.sealed) == *content
     }
 
     fn parse_content(&self, payload: &str) -> Result<(Value, Option<SealedFields>), String> {
         let value: Value =
             serde_json::from_str(payload).map_err(|error| format!("column payload: {error}"))?;
-        let sealed = match &self.sealed {
+        let sealed = match self.sealed {
             Some(text) => Some(
                 serde_json::from_str(text).map_err(|error| format!("column sealed: {error}"))?,
             ),

@@ -33,6 +33,14 @@ impl TokenBuffer {
         }
     }
 
+    /// Appends `bytes` as one finished token; empty `bytes` add no token.
+    pub(crate) fn push_token(&mut self, bytes: &[u8]) {
+        self.end_token();
+        self.bytes.extend_from_slice(bytes);
+        self.open = !bytes.is_empty();
+        self.end_token();
+    }
+
     /// Returns the number of finished tokens.
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
@@ -172,6 +180,16 @@ mod tests {
         assert_eq!(interner.distinct(), 300);
         assert_eq!(ids[0], ids[300]);
         assert_ne!(ids[0], ids[1]);
+    }
+
+    #[test]
+    fn buffer_push_token_skips_empty() {
+        let mut tokens = TokenBuffer::default();
+        tokens.push_byte(b'a');
+        tokens.push_token(b"bc");
+        tokens.push_token(b"");
+        tokens.push_token("東".as_bytes());
+        assert_eq!(tokens.strings_from(0), ["a", "bc", "東"]);
     }
 
     #[test]

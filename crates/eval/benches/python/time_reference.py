@@ -1,4 +1,4 @@
-"""Time rouge-score ROUGE-L and sacreBLEU sentence BLEU over a pairs file.
+"""Time rouge-score ROUGE-L (plain and stemmed) and sacreBLEU sentence BLEU.
 
 Usage: python3 time_reference.py PAIRS_JSONL OUT_JSON
 Each input line is {"hypothesis": ..., "reference": ...}. Writes the wall
@@ -24,6 +24,11 @@ def main():
     rouge = [scorer.score(p["reference"], p["hypothesis"])["rougeL"].fmeasure for p in pairs]
     rouge_seconds = time.perf_counter() - start
 
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    start = time.perf_counter()
+    stemmed = [scorer.score(p["reference"], p["hypothesis"])["rougeL"].fmeasure for p in pairs]
+    stemmed_seconds = time.perf_counter() - start
+
     bleu_metric = BLEU(effective_order=True)
     start = time.perf_counter()
     bleu = [bleu_metric.sentence_score(p["hypothesis"], [p["reference"]]).score for p in pairs]
@@ -31,7 +36,8 @@ def main():
 
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump({"rouge_l_seconds": rouge_seconds, "bleu_seconds": bleu_seconds,
-                   "rouge_l": rouge, "bleu": bleu}, f)
+                   "rouge_l_stemmed_seconds": stemmed_seconds,
+                   "rouge_l": rouge, "bleu": bleu, "rouge_l_stemmed": stemmed}, f)
 
 
 if __name__ == "__main__":

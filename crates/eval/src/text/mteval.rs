@@ -119,6 +119,13 @@ const BYTE_CLASSES: [ByteClass; 256] = {
 /// bytes only.
 fn preprocess(line: &str) -> Cow<'_, str> {
     let bytes = line.as_bytes();
+    // Every non-ASCII character that Python's `str.isspace` accepts (U+0085,
+    // U+00A0, U+1680, U+2000 to U+205F, U+3000) starts with one of these
+    // UTF-8 lead bytes, so most lines need no decoding.
+    let may_change = |b: &u8| matches!(b, b'<' | b'\n' | b'&' | 0xc2 | 0xe1..=0xe3);
+    if !bytes.iter().any(may_change) {
+        return Cow::Borrowed(line);
+    }
     let needs_replace = bytes.iter().any(|&b| matches!(b, b'<' | b'\n' | b'&'));
     let has_unicode_space = !line.is_ascii() && line.chars().any(is_unicode_space);
     if !needs_replace && !has_unicode_space {

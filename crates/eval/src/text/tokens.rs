@@ -129,15 +129,28 @@ impl Interner {
     }
 }
 
-/// FNV-1a over the bytes, then a multiply so the low bits used as the slot
-/// index depend on every byte.
+/// Hashes the bytes eight at a time: each little-endian word, and the
+/// zero-padded tail, is mixed in with a multiply and a rotate, and the
+/// length is mixed in last so that padding cannot make two tokens equal.
+/// The high bits of the final multiply end up in the low bits used as the
+/// slot index.
 fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut hash: u64 = 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash ^ u64::from_le_bytes(word))
+            .wrapping_mul(MULTIPLIER)
+            .rotate_left(29);
     }
-    (hash ^ (hash >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
+    let tail = chunks.remainder();
+    let mut word = [0u8; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    hash = (hash ^ u64::from_le_bytes(word)).wrapping_mul(MULTIPLIER);
+    hash = (hash ^ bytes.len() as u64).wrapping_mul(MULTIPLIER);
+    hash ^ (hash >> 32)
 }
 
 #[cfg(test)]

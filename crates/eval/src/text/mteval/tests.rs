@@ -242,3 +242,19 @@ fn tokens_append_after_existing_ones() {
     assert_eq!(tokens.strings_from(0), ["a", "b", "c", "."]);
     assert_eq!(tokens.strings_from(2), ["c", "."]);
 }
+
+#[test]
+fn unicode_spaces_start_with_listed_lead_bytes() {
+    for c in (0..=0x10ffff).filter_map(char::from_u32) {
+        if c.is_ascii() || !is_python_space(c) {
+            continue;
+        }
+        let mut encoded = [0u8; 4];
+        let lead = c.encode_utf8(&mut encoded).as_bytes()[0];
+        assert!(
+            matches!(lead, 0xc2 | 0xe1..=0xe3),
+            "U+{:04X} starts with {lead:#x}",
+            u32::from(c)
+        );
+    }
+}

@@ -102,8 +102,8 @@ thread_local! {
 #[derive(Debug, Default)]
 struct Scratch {
     tokens: TokenBuffer,
-    /// Where each reference's tokens end, counted from the first reference
-    /// token.
+    /// End index of each reference's tokens, counted from the first
+    /// reference token.
     reference_ends: Vec<usize>,
     interner: Interner,
     /// Largest count of each n-gram in any one reference.

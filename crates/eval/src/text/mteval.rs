@@ -26,7 +26,7 @@
 //! each side. That gives the same tokens as running the whole line: a
 //! match never spans two words, because whitespace takes part in a match
 //! only as the non-digit before a `.` or `,` (rule 2) or after one (rule
-//! 3), next to the word that holds the `.` or `,`, and the padding space
+//! 3), next to the word that contains the `.` or `,`, and the padding space
 //! plays that part just as well.
 
 use std::borrow::Cow;
@@ -82,7 +82,7 @@ fn tokenize_word_by_rules(word: &[u8], tokens: &mut TokenBuffer) {
     stages.finish();
 }
 
-/// What the tokenizer does with a byte of the preprocessed line.
+/// The tokenizer's class of a byte of the preprocessed line.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ByteClass {
     /// Whitespace: separates words.

@@ -133,8 +133,9 @@ fn run_steps<L: Letter>(word: &mut Vec<L>) {
 // Letter classes and the measure.
 
 /// Returns whether `word[index]` is a consonant. A `y` is one at the start
-/// or after a vowel, so a run of `y`s alternates; the loop walks back over
-/// the run instead of recursing, so long runs cannot exhaust the stack.
+/// or after a vowel, so the classes in a run of `y`s alternate. The loop
+/// walks back over the run instead of recursing, so that a long run cannot
+/// exhaust the stack.
 fn is_consonant<L: Letter>(word: &[L], index: usize) -> bool {
     let mut index = index;
     let mut flipped = false;
@@ -219,8 +220,8 @@ fn replace_suffix<L: Letter>(word: &mut Vec<L>, suffix_len: usize, replacement: 
     word.extend(replacement.bytes().map(L::from_ascii));
 }
 
-/// Which stems a suffix rule accepts; the stem is the word without the
-/// suffix.
+/// The test a suffix rule applies to the stem, which is the word without
+/// the suffix.
 #[derive(Clone, Copy)]
 enum Condition {
     Always,

@@ -12,7 +12,7 @@ use super::ngram::{count_ngrams, overlap, sorted_ngram_keys, sorted_overlap};
 use super::tokenize::{stem_rouge_tokens, tokenize_rouge_into};
 use super::tokens::{Interner, TokenBuffer};
 
-/// How ROUGE turns texts into tokens.
+/// Tokenization settings for ROUGE.
 ///
 /// The default matches rouge-score's `RougeScorer(..., use_stemmer=False)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

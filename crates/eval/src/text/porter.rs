@@ -143,10 +143,7 @@ fn is_consonant<L: Letter>(word: &[L], index: usize) -> bool {
         flipped = !flipped;
         index -= 1;
     }
-    let consonant = match word[index].ascii() {
-        Some(b'a' | b'e' | b'i' | b'o' | b'u') => false,
-        _ => true,
-    };
+    let consonant = !matches!(word[index].ascii(), Some(b'a' | b'e' | b'i' | b'o' | b'u'));
     consonant != flipped
 }
 

@@ -102,7 +102,8 @@ thread_local! {
 #[derive(Debug, Default)]
 struct Scratch {
     tokens: TokenBuffer,
-    /// Token index where each reference ends.
+    /// End index of each reference's tokens, counted from the first
+    /// reference token.
     reference_ends: Vec<usize>,
     interner: Interner,
     /// Largest count of each n-gram in any one reference.
@@ -119,29 +120,15 @@ impl Scratch {
         self.reference_ends.clear();
         for reference in references {
             tokenize_13a_into(reference.as_ref(), &mut self.tokens);
-            self.reference_ends.push(self.tokens.len());
+            self.reference_ends.push(self.tokens.len() - hypothesis_end);
         }
         let ids = self.interner.intern(&self.tokens);
-        let hypothesis_ids = &ids[..hypothesis_end];
-
-        let mut start = hypothesis_end;
-        let references: Vec<&[u32]> = self
-            .reference_ends
-            .iter()
-            .map(|&end| {
-                let reference = &ids[start..end];
-                start = end;
-                reference
-            })
-            .collect();
-        count_references(
-            &references,
-            &mut self.reference_counts,
-            &mut self.one_reference,
-        );
+        let (hypothesis_ids, reference_ids) = ids.split_at(hypothesis_end);
+        let split = || split_references(reference_ids, &self.reference_ends);
+        count_references(split(), &mut self.reference_counts, &mut self.one_reference);
 
         let hypothesis_len = hypothesis_ids.len() as u64;
-        let reference_lens = references.iter().map(|ids| ids.len() as u64);
+        let reference_lens = split().map(|ids| ids.len() as u64);
         let mut stats = BleuStats {
             hypothesis_len,
             reference_len: closest_reference_len(hypothesis_len, reference_lens),
@@ -159,16 +146,30 @@ impl Scratch {
     }
 }
 
+/// Splits the ids of all references, back to back, at `ends`.
+fn split_references<'a>(
+    ids: &'a [u32],
+    ends: &'a [usize],
+) -> impl Iterator<Item = &'a [u32]> + Clone {
+    let starts = std::iter::once(0).chain(ends.iter().copied());
+    starts.zip(ends).map(|(start, &end)| &ids[start..end])
+}
+
 /// Fills `counts` with the largest count of each n-gram (orders 1 to 4) in
 /// any one reference, so hypothesis matches are clipped by it.
-fn count_references(references: &[&[u32]], counts: &mut NgramCounts, one: &mut NgramCounts) {
+fn count_references<'a>(
+    references: impl Iterator<Item = &'a [u32]> + Clone,
+    counts: &mut NgramCounts,
+    one: &mut NgramCounts,
+) {
     let ngram_count = |ids: &[u32]| ids.len() * MAX_ORDER;
-    if let [only] = references {
+    let mut rest = references.clone();
+    if let (Some(only), None) = (rest.next(), rest.next()) {
         counts.reset(ngram_count(only));
         add_ngrams(only, counts);
         return;
     }
-    counts.reset(references.iter().map(|ids| ngram_count(ids)).sum());
+    counts.reset(references.clone().map(ngram_count).sum());
     for reference in references {
         one.reset(ngram_count(reference));
         add_ngrams(reference, one);

@@ -11,6 +11,7 @@ mod chrf;
 mod lcs;
 mod mteval;
 mod ngram;
+mod porter;
 mod rouge;
 mod token_f1;
 mod tokenize;
@@ -20,9 +21,13 @@ use async_trait::async_trait;
 
 pub use bleu::{BleuScore, corpus_bleu, sentence_bleu};
 pub use chrf::sentence_chrf;
-pub use rouge::{RougeScore, rouge_l, rouge_l_tokens, rouge_n, rouge_n_tokens};
+pub use porter::porter_stem;
+pub use rouge::{
+    RougeOptions, RougeScore, rouge_l, rouge_l_tokens, rouge_l_with, rouge_n, rouge_n_tokens,
+    rouge_n_with,
+};
 pub use token_f1::{squad_normalize, token_f1};
-pub use tokenize::{tokenize_13a, tokenize_rouge};
+pub use tokenize::{tokenize_13a, tokenize_rouge, tokenize_rouge_with};
 
 use crate::metric::{Metric, Sample, reference};
 use crate::score::{Score, ScoreRange};
@@ -101,12 +106,23 @@ pub enum RougeKind {
 #[derive(Debug, Clone)]
 pub struct Rouge {
     kind: RougeKind,
+    options: RougeOptions,
 }
 
 impl Rouge {
-    /// Creates the metric for one variant.
+    /// Creates the metric for one variant, without stemming.
     pub fn new(kind: RougeKind) -> Self {
-        Rouge { kind }
+        Rouge {
+            kind,
+            options: RougeOptions::default(),
+        }
+    }
+
+    /// Sets how texts are tokenized, for example with the Porter stemmer.
+    /// The metric name stays the same.
+    pub fn with_options(mut self, options: RougeOptions) -> Self {
+        self.options = options;
+        self
     }
 }
 
@@ -132,10 +148,11 @@ impl Metric for Rouge {
         if tokenize_rouge(expected).is_empty() {
             return empty_reference(self.name(), &sample.case.id);
         }
+        let options = self.options;
         let score = match self.kind {
-            RougeKind::Rouge1 => rouge_n(expected, sample.output, 1),
-            RougeKind::Rouge2 => rouge_n(expected, sample.output, 2),
-            RougeKind::RougeL => rouge_l(expected, sample.output),
+            RougeKind::Rouge1 => rouge_n_with(expected, sample.output, 1, options),
+            RougeKind::Rouge2 => rouge_n_with(expected, sample.output, 2, options),
+            RougeKind::RougeL => rouge_l_with(expected, sample.output, options),
         };
         Score::value(score.fmeasure)
     }

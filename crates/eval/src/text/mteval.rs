@@ -18,6 +18,16 @@
 //! The stages run on UTF-8 bytes: every pattern is ASCII and a UTF-8
 //! continuation byte is never `.`, `,`, `-` or a digit, so matches and
 //! inserted spaces fall on the same character boundaries as in Python.
+//!
+//! Most whitespace-separated words contain none of the bytes the rules
+//! react to (ASCII symbols, `.`, `,` and `-`), and such a plain word comes
+//! out as one token unchanged, so it is copied without the stages. Words
+//! with those bytes run through the stages alone, padded with a space on
+//! each side. That gives the same tokens as running the whole line: a
+//! match never spans two words, because whitespace takes part in a match
+//! only as the non-digit before a `.` or `,` (rule 2) or after one (rule
+//! 3), next to the word that contains the `.` or `,`, and the padding space
+//! plays that part just as well.
 
 use std::borrow::Cow;
 
@@ -28,6 +38,36 @@ use super::tokens::TokenBuffer;
 /// whitespace strip that sacreBLEU's BLEU applies to each segment.
 pub(crate) fn tokenize_13a_into(text: &str, tokens: &mut TokenBuffer) {
     let line = preprocess(text.trim_end_matches(is_python_space));
+    let bytes = line.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        if BYTE_CLASSES[usize::from(bytes[start])] == ByteClass::Space {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        let mut plain = true;
+        while end < bytes.len() {
+            match BYTE_CLASSES[usize::from(bytes[end])] {
+                ByteClass::Space => break,
+                ByteClass::Plain => {}
+                ByteClass::Rule => plain = false,
+            }
+            end += 1;
+        }
+        let word = &bytes[start..end];
+        if plain {
+            tokens.push_token(word);
+        } else {
+            tokenize_word_by_rules(word, tokens);
+        }
+        start = end;
+    }
+}
+
+/// Runs one whitespace-free word through the four rules, padded with a
+/// space on each side like the whole line in sacreBLEU.
+fn tokenize_word_by_rules(word: &[u8], tokens: &mut TokenBuffer) {
     let mut stages = Stages {
         period_before: None,
         period_after: None,
@@ -35,12 +75,41 @@ pub(crate) fn tokenize_13a_into(text: &str, tokens: &mut TokenBuffer) {
         tokens,
     };
     stages.feed(b' ');
-    for &byte in line.as_bytes() {
+    for &byte in word {
         stages.feed(byte);
     }
     stages.feed(b' ');
     stages.finish();
 }
+
+/// The tokenizer's class of a byte of the preprocessed line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ByteClass {
+    /// Whitespace: separates words.
+    Space,
+    /// A byte that no rule reacts to: letters, digits, `'`, control bytes
+    /// that are not whitespace, and every byte of a non-ASCII character.
+    Plain,
+    /// An ASCII symbol, `.`, `,` or `-`: the word goes through the rules.
+    Rule,
+}
+
+const BYTE_CLASSES: [ByteClass; 256] = {
+    let mut classes = [ByteClass::Plain; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        let value = byte as u8;
+        classes[byte] = if is_ascii_python_space(value) {
+            ByteClass::Space
+        } else if is_13a_punctuation(value) || matches!(value, b'.' | b',' | b'-') {
+            ByteClass::Rule
+        } else {
+            ByteClass::Plain
+        };
+        byte += 1;
+    }
+    classes
+};
 
 /// Applies the plain-text replacements that come before the regular
 /// expressions, and turns non-ASCII whitespace into a space. The last step
@@ -50,6 +119,13 @@ pub(crate) fn tokenize_13a_into(text: &str, tokens: &mut TokenBuffer) {
 /// bytes only.
 fn preprocess(line: &str) -> Cow<'_, str> {
     let bytes = line.as_bytes();
+    // Every non-ASCII character that Python's `str.isspace` accepts (U+0085,
+    // U+00A0, U+1680, U+2000 to U+205F, U+3000) starts with one of these
+    // UTF-8 lead bytes, so most lines need no decoding.
+    let may_change = |b: &u8| matches!(b, b'<' | b'\n' | b'&' | 0xc2 | 0xe1..=0xe3);
+    if !bytes.iter().any(may_change) {
+        return Cow::Borrowed(line);
+    }
     let needs_replace = bytes.iter().any(|&b| matches!(b, b'<' | b'\n' | b'&'));
     let has_unicode_space = !line.is_ascii() && line.chars().any(is_unicode_space);
     if !needs_replace && !has_unicode_space {
@@ -183,7 +259,7 @@ impl Stages<'_> {
 
 /// Returns whether rule 1 surrounds `byte` with spaces: true for ASCII
 /// symbols and the space, except `'`, `,`, `-` and `.`.
-fn is_13a_punctuation(byte: u8) -> bool {
+const fn is_13a_punctuation(byte: u8) -> bool {
     matches!(byte, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/')
 }
 
@@ -193,7 +269,7 @@ fn is_period_or_comma(byte: u8) -> bool {
 
 /// Python's `str.isspace` on ASCII: space, `\t` to `\r`, and U+001C to
 /// U+001F.
-fn is_ascii_python_space(byte: u8) -> bool {
+const fn is_ascii_python_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t'..=b'\r' | 0x1c..=0x1f)
 }
 

@@ -1,5 +1,6 @@
 //! ROUGE-1, ROUGE-2 and ROUGE-L as computed by Google's `rouge-score`
-//! package (version 0.1.2) with its default tokenizer and no stemming.
+//! package (version 0.1.2) with its default tokenizer, with or without its
+//! Porter stemming.
 
 use std::cell::RefCell;
 use std::hash::Hash;
@@ -8,8 +9,32 @@ use serde::{Deserialize, Serialize};
 
 use super::lcs::LcsScratch;
 use super::ngram::{count_ngrams, overlap, sorted_ngram_keys, sorted_overlap};
-use super::tokenize::tokenize_rouge_into;
+use super::tokenize::{stem_rouge_tokens, tokenize_rouge_into};
 use super::tokens::{Interner, TokenBuffer};
+
+/// Tokenization settings for ROUGE.
+///
+/// The default matches rouge-score's `RougeScorer(..., use_stemmer=False)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RougeOptions {
+    use_stemmer: bool,
+}
+
+impl RougeOptions {
+    /// Sets whether tokens longer than 3 characters are reduced with the
+    /// Porter stemmer (see [`porter_stem`](super::porter_stem)), like
+    /// rouge-score's `use_stemmer=True`. Default false.
+    pub fn with_stemmer(mut self, use_stemmer: bool) -> Self {
+        self.use_stemmer = use_stemmer;
+        self
+    }
+
+    /// Returns whether tokens are stemmed.
+    pub fn use_stemmer(&self) -> bool {
+        self.use_stemmer
+    }
+}
 
 /// Precision, recall and F1 of one ROUGE variant.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -47,10 +72,14 @@ impl RougeScore {
 /// assert!((score.fmeasure - 2.0 / 3.0).abs() < 1e-12);
 /// ```
 pub fn rouge_n(target: &str, prediction: &str, n: usize) -> RougeScore {
+    rouge_n_with(target, prediction, n, RougeOptions::default())
+}
+
+/// Computes ROUGE-N like [`rouge_n`], tokenizing as `options` set.
+pub fn rouge_n_with(target: &str, prediction: &str, n: usize, options: RougeOptions) -> RougeScore {
     let mut tokens = TokenBuffer::default();
-    tokenize_rouge_into(target, &mut tokens);
-    let target_end = tokens.len();
-    tokenize_rouge_into(prediction, &mut tokens);
+    let mut stem_scratch = StemScratch::default();
+    let target_end = tokenize_pair(target, prediction, options, &mut stem_scratch, &mut tokens);
     let mut interner = Interner::default();
     let (target_ids, prediction_ids) = interner.intern(&tokens).split_at(target_end);
     if (1..=4).contains(&n) {
@@ -92,13 +121,60 @@ fn ngram_score(matched: f64, target_len: usize, prediction_len: usize, n: usize)
 /// assert!((score.fmeasure - 0.75).abs() < 1e-12);
 /// ```
 pub fn rouge_l(target: &str, prediction: &str) -> RougeScore {
+    rouge_l_with(target, prediction, RougeOptions::default())
+}
+
+/// Computes ROUGE-L like [`rouge_l`], tokenizing as `options` set.
+///
+/// ```
+/// use llmops_eval::text::{RougeOptions, rouge_l_with};
+///
+/// let stemmed = RougeOptions::default().with_stemmer(true);
+/// let score = rouge_l_with("the cats were running", "the cat runs", stemmed);
+/// assert!((score.precision - 1.0).abs() < 1e-12);
+/// ```
+pub fn rouge_l_with(target: &str, prediction: &str, options: RougeOptions) -> RougeScore {
     let with_scratch = |cell: &RefCell<Scratch>| match cell.try_borrow_mut() {
-        Ok(mut scratch) => scratch.rouge_l(target, prediction),
-        Err(_) => Scratch::default().rouge_l(target, prediction),
+        Ok(mut scratch) => scratch.rouge_l(target, prediction, options),
+        Err(_) => Scratch::default().rouge_l(target, prediction, options),
     };
     SCRATCH
         .try_with(with_scratch)
-        .unwrap_or_else(|_| Scratch::default().rouge_l(target, prediction))
+        .unwrap_or_else(|_| Scratch::default().rouge_l(target, prediction, options))
+}
+
+/// Buffers for stemming: the tokens before stemming and the word being
+/// stemmed.
+#[derive(Debug, Default)]
+struct StemScratch {
+    raw: TokenBuffer,
+    word: Vec<u8>,
+}
+
+/// Tokenizes `target` and then `prediction` into `tokens`, which must be
+/// empty, and returns the number of target tokens.
+fn tokenize_pair(
+    target: &str,
+    prediction: &str,
+    options: RougeOptions,
+    scratch: &mut StemScratch,
+    tokens: &mut TokenBuffer,
+) -> usize {
+    if !options.use_stemmer {
+        tokenize_rouge_into(target, tokens);
+        let target_end = tokens.len();
+        tokenize_rouge_into(prediction, tokens);
+        return target_end;
+    }
+    let raw = &mut scratch.raw;
+    raw.clear();
+    tokenize_rouge_into(target, raw);
+    stem_rouge_tokens(raw, 0, tokens, &mut scratch.word);
+    let target_end = tokens.len();
+    let raw_target_end = raw.len();
+    tokenize_rouge_into(prediction, raw);
+    stem_rouge_tokens(raw, raw_target_end, tokens, &mut scratch.word);
+    target_end
 }
 
 thread_local! {
@@ -111,16 +187,21 @@ thread_local! {
 #[derive(Debug, Default)]
 struct Scratch {
     tokens: TokenBuffer,
+    stem: StemScratch,
     interner: Interner,
     lcs: LcsScratch,
 }
 
 impl Scratch {
-    fn rouge_l(&mut self, target: &str, prediction: &str) -> RougeScore {
+    fn rouge_l(&mut self, target: &str, prediction: &str, options: RougeOptions) -> RougeScore {
         self.tokens.clear();
-        tokenize_rouge_into(target, &mut self.tokens);
-        let target_end = self.tokens.len();
-        tokenize_rouge_into(prediction, &mut self.tokens);
+        let target_end = tokenize_pair(
+            target,
+            prediction,
+            options,
+            &mut self.stem,
+            &mut self.tokens,
+        );
         self.interner.intern(&self.tokens);
         let id_bound = self.interner.distinct() + 1;
         let (target_ids, prediction_ids) = self.interner.ids().split_at(target_end);

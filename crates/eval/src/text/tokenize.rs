@@ -2,6 +2,8 @@
 //! the Python packages they are checked against.
 
 use super::mteval::tokenize_13a_into;
+use super::porter::stem_ascii;
+use super::rouge::RougeOptions;
 use super::tokens::TokenBuffer;
 
 /// Returns whether Python's `str.isspace` holds for `c`: Unicode
@@ -41,9 +43,50 @@ pub fn tokenize_13a(text: &str) -> Vec<String> {
 /// assert_eq!(tokenize_rouge("The cat's 2 HATS!"), ["the", "cat", "s", "2", "hats"]);
 /// ```
 pub fn tokenize_rouge(text: &str) -> Vec<String> {
+    tokenize_rouge_with(text, RougeOptions::default())
+}
+
+/// Tokenizes like the default tokenizer of Google's `rouge-score` package,
+/// stemming tokens longer than 3 characters when `options` ask for it.
+///
+/// ```
+/// use llmops_eval::text::{RougeOptions, tokenize_rouge_with};
+///
+/// let options = RougeOptions::default().with_stemmer(true);
+/// assert_eq!(tokenize_rouge_with("The cats were running", options), ["the", "cat", "were", "run"]);
+/// ```
+pub fn tokenize_rouge_with(text: &str, options: RougeOptions) -> Vec<String> {
     let mut tokens = TokenBuffer::default();
     tokenize_rouge_into(text, &mut tokens);
-    tokens.strings_from(0)
+    if !options.use_stemmer() {
+        return tokens.strings_from(0);
+    }
+    let mut stemmed = TokenBuffer::default();
+    stem_rouge_tokens(&tokens, 0, &mut stemmed, &mut Vec::new());
+    stemmed.strings_from(0)
+}
+
+/// Appends the tokens of `tokens` from index `start` on to `stemmed`,
+/// running the Porter stemmer on those longer than 3 bytes, as rouge-score
+/// does with `use_stemmer=True`. `word` is scratch space. ROUGE tokens are
+/// ASCII, so bytes and characters count alike.
+pub(crate) fn stem_rouge_tokens(
+    tokens: &TokenBuffer,
+    start: usize,
+    stemmed: &mut TokenBuffer,
+    word: &mut Vec<u8>,
+) {
+    for index in start..tokens.len() {
+        let token = tokens.token(index);
+        if token.len() <= 3 {
+            stemmed.push_token(token);
+            continue;
+        }
+        word.clear();
+        word.extend_from_slice(token);
+        stem_ascii(word);
+        stemmed.push_token(word);
+    }
 }
 
 /// Appends the ROUGE tokens of `text` to `tokens`: the text is lowercased

@@ -33,6 +33,14 @@ impl TokenBuffer {
         }
     }
 
+    /// Appends `bytes` as one finished token; empty `bytes` add no token.
+    pub(crate) fn push_token(&mut self, bytes: &[u8]) {
+        self.end_token();
+        self.bytes.extend_from_slice(bytes);
+        self.open = !bytes.is_empty();
+        self.end_token();
+    }
+
     /// Returns the number of finished tokens.
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
@@ -121,15 +129,28 @@ impl Interner {
     }
 }
 
-/// FNV-1a over the bytes, then a multiply so the low bits used as the slot
-/// index depend on every byte.
+/// Hashes the bytes eight at a time: each little-endian word, and the
+/// zero-padded tail, is mixed in with a multiply and a rotate, and the
+/// length is mixed in last so that padding cannot make two tokens equal.
+/// The high bits of the final multiply end up in the low bits used as the
+/// slot index.
 fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut hash: u64 = 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash ^ u64::from_le_bytes(word))
+            .wrapping_mul(MULTIPLIER)
+            .rotate_left(29);
     }
-    (hash ^ (hash >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
+    let tail = chunks.remainder();
+    let mut word = [0u8; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    hash = (hash ^ u64::from_le_bytes(word)).wrapping_mul(MULTIPLIER);
+    hash = (hash ^ bytes.len() as u64).wrapping_mul(MULTIPLIER);
+    hash ^ (hash >> 32)
 }
 
 #[cfg(test)]
@@ -172,6 +193,16 @@ mod tests {
         assert_eq!(interner.distinct(), 300);
         assert_eq!(ids[0], ids[300]);
         assert_ne!(ids[0], ids[1]);
+    }
+
+    #[test]
+    fn buffer_push_token_skips_empty() {
+        let mut tokens = TokenBuffer::default();
+        tokens.push_byte(b'a');
+        tokens.push_token(b"bc");
+        tokens.push_token(b"");
+        tokens.push_token("東".as_bytes());
+        assert_eq!(tokens.strings_from(0), ["a", "bc", "東"]);
     }
 
     #[test]

@@ -97,6 +97,48 @@ fn substitute_pairs(
     out
 }
 
+/// The whole preprocessed line through the rule stages at once, without
+/// the split into words and the plain-word shortcut.
+fn whole_line_by_rules(text: &str) -> Vec<String> {
+    let line = preprocess(text.trim_end_matches(is_python_space));
+    let mut tokens = TokenBuffer::default();
+    tokenize_word_by_rules(line.as_bytes(), &mut tokens);
+    tokens.strings_from(0)
+}
+
+/// Sentences of plain words with a few rule bytes, like model output.
+fn word_text() -> impl Strategy<Value = String> {
+    let words = prop::sample::select(vec![
+        "the",
+        "model",
+        "it's",
+        "naïve",
+        "東京",
+        "3.5",
+        "e.g.",
+        "state-of-the-art",
+        "(a)",
+        "x,y",
+        "2026",
+        "-",
+        ".",
+        ",",
+        "5-",
+        "U.S.",
+        "$10",
+        "don't",
+        "🎉",
+        "a\u{1c}b",
+    ]);
+    let separators = prop::sample::select(vec![" ", " ", " ", "  ", "\t", "\u{a0}", "\n"]);
+    prop::collection::vec((words, separators), 0..30).prop_map(|parts| {
+        parts
+            .into_iter()
+            .flat_map(|(word, separator)| [word, separator])
+            .collect()
+    })
+}
+
 /// Strings built from the pieces the rules and replacements react to.
 fn tricky_text() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
@@ -156,6 +198,17 @@ proptest! {
     fn single_pass_matches_on_any_unicode(text in any::<String>()) {
         prop_assert_eq!(fast(&text), regex_oracle(&text));
     }
+
+    #[test]
+    fn plain_word_shortcut_matches_rules(text in word_text()) {
+        prop_assert_eq!(fast(&text), regex_oracle(&text));
+        prop_assert_eq!(fast(&text), whole_line_by_rules(&text));
+    }
+
+    #[test]
+    fn plain_word_shortcut_matches_on_tricky_text(text in tricky_text()) {
+        prop_assert_eq!(fast(&text), whole_line_by_rules(&text));
+    }
 }
 
 #[test]
@@ -188,4 +241,20 @@ fn tokens_append_after_existing_ones() {
     tokenize_13a_into("c.", &mut tokens);
     assert_eq!(tokens.strings_from(0), ["a", "b", "c", "."]);
     assert_eq!(tokens.strings_from(2), ["c", "."]);
+}
+
+#[test]
+fn unicode_spaces_start_with_listed_lead_bytes() {
+    for c in (0..=0x10ffff).filter_map(char::from_u32) {
+        if c.is_ascii() || !is_python_space(c) {
+            continue;
+        }
+        let mut encoded = [0u8; 4];
+        let lead = c.encode_utf8(&mut encoded).as_bytes()[0];
+        assert!(
+            matches!(lead, 0xc2 | 0xe1..=0xe3),
+            "U+{:04X} starts with {lead:#x}",
+            u32::from(c)
+        );
+    }
 }

@@ -60,6 +60,6 @@ pub use injection::{InjectionClassifier, InjectionDetector, InjectionGuard, Inje
 pub use pii_guard::PiiGuard;
 pub use pipeline::{InjectionConfig, Outcome, OutputConfig, PiiConfig, Pipeline, PipelineConfig};
 pub use resolve::resolve_overlaps;
-pub use stream::{DEFAULT_WINDOW_CHARS, StreamOutput, StreamScanner};
+pub use stream::{DEFAULT_WINDOW_CHARS, MAX_HELD_CHARS, StreamOutput, StreamScanner};
 pub use toxicity::{ToxicityGuard, ToxicityLexicon};
 pub use vault::Vault;

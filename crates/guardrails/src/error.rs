@@ -60,7 +60,7 @@ pub enum GuardError {
         /// Error message from the model.
         message: String,
     },
-    /// A model-based recognizer did not answer within its time limit.
+    /// A model-based recognizer did not reply within its time limit.
     #[error(
         "model `{model}` timed out after {timeout_ms} ms; raise the entity model timeout or use a faster model"
     )]

@@ -8,9 +8,9 @@
 //!   [`NerModel`](recognizers::NerModel).
 //! - [`ChatEntityExtractor`] is an optional model-based recognizer for person
 //!   names and locations (places and street addresses, Korean ones
-//!   included). It asks any chat [`ModelBackend`](llmops_core::ModelBackend)
-//!   for the mentions under a strict JSON schema, and [`locate_mentions`]
-//!   turns them into findings. Its [`EntityMention`]s go to
+//!   included). It requests the mentions from any chat
+//!   [`ModelBackend`](llmops_core::ModelBackend) under a strict JSON schema,
+//!   and [`locate_mentions`] turns them into findings. Its [`EntityMention`]s go to
 //!   [`Pipeline::check_with_mentions`] or `GuardHook`, where they are
 //!   redacted together with the pattern findings. The pattern recognizers
 //!   work without it.

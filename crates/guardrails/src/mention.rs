@@ -39,10 +39,10 @@ impl fmt::Debug for EntityMention {
 /// Returns a finding for every occurrence of every mention in `text`,
 /// sorted by start.
 ///
-/// A mention matches its exact text. A match is skipped when it cuts a word:
-/// when the mention starts or ends with a letter or digit of a script that
-/// separates words with spaces (Latin, Cyrillic and so on) and the text
-/// continues with another such char. Hangul, kana and CJK ideographs do not
+/// A mention matches its exact text. A match is skipped when it cuts a
+/// word. That is the case when the mention starts or ends with a letter or
+/// digit of a script that separates words with spaces (Latin, Cyrillic and
+/// so on), and the text continues with another such char. Hangul, kana and CJK ideographs do not
 /// count, so `홍길동` matches in `홍길동님`, where a particle follows the
 /// name. Mentions that are empty or blank, not in the text, or scored
 /// outside 0 to 1 yield nothing; a duplicate span keeps its highest score.
@@ -210,8 +210,8 @@ mod tests {
 
     #[test]
     fn debug_hides_mention_text() {
-        let shown = format!("{:?}", mention(EntityType::Person, "홍길동", 0.8));
-        assert!(!shown.contains("홍길동"), "{shown}");
-        assert!(shown.contains("chars: 3"), "{shown}");
+        let debug = format!("{:?}", mention(EntityType::Person, "홍길동", 0.8));
+        assert!(!debug.contains("홍길동"), "{debug}");
+        assert!(debug.contains("chars: 3"), "{debug}");
     }
 }

@@ -35,7 +35,8 @@ pub const MAX_HELD_CHARS: usize = 16_384;
 /// so far is recognized: a PEM private key block counts from its BEGIN line
 /// on, whether or not its END line has arrived. A finding that grows past
 /// [`MAX_HELD_CHARS`] is redacted up to the window and the rest of it is
-/// emitted as it arrives, because the recognizer no longer sees its start.
+/// emitted as it arrives, because the scanner's buffer no longer contains
+/// its start.
 #[derive(Debug)]
 pub struct StreamScanner {
     analyzer: Arc<Analyzer>,

@@ -25,8 +25,8 @@ fn extractor(mock: &MockServer) -> ChatEntityExtractor {
     ChatEntityExtractor::new(Arc::new(backend), MODEL)
 }
 
-/// A chat.completion body as the OpenAI API sends it, with `content` as the
-/// assistant's message.
+/// Builds a chat.completion body in the OpenAI API's format, with `content`
+/// as the assistant's message.
 fn completion_body(content: &str) -> String {
     json!({
         "id": "chatcmpl-ner-1",

@@ -32,7 +32,7 @@ pub const DEFAULT_MAX_CHARS_PER_CALL: usize = 8_000;
 /// that straddles a window boundary is whole in one of them.
 const WINDOW_OVERLAP_CHARS: usize = 200;
 
-/// What a caller does when the entity model fails or times out.
+/// Handling of a request whose entity model call fails or times out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -49,11 +49,13 @@ pub enum FailurePolicy {
 ///
 /// The model returns the text of each mention, not offsets, because models
 /// count offsets poorly. [`locate_mentions`] finds every occurrence at char
-/// boundaries and drops mentions that are not in the text. Model calls are
-/// async, so the extractor is not a [`NerModel`](crate::recognizers::NerModel);
-/// its mentions go to [`Pipeline::check_with_mentions`](crate::Pipeline::check_with_mentions),
-/// where they merge with the pattern findings before anonymisation, and
-/// `GuardHook` runs it for every request when given one.
+/// boundaries and drops mentions that are not in the text.
+///
+/// Model calls are async, so the extractor is not a synchronous
+/// [`NerModel`](crate::recognizers::NerModel). Its mentions go to
+/// [`Pipeline::check_with_mentions`](crate::Pipeline::check_with_mentions),
+/// which merges them with the pattern findings before anonymisation.
+/// `GuardHook` runs the extractor on every request when built with one.
 ///
 /// The request uses `response_format` `json_schema` with `strict: true`,
 /// temperature 0 and `max_tokens` 1024 by default. The extractor does not
@@ -89,8 +91,8 @@ impl std::fmt::Debug for ChatEntityExtractor {
 }
 
 impl ChatEntityExtractor {
-    /// Creates an extractor that asks `model` on `backend` for
-    /// [`EntityType::Person`] and [`EntityType::Location`] mentions.
+    /// Creates an extractor that requests [`EntityType::Person`] and
+    /// [`EntityType::Location`] mentions from `model` on `backend`.
     pub fn new(backend: Arc<dyn ModelBackend>, model: impl Into<String>) -> Self {
         let model = model.into();
         ChatEntityExtractor {
@@ -105,12 +107,12 @@ impl ChatEntityExtractor {
         }
     }
 
-    /// Sets the entity types to ask for (default `PERSON` and `LOCATION`).
+    /// Sets the entity types to request (default `PERSON` and `LOCATION`).
     ///
     /// # Errors
     ///
     /// Returns [`GuardError::InvalidConfig`] when `entities` is empty or
-    /// holds a type other than `PERSON`, `LOCATION` and `ORGANIZATION`.
+    /// contains a type other than `PERSON`, `LOCATION` and `ORGANIZATION`.
     pub fn with_entities(mut self, entities: Vec<EntityType>) -> Result<Self> {
         let supported = [
             EntityType::Person,
@@ -194,7 +196,7 @@ impl ChatEntityExtractor {
         &self.recognizer
     }
 
-    /// Asks the model for the mentions in `text`. Blank text returns no
+    /// Requests the mentions in `text` from the model. Blank text returns no
     /// mentions without a call. Mentions are not checked against the text;
     /// [`locate_mentions`] drops those that are not in it.
     ///
@@ -226,8 +228,8 @@ impl ChatEntityExtractor {
         Ok(mentions)
     }
 
-    /// Asks the model for mentions and returns a finding for every
-    /// occurrence in `text`, sorted by start and possibly overlapping.
+    /// Requests the mentions in `text` from the model and returns a finding
+    /// for every occurrence, sorted by start and possibly overlapping.
     ///
     /// # Errors
     ///

@@ -10,7 +10,7 @@ use crate::entity::EntityType;
 use crate::error::{GuardError, Result};
 
 /// Returns the labels the model may use for `entities`. A location is
-/// asked for as `LOCATION` (places) and `ADDRESS` (street or postal
+/// requested as `LOCATION` (places) and `ADDRESS` (street or postal
 /// addresses), and both map back to [`EntityType::Location`].
 pub(super) fn labels(entities: &[EntityType]) -> Vec<&'static str> {
     let mut labels = Vec::new();
@@ -109,7 +109,7 @@ struct Mention {
 }
 
 /// Parses the model's reply into `(entity, mention text)` pairs, without
-/// duplicates and limited to `wanted`.
+/// duplicates and limited to `requested`.
 ///
 /// Labels outside the schema are skipped, not errors, so a model that
 /// ignores the enum still yields its valid mentions.
@@ -122,7 +122,7 @@ struct Mention {
 pub(super) fn parse(
     model: &str,
     completion: &ChatCompletion,
-    wanted: &[EntityType],
+    requested: &[EntityType],
     max_tokens: u32,
 ) -> Result<Vec<(EntityType, String)>> {
     let finish = completion
@@ -155,7 +155,7 @@ pub(super) fn parse(
             unknown_labels += 1;
             continue;
         };
-        if !wanted.contains(&entity) || mention.text.trim().is_empty() {
+        if !requested.contains(&entity) || mention.text.trim().is_empty() {
             continue;
         }
         if seen.insert((entity, mention.text.clone())) {
@@ -183,8 +183,8 @@ fn strip_code_fence(text: &str) -> &str {
     body.strip_suffix("```").unwrap_or(body).trim()
 }
 
-/// Describes a parse error by kind and position; serde_json's messages for
-/// wrong types can quote values from the reply, so they are not used.
+/// Describes a parse error by kind and position only, because serde_json's
+/// messages for wrong types can quote values from the reply.
 fn describe(error: &serde_json::Error) -> String {
     let kind = match error.classify() {
         serde_json::error::Category::Io => "read error",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::entity::EntityType;
 use crate::error::{GuardError, Result};
 use crate::finding::Finding;
+use crate::mention::{EntityMention, locate_mentions};
 use crate::normalize::{CharIndex, NormalizedText};
 use crate::recognizers::{Candidate, NerModel, NerRecognizer, Recognizer, default_recognizers};
 use crate::resolve::resolve_overlaps;
@@ -85,7 +86,28 @@ impl Analyzer {
     ///
     /// Returns an error only when a model-based recognizer fails.
     pub fn analyze(&self, text: &str) -> Result<Vec<Finding>> {
+        self.analyze_with_mentions(text, &[])
+    }
+
+    /// Returns the findings of [`Analyzer::analyze`] merged with every
+    /// occurrence of `mentions` in `text`, such as names from a
+    /// [`ChatEntityExtractor`](crate::ChatEntityExtractor). Mentions pass
+    /// the same entity filter and minimum score, and overlaps between them
+    /// and pattern findings are resolved together.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error only when a model-based recognizer fails.
+    pub fn analyze_with_mentions(
+        &self,
+        text: &str,
+        mentions: &[EntityMention],
+    ) -> Result<Vec<Finding>> {
         let mut findings = self.analyze_all(text)?;
+        findings.extend(locate_mentions(text, mentions));
+        if let Some(entities) = &self.entities {
+            findings.retain(|f| entities.contains(&f.entity));
+        }
         findings.retain(|f| f.score >= self.min_score);
         Ok(resolve_overlaps(findings))
     }

@@ -60,6 +60,16 @@ pub enum GuardError {
         /// Error message from the model.
         message: String,
     },
+    /// A model-based recognizer did not reply within its time limit.
+    #[error(
+        "model `{model}` timed out after {timeout_ms} ms; raise the entity model timeout or use a faster model"
+    )]
+    ModelTimeout {
+        /// Name of the model.
+        model: String,
+        /// The time limit in milliseconds.
+        timeout_ms: u64,
+    },
 }
 
 /// Result type of this crate.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::finding::Finding;
+use crate::mention::EntityMention;
 
 /// Decision on a checked text, ordered by severity:
 /// `Allow < Redact < Review < Block`.
@@ -91,4 +92,22 @@ pub trait Guard: Send + Sync {
     ///
     /// Returns an error when a model-based recognizer or classifier fails.
     fn check(&self, text: &str, stage: Stage) -> Result<Verdict>;
+
+    /// Checks `text` with entity mentions found beforehand by a model, such
+    /// as a [`ChatEntityExtractor`](crate::ChatEntityExtractor). Guards
+    /// that report entities merge them with their own findings; the
+    /// default ignores them and calls [`Guard::check`].
+    ///
+    /// # Errors
+    ///
+    /// Returns the errors of [`Guard::check`].
+    fn check_with_mentions(
+        &self,
+        text: &str,
+        stage: Stage,
+        mentions: &[EntityMention],
+    ) -> Result<Verdict> {
+        let _ = mentions;
+        self.check(text, stage)
+    }
 }

@@ -3,7 +3,17 @@
 //!
 //! - [`Analyzer`] runs [recognizers](recognizers) over a normalised copy of
 //!   the text and returns [`Finding`]s whose offsets (bytes and chars) point at
-//!   the original text.
+//!   the original text. The built-in recognizers are patterns with checksums
+//!   and context words; an in-process model plugs in as a
+//!   [`NerModel`](recognizers::NerModel).
+//! - [`ChatEntityExtractor`] is an optional model-based recognizer for person
+//!   names and locations (places and street addresses, Korean ones
+//!   included). It requests the mentions from any chat
+//!   [`ModelBackend`](llmops_core::ModelBackend) under a strict JSON schema,
+//!   and [`locate_mentions`] turns them into findings. Its [`EntityMention`]s go to
+//!   [`Pipeline::check_with_mentions`] or `GuardHook`, where they are
+//!   redacted together with the pattern findings. The pattern recognizers
+//!   work without it.
 //! - [`Anonymizer`] and [`Vault`] replace findings; the vault can restore them.
 //! - [`InjectionDetector`] scores prompt-injection attempts; [`output`] contains
 //!   checks of model responses, and [`StreamScanner`] redacts streamed output.
@@ -31,6 +41,7 @@
 
 mod analyzer;
 mod anonymize;
+mod chat_ner;
 mod entity;
 mod error;
 mod finding;
@@ -38,6 +49,7 @@ mod finding;
 mod gateway_hook;
 mod guard;
 pub mod injection;
+mod mention;
 pub mod normalize;
 pub mod output;
 mod pii_guard;
@@ -50,16 +62,21 @@ mod vault;
 
 pub use analyzer::{Analyzer, DEFAULT_MIN_SCORE};
 pub use anonymize::{Anonymizer, MIN_HASH_KEY_BYTES, Operator, PlaceholderScope};
+pub use chat_ner::{
+    ChatEntityExtractor, DEFAULT_ENTITY_MODEL_TIMEOUT, DEFAULT_MAX_CHARS_PER_CALL,
+    DEFAULT_MENTION_SCORE, FailurePolicy,
+};
 pub use entity::EntityType;
 pub use error::{GuardError, Result};
 pub use finding::Finding;
 #[cfg(feature = "gateway")]
-pub use gateway_hook::{GuardEvent, GuardHook};
+pub use gateway_hook::{GuardEvent, GuardHook, GuardHookBuilder};
 pub use guard::{Action, Guard, Stage, Verdict};
 pub use injection::{InjectionClassifier, InjectionDetector, InjectionGuard, InjectionReport};
+pub use mention::{EntityMention, locate_mentions};
 pub use pii_guard::PiiGuard;
 pub use pipeline::{InjectionConfig, Outcome, OutputConfig, PiiConfig, Pipeline, PipelineConfig};
 pub use resolve::resolve_overlaps;
-pub use stream::{DEFAULT_WINDOW_CHARS, StreamOutput, StreamScanner};
+pub use stream::{DEFAULT_WINDOW_CHARS, MAX_HELD_CHARS, StreamOutput, StreamScanner};
 pub use toxicity::{ToxicityGuard, ToxicityLexicon};
 pub use vault::Vault;

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 /// Characters removed before matching: zero-width space, non-joiner, joiner,
 /// word joiner, byte order mark and soft hyphen.
@@ -24,6 +24,20 @@ fn is_dash(c: char) -> bool {
         c,
         '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' | '\u{30FC}'
     )
+}
+
+/// Returns true for characters that normalisation leaves as they are:
+/// ASCII, precomposed Hangul syllables (NFKC keeps them), and any other
+/// character that is neither removed nor a dash and passes the NFKC quick
+/// check. Running NFKC on a Hangul syllable decomposes and recomposes it,
+/// which made normalisation the largest cost on Korean text.
+fn is_unchanged(c: char) -> bool {
+    if c.is_ascii() || ('\u{AC00}'..='\u{D7A3}').contains(&c) {
+        return true;
+    }
+    !is_invisible(c)
+        && !is_dash(c)
+        && unicode_normalization::is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
 }
 
 /// Normalised text of one normalised character's origin.
@@ -51,7 +65,7 @@ impl<'a> NormalizedText<'a> {
     /// NOTE: NFKC runs per character, so sequences that compose across
     /// characters (decomposed Hangul jamo, combining accents) stay decomposed.
     pub fn new(original: &'a str) -> Self {
-        if original.is_ascii() {
+        if original.chars().all(is_unchanged) {
             return Self {
                 original,
                 text: original.to_owned(),
@@ -75,7 +89,7 @@ impl<'a> NormalizedText<'a> {
             };
             if is_dash(c) {
                 push('-', &mut text);
-            } else if c.is_ascii() {
+            } else if is_unchanged(c) {
                 push(c, &mut text);
             } else {
                 for out in std::iter::once(c).nfkc() {

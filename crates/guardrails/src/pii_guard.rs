@@ -7,6 +7,7 @@ use crate::anonymize::{Anonymizer, PlaceholderScope};
 use crate::entity::EntityType;
 use crate::error::Result;
 use crate::guard::{Action, Guard, Stage, Verdict};
+use crate::mention::EntityMention;
 
 /// Finds PII and secrets with an [`Analyzer`]. The verdict's action is the
 /// most severe action among the findings' entity types; on `Redact` the
@@ -70,8 +71,17 @@ impl Guard for PiiGuard {
         "pii"
     }
 
-    fn check(&self, text: &str, _stage: Stage) -> Result<Verdict> {
-        let findings = self.analyzer.analyze(text)?;
+    fn check(&self, text: &str, stage: Stage) -> Result<Verdict> {
+        self.check_with_mentions(text, stage, &[])
+    }
+
+    fn check_with_mentions(
+        &self,
+        text: &str,
+        _stage: Stage,
+        mentions: &[EntityMention],
+    ) -> Result<Verdict> {
+        let findings = self.analyzer.analyze_with_mentions(text, mentions)?;
         let mut verdict = Verdict::allow(self.name());
         if findings.is_empty() {
             return Ok(verdict);

@@ -11,6 +11,7 @@ use crate::entity::EntityType;
 use crate::error::{GuardError, Result};
 use crate::guard::{Action, Guard, Stage, Verdict};
 use crate::injection::InjectionGuard;
+use crate::mention::EntityMention;
 use crate::output::{BannedTermsGuard, CitationGuard, JsonGuard, LengthGuard, RefusalGuard};
 use crate::pii_guard::PiiGuard;
 
@@ -121,13 +122,31 @@ impl Pipeline {
     ///
     /// Returns the first error of a guard.
     pub fn check(&self, text: &str, stage: Stage) -> Result<Outcome> {
+        self.check_with_mentions(text, stage, &[])
+    }
+
+    /// Runs the guards that apply to `stage` on `text`, giving each the
+    /// entity mentions a model found in the text, such as the names from a
+    /// [`ChatEntityExtractor`](crate::ChatEntityExtractor). Mentions are
+    /// located in the text each guard receives, so they still apply after
+    /// an earlier guard replaced part of it.
+    ///
+    /// # Errors
+    ///
+    /// Returns the first error of a guard.
+    pub fn check_with_mentions(
+        &self,
+        text: &str,
+        stage: Stage,
+        mentions: &[EntityMention],
+    ) -> Result<Outcome> {
         let mut outcome = Outcome {
             action: Action::Allow,
             text: text.to_owned(),
             verdicts: Vec::new(),
         };
         for guard in self.guards.iter().filter(|g| g.applies_to(stage)) {
-            let mut verdict = guard.check(&outcome.text, stage)?;
+            let mut verdict = guard.check_with_mentions(&outcome.text, stage, mentions)?;
             outcome.action = outcome.action.max(verdict.action);
             if let Some(replacement) = verdict.replacement.take() {
                 outcome.text = replacement.clone();

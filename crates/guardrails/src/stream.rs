@@ -23,12 +23,20 @@ pub struct StreamOutput {
     pub findings: Vec<Finding>,
 }
 
+/// Most chars a finding that reaches into the window can hold back. A
+/// 4096-bit RSA private key in PEM is about 3,300 chars.
+pub const MAX_HELD_CHARS: usize = 16_384;
+
 /// Redacts findings in a stream of chunks. It holds back the last
 /// `window_chars` chars, and any finding that reaches into them, so a value
 /// split across chunks is seen whole.
 ///
-/// NOTE: a value longer than the window (for example a PEM private key
-/// block) can be emitted in part before it is recognized.
+/// A value longer than the window is held back as long as the part received
+/// so far is recognized: a PEM private key block counts from its BEGIN line
+/// on, whether or not its END line has arrived. A finding that grows past
+/// [`MAX_HELD_CHARS`] is redacted up to the window and the rest of it is
+/// emitted as it arrives, because the scanner's buffer no longer contains
+/// its start.
 #[derive(Debug)]
 pub struct StreamScanner {
     analyzer: Arc<Analyzer>,
@@ -94,16 +102,31 @@ impl StreamScanner {
     /// Emits pending text up to byte `cut` of the buffer, or less when a
     /// finding straddles `cut`.
     fn emit(&mut self, cut: usize) -> Result<StreamOutput> {
-        let findings = self.analyzer.analyze(&self.buffer)?;
+        let mut findings = self.analyzer.analyze(&self.buffer)?;
         let mut cut = cut;
-        for finding in &findings {
-            if finding.bytes.start < cut
+        let mut hold_until = cut;
+        for finding in &mut findings {
+            let straddles = finding.bytes.start < cut
                 && finding.bytes.end > cut
-                && finding.bytes.start >= self.context_len
-            {
-                cut = cut.min(finding.bytes.start);
+                && finding.bytes.start >= self.context_len;
+            if !straddles {
+                continue;
             }
+            let held_chars = self.buffer[finding.bytes.start..].chars().count();
+            if held_chars <= MAX_HELD_CHARS {
+                hold_until = hold_until.min(finding.bytes.start);
+                continue;
+            }
+            tracing::warn!(
+                entity = %finding.entity,
+                held_chars,
+                "a finding outgrew the stream hold-back limit; redacting the part received"
+            );
+            let clipped_chars = self.buffer[finding.bytes.start..cut].chars().count();
+            finding.bytes.end = cut;
+            finding.chars.end = finding.chars.start + clipped_chars;
         }
+        cut = hold_until;
         if cut <= self.context_len {
             return Ok(StreamOutput::default());
         }

@@ -1,5 +1,7 @@
 //! Recognizers: pattern rules with validation and context words, plus the
-//! trait for model-based recognizers.
+//! trait for in-process model-based recognizers. Models behind an async chat
+//! API are used through [`ChatEntityExtractor`](crate::ChatEntityExtractor)
+//! instead, because a [`Recognizer`] runs synchronously.
 
 mod international;
 mod korean;

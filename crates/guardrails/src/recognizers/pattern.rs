@@ -1,6 +1,7 @@
 //! The generic pattern recognizer: regex, boundary check, validator, context.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use regex::Regex;
 
@@ -141,6 +142,25 @@ impl PatternRecognizer {
         self
     }
 
+    /// Returns the range of the next match at or after `position` and the
+    /// range of its finding group. A pattern whose finding is the whole
+    /// match skips capture groups, which the regex crate resolves with a
+    /// slower engine than the one that finds the match.
+    fn find_at(
+        &self,
+        haystack: &str,
+        position: usize,
+    ) -> Option<(Range<usize>, Option<Range<usize>>)> {
+        if self.group == 0 {
+            let whole = self.regex.find_at(haystack, position)?.range();
+            return Some((whole.clone(), Some(whole)));
+        }
+        let captures = self.regex.captures_at(haystack, position)?;
+        let whole = captures.get(0).map_or(position..position, |m| m.range());
+        let span = captures.get(self.group).map(|m| m.range());
+        Some((whole, span))
+    }
+
     /// Returns true when one of `words` occurs within the window around `start..end`.
     fn has_context(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
         if words.is_empty() {
@@ -196,11 +216,9 @@ impl Recognizer for PatternRecognizer {
         let haystack = text.as_str();
         let mut position = 0;
         while position <= haystack.len() {
-            let Some(captures) = self.regex.captures_at(haystack, position) else {
+            let Some((whole, span)) = self.find_at(haystack, position) else {
                 break;
             };
-            let whole = captures.get(0).map_or(position..position, |m| m.range());
-            let span = captures.get(self.group).map(|m| m.range());
             let accepted = span
                 .clone()
                 .filter(|span| !span.is_empty())

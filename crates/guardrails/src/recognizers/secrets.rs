@@ -65,7 +65,12 @@ const SLACK_TOKEN_PATTERN: &str = r"xox[bpars]-[0-9A-Za-z-]{10,200}";
 const GOOGLE_API_KEY_PATTERN: &str = r"AIza[0-9A-Za-z_-]{35}";
 const HUGGINGFACE_TOKEN_PATTERN: &str = r"hf_[A-Za-z0-9]{30,100}";
 const STRIPE_KEY_PATTERN: &str = r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{10,99}";
-const PRIVATE_KEY_PATTERN: &str = r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?s:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?";
+// A block runs to its END line. A block without one, such as a truncated
+// paste or a stream whose END line has not arrived, covers the optional
+// `Name: value` header lines and the base64 lines that follow. The first
+// base64 line needs at least 16 chars, so prose after a BEGIN line is not
+// taken for key material.
+const PRIVATE_KEY_PATTERN: &str = r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?s:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)|(?:\s+[A-Za-z-]+:[^\r\n]*)*(?:\s+[A-Za-z0-9+/=]{16,})+(?:\s+[A-Za-z0-9+/=]{1,15})?)?";
 const JWT_PATTERN: &str = r"eyJ[A-Za-z0-9_-]{5,}={0,2}\.[A-Za-z0-9_-]{5,}={0,2}\.[A-Za-z0-9_-]{8,}";
 const ASSIGNED_SECRET_PATTERN: &str = r#"(?i)[A-Za-z0-9_.-]{0,40}(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|credential|비밀번호|패스워드)[A-Za-z0-9_.-]{0,40}["']?\s*(?::|=|:=|=>)\s*["'`]?([^\s"'`,;]{8,})"#;
 const URL_PASSWORD_PATTERN: &str = r"[a-z][a-z0-9+.-]{0,30}://[^\s:/@]{1,128}:([^\s:/@]{1,128})@";

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use llmops_testkit::{MockServer, Scenario};
 use serde_json::{Value, json};
-use serve_support::{KillOnDrop, listening_url, llmops, spawn_serve};
+use serve_support::{KillOnDrop, listening_url, llmops, spawn_serve, wait_for_line};
 
 const RRN: &str = "900101-1234568";
 const EMAIL: &str = "kim@example.com";
@@ -269,31 +269,29 @@ fn reload_changes_guard_config() {
         &mock,
         "[guardrails.pii]\nactions = { EMAIL_ADDRESS = \"block\" }\n",
     );
-    let reload = |runtime: &tokio::runtime::Runtime| {
-        runtime.block_on(async {
-            let response = reqwest::Client::new()
-                .post(format!("{}/admin/reload", root_of(&api)))
-                .send()
-                .await
-                .unwrap();
-            (response.status().as_u16(), response.text().await.unwrap())
-        })
+    let reload = || {
+        let signalled = Command::new("kill")
+            .args(["-HUP", &child.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(signalled.success());
     };
-    let (status, body) = reload(&runtime);
-    assert_eq!(status, 200, "{body}");
+    reload();
+    wait_for_line(&lines, "configuration reloaded");
     let (status, body) = chat(&runtime, &api, ask(&prompt));
     assert_eq!(status, 400, "the reloaded section blocks e-mail: {body}");
 
     // A bad section is rejected and the blocking guards keep serving.
     write_config(&path, &mock, "[guardrails.pii]\nmin_score = 7\n");
-    let (status, body) = reload(&runtime);
-    assert!(status >= 400, "{status} {body}");
-    assert!(body.contains("min_score"), "{body}");
+    reload();
+    let rejected = wait_for_line(&lines, "configuration reload rejected");
+    assert!(rejected.contains("min_score"), "{rejected}");
     assert_eq!(chat(&runtime, &api, ask(&prompt)).0, 400);
 
     // Without the section the request passes unchanged.
     write_config(&path, &mock, "");
-    assert_eq!(reload(&runtime).0, 200);
+    reload();
+    wait_for_line(&lines, "configuration reloaded");
     assert_eq!(chat(&runtime, &api, ask(&prompt)).0, 200);
     let sent = String::from_utf8(mock.last_request().unwrap().body.to_vec()).unwrap();
     assert!(sent.contains(EMAIL), "{sent}");

@@ -6,29 +6,18 @@
 
 mod serve_support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use llmops_testkit::{MockServer, Scenario};
 use serde_json::{Value, json};
-use serve_support::{KillOnDrop, listening_url, llmops, spawn_serve, wait_for_line};
+use serve_support::{
+    assert_start_fails, listening_url, spawn_serve, stop, wait_for_line, write_config,
+};
 
 const RRN: &str = "900101-1234568";
 const EMAIL: &str = "kim@example.com";
 const AWS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-
-/// Writes a configuration with one model on `mock` and `sections`.
-fn write_config(path: &Path, mock: &MockServer, sections: &str) {
-    std::fs::write(
-        path,
-        format!(
-            "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{}\"\n\n{sections}",
-            mock.openai_base_url()
-        ),
-    )
-    .unwrap();
-}
 
 /// Sends a chat request and returns the status and the body as text.
 fn chat(runtime: &tokio::runtime::Runtime, api: &str, body: Value) -> (u16, String) {
@@ -98,14 +87,6 @@ fn monitor_metrics(runtime: &tokio::runtime::Runtime, root: &str) -> String {
             .await
             .unwrap()
     })
-}
-
-fn stop(mut child: KillOnDrop) {
-    Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.0.wait().unwrap().success());
 }
 
 #[test]
@@ -185,7 +166,7 @@ fn blocked_request_gets_openai_error() {
 fn streamed_secret_is_redacted() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mock = runtime.block_on(MockServer::start()).unwrap();
-    // The key is cut into three deltas, so no single chunk holds it.
+    // The key is cut into three deltas, so no single chunk contains it.
     mock.push(Scenario::text_chunks([
         "Use the key AKIA",
         "IOSFODNN",
@@ -315,14 +296,6 @@ fn bad_guard_section_names_key() {
     ];
     for (section, expected) in cases {
         write_config(&path, &mock, section);
-        let output = llmops()
-            .args(["serve", "--port", "0", "--config", path.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{section}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(stderr.contains("invalid gateway configuration"), "{stderr}");
-        assert!(stderr.contains("gateway.toml"), "{stderr}");
-        assert!(stderr.contains(expected), "{section}: {stderr}");
+        assert_start_fails(&path, expected);
     }
 }

@@ -1,6 +1,6 @@
 //! `llmops serve` with a `[semantic_cache]` section: a request similar to
-//! an answered one is served from the cache, which the gateway's metrics
-//! and the monitor show, and bad sections name their key. The embedder is
+//! an earlier one is served from the cache, which the gateway's metrics
+//! show, and bad sections name their key. The embedder is
 //! the mock provider's `/embeddings`, because the local model is slow in a
 //! debug build.
 #![cfg(unix)]
@@ -8,26 +8,11 @@
 
 mod serve_support;
 
-use std::path::Path;
-use std::process::Command;
-
 use llmops_testkit::{MockServer, Route, Scenario};
 use serde_json::{Value, json};
-use serve_support::{listening_url, llmops, spawn_serve};
+use serve_support::{assert_start_fails, listening_url, spawn_serve, stop, write_config};
 
-/// Writes a configuration with one model on `mock` and `sections`.
-fn write_config(path: &Path, mock: &MockServer, sections: &str) {
-    std::fs::write(
-        path,
-        format!(
-            "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{url}\"\n\n{sections}",
-            url = mock.openai_base_url()
-        ),
-    )
-    .unwrap();
-}
-
-/// A `[semantic_cache]` section that embeds through the mock.
+/// Returns a `[semantic_cache]` section that embeds through the mock.
 fn semantic_section(mock: &MockServer, extra: &str) -> String {
     format!(
         "[semantic_cache]\nthreshold = 0.95\nttl_secs = 600\nmax_entries = 100\n{extra}\n[semantic_cache.embedder]\nprovider = \"openai\"\nmodel = \"text-embedding-3-small\"\ndimensions = 1536\nbase_url = \"{}\"\n",
@@ -81,7 +66,7 @@ fn similar_request_is_served_from_cache() {
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("gateway.toml");
     write_config(&path, &mock, &semantic_section(&mock, ""));
-    let (mut child, lines) = spawn_serve(&path);
+    let (child, lines) = spawn_serve(&path);
     let api = listening_url(&lines);
     let root = api.trim_end_matches("/v1").to_owned();
 
@@ -107,11 +92,7 @@ fn similar_request_is_served_from_cache() {
         "{gateway_metrics}"
     );
 
-    Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.0.wait().unwrap().success());
+    stop(child);
 }
 
 #[test]
@@ -127,7 +108,7 @@ fn user_scope_keeps_users_apart() {
         &mock,
         &semantic_section(&mock, "scope = [\"user\"]\n"),
     );
-    let (mut child, lines) = spawn_serve(&path);
+    let (child, lines) = spawn_serve(&path);
     let api = listening_url(&lines);
 
     assert_eq!(ask_as(&runtime, &api, "alice"), "for alice");
@@ -139,11 +120,7 @@ fn user_scope_keeps_users_apart() {
         "alice's repeat came from the cache"
     );
 
-    Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.0.wait().unwrap().success());
+    stop(child);
 }
 
 #[test]
@@ -173,13 +150,6 @@ fn bad_semantic_section_names_key() {
     ];
     for (section, expected) in cases {
         write_config(&path, &mock, section);
-        let output = llmops()
-            .args(["serve", "--port", "0", "--config", path.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{section}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(stderr.contains("gateway.toml"), "{stderr}");
-        assert!(stderr.contains(expected), "{section}: {stderr}");
+        assert_start_fails(&path, expected);
     }
 }

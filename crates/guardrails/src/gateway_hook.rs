@@ -50,7 +50,7 @@ impl GuardEvent {
         }
     }
 
-    /// Whether a guard acted on the text or found an entity.
+    /// Returns true when no guard acted on the text and no entity was found.
     pub fn is_empty(&self) -> bool {
         self.action == Action::Allow && self.entities.is_empty()
     }
@@ -77,7 +77,7 @@ impl GuardEvent {
     }
 }
 
-/// Where a hook puts its events: a listener, or a buffer read by
+/// The destination of a hook's events: a listener, or a buffer read by
 /// [`GuardHook::take_events`].
 #[derive(Default)]
 struct EventSink {
@@ -195,21 +195,7 @@ impl PreCallHook for GuardHook {
     ) -> Result<(), Error> {
         let mut event = GuardEvent::empty();
         for message in &mut request.messages {
-            match &mut message.content {
-                Some(MessageContent::Text(text)) => {
-                    if let Some(replaced) = self.check(text, &mut event)? {
-                        *text = replaced;
-                    }
-                }
-                Some(MessageContent::Parts(parts)) => {
-                    for text in parts.iter_mut().filter_map(|part| part.text.as_mut()) {
-                        if let Some(replaced) = self.check(text, &mut event)? {
-                            *text = replaced;
-                        }
-                    }
-                }
-                None => {}
-            }
+            rewrite_texts(&mut message.content, |text| self.check(text, &mut event))?;
             if event.action == Action::Block {
                 break;
             }
@@ -240,6 +226,28 @@ impl PreCallHook for GuardHook {
     }
 }
 
+/// Passes each text of `content` to `check`, and replaces it with the
+/// text `check` returns, if any.
+fn rewrite_texts(
+    content: &mut Option<MessageContent>,
+    mut check: impl FnMut(&str) -> Result<Option<String>, Error>,
+) -> Result<(), Error> {
+    let texts: Vec<&mut String> = match content {
+        Some(MessageContent::Text(text)) => vec![text],
+        Some(MessageContent::Parts(parts)) => parts
+            .iter_mut()
+            .filter_map(|part| part.text.as_mut())
+            .collect(),
+        None => Vec::new(),
+    };
+    for text in texts {
+        if let Some(replaced) = check(text)? {
+            *text = replaced;
+        }
+    }
+    Ok(())
+}
+
 /// Runs a [`Pipeline`]'s output guards on every response before the
 /// caller receives it, whether a model or a cache served it.
 ///
@@ -252,8 +260,8 @@ impl PreCallHook for GuardHook {
 ///   before them has already been sent.
 ///
 /// NOTE: the other output checks (length, banned terms, JSON, citations,
-/// refusals) run on whole completions only, because they need the whole
-/// text; streams pass them unchecked.
+/// refusals) need the whole text, so they run on whole completions only.
+/// Streams pass them unchecked.
 pub struct OutputGuardHook {
     pipeline: Pipeline,
     stream: Option<Arc<StreamRedaction>>,
@@ -350,21 +358,9 @@ impl OutputHook for OutputGuardHook {
     ) -> Result<(), Error> {
         let mut event = GuardEvent::empty();
         for choice in &mut completion.choices {
-            match &mut choice.message.content {
-                Some(MessageContent::Text(text)) => {
-                    if let Some(replaced) = self.check(text, &mut event)? {
-                        *text = replaced;
-                    }
-                }
-                Some(MessageContent::Parts(parts)) => {
-                    for text in parts.iter_mut().filter_map(|part| part.text.as_mut()) {
-                        if let Some(replaced) = self.check(text, &mut event)? {
-                            *text = replaced;
-                        }
-                    }
-                }
-                None => {}
-            }
+            rewrite_texts(&mut choice.message.content, |text| {
+                self.check(text, &mut event)
+            })?;
             if event.action == Action::Block {
                 break;
             }

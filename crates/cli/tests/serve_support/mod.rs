@@ -85,3 +85,44 @@ pub(crate) fn listening_url(lines: &mpsc::Receiver<String>) -> String {
     let line = wait_for_line(lines, "Listening on ");
     line.trim_start_matches("Listening on ").trim().to_owned()
 }
+
+/// Writes a configuration with the model `chat` on `mock` followed by
+/// `sections`.
+pub(crate) fn write_config(
+    path: &std::path::Path,
+    mock: &llmops_testkit::MockServer,
+    sections: &str,
+) {
+    std::fs::write(
+        path,
+        format!(
+            "[[models]]\nname = \"chat\"\n\n[[models.deployments]]\nid = \"mock\"\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{}\"\n\n{sections}",
+            mock.openai_base_url()
+        ),
+    )
+    .unwrap();
+}
+
+/// Stops the server with SIGTERM and checks that it exits cleanly.
+pub(crate) fn stop(mut child: KillOnDrop) {
+    let signalled = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    assert!(child.0.wait().unwrap().success());
+}
+
+/// Checks that `llmops serve --config PATH` fails to start with an error
+/// that names the file and contains `expected`.
+pub(crate) fn assert_start_fails(path: &std::path::Path, expected: &str) {
+    let output = llmops()
+        .args(["serve", "--port", "0", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("invalid gateway configuration"), "{stderr}");
+    assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+    assert!(stderr.contains(expected), "expected {expected:?}: {stderr}");
+}

@@ -126,6 +126,13 @@ impl Safety {
                     .iter()
                     .flat_map(|verdict| verdict.reasons.iter().cloned())
                     .collect(),
+                guards: outcome
+                    .verdicts
+                    .iter()
+                    .filter(|verdict| verdict.action != Action::Allow)
+                    .map(|verdict| verdict.guard.clone())
+                    .collect(),
+                entity_model_failed: false,
             };
             println!("  output guards: {}", event.reasons.join("; "));
             self.record(&subject, "output", &event).await?;

@@ -28,6 +28,9 @@ mod prompt;
 mod rag;
 mod records;
 mod serve;
+mod serve_config;
+mod serve_guard;
+mod serve_semantic;
 mod tokens;
 
 use std::process::ExitCode;

@@ -94,6 +94,11 @@ impl Monitoring {
         })
     }
 
+    /// The monitor that requests and guard findings are recorded into.
+    pub(crate) fn monitor(&self) -> &Monitor {
+        &self.monitor
+    }
+
     /// Adds the hook that records every request of a gateway built from
     /// `config`.
     pub(crate) fn attach(&self, builder: GatewayBuilder, config: &GatewayConfig) -> GatewayBuilder {

@@ -12,13 +12,16 @@ use llmops_gateway::server::{
 };
 use llmops_gateway::{
     DeploymentConfig, Gateway, GatewayConfig, GatewayError, MemoryState, ModelConfig, RedisState,
-    SharedState,
+    SemanticCache, SharedState,
 };
 use llmops_local::{LocalBackend, LocalModelConfig, MODEL_ALIAS, MODEL_NAME};
 use tokio::sync::OnceCell;
 
 use crate::failure::Failure;
 use crate::monitoring::Monitoring;
+use crate::serve_config::ServeConfig;
+use crate::serve_guard::attach_guardrails;
+use crate::serve_semantic::SemanticCacheSlot;
 
 /// The provider name under which the embedded model is registered, for
 /// deployments in a configuration file.
@@ -30,9 +33,10 @@ const LOCAL_PROVIDER: &str = "local";
 /// Without --config the embedded local model is served as the model
 /// `local`, so `llmops serve` needs no setup. With --config the gateway
 /// configuration file decides the models; deployments with
-/// `provider = "local"` use the embedded model. SIGHUP or
-/// `POST /admin/reload` reloads the file; SIGTERM or Ctrl-C stops the
-/// server after running requests finish.
+/// `provider = "local"` use the embedded model. The same file may add
+/// `[guardrails]` (input and output guards) and `[semantic_cache]`.
+/// SIGHUP or `POST /admin/reload` reloads the file; SIGTERM or Ctrl-C
+/// stops the server after running requests finish.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  llmops serve\n  llmops serve --config gateway.toml --port 8080\n  LLMOPS_MASTER_KEY=... llmops serve --database sqlite://keys.db"
@@ -46,7 +50,8 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 4000)]
     port: u16,
 
-    /// A gateway configuration file (TOML).
+    /// A gateway configuration file (TOML), which may also hold the
+    /// `[guardrails]` and `[semantic_cache]` sections.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -126,13 +131,13 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
         None => None,
     };
     let config = match &args.config {
-        Some(path) => GatewayConfig::load(path).map_err(anyhow::Error::from)?,
+        Some(path) => ServeConfig::load(path).map_err(anyhow::Error::from)?,
         None => {
             eprintln!("No --config: serving the embedded local model as `{MODEL_ALIAS}`.");
             local_config()
         }
     };
-    let monitoring = Monitoring::open(database.as_ref(), &config).await?;
+    let monitoring = Monitoring::open(database.as_ref(), &config.gateway).await?;
     let otlp = match &args.otlp_endpoint {
         Some(endpoint) => Some(monitoring.otlp_exporter(endpoint, args.otlp_interval_secs)?),
         None => None,
@@ -145,8 +150,8 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
         }
         None => {
             let backend = load_local().await?;
-            let state = redis.unwrap_or_else(|| memory_state(&config));
-            let gateway = build_gateway(config, Some(&backend), &state, &monitoring)
+            let state = redis.unwrap_or_else(|| memory_state(&config.gateway));
+            let gateway = build_gateway(&config, Some(&backend), &state, &monitoring, None)
                 .context("cannot build the gateway for the local model")?;
             Server::builder(gateway)
         }
@@ -208,15 +213,17 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Builds the zero-setup configuration: the local model as `local`.
-fn local_config() -> GatewayConfig {
-    GatewayConfig::new().model(
-        ModelConfig::new(MODEL_ALIAS).deployment(DeploymentConfig::new(
-            MODEL_ALIAS,
-            LOCAL_PROVIDER,
-            MODEL_NAME,
-        )),
-    )
+/// Builds the zero-setup configuration: the local model as `local`, with
+/// no guardrails and no semantic cache.
+fn local_config() -> ServeConfig {
+    let gateway = GatewayConfig::new().model(ModelConfig::new(MODEL_ALIAS).deployment(
+        DeploymentConfig::new(MODEL_ALIAS, LOCAL_PROVIDER, MODEL_NAME),
+    ));
+    ServeConfig {
+        gateway,
+        guardrails: None,
+        semantic_cache: None,
+    }
 }
 
 async fn load_local() -> Result<Arc<dyn ModelBackend>, Failure> {
@@ -243,18 +250,25 @@ fn memory_state(config: &GatewayConfig) -> Arc<dyn SharedState> {
 
 /// Builds a gateway on `state`, which every rebuild shares, so a reload
 /// keeps rate-limit windows, spend and cached responses. Every gateway
-/// records its requests into the same monitor.
+/// records its requests and guard findings into the same monitor.
 fn build_gateway(
-    config: GatewayConfig,
+    config: &ServeConfig,
     local: Option<&Arc<dyn ModelBackend>>,
     state: &Arc<dyn SharedState>,
     monitoring: &Monitoring,
+    semantic_cache: Option<Arc<dyn SemanticCache>>,
 ) -> Result<Gateway, GatewayError> {
-    let mut builder = Gateway::builder(config.clone()).shared_state(Arc::clone(state));
+    let mut builder = Gateway::builder(config.gateway.clone()).shared_state(Arc::clone(state));
     if let Some(local) = local {
         builder = builder.backend(LOCAL_PROVIDER, Arc::clone(local));
     }
-    monitoring.attach(builder, &config).build()
+    if let Some(section) = &config.guardrails {
+        builder = attach_guardrails(builder, section, monitoring.monitor())?;
+    }
+    if let Some(cache) = semantic_cache {
+        builder = builder.semantic_cache(cache);
+    }
+    monitoring.attach(builder, &config.gateway).build()
 }
 
 type Reload = Box<dyn Fn() -> Result<Gateway, GatewayError> + Send + Sync>;
@@ -262,24 +276,32 @@ type Reload = Box<dyn Fn() -> Result<Gateway, GatewayError> + Send + Sync>;
 /// Builds the gateway from the configuration read from `path`, loading the
 /// local model only when a deployment uses it, and a reloader that reads
 /// the file again and keeps the state of limits, spend and cache. A reload
-/// that adds the first `provider = "local"` deployment loads the model then.
+/// that adds the first `provider = "local"` deployment loads the model
+/// then. The semantic cache keeps its responses across reloads that leave
+/// `[semantic_cache]` unchanged.
 async fn gateway_from_file(
     path: &Path,
-    config: GatewayConfig,
+    config: ServeConfig,
     redis: Option<Arc<dyn SharedState>>,
     monitoring: Monitoring,
 ) -> Result<(Gateway, Reload), Failure> {
     let local: Arc<OnceCell<Arc<dyn ModelBackend>>> = Arc::new(OnceCell::new());
-    if uses_local(&config) {
+    if uses_local(&config.gateway) {
         local.get_or_try_init(load_local).await?;
     }
-    let state = redis.unwrap_or_else(|| memory_state(&config));
-    let gateway = build_gateway(config, local.get(), &state, &monitoring)
+    let state = redis.unwrap_or_else(|| memory_state(&config.gateway));
+    let semantic = Arc::new(SemanticCacheSlot::default());
+    let prepared = semantic
+        .prepare(config.semantic_cache.as_ref())
+        .await
+        .map_err(anyhow::Error::from)?;
+    let gateway = build_gateway(&config, local.get(), &state, &monitoring, prepared.cache())
         .with_context(|| format!("cannot build the gateway from {}", path.display()))?;
+    semantic.commit(prepared);
     let path = path.to_owned();
     let reloader: Reload = Box::new(move || {
-        let config = GatewayConfig::load(&path)?;
-        if uses_local(&config) && local.get().is_none() {
+        let config = ServeConfig::load(&path)?;
+        if uses_local(&config.gateway) && local.get().is_none() {
             // The reloader runs on a blocking thread of the runtime, where
             // waiting for the load is allowed.
             tokio::runtime::Handle::current()
@@ -291,10 +313,14 @@ async fn gateway_from_file(
                     )
                 })?;
         }
-        let gateway = build_gateway(config.clone(), local.get(), &state, &monitoring)?;
-        // Only a configuration that built a gateway reaches the monitor,
-        // so a rejected reload leaves the old budgets in place.
-        monitoring.reload(&config);
+        let prepared = tokio::runtime::Handle::current()
+            .block_on(semantic.prepare(config.semantic_cache.as_ref()))?;
+        let gateway = build_gateway(&config, local.get(), &state, &monitoring, prepared.cache())?;
+        // Only a configuration that built a gateway reaches the monitor
+        // and the semantic cache, so a rejected reload leaves the old
+        // budgets and stored responses in place.
+        semantic.commit(prepared);
+        monitoring.reload(&config.gateway);
         Ok(gateway)
     });
     Ok((gateway, reloader))

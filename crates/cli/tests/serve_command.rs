@@ -2,62 +2,15 @@
 //! of a mock provider, and shutdown on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod serve_support;
+
+use std::process::Command;
 use std::time::Duration;
 
 use llmops_testkit::{MockServer, Scenario};
-
-fn llmops() -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("llmops"));
-    command.env_remove("LLMOPS_MASTER_KEY");
-    command
-}
-
-/// Kills the server when a test ends, so that a failed assertion cannot
-/// leave it running and holding the test's output open.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `llmops serve --config CONFIG` on a free port and returns the
-/// process with a channel of its stderr lines.
-fn spawn_serve(config: &std::path::Path) -> (KillOnDrop, mpsc::Receiver<String>) {
-    spawn_serve_with(config, &[])
-}
-
-/// Starts `llmops serve --config CONFIG ARGS` on a free port.
-fn spawn_serve_with(
-    config: &std::path::Path,
-    args: &[&str],
-) -> (KillOnDrop, mpsc::Receiver<String>) {
-    let mut child = llmops()
-        .args(["serve", "--config", config.to_str().unwrap(), "--port", "0"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (KillOnDrop(child), lines_rx)
-}
+use serve_support::{
+    listening_url, llmops, spawn_serve, spawn_serve_with, wait_for_line, wait_for_line_within,
+};
 
 #[test]
 fn serve_rejects_bad_host() {
@@ -161,25 +114,6 @@ fn serve_config_answers_then_stops_on_sigterm() {
     assert!(killed.success());
     let status = child.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
-}
-
-/// Waits for a stderr line that contains `needle` and returns it.
-fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str) -> String {
-    wait_for_line_within(lines, needle, 60)
-}
-
-/// Waits up to `seconds` between lines for one that contains `needle`.
-fn wait_for_line_within(lines: &mpsc::Receiver<String>, needle: &str, seconds: u64) -> String {
-    let mut log = Vec::new();
-    loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(seconds))
-            .unwrap_or_else(|_| panic!("no line with {needle:?}; stderr so far: {log:#?}"));
-        if line.contains(needle) {
-            return line;
-        }
-        log.push(line);
-    }
 }
 
 #[cfg(unix)]
@@ -302,12 +236,6 @@ fn reload_adds_local_model() {
         .status()
         .unwrap();
     assert!(child.0.wait().unwrap().success());
-}
-
-/// Reads the `Listening on` URL from the server's stderr.
-fn listening_url(lines: &mpsc::Receiver<String>) -> String {
-    let line = wait_for_line(lines, "Listening on ");
-    line.trim_start_matches("Listening on ").trim().to_owned()
 }
 
 #[cfg(unix)]

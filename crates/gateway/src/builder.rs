@@ -12,7 +12,7 @@ use crate::config::{DeploymentConfig, GatewayConfig};
 use crate::deployment::Deployment;
 use crate::error::GatewayError;
 use crate::gateway::{Accounting, Gateway};
-use crate::hooks::{PostCallHook, PreCallHook};
+use crate::hooks::{OutputHook, PostCallHook, PreCallHook};
 use crate::limits::{BudgetAlertSink, BudgetTable, Clock, LimitTable, SystemClock};
 use crate::record::RecordSink;
 use crate::semantic_cache::SemanticCache;
@@ -46,6 +46,7 @@ pub struct GatewayBuilder {
     sink: Option<Arc<dyn RecordSink>>,
     pre_hooks: Vec<Arc<dyn PreCallHook>>,
     post_hooks: Vec<Arc<dyn PostCallHook>>,
+    output_hooks: Vec<Arc<dyn OutputHook>>,
     seed: Option<u64>,
     env: EnvLookup,
     state: Option<Arc<dyn SharedState>>,
@@ -65,6 +66,7 @@ impl Gateway {
             sink: None,
             pre_hooks: Vec::new(),
             post_hooks: Vec::new(),
+            output_hooks: Vec::new(),
             seed: None,
             state: None,
             clock: None,
@@ -110,6 +112,13 @@ impl GatewayBuilder {
     /// Adds a hook that runs after each request, in the order added.
     pub fn post_call_hook(mut self, hook: Arc<dyn PostCallHook>) -> Self {
         self.post_hooks.push(hook);
+        self
+    }
+
+    /// Adds a hook that checks the output each caller receives, in the
+    /// order added.
+    pub fn output_hook(mut self, hook: Arc<dyn OutputHook>) -> Self {
+        self.output_hooks.push(hook);
         self
     }
 
@@ -213,6 +222,7 @@ impl GatewayBuilder {
             .task_embedder
             .and_then(|embedder| TaskEmbeddings::new(&self.config, embedder));
         accounting.semantic_cache = self.semantic_cache;
+        accounting.output_hooks = self.output_hooks;
         let gateway = Gateway::from_parts(
             self.config,
             deployments,
@@ -266,6 +276,7 @@ fn accounting(
         alert_sink,
         task_embeddings: None,
         semantic_cache: None,
+        output_hooks: Vec::new(),
     })
 }
 

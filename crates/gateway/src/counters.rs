@@ -17,6 +17,10 @@ pub struct GatewayCounters {
     pub cache_hits: u64,
     /// Response-cache lookups that found none, or failed.
     pub cache_misses: u64,
+    /// Semantic-cache lookups that served a stored response.
+    pub semantic_cache_hits: u64,
+    /// Semantic-cache lookups that found no response similar enough.
+    pub semantic_cache_misses: u64,
     /// Admissions rejected by a rate limit, by the kind of scope whose limit
     /// rejected them. A model scope counts each time a request passes the
     /// model over for its fallbacks.
@@ -52,6 +56,8 @@ impl GatewayCounters {
     pub fn add(&mut self, other: &GatewayCounters) {
         self.cache_hits += other.cache_hits;
         self.cache_misses += other.cache_misses;
+        self.semantic_cache_hits += other.semantic_cache_hits;
+        self.semantic_cache_misses += other.semantic_cache_misses;
         add_map(
             &mut self.rate_limit_rejections,
             &other.rate_limit_rejections,
@@ -77,6 +83,8 @@ fn add_map<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>)
 pub(crate) struct Counters {
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
+    semantic_cache_hits: AtomicU64,
+    semantic_cache_misses: AtomicU64,
     rare: Mutex<GatewayCounters>,
 }
 
@@ -87,6 +95,16 @@ impl Counters {
             &self.cache_hits
         } else {
             &self.cache_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one semantic-cache lookup.
+    pub(crate) fn semantic_cache_lookup(&self, hit: bool) {
+        let counter = if hit {
+            &self.semantic_cache_hits
+        } else {
+            &self.semantic_cache_misses
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -140,6 +158,8 @@ impl Counters {
             .clone();
         counts.cache_hits = self.cache_hits.load(Ordering::Relaxed);
         counts.cache_misses = self.cache_misses.load(Ordering::Relaxed);
+        counts.semantic_cache_hits = self.semantic_cache_hits.load(Ordering::Relaxed);
+        counts.semantic_cache_misses = self.semantic_cache_misses.load(Ordering::Relaxed);
         counts
     }
 }
@@ -171,17 +191,22 @@ mod tests {
         first.cache_lookup(false);
         first.rate_limit_rejection(ScopeKind::Key);
         first.fallback("backup");
+        first.semantic_cache_lookup(true);
         let second = Counters::default();
         second.cache_lookup(true);
         second.rate_limit_rejection(ScopeKind::Key);
         second.budget_rejection(ScopeKind::Team);
         second.budget_alert(ScopeKind::Team);
         second.health_check("a", false);
+        second.semantic_cache_lookup(true);
+        second.semantic_cache_lookup(false);
 
         let mut total = first.snapshot();
         total.add(&second.snapshot());
         assert_eq!(total.cache_hits, 2);
         assert_eq!(total.cache_misses, 1);
+        assert_eq!(total.semantic_cache_hits, 2);
+        assert_eq!(total.semantic_cache_misses, 1);
         assert_eq!(total.rate_limit_rejections.get(&ScopeKind::Key), Some(&2));
         assert_eq!(total.budget_rejections.get(&ScopeKind::Team), Some(&1));
         assert_eq!(total.budget_alerts.get(&ScopeKind::Team), Some(&1));

@@ -21,7 +21,7 @@ use crate::active_health::HealthChecks;
 use crate::config::GatewayConfig;
 use crate::counters::Counters;
 use crate::deployment::Deployment;
-use crate::hooks::{CallContext, PostCallHook, PreCallHook};
+use crate::hooks::{CallContext, OutputHook, PostCallHook, PreCallHook};
 use crate::limits::{Admitted, BudgetAlertSink, BudgetTable, Clock, LimitScope, LimitTable};
 use crate::record::{AttemptRecord, RecordSink, RequestRecord, RequestStatus, RouteDecision};
 use crate::retry::{AttemptBudget, backoff};
@@ -70,10 +70,11 @@ pub(crate) struct Inner {
     pub(crate) health_checks: HealthChecks,
     pub(crate) task_embeddings: Option<TaskEmbeddings>,
     pub(crate) semantic_cache: Option<Arc<dyn SemanticCache>>,
+    pub(crate) output_hooks: Vec<Arc<dyn OutputHook>>,
 }
 
-/// The prices, rules, shared state, clock, alert sink, task embeddings and
-/// semantic cache a gateway is built with.
+/// The prices, rules, shared state, clock, alert sink, task embeddings,
+/// semantic cache and output hooks a gateway is built with.
 pub(crate) struct Accounting {
     pub(crate) prices: PriceTable,
     pub(crate) limits: LimitTable,
@@ -84,6 +85,7 @@ pub(crate) struct Accounting {
     /// The task examples' embeddings, when a task embedder is set.
     pub(crate) task_embeddings: Option<TaskEmbeddings>,
     pub(crate) semantic_cache: Option<Arc<dyn SemanticCache>>,
+    pub(crate) output_hooks: Vec<Arc<dyn OutputHook>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -186,6 +188,7 @@ impl Gateway {
                 health_checks: HealthChecks::default(),
                 task_embeddings: accounting.task_embeddings,
                 semantic_cache: accounting.semantic_cache,
+                output_hooks: accounting.output_hooks,
             }),
         }
     }
@@ -259,9 +262,10 @@ impl Gateway {
             Err((pending, error)) => return Err(self.fail(*pending, error).await),
         };
         tracing::Span::current().record("llmops.request_id", pending.id.as_str());
+        let output_view = self.output_view(&pending);
         if let Some(completion) = self.cached(&mut pending).await {
             self.finish_from_cache(pending, &completion).await;
-            return Ok(completion);
+            return self.check_output(output_view, completion).await;
         }
         // Disjoint field borrows: the request is not copied per call.
         let result = self
@@ -296,7 +300,7 @@ impl Gateway {
                 )
                 .run()
                 .await;
-                Ok(completion)
+                self.check_output(output_view, completion).await
             }
             Err(error) => Err(self.fail(pending, error).await),
         }
@@ -334,11 +338,13 @@ impl Gateway {
             Err((pending, error)) => return Err(self.fail(*pending, error).await),
         };
         tracing::Span::current().record("llmops.request_id", pending.id.as_str());
+        let output_view = self.output_view(&pending);
         if let Some(completion) = self.cached(&mut pending).await {
             let chunks =
                 crate::cache::replay_chunks(&completion, pending.request.wants_stream_usage());
             self.finish_from_cache(pending, &completion).await;
-            return Ok(Box::pin(futures::stream::iter(chunks.into_iter().map(Ok))));
+            let replay: ChatStream = Box::pin(futures::stream::iter(chunks.into_iter().map(Ok)));
+            return Ok(self.wrap_output(output_view, replay));
         }
         // Disjoint field borrows: the request is not copied per call.
         let result = self
@@ -355,12 +361,15 @@ impl Gateway {
             )
             .await;
         match result {
-            Ok(routed) => Ok(crate::stream::GatewayStream::start(
-                self.clone(),
-                pending,
-                routed.deployment,
-                routed.value,
-            )),
+            Ok(routed) => {
+                let stream = crate::stream::GatewayStream::start(
+                    self.clone(),
+                    pending,
+                    routed.deployment,
+                    routed.value,
+                );
+                Ok(self.wrap_output(output_view, stream))
+            }
             Err(error) => Err(self.fail(pending, error).await),
         }
     }

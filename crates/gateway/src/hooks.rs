@@ -1,9 +1,9 @@
-//! Hook traits through which guardrails, prompt logging, evaluation and
-//! audit plug into the gateway without it depending on those crates.
+//! Hook traits through which guardrails, output checks, prompt logging,
+//! evaluation and audit plug into the gateway without it depending on those crates.
 
 use async_trait::async_trait;
-use llmops_core::Error;
 use llmops_core::types::{ChatCompletion, ChatRequest};
+use llmops_core::{ChatStream, Error};
 
 use crate::record::RequestRecord;
 
@@ -132,4 +132,43 @@ pub trait PostCallHook: Send + Sync {
         completion: Option<&ChatCompletion>,
         record: &RequestRecord,
     );
+}
+
+/// Runs on the output the caller is about to receive: may rewrite a
+/// completion or a stream, or reject a completion.
+///
+/// Output hooks run after the request is recorded, on every response the
+/// caller receives, whether a model or a cache served it. The response
+/// cache, the semantic cache and the [`PostCallHook`]s see the model's
+/// output as it came, so a cached response is checked again each time it
+/// is served, by the hooks of the gateway that serves it.
+#[async_trait]
+pub trait OutputHook: Send + Sync {
+    /// A short name for logs, such as `output-guard`.
+    fn name(&self) -> &str;
+
+    /// Checks a whole completion and may rewrite it in place.
+    ///
+    /// # Errors
+    ///
+    /// An error replaces the response: the caller receives it instead of
+    /// the completion. The request's record still shows the call as it
+    /// ended upstream.
+    async fn check_completion(
+        &self,
+        request: &ChatRequest,
+        context: &CallContext,
+        completion: &mut ChatCompletion,
+    ) -> Result<(), Error>;
+
+    /// Wraps a stream of chunks; the caller reads the returned stream.
+    /// Chunks already sent cannot be taken back, so an implementation
+    /// holds back text it may still need to rewrite, or ends the stream
+    /// with an error item.
+    fn wrap_stream(
+        &self,
+        request: &ChatRequest,
+        context: &CallContext,
+        stream: ChatStream,
+    ) -> ChatStream;
 }

@@ -56,6 +56,11 @@
 //! checks ([`HealthCheckConfig`]) feed it without traffic.
 //! [`Gateway::counters`] returns event counts for metrics.
 //!
+//! Hooks plug other crates in without the gateway depending on them: a
+//! [`PreCallHook`] may rewrite or reject a request, an [`OutputHook`] may
+//! rewrite or reject the response the caller receives, and a
+//! [`PostCallHook`] observes each finished request with its record.
+//!
 //! # Features
 //!
 //! - `server`: [`server`], an OpenAI-compatible HTTP server over a gateway
@@ -73,6 +78,7 @@ mod gateway;
 mod health;
 mod hooks;
 mod limits;
+mod output;
 mod record;
 mod retry;
 mod route;
@@ -96,7 +102,7 @@ pub use counters::GatewayCounters;
 pub use error::GatewayError;
 pub use gateway::{GATEWAY_PROVIDER, Gateway};
 pub use health::HealthState;
-pub use hooks::{CallContext, PostCallHook, PreCallHook};
+pub use hooks::{CallContext, OutputHook, PostCallHook, PreCallHook};
 pub use limits::{
     BudgetAlert, BudgetAlertSink, BudgetPeriod, BudgetRule, Clock, LimitRule, LimitScope,
     ManualClock, ScopeKind, SystemClock,

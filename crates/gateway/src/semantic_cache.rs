@@ -96,6 +96,7 @@ impl Gateway {
         let found = cache
             .lookup(&pending.request, &pending.context, &pending.decision.model)
             .await;
+        self.inner.counters.semantic_cache_lookup(found.is_some());
         match found {
             Some(completion) => {
                 tracing::debug!(cache = cache.name(), "served from the semantic cache");

@@ -393,3 +393,35 @@ fn health_check_mistakes_name_their_key() {
     assert!(key.starts_with("line "), "{key}");
     assert!(message.contains("not a duration"), "{message}");
 }
+
+#[test]
+fn other_sections_are_left_out() {
+    let text = format!(
+        "{TWO_MODELS}\n[guardrails.pii]\nmin_score = 0.7\n\n[semantic_cache]\nthreshold = 0.9\n"
+    );
+    let (key, message) = error_of(&text);
+    assert!(key.starts_with("line "), "{key}");
+    assert!(message.contains("guardrails"), "{message}");
+
+    let shared =
+        GatewayConfig::from_toml_str_ignoring(&text, &["guardrails", "semantic_cache"]).unwrap();
+    assert_eq!(shared, GatewayConfig::from_toml_str(TWO_MODELS).unwrap());
+}
+
+#[test]
+fn ignoring_keeps_error_positions() {
+    let text = "[semantic_cache]\nthreshold = 0.9\n\n[[models]]\nname = \"chat\"\nstrategy = \"fastest\"\n";
+    let error = GatewayConfig::from_toml_str_ignoring(text, &["semantic_cache"]).unwrap_err();
+    let GatewayError::Config { key, message } = error else {
+        panic!("expected a config error, got {error}");
+    };
+    assert_eq!(key, "line 6, column 12");
+    assert!(message.contains("fastest"), "{message}");
+}
+
+#[test]
+fn ignoring_nothing_still_rejects_unknown_sections() {
+    let text = format!("{TWO_MODELS}\n[semantic_cache]\nthreshold = 0.9\n");
+    let error = GatewayConfig::from_toml_str_ignoring(&text, &["guardrails"]).unwrap_err();
+    assert!(error.to_string().contains("semantic_cache"), "{error}");
+}

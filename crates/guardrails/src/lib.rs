@@ -25,6 +25,8 @@
 //! - With the feature `gateway`, `GuardHook` runs a pipeline's input guards
 //!   as an `llmops-gateway` pre-call hook: redacted text replaces the
 //!   request's, and a block rejects the request before any model call.
+//!   `OutputGuardHook` runs the output guards as an output hook on whole
+//!   completions and redacts PII in streams.
 //!
 //! ```
 //! use llmops_guardrails::{Analyzer, Anonymizer, EntityType, PlaceholderScope};
@@ -47,6 +49,8 @@ mod error;
 mod finding;
 #[cfg(feature = "gateway")]
 mod gateway_hook;
+#[cfg(feature = "gateway")]
+mod gateway_stream;
 mod guard;
 pub mod injection;
 mod mention;
@@ -70,7 +74,7 @@ pub use entity::EntityType;
 pub use error::{GuardError, Result};
 pub use finding::Finding;
 #[cfg(feature = "gateway")]
-pub use gateway_hook::{GuardEvent, GuardHook, GuardHookBuilder};
+pub use gateway_hook::{GuardEvent, GuardHook, GuardHookBuilder, GuardListener, OutputGuardHook};
 pub use guard::{Action, Guard, Stage, Verdict};
 pub use injection::{InjectionClassifier, InjectionDetector, InjectionGuard, InjectionReport};
 pub use mention::{EntityMention, locate_mentions};

@@ -96,7 +96,7 @@ pub use rerank::Reranker;
 pub use retrieve::{Hit, RetrievalMode, RetrievalOptions, Retriever};
 #[cfg(feature = "gateway")]
 pub use semantic_cache::{
-    DEFAULT_SEMANTIC_CAPACITY, DEFAULT_SEMANTIC_TTL, DEFAULT_SIMILARITY_THRESHOLD,
+    CallerScope, DEFAULT_SEMANTIC_CAPACITY, DEFAULT_SEMANTIC_TTL, DEFAULT_SIMILARITY_THRESHOLD,
     PROMPT_METADATA_KEY, PROMPT_VERSION_METADATA_KEY, SemanticCacheConfig, SemanticResponseCache,
 };
 pub use vector::HnswConfig;

@@ -43,7 +43,34 @@ const UNSCOPED_FIELDS: [&str; 6] = [
     "metadata",
 ];
 
-/// Threshold, lifetime and size of a [`SemanticResponseCache`].
+/// A caller field that partitions a [`SemanticResponseCache`]: a stored
+/// response is served only to requests with the same value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CallerScope {
+    /// The virtual API key id (`CallContext::key`).
+    Key,
+    /// The key's team (`CallContext::team`).
+    Team,
+    /// The end user: `CallContext::user`, else the request's `user` field.
+    User,
+}
+
+impl CallerScope {
+    /// Returns this field's value for a request, or an empty string when it
+    /// has none, so requests without the field share one partition.
+    fn value<'a>(self, request: &'a ChatRequest, context: &'a CallContext) -> &'a str {
+        let value = match self {
+            CallerScope::Key => context.key.as_deref(),
+            CallerScope::Team => context.team.as_deref(),
+            CallerScope::User => context.user.as_deref().or(request.user.as_deref()),
+        };
+        value.unwrap_or_default()
+    }
+}
+
+/// Threshold, lifetime, size and caller scope of a
+/// [`SemanticResponseCache`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SemanticCacheConfig {
     /// Lowest cosine similarity served. Default
@@ -55,6 +82,9 @@ pub struct SemanticCacheConfig {
     /// Most responses kept; the oldest is evicted first. Default
     /// [`DEFAULT_SEMANTIC_CAPACITY`].
     pub capacity: usize,
+    /// Caller fields that also partition the cache. Default none, so every
+    /// caller may be served a response stored for another.
+    pub caller_scope: Vec<CallerScope>,
 }
 
 impl Default for SemanticCacheConfig {
@@ -63,6 +93,7 @@ impl Default for SemanticCacheConfig {
             threshold: DEFAULT_SIMILARITY_THRESHOLD,
             ttl: DEFAULT_SEMANTIC_TTL,
             capacity: DEFAULT_SEMANTIC_CAPACITY,
+            caller_scope: Vec::new(),
         }
     }
 }
@@ -107,7 +138,9 @@ impl Entries {
 /// its system and developer messages, and the tags the caller requires.
 /// Every other request field that shapes the response is part of the
 /// scope too (`temperature`, `max_tokens`, `tools`, `response_format` and
-/// the rest), except `stream`, `user` and `metadata`.
+/// the rest), except `stream`, `user` and `metadata`. The caller fields in
+/// [`SemanticCacheConfig::caller_scope`] (key, team, user) join the scope
+/// when set.
 ///
 /// Within a scope, the other messages are embedded as `role: text` lines
 /// and compared by cosine similarity with an exact scan. The most similar
@@ -195,6 +228,18 @@ impl<E: Embedder> SemanticResponseCache<E> {
         unit_vector(vectors.into_iter().next()?)
     }
 
+    /// Returns the scope hash of a request routed to `model`, with the
+    /// configured caller fields.
+    fn scope_key(&self, request: &ChatRequest, context: &CallContext, model: &str) -> [u8; 32] {
+        let callers: Vec<&str> = self
+            .config
+            .caller_scope
+            .iter()
+            .map(|field| field.value(request, context))
+            .collect();
+        scope_key(request, context, model, &callers)
+    }
+
     fn ttl_ms(&self) -> u64 {
         u64::try_from(self.config.ttl.as_millis()).unwrap_or(u64::MAX)
     }
@@ -242,7 +287,7 @@ impl<E: Embedder> SemanticCache for SemanticResponseCache<E> {
         model: &str,
     ) -> Option<ChatCompletion> {
         let found = match self.embed_conversation(request).await {
-            Some(vector) => self.best_match(&scope_key(request, context, model), &vector),
+            Some(vector) => self.best_match(&self.scope_key(request, context, model), &vector),
             None => None,
         };
         match found {
@@ -271,7 +316,7 @@ impl<E: Embedder> SemanticCache for SemanticResponseCache<E> {
         let Some(vector) = self.embed_conversation(request).await else {
             return;
         };
-        let scope = scope_key(request, context, model);
+        let scope = self.scope_key(request, context, model);
         let stored_at_ms = self.clock.now_ms();
 
         let mut entries = self.lock();
@@ -293,8 +338,14 @@ impl<E: Embedder> SemanticCache for SemanticResponseCache<E> {
     }
 }
 
-/// Returns the scope hash of a request routed to `model`.
-fn scope_key(request: &ChatRequest, context: &CallContext, model: &str) -> [u8; 32] {
+/// Returns the scope hash of a request routed to `model` from `callers`,
+/// with the values of the configured caller fields.
+fn scope_key(
+    request: &ChatRequest,
+    context: &CallContext,
+    model: &str,
+    callers: &[&str],
+) -> [u8; 32] {
     let mut hasher = Sha256::new();
     let mut field = |value: &str| {
         hasher.update((value.len() as u64).to_le_bytes());
@@ -314,6 +365,9 @@ fn scope_key(request: &ChatRequest, context: &CallContext, model: &str) -> [u8; 
     tags.dedup();
     field(&tags.join("\u{1f}"));
     field(&settings_text(request));
+    for caller in callers {
+        field(caller);
+    }
     hasher.finalize().into()
 }
 
@@ -412,30 +466,63 @@ mod tests {
     fn scope_covers_model_prompt_and_settings() {
         let context = CallContext::new();
         let base = request("Be brief.", "Hi");
-        let key = scope_key(&base, &context, "m");
+        let key = scope_key(&base, &context, "m", &[]);
         assert_eq!(
             key,
-            scope_key(&request("Be brief.", "Hello"), &context, "m")
+            scope_key(&request("Be brief.", "Hello"), &context, "m", &[])
         );
-        assert_ne!(key, scope_key(&base, &context, "other"));
-        assert_ne!(key, scope_key(&request("Be long.", "Hi"), &context, "m"));
+        assert_ne!(key, scope_key(&base, &context, "other", &[]));
+        assert_ne!(
+            key,
+            scope_key(&request("Be long.", "Hi"), &context, "m", &[])
+        );
 
         let mut versioned = base.clone();
         let mut metadata = serde_json::Map::new();
         metadata.insert(PROMPT_VERSION_METADATA_KEY.to_owned(), json!("2"));
         versioned.metadata = Some(metadata);
-        assert_ne!(key, scope_key(&versioned, &context, "m"));
+        assert_ne!(key, scope_key(&versioned, &context, "m", &[]));
 
         let mut limited = base.clone();
         limited.max_tokens = Some(5);
-        assert_ne!(key, scope_key(&limited, &context, "m"));
+        assert_ne!(key, scope_key(&limited, &context, "m", &[]));
 
         let mut streamed = base.clone();
         streamed.stream = Some(true);
-        assert_eq!(key, scope_key(&streamed, &context, "m"));
+        assert_eq!(key, scope_key(&streamed, &context, "m", &[]));
 
         let tagged = CallContext::new().require_tag("on_prem");
-        assert_ne!(key, scope_key(&base, &tagged, "m"));
+        assert_ne!(key, scope_key(&base, &tagged, "m", &[]));
+    }
+
+    #[test]
+    fn caller_scope_separates_callers() {
+        let base = request("Be brief.", "Hi");
+        let alice = CallContext::new().with_key("k-alice").with_team("red");
+        let bob = CallContext::new().with_key("k-bob").with_team("red");
+        let key_of = |context: &CallContext, fields: &[CallerScope]| {
+            let values: Vec<&str> = fields
+                .iter()
+                .map(|field| field.value(&base, context))
+                .collect();
+            scope_key(&base, context, "m", &values)
+        };
+        assert_eq!(key_of(&alice, &[]), key_of(&bob, &[]));
+        assert_ne!(
+            key_of(&alice, &[CallerScope::Key]),
+            key_of(&bob, &[CallerScope::Key])
+        );
+        assert_eq!(
+            key_of(&alice, &[CallerScope::Team]),
+            key_of(&bob, &[CallerScope::Team])
+        );
+
+        let mut from_user = base.clone();
+        from_user.user = Some("u-1".to_owned());
+        assert_eq!(CallerScope::User.value(&from_user, &alice), "u-1");
+        let overridden = CallContext::new().with_user("u-2");
+        assert_eq!(CallerScope::User.value(&from_user, &overridden), "u-2");
+        assert_eq!(CallerScope::Key.value(&base, &CallContext::new()), "");
     }
 
     #[test]

@@ -322,6 +322,44 @@ impl GatewayConfig {
         Ok(config)
     }
 
+    /// Parses and validates a TOML configuration that shares its file with
+    /// other components: the top-level tables named in `other_sections`,
+    /// such as `guardrails`, are left out and not checked. Errors point at
+    /// lines and columns of `text` as [`GatewayConfig::from_toml_str`]'s do.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`GatewayConfig::from_toml_str`].
+    pub fn from_toml_str_ignoring(
+        text: &str,
+        other_sections: &[&str],
+    ) -> Result<Self, GatewayError> {
+        let invalid = |error: toml::de::Error| {
+            GatewayError::config(
+                error
+                    .span()
+                    .map_or("gateway configuration".to_owned(), |span| {
+                        describe_position(text, span.start)
+                    }),
+                error.message().to_owned(),
+            )
+        };
+        let document = toml::de::DeTable::parse(text).map_err(invalid)?;
+        let span = document.span();
+        let own: toml::de::DeTable<'_> = document
+            .into_inner()
+            .into_iter()
+            .filter(|(key, _)| {
+                let name: &str = key.get_ref();
+                !other_sections.contains(&name)
+            })
+            .collect();
+        let deserializer = toml::de::Deserializer::from(toml::Spanned::new(span, own));
+        let config = GatewayConfig::deserialize(deserializer).map_err(invalid)?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Reads and validates a TOML configuration file.
     ///
     /// # Errors
@@ -335,6 +373,27 @@ impl GatewayConfig {
             source,
         })?;
         GatewayConfig::from_toml_str(&text).map_err(|error| error.in_file(path))
+    }
+
+    /// Reads and validates a TOML configuration file that shares its file
+    /// with other components, leaving out the top-level tables named in
+    /// `other_sections`.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`GatewayError::Io`] when the file cannot be read, and the
+    /// errors of [`GatewayConfig::from_toml_str_ignoring`].
+    pub fn load_ignoring(
+        path: impl AsRef<Path>,
+        other_sections: &[&str],
+    ) -> Result<Self, GatewayError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| GatewayError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        GatewayConfig::from_toml_str_ignoring(&text, other_sections)
+            .map_err(|error| error.in_file(path))
     }
 
     /// Returns the model configuration named `name`.

@@ -39,6 +39,22 @@ pub(crate) fn render(out: &mut String, counts: &GatewayCounters) {
         );
         let _ = writeln!(out, "llmops_gateway_cache_hit_ratio {ratio}");
     }
+    header(
+        out,
+        "llmops_gateway_semantic_cache_lookups_total",
+        "counter",
+        "Semantic-cache lookups, by result.",
+    );
+    let semantic = [
+        ("hit", counts.semantic_cache_hits),
+        ("miss", counts.semantic_cache_misses),
+    ];
+    for (result, count) in semantic {
+        let _ = writeln!(
+            out,
+            "llmops_gateway_semantic_cache_lookups_total{{result=\"{result}\"}} {count}"
+        );
+    }
 
     by_scope(
         out,
@@ -127,6 +143,7 @@ mod tests {
         let mut counts = GatewayCounters::default();
         counts.budget_rejections.insert(ScopeKind::Team, 3);
         counts.ejections.insert("eu\"west".to_owned(), 2);
+        counts.semantic_cache_hits = 4;
         let mut out = String::new();
         render(&mut out, &counts);
         assert!(
@@ -142,5 +159,13 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("cache_hit_ratio"), "no lookups, no ratio");
+        assert!(
+            out.contains("llmops_gateway_semantic_cache_lookups_total{result=\"hit\"} 4\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("llmops_gateway_semantic_cache_lookups_total{result=\"miss\"} 0\n"),
+            "{out}"
+        );
     }
 }

@@ -23,8 +23,12 @@ use llmops_core::types::Role;
 use llmops_registry::render::{
     CompiledPrompt, MessageTemplate, PromptTemplate, RenderedPrompt, VariableSpec, VariableType,
 };
+use llmops_registry::{LabelMove, Registry, Selector};
+use llmops_store::Store;
 use serde_json::{Map, Value, json};
 
+/// The name the benchmark prompt is published under.
+const PROMPT_NAME: &str = "support-answer";
 /// Renders per timed repetition in the side-by-side run.
 const RENDERS: u32 = 20_000;
 /// Timed repetitions in the side-by-side run; the fastest counts.
@@ -151,6 +155,97 @@ fn render_parts(criterion: &mut Criterion) {
 
 criterion_group!(benches, render_chat, render_parts);
 
+/// Publishes the benchmark prompt in a registry on a temporary SQLite file
+/// and labels it `production`, for the cached resolve and render path.
+async fn production_registry(
+    folder: &Path,
+    data: &Value,
+) -> Result<Registry, llmops_registry::RegistryError> {
+    let url = format!("sqlite://{}", folder.join("registry.db").display());
+    let store = Store::connect(&url)
+        .await
+        .unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
+    let registry = Registry::open(store).await?;
+    let messages = data["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|message| llmops_registry::ChatMessage {
+            role: match message["role"].as_str() {
+                Some("system") => llmops_registry::Role::System,
+                _ => llmops_registry::Role::User,
+            },
+            content: message["content"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect();
+    let mut content = llmops_registry::PromptContent::chat(messages);
+    for (name, kind, default) in [
+        ("assistant_name", VariableType::String, None),
+        ("company", VariableType::String, None),
+        ("tone", VariableType::String, Some(json!("neutral"))),
+        ("strict", VariableType::Boolean, Some(json!(false))),
+        ("documents", VariableType::List, None),
+        ("question", VariableType::String, None),
+    ] {
+        content.variables.insert(
+            name.to_owned(),
+            llmops_registry::VariableSpec {
+                kind,
+                required: default.is_none(),
+                default,
+                description: None,
+            },
+        );
+    }
+    let published = registry.publish(PROMPT_NAME, &content, "bench").await?;
+    registry
+        .set_label(&LabelMove {
+            prompt: PROMPT_NAME,
+            label: "production",
+            version: published.version,
+            actor: "bench",
+            reason: "render benchmark",
+        })
+        .await?;
+    Ok(registry)
+}
+
+/// Times [`RENDERS`] cached resolves of the `production` label, each
+/// followed by a render of the version it returns.
+fn time_registry_path(variables: &Map<String, Value>) -> Timing {
+    let text = std::fs::read_to_string(data_path()).unwrap_or_default();
+    let data: Value = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}"));
+    let folder = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap_or_else(|error| panic!("{error}"));
+    let values: std::collections::BTreeMap<String, Value> = variables
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    runtime.block_on(async {
+        let registry = production_registry(folder.path(), &data)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        let selector = Selector::Label("production".to_owned());
+        let mut best = Timing {
+            wall: Duration::MAX,
+            cpu: Duration::MAX,
+        };
+        for _ in 0..REPETITIONS {
+            let (start, start_cpu) = (Instant::now(), cpu_time::ThreadTime::now());
+            for _ in 0..RENDERS {
+                let version = registry.get(PROMPT_NAME, &selector).await;
+                let version = version.unwrap_or_else(|error| panic!("{error}"));
+                let _ = black_box(llmops_registry::render(&version, black_box(&values)));
+            }
+            best.wall = best.wall.min(start.elapsed());
+            best.cpu = best.cpu.min(start_cpu.elapsed());
+        }
+        best
+    })
+}
+
 fn compare_with_python() {
     let (prompt, variables) = load();
     let Ok(RenderedPrompt::Chat(messages)) = prompt.render(&variables) else {
@@ -170,6 +265,13 @@ fn compare_with_python() {
             let _ = black_box(template.and_then(|template| template.render(&context)));
         }
     });
+    let registry_best = time_registry_path(&variables);
+    println!(
+        "\ncached resolve + render through the registry, best of {REPETITIONS} x {RENDERS}: \
+         {:.3} us ({:.3} us CPU)",
+        per_render_us(registry_best.wall),
+        per_render_us(registry_best.cpu),
+    );
     println!(
         "\nplain loop, best of {REPETITIONS} x {RENDERS}: llmops {:.3} us/render \
          ({:.3} us CPU), MiniJinja alone {:.3} us/render ({:.3} us CPU), \

@@ -7,7 +7,8 @@
 //! the version does not declare is treated as required and of any type, so
 //! prompts saved without declarations still render, strictly.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -41,8 +42,7 @@ pub fn render(
     version: &PromptVersion,
     variables: &BTreeMap<String, Value>,
 ) -> Result<RenderedPrompt> {
-    let compiled =
-        compile(&version.content).map_err(|error| render_error(&version.name, &error))?;
+    let compiled = compiled(version).map_err(|error| render_error(&version.name, &error))?;
     let values: Map<String, Value> = variables
         .iter()
         .map(|(name, value)| (name.clone(), value.clone()))
@@ -69,6 +69,41 @@ pub fn render(
             ))
         }
     }
+}
+
+/// The most compiled prompts [`COMPILED`] keeps before it starts over.
+const COMPILED_CAPACITY: usize = 1_024;
+
+/// Compiled prompts by content hash, each beside the content it came from,
+/// so a stored version's templates are parsed once per process.
+static COMPILED: LazyLock<Mutex<CompiledCache>> = LazyLock::new(Mutex::default);
+
+type CompiledCache = HashMap<String, (prompt::PromptContent, Arc<CompiledPrompt>)>;
+
+/// Returns `version` compiled, from [`COMPILED`] when the same content was
+/// compiled before.
+///
+/// A hit must also have equal content, because a caller can build a
+/// [`PromptVersion`] with any `content_hash`.
+fn compiled(version: &PromptVersion) -> std::result::Result<Arc<CompiledPrompt>, RenderError> {
+    {
+        let cache = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((content, compiled)) = cache.get(&version.content_hash)
+            && *content == version.content
+        {
+            return Ok(Arc::clone(compiled));
+        }
+    }
+    let compiled = Arc::new(compile(&version.content)?);
+    let mut cache = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() >= COMPILED_CAPACITY {
+        cache.clear();
+    }
+    cache.insert(
+        version.content_hash.clone(),
+        (version.content.clone(), Arc::clone(&compiled)),
+    );
+    Ok(compiled)
 }
 
 /// Checks that `content`'s template compiles, so that a version that can
@@ -162,6 +197,23 @@ mod tests {
             created_at_ms: 0,
             content,
         }
+    }
+
+    #[test]
+    fn compiled_prompt_is_reused_per_content() {
+        let first = version(PromptContent::text("Hi {{ who }}, reused"));
+        let again = compiled(&first).expect("compiles");
+        assert!(Arc::ptr_eq(&again, &compiled(&first).expect("compiles")));
+
+        // A caller-built version with a stale hash must not get the other
+        // content's compiled templates.
+        let mut other = version(PromptContent::text("Bye {{ who }}, reused"));
+        other.content_hash = first.content_hash.clone();
+        let variables = BTreeMap::from([("who".to_owned(), Value::from("Ada"))]);
+        let rendered = render(&other, &variables).expect("renders");
+        assert_eq!(rendered, RenderedPrompt::Text("Bye Ada, reused".into()));
+        let rendered = render(&first, &variables).expect("renders");
+        assert_eq!(rendered, RenderedPrompt::Text("Hi Ada, reused".into()));
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl Plan {
         let tree = parse(
             source,
             "<prompt>",
-            SyntaxConfig::default(),
+            SyntaxConfig,
             WhitespaceConfig::default(),
         )
         .ok()?;

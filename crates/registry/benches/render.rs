@@ -217,6 +217,7 @@ fn time_registry_path(variables: &Map<String, Value>) -> Timing {
     let data: Value = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}"));
     let folder = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap_or_else(|error| panic!("{error}"));
     let values: std::collections::BTreeMap<String, Value> = variables

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{RegistryError, Result};
 use crate::prompt::{self, ChatMessage, Template};
@@ -43,31 +43,22 @@ pub fn render(
     variables: &BTreeMap<String, Value>,
 ) -> Result<RenderedPrompt> {
     let compiled = compiled(version).map_err(|error| render_error(&version.name, &error))?;
-    let values: Map<String, Value> = variables
-        .iter()
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
-    match compiled
-        .render(&values)
+    let mut outputs = compiled
+        .render_parts(variables)
         .map_err(|error| render_error(&version.name, &error))?
-    {
-        engine::RenderedPrompt::Text(text) => Ok(RenderedPrompt::Text(text)),
-        engine::RenderedPrompt::Chat(messages) => {
-            let roles = match &version.content.template {
-                Template::Chat(stored) => stored.iter().map(|message| message.role).collect(),
-                Template::Text(_) => Vec::new(),
-            };
-            Ok(RenderedPrompt::Chat(
-                roles
-                    .into_iter()
-                    .zip(messages)
-                    .map(|(role, message)| ChatMessage {
-                        role,
-                        content: message.text(),
-                    })
-                    .collect(),
-            ))
-        }
+        .into_iter();
+    match &version.content.template {
+        Template::Text(_) => Ok(RenderedPrompt::Text(outputs.next().unwrap_or_default())),
+        Template::Chat(stored) => Ok(RenderedPrompt::Chat(
+            stored
+                .iter()
+                .zip(outputs)
+                .map(|(message, content)| ChatMessage {
+                    role: message.role,
+                    content,
+                })
+                .collect(),
+        )),
     }
 }
 

@@ -22,6 +22,36 @@ pub enum RenderedPrompt {
     Chat(Vec<ChatMessage>),
 }
 
+/// Read access to the variables of one render, so that callers holding a
+/// `serde_json` map or a `BTreeMap` need not copy their values.
+pub(crate) trait Variables {
+    /// Returns the value named `name`.
+    fn value(&self, name: &str) -> Option<&JsonValue>;
+
+    /// Returns the names of all values.
+    fn names(&self) -> impl Iterator<Item = &str>;
+}
+
+impl Variables for Map<String, JsonValue> {
+    fn value(&self, name: &str) -> Option<&JsonValue> {
+        self.get(name)
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.keys().map(String::as_str)
+    }
+}
+
+impl Variables for BTreeMap<String, JsonValue> {
+    fn value(&self, name: &str) -> Option<&JsonValue> {
+        self.get(name)
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.keys().map(String::as_str)
+    }
+}
+
 /// Facts found while compiling a prompt that do not stop it from rendering.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ValidationReport {
@@ -157,11 +187,7 @@ impl CompiledPrompt {
         &self,
         variables: &Map<String, JsonValue>,
     ) -> Result<RenderedPrompt, RenderError> {
-        self.check(variables)?;
-        let outputs = match self.render_planned(variables) {
-            Some(outputs) => outputs,
-            None => self.render_with_minijinja(variables)?,
-        };
+        let outputs = self.render_parts(variables)?;
         if !self.is_chat {
             return Ok(RenderedPrompt::Text(
                 outputs.into_iter().next().unwrap_or_default(),
@@ -176,11 +202,23 @@ impl CompiledPrompt {
         Ok(RenderedPrompt::Chat(messages))
     }
 
+    /// Checks `variables` and renders the text of every part, in order.
+    pub(crate) fn render_parts<V: Variables + ?Sized>(
+        &self,
+        variables: &V,
+    ) -> Result<Vec<String>, RenderError> {
+        self.check(variables)?;
+        match self.render_planned(variables) {
+            Some(outputs) => Ok(outputs),
+            None => self.render_with_minijinja(variables),
+        }
+    }
+
     /// Renders every part through its [`Plan`], or returns `None` when a
     /// part has no plan or its plan gives up on these values.
-    fn render_planned(&self, variables: &Map<String, JsonValue>) -> Option<Vec<String>> {
+    fn render_planned<V: Variables + ?Sized>(&self, variables: &V) -> Option<Vec<String>> {
         let lookup = |name: &str| {
-            variables.get(name).or_else(|| {
+            variables.value(name).or_else(|| {
                 self.schema
                     .iter()
                     .find(|spec| spec.name == name)
@@ -194,9 +232,9 @@ impl CompiledPrompt {
     }
 
     /// Renders every part with MiniJinja.
-    fn render_with_minijinja(
+    fn render_with_minijinja<V: Variables + ?Sized>(
         &self,
-        variables: &Map<String, JsonValue>,
+        variables: &V,
     ) -> Result<Vec<String>, RenderError> {
         let context = self.context(variables);
         let mut outputs = Vec::with_capacity(self.parts.len());
@@ -216,15 +254,17 @@ impl CompiledPrompt {
 
     /// Checks `variables` against the schema: no unknown names, every
     /// required variable present, every value of its declared type.
-    fn check(&self, variables: &Map<String, JsonValue>) -> Result<(), RenderError> {
+    fn check<V: Variables + ?Sized>(&self, variables: &V) -> Result<(), RenderError> {
         if let Some(name) = variables
-            .keys()
-            .find(|name| !self.schema.iter().any(|spec| &spec.name == *name))
+            .names()
+            .find(|name| !self.schema.iter().any(|spec| spec.name == *name))
         {
-            return Err(RenderError::UnknownVariable { name: name.clone() });
+            return Err(RenderError::UnknownVariable {
+                name: name.to_owned(),
+            });
         }
         for spec in &self.schema {
-            let value = match (variables.get(&spec.name), &spec.default) {
+            let value = match (variables.value(&spec.name), &spec.default) {
                 (Some(value), _) => value,
                 (None, Some(default)) => default,
                 (None, None) if spec.required => {
@@ -247,10 +287,10 @@ impl CompiledPrompt {
 
     /// Builds the MiniJinja context from variables that passed
     /// [`check`](Self::check).
-    fn context(&self, variables: &Map<String, JsonValue>) -> Value {
+    fn context<V: Variables + ?Sized>(&self, variables: &V) -> Value {
         let mut context = BTreeMap::new();
         for spec in &self.schema {
-            let value = variables.get(&spec.name).or(spec.default.as_ref());
+            let value = variables.value(&spec.name).or(spec.default.as_ref());
             if let Some(value) = value {
                 context.insert(spec.name.as_str(), Value::from_serialize(value));
             }

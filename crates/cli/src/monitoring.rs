@@ -94,7 +94,7 @@ impl Monitoring {
         })
     }
 
-    /// The monitor that requests and guard findings are recorded into.
+    /// Returns the monitor that records requests and guard findings.
     pub(crate) fn monitor(&self) -> &Monitor {
         &self.monitor
     }

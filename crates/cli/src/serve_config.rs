@@ -108,7 +108,7 @@ pub(crate) struct GuardrailsSection {
 }
 
 impl GuardrailsSection {
-    /// The guard pipeline settings of this section.
+    /// Returns the guard pipeline settings of this section.
     // Guard settings that `PipelineConfig` gains later keep their defaults
     // until this section reads them.
     #[allow(clippy::needless_update)]
@@ -178,7 +178,7 @@ pub(crate) struct SemanticCacheSection {
 }
 
 impl SemanticCacheSection {
-    /// The cache settings of this section.
+    /// Returns the cache settings of this section.
     pub(crate) fn cache_config(&self) -> SemanticCacheConfig {
         SemanticCacheConfig {
             threshold: self.threshold,
@@ -253,11 +253,11 @@ pub(crate) struct EmbedderSection {
     pub(crate) dimensions: Option<usize>,
     /// The remote server's base URL, the part before `/embeddings`.
     pub(crate) base_url: Option<String>,
-    /// The environment variable that holds the remote server's API key.
+    /// The environment variable that contains the remote server's API key.
     pub(crate) api_key_env: Option<String>,
 }
 
-/// Where embeddings come from.
+/// The source of the embeddings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum EmbedderProvider {
@@ -320,7 +320,7 @@ impl EmbedderSection {
         Ok(())
     }
 
-    /// The variable that holds the remote API key.
+    /// Returns the name of the variable that contains the remote API key.
     pub(crate) fn api_key_variable(&self) -> &str {
         self.api_key_env.as_deref().unwrap_or("OPENAI_API_KEY")
     }

@@ -144,7 +144,7 @@ pub trait PostCallHook: Send + Sync {
 /// is served, by the hooks of the gateway that serves it.
 #[async_trait]
 pub trait OutputHook: Send + Sync {
-    /// A short name for logs, such as `output-guard`.
+    /// Returns a short name for logs, such as `output-guard`.
     fn name(&self) -> &str;
 
     /// Checks a whole completion and may rewrite it in place.

@@ -56,7 +56,7 @@ impl GuardEvent {
     }
 
     /// Returns true when no guard acted on the text, no entity was found
-    /// and the entity model, if any, answered.
+    /// and the entity model, if any, returned its mentions.
     pub fn is_empty(&self) -> bool {
         self.action == Action::Allow && self.entities.is_empty() && !self.entity_model_failed
     }

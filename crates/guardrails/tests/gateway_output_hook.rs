@@ -39,7 +39,7 @@ fn ask() -> ChatRequest {
     ChatRequest::new("chat", vec![ChatMessage::user("Tell me something")])
 }
 
-/// A listener that keeps every event it receives.
+/// Returns a listener that keeps every event it receives, and the events.
 fn collecting() -> (
     llmops_guardrails::GuardListener,
     Arc<Mutex<Vec<GuardEvent>>>,

@@ -105,7 +105,7 @@ pub(super) fn check_page<P: EntryPage>(
     (checked, None)
 }
 
-/// The break when entry `expected` is missing and `found` comes next.
+/// Returns the break for a missing entry `expected` followed by `found`.
 fn gap(expected: u64, found: i64) -> ChainBreak {
     ChainBreak {
         seq: expected,

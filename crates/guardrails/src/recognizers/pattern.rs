@@ -28,30 +28,66 @@ pub enum Boundary {
 impl Boundary {
     /// Returns true when the match at `start..end` of `text` is bounded.
     pub(crate) fn accepts(self, text: &str, start: usize, end: usize) -> bool {
-        let before = text.get(..start).unwrap_or("");
         let after = text.get(end..).unwrap_or("");
+        self.may_start_at(text, start)
+            && match self {
+                Boundary::None => true,
+                Boundary::Alnum => !after.chars().next().is_some_and(is_word),
+                Boundary::Digit => {
+                    let mut forward = after.chars();
+                    !joined(forward.next(), forward.next(), false)
+                }
+            }
+    }
+
+    /// Returns true when the text before `start` lets a match begin there:
+    /// the half of [`Boundary::accepts`] that looks back.
+    fn may_start_at(self, text: &str, start: usize) -> bool {
+        let before = text.get(..start).unwrap_or("");
         match self {
             Boundary::None => true,
-            Boundary::Alnum => {
-                let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-                !before.chars().next_back().is_some_and(word)
-                    && !after.chars().next().is_some_and(word)
-            }
+            Boundary::Alnum => !before.chars().next_back().is_some_and(is_word),
             Boundary::Digit => {
                 let mut back = before.chars().rev();
-                let mut forward = after.chars();
-                let joined = |first: Option<char>, second: Option<char>, letters: bool| match first
-                {
-                    Some(c) if c.is_ascii_alphanumeric() => true,
-                    Some('-' | '.') => second.is_some_and(|c| {
-                        c.is_ascii_digit() || (letters && c.is_ascii_alphabetic())
-                    }),
-                    _ => false,
-                };
                 !joined(back.next(), back.next(), true)
-                    && !joined(forward.next(), forward.next(), false)
             }
         }
+    }
+
+    /// Returns the first char boundary at or after `position` where a match
+    /// may begin, or a position past the end of `text` when there is none.
+    ///
+    /// After a rejected match the search resumes there instead of one char
+    /// later, skipping the starts inside a run of digits or letters that
+    /// [`Boundary::accepts`] would reject anyway.
+    pub(crate) fn next_start(self, text: &str, mut position: usize) -> usize {
+        if self == Boundary::None {
+            return position;
+        }
+        while position < text.len() {
+            if text.is_char_boundary(position) && self.may_start_at(text, position) {
+                return position;
+            }
+            position += 1;
+        }
+        position
+    }
+}
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Returns true when `first`, the char next to a match, joins it to more
+/// of a number or code: an ASCII letter or digit, or a `-` or `.` followed
+/// (away from the match) by a digit, or by a letter when `letters` is set.
+fn joined(first: Option<char>, second: Option<char>, letters: bool) -> bool {
+    match first {
+        Some(c) if c.is_ascii_alphanumeric() => true,
+        Some('-' | '.') => {
+            second.is_some_and(|c| c.is_ascii_digit() || (letters && c.is_ascii_alphabetic()))
+        }
+        _ => false,
     }
 }
 
@@ -161,6 +197,54 @@ impl PatternRecognizer {
         Some((whole, span))
     }
 
+    /// Adds a candidate for each accepted match in `haystack`.
+    fn search(&self, haystack: &str, out: &mut Vec<Candidate>) {
+        let mut position = 0;
+        while position <= haystack.len() {
+            let Some((whole, span)) = self.find_at(haystack, position) else {
+                break;
+            };
+            let accepted = span
+                .clone()
+                .filter(|span| !span.is_empty())
+                .and_then(|span| {
+                    if !self.boundary.accepts(haystack, span.start, span.end) {
+                        return None;
+                    }
+                    let score =
+                        self.score(haystack, span.start, span.end, &haystack[span.clone()])?;
+                    Some((span, score))
+                });
+            match accepted {
+                Some((span, score)) => {
+                    out.push(Candidate {
+                        entity: self.entity,
+                        range: span.clone(),
+                        score,
+                        recognizer: Cow::Borrowed(self.name),
+                    });
+                    position = whole.end.max(span.end).max(whole.start + 1);
+                }
+                // A rejected match may hide a valid one starting inside it.
+                None => {
+                    position = whole.start
+                        + haystack[whole.start..]
+                            .chars()
+                            .next()
+                            .map_or(1, char::len_utf8);
+                    // The finding is the whole match, so a start that the
+                    // boundary rejects cannot give a finding.
+                    if self.group == 0 {
+                        position = self.boundary.next_start(haystack, position);
+                    }
+                }
+            }
+            while !haystack.is_char_boundary(position.min(haystack.len())) {
+                position += 1;
+            }
+        }
+    }
+
     /// Returns true when one of `words` occurs within the window around `start..end`.
     fn has_context(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
         if words.is_empty() {
@@ -213,46 +297,110 @@ impl Recognizer for PatternRecognizer {
     }
 
     fn recognize(&self, text: &NormalizedText<'_>, out: &mut Vec<Candidate>) -> Result<()> {
-        let haystack = text.as_str();
+        self.search(text.as_str(), out);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The search before [`Boundary::next_start`]: after a rejected match
+    /// it always resumes one char later.
+    fn restart_every_char(recognizer: &PatternRecognizer, haystack: &str) -> Vec<Candidate> {
+        let mut out = Vec::new();
         let mut position = 0;
         while position <= haystack.len() {
-            let Some((whole, span)) = self.find_at(haystack, position) else {
+            let Some((whole, span)) = recognizer.find_at(haystack, position) else {
                 break;
             };
             let accepted = span
                 .clone()
                 .filter(|span| !span.is_empty())
+                .filter(|span| recognizer.boundary.accepts(haystack, span.start, span.end))
                 .and_then(|span| {
-                    if !self.boundary.accepts(haystack, span.start, span.end) {
-                        return None;
-                    }
-                    let score =
-                        self.score(haystack, span.start, span.end, &haystack[span.clone()])?;
-                    Some((span, score))
+                    let value = &haystack[span.clone()];
+                    Some((
+                        span.clone(),
+                        recognizer.score(haystack, span.start, span.end, value)?,
+                    ))
                 });
             match accepted {
                 Some((span, score)) => {
                     out.push(Candidate {
-                        entity: self.entity,
+                        entity: recognizer.entity,
                         range: span.clone(),
                         score,
-                        recognizer: Cow::Borrowed(self.name),
+                        recognizer: Cow::Borrowed(recognizer.name),
                     });
                     position = whole.end.max(span.end).max(whole.start + 1);
                 }
-                // A rejected match may hide a valid one starting inside it.
                 None => {
                     position = whole.start
                         + haystack[whole.start..]
                             .chars()
                             .next()
-                            .map_or(1, char::len_utf8)
+                            .map_or(1, char::len_utf8);
                 }
             }
             while !haystack.is_char_boundary(position.min(haystack.len())) {
                 position += 1;
             }
         }
-        Ok(())
+        out
+    }
+
+    /// Digits, separators, letters and Hangul next to one another, so that
+    /// generated texts hold numbers that the boundaries accept and reject.
+    const PIECES: &[&str] = &[
+        "0", "1", "5", "9", "12", "010", "900101", "1234567", "-", ".", " ", "+82", "(", ")", "x",
+        "ext", "a", "Z", "_", "가", "년", "월", "일", "@", "AKIA", "sk-", ":", "/",
+    ];
+
+    fn all_recognizers() -> Vec<PatternRecognizer> {
+        super::super::korean::recognizers()
+            .into_iter()
+            .chain(super::super::international::recognizers())
+            .chain(super::super::secrets::recognizers())
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn skipping_rejected_starts_finds_the_same_candidates(
+            picks in prop::collection::vec(0..PIECES.len(), 0..48),
+        ) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            for recognizer in all_recognizers() {
+                let mut found = Vec::new();
+                recognizer.search(&text, &mut found);
+                prop_assert_eq!(
+                    &found,
+                    &restart_every_char(&recognizer, &text),
+                    "recognizer {} on {:?}",
+                    recognizer.name,
+                    text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn next_start_skips_runs_the_boundary_rejects() {
+        let text = "x12345 7-9 ab_c 가1";
+        // The digits are joined to the "x"; the "7" after the space may start.
+        assert_eq!(Boundary::Digit.next_start(text, 2), 7);
+        // "-9" is joined to the "7", so the next start is the "a".
+        assert_eq!(Boundary::Digit.next_start(text, 8), 11);
+        // `_` is a word char for `Alnum`.
+        assert_eq!(Boundary::Alnum.next_start(text, 12), 16);
+        // A Hangul char is not ASCII, so a match may start after it.
+        let hangul = text.find('가').unwrap();
+        assert_eq!(Boundary::Digit.next_start(text, hangul + 1), hangul + 3);
+        assert_eq!(Boundary::None.next_start(text, 3), 3);
+        assert_eq!(Boundary::Digit.next_start(text, text.len()), text.len());
     }
 }

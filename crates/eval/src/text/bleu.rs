@@ -98,7 +98,13 @@ thread_local! {
 }
 
 /// Buffers for one segment: the tokens of the hypothesis and then of each
-/// reference, their ids, and n-gram counts of the references.
+/// reference, their ids, per-id unigram counts, per-position flags and
+/// n-gram counts of the references.
+///
+/// Unigrams are counted in arrays indexed by token id. For higher orders,
+/// an n-gram can match only if both (n-1)-grams inside it match somewhere,
+/// so the hypothesis looks up only those n-grams, and the references count
+/// only n-grams whose tokens all occur in the hypothesis.
 #[derive(Debug, Default)]
 struct Scratch {
     tokens: TokenBuffer,
@@ -106,7 +112,23 @@ struct Scratch {
     /// reference token.
     reference_ends: Vec<usize>,
     interner: Interner,
-    /// Largest count of each n-gram in any one reference.
+    /// Per token id: the largest count in any one reference, less the
+    /// hypothesis tokens matched to it so far.
+    unigrams_left: Vec<u32>,
+    /// Per token id: the count in the reference being read.
+    unigrams_one: Vec<u32>,
+    /// Per token id: whether a reference has it.
+    in_reference: Vec<bool>,
+    /// Per token id: whether the hypothesis has it.
+    in_hypothesis: Vec<bool>,
+    /// Per hypothesis position: whether the n-gram of the order last
+    /// counted that starts there occurs in a reference.
+    hypothesis_shared: Vec<bool>,
+    /// Per reference position: whether every token of the n-gram of the
+    /// order last counted that starts there occurs in the hypothesis.
+    reference_shared: Vec<bool>,
+    /// Largest count of each counted n-gram (orders 2 to 4) in any one
+    /// reference.
     reference_counts: NgramCounts,
     /// Counts of one reference when there are several.
     one_reference: NgramCounts,
@@ -122,24 +144,78 @@ impl Scratch {
             tokenize_13a_into(reference.as_ref(), &mut self.tokens);
             self.reference_ends.push(self.tokens.len() - hypothesis_end);
         }
-        let ids = self.interner.intern(&self.tokens);
+        self.interner.intern(&self.tokens);
+        let distinct = self.interner.distinct();
+        let ids = self.interner.ids();
         let (hypothesis_ids, reference_ids) = ids.split_at(hypothesis_end);
-        let split = || split_references(reference_ids, &self.reference_ends);
-        count_references(split(), &mut self.reference_counts, &mut self.one_reference);
 
         let hypothesis_len = hypothesis_ids.len() as u64;
-        let reference_lens = split().map(|ids| ids.len() as u64);
+        let reference_lens =
+            split_references(reference_ids, &self.reference_ends).map(|ids| ids.len() as u64);
         let mut stats = BleuStats {
             hypothesis_len,
             reference_len: closest_reference_len(hypothesis_len, reference_lens),
             ..BleuStats::default()
         };
-        for order in 1..=MAX_ORDER {
-            for window in hypothesis_ids.windows(order) {
+
+        for table in [&mut self.unigrams_left, &mut self.unigrams_one] {
+            table.clear();
+            table.resize(distinct + 1, 0);
+        }
+        for table in [&mut self.in_reference, &mut self.in_hypothesis] {
+            table.clear();
+            table.resize(distinct + 1, false);
+        }
+        for &id in hypothesis_ids {
+            self.in_hypothesis[id as usize] = true;
+        }
+        for reference in split_references(reference_ids, &self.reference_ends) {
+            for &id in reference {
+                self.unigrams_one[id as usize] += 1;
+                self.in_reference[id as usize] = true;
+            }
+            for &id in reference {
+                let one = std::mem::take(&mut self.unigrams_one[id as usize]);
+                let left = &mut self.unigrams_left[id as usize];
+                *left = (*left).max(one);
+            }
+        }
+        self.hypothesis_shared.clear();
+        for &id in hypothesis_ids {
+            stats.total[0] += 1;
+            let left = &mut self.unigrams_left[id as usize];
+            if *left > 0 {
+                *left -= 1;
+                stats.correct[0] += 1;
+            }
+            self.hypothesis_shared.push(self.in_reference[id as usize]);
+        }
+        self.reference_shared.clear();
+        self.reference_shared.extend(
+            reference_ids
+                .iter()
+                .map(|&id| self.in_hypothesis[id as usize]),
+        );
+
+        for order in 2..=MAX_ORDER {
+            count_references(
+                reference_ids,
+                &self.reference_ends,
+                order,
+                &mut self.reference_shared,
+                &mut self.reference_counts,
+                &mut self.one_reference,
+            );
+            for (start, window) in hypothesis_ids.windows(order).enumerate() {
                 stats.total[order - 1] += 1;
-                if self.reference_counts.take(pack_ngram(window)) {
+                let shared = self.hypothesis_shared[start] && self.hypothesis_shared[start + 1];
+                let found = shared
+                    .then(|| self.reference_counts.take(pack_ngram(window)))
+                    .flatten();
+                if found == Some(true) {
                     stats.correct[order - 1] += 1;
                 }
+                self.hypothesis_shared[start] = found.is_some();
             }
         }
         stats
@@ -155,35 +231,48 @@ fn split_references<'a>(
     starts.zip(ends).map(|(start, &end)| &ids[start..end])
 }
 
-/// Fills `counts` with the largest count of each n-gram (orders 1 to 4) in
-/// any one reference, so hypothesis matches are clipped by it.
-fn count_references<'a>(
-    references: impl Iterator<Item = &'a [u32]> + Clone,
+/// Fills `counts` with the largest count in any one reference of each
+/// n-gram of `order` whose tokens all occur in the hypothesis, so that
+/// hypothesis matches are clipped by it.
+///
+/// `shared[i]` says whether every token of the (order - 1)-gram at
+/// reference position `i` occurs in the hypothesis; it is updated to the
+/// same for the n-gram of `order`.
+fn count_references(
+    ids: &[u32],
+    ends: &[usize],
+    order: usize,
+    shared: &mut [bool],
     counts: &mut NgramCounts,
     one: &mut NgramCounts,
 ) {
-    let ngram_count = |ids: &[u32]| ids.len() * MAX_ORDER;
-    let mut rest = references.clone();
-    if let (Some(only), None) = (rest.next(), rest.next()) {
-        counts.reset(ngram_count(only));
-        add_ngrams(only, counts);
-        return;
-    }
-    counts.reset(references.clone().map(ngram_count).sum());
-    for reference in references {
-        one.reset(ngram_count(reference));
-        add_ngrams(reference, one);
-        for (key, count) in one.entries() {
-            counts.raise_to(key, count);
+    let several = ends.len() > 1;
+    counts.reset(ids.len());
+    let mut start = 0;
+    for &end in ends {
+        let reference = &ids[start..end];
+        if several {
+            one.reset(reference.len());
         }
-    }
-}
-
-fn add_ngrams(ids: &[u32], counts: &mut NgramCounts) {
-    for order in 1..=MAX_ORDER {
-        for window in ids.windows(order) {
-            counts.add(pack_ngram(window));
+        for (offset, window) in reference.windows(order).enumerate() {
+            let position = start + offset;
+            let all_shared = shared[position] && shared[position + 1];
+            shared[position] = all_shared;
+            if !all_shared {
+                continue;
+            }
+            if several {
+                one.add(pack_ngram(window));
+            } else {
+                counts.add(pack_ngram(window));
+            }
         }
+        if several {
+            for (key, count) in one.entries() {
+                counts.raise_to(key, count);
+            }
+        }
+        start = end;
     }
 }
 
@@ -259,4 +348,91 @@ fn compute(stats: &BleuStats, effective_order: bool) -> BleuScore {
         .sum();
     score.score = brevity_penalty * (log_sum / used_orders as f64).exp();
     score
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::text::ngram::count_ngrams;
+    use crate::text::tokenize_13a;
+
+    /// Counts clipped n-gram matches with hash maps of token strings.
+    fn plain_stats(hypothesis: &str, references: &[String]) -> BleuStats {
+        let hypothesis = tokenize_13a(hypothesis);
+        let references: Vec<Vec<String>> = references.iter().map(|r| tokenize_13a(r)).collect();
+        let hypothesis_len = hypothesis.len() as u64;
+        let mut stats = BleuStats {
+            hypothesis_len,
+            reference_len: closest_reference_len(
+                hypothesis_len,
+                references.iter().map(|r| r.len() as u64),
+            ),
+            ..BleuStats::default()
+        };
+        for order in 1..=MAX_ORDER {
+            let mut largest: HashMap<&[String], u32> = HashMap::new();
+            for reference in &references {
+                for (ngram, count) in count_ngrams(reference, order) {
+                    let entry = largest.entry(ngram).or_insert(0);
+                    *entry = (*entry).max(count);
+                }
+            }
+            stats.total[order - 1] = hypothesis.len().saturating_sub(order - 1) as u64;
+            stats.correct[order - 1] = count_ngrams(&hypothesis, order)
+                .iter()
+                .map(|(ngram, &count)| {
+                    u64::from(count.min(largest.get(ngram).copied().unwrap_or(0)))
+                })
+                .sum();
+        }
+        stats
+    }
+
+    /// Few distinct words, so texts share many n-grams of every order.
+    fn text() -> impl Strategy<Value = String> {
+        let words = prop::sample::select(vec![
+            "a", "b", "the", "cat", ".", ",", "1", "-", "東京", "é",
+        ]);
+        prop::collection::vec(words, 0..30).prop_map(|words| words.join(" "))
+    }
+
+    proptest! {
+        #[test]
+        fn pruned_counts_equal_plain_counts(
+            hypothesis in text(),
+            references in prop::collection::vec(text(), 0..4),
+        ) {
+            let fast = Scratch::default().segment_stats(&hypothesis, &references);
+            let plain = plain_stats(&hypothesis, &references);
+            prop_assert_eq!(fast.correct, plain.correct);
+            prop_assert_eq!(fast.total, plain.total);
+            prop_assert_eq!(fast.hypothesis_len, plain.hypothesis_len);
+            prop_assert_eq!(fast.reference_len, plain.reference_len);
+        }
+    }
+
+    #[test]
+    fn one_scratch_serves_segments_of_any_size() {
+        let mut scratch = Scratch::default();
+        let long: String = ["the cat"; 200].join(" . ");
+        for (hypothesis, reference) in [
+            (long.as_str(), "the cat"),
+            ("the cat", long.as_str()),
+            ("", ""),
+            ("a b a b", "a b a b"),
+        ] {
+            let references = [reference.to_owned()];
+            let stats = scratch.segment_stats(hypothesis, &references);
+            let plain = plain_stats(hypothesis, &references);
+            assert_eq!(
+                stats.correct, plain.correct,
+                "{hypothesis:?} / {reference:?}"
+            );
+            assert_eq!(stats.total, plain.total);
+        }
+    }
 }

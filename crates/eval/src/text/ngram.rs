@@ -146,17 +146,17 @@ impl NgramCounts {
         self.counts[slot] = self.counts[slot].max(count);
     }
 
-    /// Takes one from the count of `key` and returns true, or returns false
-    /// when the key is absent or its count is 0.
+    /// Takes one from the count of `key`. Returns `None` when the key is
+    /// absent, `Some(true)` when one was taken and `Some(false)` when the
+    /// key is present with a count of 0.
     #[inline]
-    pub(crate) fn take(&mut self, key: u128) -> bool {
-        match self.find(key) {
-            Ok(slot) if self.counts[slot] > 0 => {
-                self.counts[slot] -= 1;
-                true
-            }
-            _ => false,
+    pub(crate) fn take(&mut self, key: u128) -> Option<bool> {
+        let slot = self.find(key).ok()?;
+        let taken = self.counts[slot] > 0;
+        if taken {
+            self.counts[slot] -= 1;
         }
+        Some(taken)
     }
 
     /// Returns every key with its count, in no particular order.

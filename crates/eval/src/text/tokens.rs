@@ -94,7 +94,7 @@ impl Interner {
                     self.distinct += 1;
                     break self.distinct;
                 }
-                if tokens.token(entry - 1) == text {
+                if same_bytes(tokens.token(entry - 1), text) {
                     break self.ids[entry - 1];
                 }
                 slot = (slot + 1) & mask;
@@ -134,6 +134,42 @@ impl Interner {
 /// length is mixed in last so that padding cannot make two tokens equal.
 /// The high bits of the final multiply end up in the low bits used as the
 /// slot index.
+/// Compares two tokens; most are at most 8 bytes long and are compared
+/// as one packed word instead of through `memcmp`.
+#[inline]
+fn same_bytes(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    if left.len() > 8 {
+        return left == right;
+    }
+    pack_short(left) == pack_short(right)
+}
+
+/// Packs a slice of at most 8 bytes into a word without a variable-length
+/// copy. Among slices of one length, different bytes give different words:
+/// from 4 bytes up the first and last four bytes cover every byte, and
+/// below that the first, middle and last bytes do.
+#[inline]
+fn pack_short(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    if len >= 4 {
+        let first = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let last = u32::from_le_bytes([
+            bytes[len - 4],
+            bytes[len - 3],
+            bytes[len - 2],
+            bytes[len - 1],
+        ]);
+        u64::from(first) | (u64::from(last) << 32)
+    } else if len > 0 {
+        u64::from(bytes[0]) | (u64::from(bytes[len / 2]) << 8) | (u64::from(bytes[len - 1]) << 16)
+    } else {
+        0
+    }
+}
+
 fn hash_bytes(bytes: &[u8]) -> u64 {
     const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut hash: u64 = 0;
@@ -145,10 +181,7 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
             .wrapping_mul(MULTIPLIER)
             .rotate_left(29);
     }
-    let tail = chunks.remainder();
-    let mut word = [0u8; 8];
-    word[..tail.len()].copy_from_slice(tail);
-    hash = (hash ^ u64::from_le_bytes(word)).wrapping_mul(MULTIPLIER);
+    hash = (hash ^ pack_short(chunks.remainder())).wrapping_mul(MULTIPLIER);
     hash = (hash ^ bytes.len() as u64).wrapping_mul(MULTIPLIER);
     hash ^ (hash >> 32)
 }
@@ -214,5 +247,30 @@ mod tests {
         tokens.end_token();
         assert_eq!(tokens.len(), 1);
         assert_eq!(tokens.token(0), b"a");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_comparison_equals_slice_comparison(
+            left in proptest::collection::vec(0u8..4, 0..12),
+            right in proptest::collection::vec(0u8..4, 0..12),
+        ) {
+            proptest::prop_assert_eq!(same_bytes(&left, &right), left == right);
+            proptest::prop_assert!(same_bytes(&left, &left));
+        }
+
+        #[test]
+        fn ids_are_equal_exactly_when_tokens_are(
+            tokens in proptest::collection::vec("[ab]{0,10}", 1..40),
+        ) {
+            let words: Vec<&str> = tokens.iter().map(String::as_str).filter(|t| !t.is_empty()).collect();
+            let mut interner = Interner::default();
+            let ids = interner.intern(&buffer(&words)).to_vec();
+            for (i, a) in words.iter().enumerate() {
+                for (j, b) in words.iter().enumerate() {
+                    proptest::prop_assert_eq!(ids[i] == ids[j], a == b);
+                }
+            }
+        }
     }
 }

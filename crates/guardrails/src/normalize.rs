@@ -6,6 +6,7 @@
 //! character it came from, so findings point at the original text.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
@@ -57,6 +58,8 @@ pub struct NormalizedText<'a> {
     text: String,
     /// `None` when the normalised text equals the original byte for byte.
     pieces: Option<Vec<Piece>>,
+    /// Maximal runs of ASCII bytes with a digit, found on first use.
+    ascii_number_runs: OnceLock<Vec<Range<usize>>>,
 }
 
 impl<'a> NormalizedText<'a> {
@@ -70,6 +73,7 @@ impl<'a> NormalizedText<'a> {
                 original,
                 text: original.to_owned(),
                 pieces: None,
+                ascii_number_runs: OnceLock::new(),
             };
         }
         let mut text = String::with_capacity(original.len());
@@ -101,6 +105,7 @@ impl<'a> NormalizedText<'a> {
             original,
             text,
             pieces: Some(pieces),
+            ascii_number_runs: OnceLock::new(),
         }
     }
 
@@ -127,6 +132,35 @@ impl<'a> NormalizedText<'a> {
         let first = piece_at(pieces, range.start)?;
         let last = piece_at(pieces, range.end - 1)?;
         Some(first.original_start..last.original_end)
+    }
+
+    /// Returns the maximal runs of ASCII bytes in the normalised text that
+    /// contain an ASCII digit, in order.
+    ///
+    /// A pattern that matches only ASCII bytes and needs a digit in every
+    /// match finds all its matches inside these runs. In Korean text they
+    /// are a small part of the bytes.
+    pub(crate) fn ascii_number_runs(&self) -> &[Range<usize>] {
+        self.ascii_number_runs.get_or_init(|| {
+            let mut runs = Vec::new();
+            let mut start = None;
+            let mut digit = false;
+            for (index, &byte) in self.text.as_bytes().iter().enumerate() {
+                if byte.is_ascii() {
+                    start.get_or_insert(index);
+                    digit |= byte.is_ascii_digit();
+                } else if let Some(run_start) = start.take() {
+                    if digit {
+                        runs.push(run_start..index);
+                    }
+                    digit = false;
+                }
+            }
+            if let (Some(run_start), true) = (start, digit) {
+                runs.push(run_start..self.text.len());
+            }
+            runs
+        })
     }
 }
 
@@ -195,6 +229,20 @@ mod tests {
         assert_eq!(text.as_str(), "010-1234-5678");
         let range = text.to_original(0..text.as_str().len()).unwrap_or(0..0);
         assert_eq!(range, 0..original.len());
+    }
+
+    #[test]
+    fn ascii_number_runs_skip_runs_without_digits() {
+        let text =
+            NormalizedText::new("전화 010-1234 입니다, 주민 900101-1234567끝 no digits 가 7");
+        let runs: Vec<&str> = text
+            .ascii_number_runs()
+            .iter()
+            .map(|run| &text.as_str()[run.clone()])
+            .collect();
+        assert_eq!(runs, [" 010-1234 ", " 900101-1234567", " 7"]);
+        assert!(NormalizedText::new("").ascii_number_runs().is_empty());
+        assert_eq!(NormalizedText::new("42").ascii_number_runs(), [0..2]);
     }
 
     #[test]

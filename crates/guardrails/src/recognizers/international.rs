@@ -293,17 +293,20 @@ pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
         .map(|r| {
             r.context(CARD_CONTEXT, 0.1)
                 .negative_context(NUMBER_NEGATIVE_CONTEXT)
+                .in_ascii_numbers()
         }),
         PatternRecognizer::new("iban", EntityType::IbanCode, IBAN_PATTERN, iban_score)
-            .map(|r| r.boundary(Boundary::Alnum)),
+            .map(|r| r.boundary(Boundary::Alnum).in_ascii_numbers()),
         PatternRecognizer::new("us_ssn", EntityType::UsSsn, US_SSN_PATTERN, ssn_score).map(|r| {
             r.context(SSN_CONTEXT, 0.3)
                 .negative_context(NUMBER_NEGATIVE_CONTEXT)
+                .in_ascii_numbers()
         }),
         PatternRecognizer::new("phone", EntityType::PhoneNumber, PHONE_PATTERN, phone_score).map(
             |r| {
                 r.context(PHONE_CONTEXT, 0.2)
                     .negative_context(PHONE_NEGATIVE_CONTEXT)
+                    .in_ascii_numbers()
             },
         ),
         PatternRecognizer::new(
@@ -316,8 +319,10 @@ pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
             r.context(PHONE_CONTEXT, 0.3)
                 .require_context()
                 .negative_context(PHONE_NEGATIVE_CONTEXT)
+                .in_ascii_numbers()
         }),
-        PatternRecognizer::new("ipv4", EntityType::IpAddress, IPV4_PATTERN, ipv4_score),
+        PatternRecognizer::new("ipv4", EntityType::IpAddress, IPV4_PATTERN, ipv4_score)
+            .map(PatternRecognizer::in_ascii_numbers),
         PatternRecognizer::new("ipv6", EntityType::IpAddress, IPV6_PATTERN, ipv6_score)
             .map(|r| r.boundary(Boundary::Alnum)),
         PatternRecognizer::new("url", EntityType::Url, URL_PATTERN, url_score)

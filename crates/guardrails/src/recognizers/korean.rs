@@ -196,41 +196,52 @@ const KR_BANK_ACCOUNT_PATTERN: &str = r"[0-9]{2,6}(?:-[0-9]{2,6}){1,3}";
 pub(crate) fn recognizers() -> Vec<PatternRecognizer> {
     let specs = [
         PatternRecognizer::new("kr_rrn", EntityType::KrRrn, KR_RRN_PATTERN, rrn_score)
-            .map(|r| r.context(RRN_CONTEXT, 0.3)),
+            .map(|r| r.context(RRN_CONTEXT, 0.3).in_ascii_numbers()),
         PatternRecognizer::new("kr_frn", EntityType::KrFrn, KR_FRN_PATTERN, frn_score)
-            .map(|r| r.context(FRN_CONTEXT, 0.3)),
+            .map(|r| r.context(FRN_CONTEXT, 0.3).in_ascii_numbers()),
         PatternRecognizer::new("kr_brn", EntityType::KrBrn, KR_BRN_PATTERN, brn_score)
-            .map(|r| r.context(BRN_CONTEXT, 0.5)),
-        PatternRecognizer::new("kr_crn", EntityType::KrCrn, KR_CRN_PATTERN, crn_score)
-            .map(|r| r.context(CRN_CONTEXT, 0.5).require_context()),
+            .map(|r| r.context(BRN_CONTEXT, 0.5).in_ascii_numbers()),
+        PatternRecognizer::new("kr_crn", EntityType::KrCrn, KR_CRN_PATTERN, crn_score).map(|r| {
+            r.context(CRN_CONTEXT, 0.5)
+                .require_context()
+                .in_ascii_numbers()
+        }),
         PatternRecognizer::new(
             "kr_driver_license",
             EntityType::KrDriverLicense,
             KR_DRIVER_LICENSE_PATTERN,
             driver_license_score,
         )
-        .map(|r| r.context(LICENSE_CONTEXT, 0.3)),
+        .map(|r| r.context(LICENSE_CONTEXT, 0.3).in_ascii_numbers()),
         PatternRecognizer::new(
             "kr_passport",
             EntityType::KrPassport,
             KR_PASSPORT_PATTERN,
             passport_score,
         )
-        .map(|r| r.boundary(Boundary::Alnum).context(PASSPORT_CONTEXT, 0.5)),
+        .map(|r| {
+            r.boundary(Boundary::Alnum)
+                .context(PASSPORT_CONTEXT, 0.5)
+                .in_ascii_numbers()
+        }),
         PatternRecognizer::new(
             "kr_phone",
             EntityType::PhoneNumber,
             KR_PHONE_PATTERN,
             kr_phone_score,
         )
-        .map(|r| r.context(PHONE_CONTEXT, 0.2)),
+        .map(|r| r.context(PHONE_CONTEXT, 0.2).in_ascii_numbers()),
         PatternRecognizer::new(
             "kr_bank_account",
             EntityType::KrBankAccount,
             KR_BANK_ACCOUNT_PATTERN,
             account_score,
         )
-        .map(|r| r.context(BANK_CONTEXT, 0.2).require_context()),
+        .map(|r| {
+            r.context(BANK_CONTEXT, 0.2)
+                .require_context()
+                .in_ascii_numbers()
+        }),
     ];
     specs.into_iter().flatten().collect()
 }

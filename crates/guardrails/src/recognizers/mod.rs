@@ -3,6 +3,7 @@
 //! API are used through [`ChatEntityExtractor`](crate::ChatEntityExtractor)
 //! instead, because a [`Recognizer`] runs synchronously.
 
+mod context;
 mod international;
 mod korean;
 mod ner;

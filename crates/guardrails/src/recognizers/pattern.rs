@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
+use super::context::has_context;
 use super::{Candidate, Recognizer};
 use crate::entity::EntityType;
 use crate::error::Result;
@@ -79,8 +80,8 @@ fn is_word(c: char) -> bool {
 }
 
 /// Returns true when `first`, the char next to a match, joins it to more
-/// of a number or code: an ASCII letter or digit, or a `-` or `.` followed
-/// (away from the match) by a digit, or by a letter when `letters` is set.
+/// of a number or code. That is an ASCII letter or digit, or a `-` or `.`
+/// with `second` beyond it being a digit (or a letter when `letters` is set).
 fn joined(first: Option<char>, second: Option<char>, letters: bool) -> bool {
     match first {
         Some(c) if c.is_ascii_alphanumeric() => true,
@@ -104,6 +105,9 @@ pub(crate) struct PatternRecognizer {
     pub(crate) name: &'static str,
     pub(crate) entity: EntityType,
     pub(crate) regex: Regex,
+    /// Searches only [`NormalizedText::ascii_number_runs`]: the pattern
+    /// matches only ASCII bytes and needs a digit in every match.
+    pub(crate) in_ascii_numbers: bool,
     /// Capture group whose range is the finding (0 for the whole match).
     pub(crate) group: usize,
     pub(crate) boundary: Boundary,
@@ -119,9 +123,6 @@ pub(crate) struct PatternRecognizer {
 
 /// Score subtracted when a negative context word such as `sku` or `isbn` is near.
 const NEGATIVE_CONTEXT_PENALTY: f32 = 0.3;
-
-/// Context window in chars before the match; the window after it is a third of this.
-const CONTEXT_WINDOW_CHARS: usize = 30;
 
 impl PatternRecognizer {
     /// Builds a recognizer; the regex is a constant of this crate.
@@ -142,6 +143,7 @@ impl PatternRecognizer {
             name,
             entity,
             regex,
+            in_ascii_numbers: false,
             group: 0,
             boundary: Boundary::Digit,
             validate,
@@ -154,6 +156,14 @@ impl PatternRecognizer {
 
     pub(crate) fn boundary(mut self, boundary: Boundary) -> Self {
         self.boundary = boundary;
+        self
+    }
+
+    /// Limits the search to the runs of ASCII bytes with a digit. This is
+    /// only for patterns that match ASCII bytes alone and need a digit in
+    /// every match. A test checks every recognizer that sets it.
+    pub(crate) fn in_ascii_numbers(mut self) -> Self {
+        self.in_ascii_numbers = true;
         self
     }
 
@@ -197,11 +207,16 @@ impl PatternRecognizer {
         Some((whole, span))
     }
 
-    /// Adds a candidate for each accepted match in `haystack`.
-    fn search(&self, haystack: &str, out: &mut Vec<Candidate>) {
-        let mut position = 0;
-        while position <= haystack.len() {
-            let Some((whole, span)) = self.find_at(haystack, position) else {
+    /// Adds a candidate for each accepted match that lies in `within`.
+    ///
+    /// The regex runs on the text up to the end of `within`. A match there
+    /// is a match in the whole text, because the patterns have no
+    /// look-around. Boundary and context checks look at the whole text.
+    fn search(&self, haystack: &str, within: Range<usize>, out: &mut Vec<Candidate>) {
+        let searched = &haystack[..within.end];
+        let mut position = within.start;
+        while position <= searched.len() {
+            let Some((whole, span)) = self.find_at(searched, position) else {
                 break;
             };
             let accepted = span
@@ -245,30 +260,9 @@ impl PatternRecognizer {
         }
     }
 
-    /// Returns true when one of `words` occurs within the window around `start..end`.
-    fn has_context(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
-        if words.is_empty() {
-            return false;
-        }
-        let before: String = text[..start]
-            .chars()
-            .rev()
-            .take(CONTEXT_WINDOW_CHARS)
-            .collect();
-        let before: String = before.chars().rev().collect::<String>().to_lowercase();
-        let after = text[end..]
-            .chars()
-            .take(CONTEXT_WINDOW_CHARS / 3)
-            .collect::<String>()
-            .to_lowercase();
-        words
-            .iter()
-            .any(|word| before.contains(word) || after.contains(word))
-    }
-
     fn score(&self, text: &str, start: usize, end: usize, value: &str) -> Option<f32> {
         let base = (self.validate)(value)?;
-        let context = Self::has_context(text, start, end, self.context);
+        let context = has_context(text, start, end, self.context);
         if self.context_required && !context {
             return None;
         }
@@ -278,7 +272,7 @@ impl PatternRecognizer {
         } else {
             0.0
         };
-        let penalty = if Self::has_context(text, start, end, self.negative_context) {
+        let penalty = if has_context(text, start, end, self.negative_context) {
             NEGATIVE_CONTEXT_PENALTY
         } else {
             0.0
@@ -297,7 +291,14 @@ impl Recognizer for PatternRecognizer {
     }
 
     fn recognize(&self, text: &NormalizedText<'_>, out: &mut Vec<Candidate>) -> Result<()> {
-        self.search(text.as_str(), out);
+        let haystack = text.as_str();
+        if self.in_ascii_numbers {
+            for run in text.ascii_number_runs() {
+                self.search(haystack, run.clone(), out);
+            }
+        } else {
+            self.search(haystack, 0..haystack.len(), out);
+        }
         Ok(())
     }
 }
@@ -305,10 +306,11 @@ impl Recognizer for PatternRecognizer {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+    use regex_syntax::hir::{Class, Hir, HirKind};
 
     use super::*;
 
-    /// The search before [`Boundary::next_start`]: after a rejected match
+    /// Searches as before [`Boundary::next_start`]: after a rejected match
     /// it always resumes one char later.
     fn restart_every_char(recognizer: &PatternRecognizer, haystack: &str) -> Vec<Candidate> {
         let mut out = Vec::new();
@@ -370,22 +372,94 @@ mod tests {
 
     proptest! {
         #[test]
-        fn skipping_rejected_starts_finds_the_same_candidates(
+        fn search_finds_what_full_scan_finds(
             picks in prop::collection::vec(0..PIECES.len(), 0..48),
         ) {
             let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let normalized = NormalizedText::new(&text);
             for recognizer in all_recognizers() {
                 let mut found = Vec::new();
-                recognizer.search(&text, &mut found);
+                prop_assert!(recognizer.recognize(&normalized, &mut found).is_ok());
                 prop_assert_eq!(
                     &found,
-                    &restart_every_char(&recognizer, &text),
+                    &restart_every_char(&recognizer, normalized.as_str()),
                     "recognizer {} on {:?}",
                     recognizer.name,
                     text
                 );
             }
         }
+    }
+
+    /// Returns true when every byte `hir` can match is ASCII and it has no
+    /// look-around assertion.
+    fn ascii_only(hir: &Hir) -> bool {
+        match hir.kind() {
+            HirKind::Empty => true,
+            HirKind::Literal(literal) => literal.0.is_ascii(),
+            HirKind::Class(Class::Unicode(class)) => {
+                class.ranges().iter().all(|range| range.end().is_ascii())
+            }
+            HirKind::Class(Class::Bytes(class)) => {
+                class.ranges().iter().all(|range| range.end().is_ascii())
+            }
+            HirKind::Look(_) => false,
+            HirKind::Repetition(repetition) => ascii_only(&repetition.sub),
+            HirKind::Capture(capture) => ascii_only(&capture.sub),
+            HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().all(ascii_only),
+        }
+    }
+
+    /// Returns true when every match of `hir` contains an ASCII digit.
+    fn needs_digit(hir: &Hir) -> bool {
+        match hir.kind() {
+            HirKind::Literal(literal) => literal.0.iter().any(u8::is_ascii_digit),
+            HirKind::Class(Class::Unicode(class)) => class
+                .ranges()
+                .iter()
+                .all(|range| range.start() >= '0' && range.end() <= '9'),
+            HirKind::Class(Class::Bytes(class)) => class
+                .ranges()
+                .iter()
+                .all(|range| range.start() >= b'0' && range.end() <= b'9'),
+            HirKind::Repetition(repetition) => repetition.min >= 1 && needs_digit(&repetition.sub),
+            HirKind::Capture(capture) => needs_digit(&capture.sub),
+            HirKind::Concat(parts) => parts.iter().any(needs_digit),
+            HirKind::Alternation(parts) => parts.iter().all(needs_digit),
+            HirKind::Empty | HirKind::Look(_) => false,
+        }
+    }
+
+    #[test]
+    fn ascii_number_patterns_need_ascii_digits() {
+        let marked: Vec<PatternRecognizer> = all_recognizers()
+            .into_iter()
+            .filter(|recognizer| recognizer.in_ascii_numbers)
+            .collect();
+        assert_eq!(marked.len(), 14);
+        for recognizer in marked {
+            let hir = regex_syntax::parse(recognizer.regex.as_str()).unwrap();
+            assert!(
+                ascii_only(&hir),
+                "{} matches non-ASCII bytes",
+                recognizer.name
+            );
+            assert!(
+                needs_digit(&hir),
+                "{} matches text without a digit",
+                recognizer.name
+            );
+        }
+    }
+
+    #[test]
+    fn digit_checks_reject_wider_patterns() {
+        let parse = |pattern: &str| regex_syntax::parse(pattern).unwrap();
+        assert!(!ascii_only(&parse(r"[0-9]{4}년")));
+        assert!(!ascii_only(&parse(r"\b[0-9]+")));
+        assert!(!needs_digit(&parse(r"[0-9A-F]{0,4}(?::[0-9A-F]{0,4}){2}")));
+        assert!(!needs_digit(&parse(r"[0-9]+|ab")));
+        assert!(needs_digit(&parse(r"(?:\+82|0)[0-9]?")));
     }
 
     #[test]

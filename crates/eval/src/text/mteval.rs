@@ -56,8 +56,10 @@ pub(crate) fn tokenize_13a_into(text: &str, tokens: &mut TokenBuffer) {
             end += 1;
         }
         let word = &bytes[start..end];
-        if plain {
-            tokens.push_token(word);
+        // The rules only add spaces around bytes, so a one-byte word such as
+        // `.` or `(` is one token too.
+        if plain || word.len() == 1 {
+            tokens.push_token_of(bytes, start, end);
         } else {
             tokenize_word_by_rules(word, tokens);
         }
@@ -120,10 +122,13 @@ const BYTE_CLASSES: [ByteClass; 256] = {
 fn preprocess(line: &str) -> Cow<'_, str> {
     let bytes = line.as_bytes();
     // Every non-ASCII character that Python's `str.isspace` accepts (U+0085,
-    // U+00A0, U+1680, U+2000 to U+205F, U+3000) starts with one of these
-    // UTF-8 lead bytes, so most lines need no decoding.
-    let may_change = |b: &u8| matches!(b, b'<' | b'\n' | b'&' | 0xc2 | 0xe1..=0xe3);
-    if !bytes.iter().any(may_change) {
+    // U+00A0, U+1680, U+2000 to U+205F, U+3000) starts with one of the
+    // UTF-8 lead bytes 0xc2 and 0xe1 to 0xe3, so most lines need no
+    // decoding. `memchr` checks a vector of bytes at a time.
+    let unchanged = memchr::memchr3(b'<', b'\n', b'&', bytes).is_none()
+        && memchr::memchr(0xc2, bytes).is_none()
+        && memchr::memchr3(0xe1, 0xe2, 0xe3, bytes).is_none();
+    if unchanged {
         return Cow::Borrowed(line);
     }
     let needs_replace = bytes.iter().any(|&b| matches!(b, b'<' | b'\n' | b'&'));

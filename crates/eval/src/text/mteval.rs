@@ -46,15 +46,18 @@ pub(crate) fn tokenize_13a_into(text: &str, tokens: &mut TokenBuffer) {
             continue;
         }
         let mut end = start;
-        let mut plain = true;
+        // `Plain` is 0, so this is nonzero once a `Rule` byte was seen,
+        // without a branch per byte.
+        let mut seen = 0;
         while end < bytes.len() {
-            match BYTE_CLASSES[usize::from(bytes[end])] {
-                ByteClass::Space => break,
-                ByteClass::Plain => {}
-                ByteClass::Rule => plain = false,
+            let class = BYTE_CLASSES[usize::from(bytes[end])];
+            if class == ByteClass::Space {
+                break;
             }
+            seen |= class as u8;
             end += 1;
         }
+        let plain = seen == 0;
         let word = &bytes[start..end];
         // The rules only add spaces around bytes, so a one-byte word such as
         // `.` or `(` is one token too.
@@ -86,14 +89,15 @@ fn tokenize_word_by_rules(word: &[u8], tokens: &mut TokenBuffer) {
 
 /// The tokenizer's class of a byte of the preprocessed line.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum ByteClass {
-    /// Whitespace: separates words.
-    Space,
     /// A byte that no rule reacts to: letters, digits, `'`, control bytes
     /// that are not whitespace, and every byte of a non-ASCII character.
-    Plain,
+    Plain = 0,
+    /// Whitespace: separates words.
+    Space = 1,
     /// An ASCII symbol, `.`, `,` or `-`: the word goes through the rules.
-    Rule,
+    Rule = 2,
 }
 
 const BYTE_CLASSES: [ByteClass; 256] = {

@@ -19,6 +19,34 @@ pub(crate) fn is_invisible(c: char) -> bool {
     )
 }
 
+/// Characters removed before matching: the [`is_invisible`] ones and other
+/// format characters that render as nothing. These are left-to-right and
+/// right-to-left marks, bidi embeddings and isolates, invisible math
+/// operators, the combining grapheme joiner, variation selectors, the
+/// Mongolian vowel separator and tag characters. Any of them inside a
+/// number would otherwise split it.
+fn is_ignorable(c: char) -> bool {
+    is_invisible(c)
+        || matches!(
+            c,
+            '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2061}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{034F}'
+                | '\u{180E}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+}
+
+/// The Turkish capital I with a dot, matched as `I`. Unicode gives it no
+/// simple case folding, and its full lower-case form is `i` with a
+/// combining dot, so `İGNORE` or `BİRTH` would otherwise match neither a
+/// phrase nor a context word.
+const DOTTED_CAPITAL_I: char = '\u{130}';
+
 /// Dash and hyphen variants that are unified to ASCII `-`.
 fn is_dash(c: char) -> bool {
     matches!(
@@ -36,8 +64,9 @@ fn is_unchanged(c: char) -> bool {
     if c.is_ascii() || ('\u{AC00}'..='\u{D7A3}').contains(&c) {
         return true;
     }
-    !is_invisible(c)
+    !is_ignorable(c)
         && !is_dash(c)
+        && c != DOTTED_CAPITAL_I
         && unicode_normalization::is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
 }
 
@@ -80,7 +109,7 @@ impl<'a> NormalizedText<'a> {
         let mut pieces = Vec::with_capacity(original.len());
         for (start, c) in original.char_indices() {
             let end = start + c.len_utf8();
-            if is_invisible(c) {
+            if is_ignorable(c) {
                 continue;
             }
             let mut push = |out: char, text: &mut String| {
@@ -93,6 +122,8 @@ impl<'a> NormalizedText<'a> {
             };
             if is_dash(c) {
                 push('-', &mut text);
+            } else if c == DOTTED_CAPITAL_I {
+                push('I', &mut text);
             } else if is_unchanged(c) {
                 push(c, &mut text);
             } else {
@@ -245,6 +276,38 @@ mod tests {
         let digits_only = NormalizedText::new("42");
         assert_eq!(digits_only.ascii_number_runs().len(), 1);
         assert_eq!(digits_only.ascii_number_runs()[0], 0..2);
+    }
+
+    #[test]
+    fn format_characters_inside_numbers_are_removed() {
+        for mark in [
+            '\u{200E}',
+            '\u{202C}',
+            '\u{2062}',
+            '\u{034F}',
+            '\u{FE0F}',
+            '\u{E0001}',
+        ] {
+            let original = format!("번호 900101{mark}-1234568");
+            let text = NormalizedText::new(&original);
+            assert_eq!(text.as_str(), "번호 900101-1234568", "{mark:?}");
+            let start = text.as_str().find('9').unwrap_or(0);
+            let range = text.to_original(start..text.as_str().len()).unwrap_or(0..0);
+            assert_eq!(
+                &original[range],
+                &original[original.find('9').unwrap_or(0)..]
+            );
+        }
+    }
+
+    #[test]
+    fn dotted_capital_i_matches_as_i() {
+        let original = "DATE OF BİRTH";
+        let text = NormalizedText::new(original);
+        assert_eq!(text.as_str(), "DATE OF BIRTH");
+        let start = text.as_str().find("BIRTH").unwrap_or(0);
+        let range = text.to_original(start..text.as_str().len()).unwrap_or(0..0);
+        assert_eq!(&original[range], "BİRTH");
     }
 
     #[test]

@@ -235,9 +235,9 @@ fn split_references<'a>(
 /// n-gram of `order` whose tokens all occur in the hypothesis, so that
 /// hypothesis matches are clipped by it.
 ///
-/// `shared[i]` says whether every token of the (order - 1)-gram at
-/// reference position `i` occurs in the hypothesis; it is updated to the
-/// same for the n-gram of `order`.
+/// On entry `shared[i]` is true when every token of the (order - 1)-gram
+/// at reference position `i` occurs in the hypothesis. On return it is
+/// the same for the n-gram of `order`.
 fn count_references(
     ids: &[u32],
     ends: &[usize],

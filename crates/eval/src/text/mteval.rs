@@ -28,6 +28,11 @@
 //! only as the non-digit before a `.` or `,` (rule 2) or after one (rule
 //! 3), next to the word that contains the `.` or `,`, and the padding space
 //! plays that part just as well.
+//!
+//! Most words with rule bytes are simple, too: a decimal, a hyphenated
+//! word, a word with a closing `.` or `,`, or one with symbols around it.
+//! Their tokens are cut straight out of the line, after a check that no
+//! rule acts on them in any other way.
 
 use std::borrow::Cow;
 
@@ -63,11 +68,68 @@ pub(crate) fn tokenize_13a_into(text: &str, tokens: &mut TokenBuffer) {
         // `.` or `(` is one token too.
         if plain || word.len() == 1 {
             tokens.push_token_of(bytes, start, end);
+        } else if simple_word_shape(word) {
+            push_simple_word(bytes, start, end, tokens);
         } else {
             tokenize_word_by_rules(word, tokens);
         }
         start = end;
     }
+}
+
+/// Returns whether rules 2 to 4 act on `word`, a whitespace-free word, in
+/// the simple way [`push_simple_word`] reproduces without the stages.
+///
+/// Rule 1 cuts the word into segments at its symbols and leaves a space on
+/// each side of every segment. The word qualifies when, in every segment:
+///
+/// - each `.` or `,` has a digit on both sides, or ends the segment after
+///   another byte. Rules 2 and 3 leave the first kind alone. They split the
+///   second kind off, with the space after the segment, and change nothing
+///   else;
+/// - no `-` follows a digit, so rule 4 never matches.
+///
+/// This covers decimals and thousands (`3.5`, `1,000`), hyphenated words,
+/// and words with a closing `.` or `,`, such as the last word of a
+/// sentence. Any other word goes through the stages.
+fn simple_word_shape(word: &[u8]) -> bool {
+    word.iter().enumerate().all(|(index, &byte)| {
+        let before = index.checked_sub(1).map(|i| word[i]);
+        let after = word.get(index + 1).copied();
+        match byte {
+            b'.' | b',' => {
+                let between_digits = before.is_some_and(|b| b.is_ascii_digit())
+                    && after.is_some_and(|b| b.is_ascii_digit());
+                let closes_segment = after.is_none_or(is_13a_punctuation)
+                    && before.is_some_and(|b| !is_13a_punctuation(b));
+                between_digits || closes_segment
+            }
+            b'-' => !before.is_some_and(|b| b.is_ascii_digit()),
+            _ => true,
+        }
+    })
+}
+
+/// Pushes the tokens of `text[start..end]`, a word for which
+/// [`simple_word_shape`] holds: every symbol alone, every `.` or `,` that
+/// closes a segment alone, and the rest of each segment as one token.
+fn push_simple_word(text: &[u8], start: usize, end: usize, tokens: &mut TokenBuffer) {
+    let mut token_start = start;
+    for index in start..end {
+        let byte = text[index];
+        let closes = match byte {
+            b'.' | b',' => text
+                .get(index + 1)
+                .is_none_or(|&next| index + 1 == end || is_13a_punctuation(next)),
+            _ => is_13a_punctuation(byte),
+        };
+        if closes {
+            tokens.push_token_of(text, token_start, index);
+            tokens.push_token_of(text, index, index + 1);
+            token_start = index + 1;
+        }
+    }
+    tokens.push_token_of(text, token_start, end);
 }
 
 /// Runs one whitespace-free word through the four rules, padded with a

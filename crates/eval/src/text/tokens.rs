@@ -46,7 +46,7 @@ impl TokenBuffer {
     /// `start`, it copies those 16 and drops the extra ones: a copy of a
     /// fixed size compiles to a few moves, where a short copy of a
     /// variable size calls `memcpy`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_token_of(&mut self, text: &[u8], start: usize, end: usize) {
         const CHUNK: usize = 16;
         if end - start > CHUNK || start + CHUNK > text.len() {

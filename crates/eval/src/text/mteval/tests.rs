@@ -181,8 +181,24 @@ fn tricky_text() -> impl Strategy<Value = String> {
     prop::collection::vec(pieces, 0..24).prop_map(|pieces| pieces.concat())
 }
 
+/// Space-separated words made of the bytes that decide between the simple
+/// word shortcut and the stages.
+fn rule_words() -> impl Strategy<Value = String> {
+    let bytes = prop::sample::select(vec![
+        "a", "Z", "0", "9", ".", ",", "-", "(", ")", "%", "'", "é", "東",
+    ]);
+    let word = prop::collection::vec(bytes, 1..8).prop_map(|bytes| bytes.concat());
+    prop::collection::vec(word, 0..6).prop_map(|words| words.join(" "))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn simple_word_shortcut_matches_rules(text in rule_words()) {
+        prop_assert_eq!(fast(&text), regex_oracle(&text));
+        prop_assert_eq!(fast(&text), whole_line_by_rules(&text));
+    }
 
     #[test]
     fn single_pass_matches_regex_rules(text in tricky_text()) {
@@ -225,6 +241,29 @@ fn edges_split_like_padded_sacrebleu() {
     ];
     for (text, expected) in cases {
         assert_eq!(fast(text), expected, "{text:?}");
+    }
+}
+
+#[test]
+fn simple_words_split_like_sacrebleu() {
+    // Each word takes the shortcut; the expected tokens follow the four
+    // rules by hand.
+    let cases: [(&str, &[&str]); 8] = [
+        ("3.5", &["3.5"]),
+        ("1,000", &["1,000"]),
+        ("state-of-the-art", &["state-of-the-art"]),
+        ("mat.", &["mat", "."]),
+        ("2026,", &["2026", ","]),
+        ("(see", &["(", "see"]),
+        ("end.)", &["end", ".", ")"]),
+        ("$3.5%", &["$", "3.5", "%"]),
+    ];
+    for (text, expected) in cases {
+        assert!(simple_word_shape(text.as_bytes()), "{text:?}");
+        assert_eq!(fast(text), expected, "{text:?}");
+    }
+    for text in ["e.g.", "5-3", ".5", "a..b", "x,y", "(.5"] {
+        assert!(!simple_word_shape(text.as_bytes()), "{text:?}");
     }
 }
 

@@ -13,6 +13,8 @@ use llmops_gateway::{CallContext, Clock, SemanticCache, SystemClock};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::vector::dot;
+
 /// Default cosine similarity at or above which a stored response is served.
 /// 0.95 is a conservative choice, because two questions on one topic that
 /// ask different things can still embed close together; lower values risk
@@ -442,10 +444,6 @@ fn unit_vector(mut vector: Vec<f32>) -> Option<Vec<f32>> {
     }
     vector.iter_mut().for_each(|value| *value /= norm);
     Some(vector)
-}
-
-fn dot(left: &[f32], right: &[f32]) -> f32 {
-    left.iter().zip(right).map(|(a, b)| a * b).sum()
 }
 
 #[cfg(test)]

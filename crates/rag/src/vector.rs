@@ -1,5 +1,7 @@
 //! The approximate nearest-neighbour vector index (HNSW).
 
+use std::cell::RefCell;
+
 use instant_distance::{Builder, Hnsw, Point, Search};
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +18,28 @@ impl Point for Vector {
     }
 }
 
+/// Dot product over the common length of `a` and `b`.
+///
+/// Sixteen partial sums in a fixed order let the compiler keep them in SIMD
+/// registers; a single running sum would serialise every addition, because
+/// float addition is not associative and the compiler may not reorder it.
+/// The result is deterministic, but may differ from a sequential sum in the
+/// last bits.
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    const LANES: usize = 16;
+    let len = a.len().min(b.len());
+    let (a, b) = (&a[..len], &b[..len]);
+    let a_blocks = a.chunks_exact(LANES);
+    let b_blocks = b.chunks_exact(LANES);
+    let (a_tail, b_tail) = (a_blocks.remainder(), b_blocks.remainder());
+    let mut sums = [0.0_f32; LANES];
+    for (x, y) in a_blocks.zip(b_blocks) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    let tail: f32 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
+    sums.iter().sum::<f32>() + tail
 }
 
 /// HNSW graph parameters, recorded with each index version.
@@ -41,6 +63,11 @@ impl Default for HnswConfig {
             seed: 0x5eed,
         }
     }
+}
+
+thread_local! {
+    /// Graph search state reused by every query on a thread.
+    static SEARCH: RefCell<Search> = RefCell::new(Search::default());
 }
 
 /// Vectors of one index version in an HNSW graph.
@@ -93,19 +120,32 @@ impl VectorIndex {
         keep: &dyn Fn(usize) -> bool,
     ) -> Vec<(usize, f32)> {
         let point = Vector(query.to_vec());
-        let mut search = Search::default();
         let mut rejected = false;
         let mut hits: Vec<(usize, f32)> = Vec::with_capacity(k);
-        for item in self.graph.search(&point, &mut search) {
-            let chunk = self.chunk_of_point[item.pid.into_inner() as usize] as usize;
-            if keep(chunk) {
-                hits.push((chunk, 1.0 - item.distance));
-            } else {
-                rejected = true;
+        let mut collect = |search: &mut Search| {
+            for item in self.graph.search(&point, search) {
+                let chunk = self.chunk_of_point[item.pid.into_inner() as usize] as usize;
+                if keep(chunk) {
+                    hits.push((chunk, 1.0 - item.distance));
+                } else {
+                    rejected = true;
+                }
+                if hits.len() == k {
+                    break;
+                }
             }
-            if hits.len() == k {
-                break;
+        };
+        // A search keeps a visited mark per point; reusing one per thread
+        // saves allocating and clearing that array on every query.
+        let reused = SEARCH.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut search) => {
+                collect(&mut search);
+                true
             }
+            Err(_) => false,
+        });
+        if reused != Ok(true) {
+            collect(&mut Search::default());
         }
         if hits.len() < k && hits.len() < self.len() && (rejected || k > hits.len()) {
             return self.exact_search(query, k, keep);
@@ -131,5 +171,42 @@ impl VectorIndex {
             .collect();
         top_k(&mut hits, k);
         hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn dot_of_short_and_empty_slices() {
+        assert_eq!(dot(&[], &[]), 0.0);
+        assert_eq!(dot(&[2.0], &[3.0]), 6.0);
+        // Only the common length counts.
+        assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0]), 14.0);
+        let ones = vec![1.0_f32; 37];
+        assert_eq!(dot(&ones, &ones), 37.0);
+    }
+
+    proptest! {
+        #[test]
+        fn dot_matches_a_sequential_sum(
+            pairs in prop::collection::vec((-1.0_f32..1.0, -1.0_f32..1.0), 0..400),
+        ) {
+            let (a, b): (Vec<f32>, Vec<f32>) = pairs.into_iter().unzip();
+            let exact: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+            let tolerance = 1e-5 * (a.len() as f64).max(1.0);
+            prop_assert!((f64::from(dot(&a, &b)) - exact).abs() <= tolerance);
+        }
+
+        #[test]
+        fn dot_is_symmetric(
+            pairs in prop::collection::vec((-1.0_f32..1.0, -1.0_f32..1.0), 0..100),
+        ) {
+            let (a, b): (Vec<f32>, Vec<f32>) = pairs.into_iter().unzip();
+            prop_assert_eq!(dot(&a, &b).to_bits(), dot(&b, &a).to_bits());
+        }
     }
 }

@@ -7,7 +7,9 @@
 //! `idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))` and
 //! `tf / (tf + k1 * (1 - b + b * len / avg_len))` per term.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -50,6 +52,16 @@ pub struct Bm25Index {
     postings: Vec<Vec<(u32, u32)>>,
     lengths: Vec<u32>,
     average_length: f32,
+    /// Per text, `k1 * (1 - b + b * len / avg_len)`: derived from the
+    /// lengths on the first search, so it is not stored.
+    #[serde(skip)]
+    length_factors: OnceLock<Vec<f32>>,
+}
+
+thread_local! {
+    /// Score per text and the texts scored, reused by every search on a
+    /// thread; each search leaves every score at 0 again.
+    static SCORES: RefCell<(Vec<f32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 impl Bm25Index {
@@ -91,6 +103,7 @@ impl Bm25Index {
             postings,
             lengths,
             average_length,
+            length_factors: OnceLock::new(),
         }
     }
 
@@ -108,8 +121,43 @@ impl Bm25Index {
     /// best first, among the texts that `keep` accepts. Ties go to the lower
     /// index.
     pub fn search(&self, query: &str, k: usize, keep: &dyn Fn(usize) -> bool) -> Vec<(usize, f32)> {
-        let mut scores = vec![0.0_f32; self.lengths.len()];
-        let mut touched = Vec::new();
+        let run = |buffers: &mut (Vec<f32>, Vec<u32>)| {
+            let (scores, touched) = buffers;
+            scores.resize(self.lengths.len(), 0.0);
+            let hits = self.score(query, k, keep, scores, touched);
+            for &index in touched.iter() {
+                scores[index as usize] = 0.0;
+            }
+            touched.clear();
+            hits
+        };
+        SCORES
+            .try_with(|cell| {
+                cell.try_borrow_mut()
+                    .ok()
+                    .map(|mut buffers| run(&mut buffers))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| run(&mut (Vec::new(), Vec::new())))
+    }
+
+    /// Adds the score of every text that holds a query term to `scores`,
+    /// which must be all 0 on entry, and lists those texts in `touched`.
+    fn score(
+        &self,
+        query: &str,
+        k: usize,
+        keep: &dyn Fn(usize) -> bool,
+        scores: &mut [f32],
+        touched: &mut Vec<u32>,
+    ) -> Vec<(usize, f32)> {
+        let factors = self.length_factors.get_or_init(|| {
+            self.lengths
+                .iter()
+                .map(|&length| self.k1 * self.length_norm(length))
+                .collect()
+        });
         let count = self.lengths.len() as f32;
         for token in tokenize(query) {
             let Some(&id) = self.terms.get(&token) else {
@@ -121,30 +169,76 @@ impl Bm25Index {
             for &(index, tf) in postings {
                 let slot = &mut scores[index as usize];
                 if *slot == 0.0 {
-                    touched.push(index as usize);
+                    touched.push(index);
                 }
-                *slot += idf * self.term_weight(tf, index);
+                let tf = tf as f32;
+                *slot += idf * (tf / (tf + factors[index as usize]));
             }
         }
-        let mut hits: Vec<(usize, f32)> = touched
-            .into_iter()
-            .filter(|&index| scores[index] > 0.0 && keep(index))
-            .map(|index| (index, scores[index]))
-            .collect();
-        top_k(&mut hits, k);
-        hits
+        best_k(
+            touched
+                .iter()
+                .map(|&index| (index as usize, scores[index as usize]))
+                .filter(|&(index, score)| score > 0.0 && keep(index)),
+            k,
+        )
     }
 
-    fn term_weight(&self, tf: u32, index: u32) -> f32 {
-        let tf = tf as f32;
-        let length = self.lengths[index as usize] as f32;
-        let norm = if self.average_length > 0.0 {
-            1.0 - self.b + self.b * length / self.average_length
+    /// `1 - b + b * len / avg_len`, or 1 for an index of empty texts.
+    fn length_norm(&self, length: u32) -> f32 {
+        if self.average_length > 0.0 {
+            1.0 - self.b + self.b * length as f32 / self.average_length
         } else {
             1.0
-        };
-        tf / (tf + self.k1 * norm)
+        }
     }
+}
+
+/// A hit ordered so that the worse of two hits is the greater: lower
+/// score, then higher index. A max-heap of these keeps its worst on top.
+#[derive(Clone, Copy)]
+struct Worse((usize, f32));
+
+impl PartialEq for Worse {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Worse {}
+
+impl PartialOrd for Worse {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Worse {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let ((index, score), (other_index, other_score)) = (self.0, other.0);
+        other_score.total_cmp(&score).then(index.cmp(&other_index))
+    }
+}
+
+/// Returns the `k` best `(index, score)` pairs of `hits`, in the order of
+/// [`top_k`], holding at most `k` of them at a time.
+pub(crate) fn best_k(hits: impl Iterator<Item = (usize, f32)>, k: usize) -> Vec<(usize, f32)> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut heap: BinaryHeap<Worse> = BinaryHeap::with_capacity(k + 1);
+    for hit in hits {
+        if heap.len() < k {
+            heap.push(Worse(hit));
+        } else if let Some(mut worst) = heap.peek_mut() {
+            if Worse(hit) < *worst {
+                *worst = Worse(hit);
+            }
+        }
+    }
+    let mut best: Vec<(usize, f32)> = heap.into_iter().map(|Worse(hit)| hit).collect();
+    top_k(&mut best, k);
+    best
 }
 
 /// Keeps the `k` best `(index, score)` pairs, sorted by score descending
@@ -160,6 +254,8 @@ pub(crate) fn top_k(hits: &mut Vec<(usize, f32)>, k: usize) {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -180,6 +276,95 @@ mod tests {
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].0, 0);
         assert!((hits[0].1 - expected).abs() < 1e-6);
+    }
+
+    /// Scores every text from scratch with the formula in the module docs.
+    fn naive_scores(texts: &[String], query: &str) -> Vec<f32> {
+        let tokenized: Vec<Vec<String>> = texts.iter().map(|text| tokenize(text)).collect();
+        let count = texts.len() as f32;
+        let average = tokenized.iter().map(Vec::len).sum::<usize>() as f32 / count.max(1.0);
+        let mut scores = vec![0.0_f32; texts.len()];
+        for term in tokenize(query) {
+            let df = tokenized
+                .iter()
+                .filter(|tokens| tokens.contains(&term))
+                .count() as f32;
+            if df == 0.0 {
+                continue;
+            }
+            let idf = (1.0 + (count - df + 0.5) / (df + 0.5)).ln();
+            for (score, tokens) in scores.iter_mut().zip(&tokenized) {
+                let tf = tokens.iter().filter(|token| **token == term).count() as f32;
+                if tf > 0.0 {
+                    let norm = if average > 0.0 {
+                        1.0 - DEFAULT_B + DEFAULT_B * tokens.len() as f32 / average
+                    } else {
+                        1.0
+                    };
+                    *score += idf * (tf / (tf + DEFAULT_K1 * norm));
+                }
+            }
+        }
+        scores
+    }
+
+    fn words() -> impl Strategy<Value = String> {
+        let word = prop::sample::select(vec!["ab", "cd", "ef", "gh", "ij", "kl"]);
+        prop::collection::vec(word, 0..12).prop_map(|words| words.join(" "))
+    }
+
+    proptest! {
+        #[test]
+        fn search_matches_naive_scoring(
+            texts in prop::collection::vec(words(), 1..30),
+            other in prop::collection::vec(words(), 1..5),
+            query in words(),
+            k in 1_usize..40,
+        ) {
+            let index = Bm25Index::build(&texts, DEFAULT_K1, DEFAULT_B);
+            let small = Bm25Index::build(&other, DEFAULT_K1, DEFAULT_B);
+            let scores = naive_scores(&texts, &query);
+            let mut expected: Vec<(usize, f32)> = scores
+                .iter()
+                .enumerate()
+                .filter(|&(_, &score)| score > 0.0)
+                .map(|(index, &score)| (index, score))
+                .collect();
+            top_k(&mut expected, k);
+            // Searching twice, and another index of a different size in
+            // between, reuses the per-thread buffers.
+            for _ in 0..2 {
+                let hits = index.search(&query, k, &|_| true);
+                prop_assert_eq!(hits.len(), expected.len());
+                for (hit, want) in hits.iter().zip(&expected) {
+                    prop_assert!((hit.1 - want.1).abs() <= 1e-5 * want.1.max(1.0));
+                    let own = scores[hit.0];
+                    prop_assert!((hit.1 - own).abs() <= 1e-5 * own.max(1.0));
+                }
+                let _ = small.search(&query, k, &|_| true);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn best_k_equals_top_k(
+            scores in prop::collection::vec(0_u8..6, 0..60),
+            k in 0_usize..70,
+        ) {
+            // Few distinct scores, so ties decide many places.
+            let hits: Vec<(usize, f32)> = scores
+                .iter()
+                .enumerate()
+                .map(|(index, &score)| (index * 7 % 61, f32::from(score) / 2.0))
+                .collect();
+            let mut expected = hits.clone();
+            top_k(&mut expected, k);
+            let mut reversed = hits.clone();
+            reversed.reverse();
+            prop_assert_eq!(best_k(hits.into_iter(), k), expected.clone());
+            prop_assert_eq!(best_k(reversed.into_iter(), k), expected);
+        }
     }
 
     #[test]

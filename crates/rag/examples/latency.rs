@@ -1,15 +1,27 @@
 //! Query latency, build throughput and memory on a synthetic index.
 //!
 //! ```text
-//! cargo run --release -p llmops-rag --example latency -- [CHUNKS] [QUERIES]
+//! cargo run --release -p llmops-rag --example latency -- [CHUNKS] [QUERIES] [VECTORS] [INDEX]
 //! ```
 //!
 //! Builds an index of CHUNKS (default 100,000) synthetic chunks of 60
-//! Zipf-distributed words from a 20,000-word vocabulary with random
-//! 384-dimensional unit vectors, then times QUERIES (default 2,000) hybrid
-//! searches of 5 words with precomputed query vectors, no re-ranking, k = 10,
-//! 100 candidates per index. Query embedding is excluded, since it depends on
+//! Zipf-distributed words from a 20,000-word vocabulary with 384-dimensional
+//! unit vectors, then times QUERIES (default 2,000) hybrid searches of 5
+//! words with precomputed query vectors, no re-ranking, k = 10, 100
+//! candidates per index. Query embedding is excluded, since it depends on
 //! the embedder, not on the index.
+//!
+//! VECTORS is `uniform` (default) or `clustered`. Uniform vectors are
+//! spread evenly over the sphere, with no structure for the graph to use:
+//! every point is about as far from a query as every other, which is the
+//! hardest case for HNSW. Clustered vectors lie around 1,000 random topic
+//! centres, at cosine similarity about 0.7 to their centre, and each query
+//! is drawn the same way; sentence embeddings of real text cluster by topic
+//! like this.
+//!
+//! When INDEX names a file that exists, the index is loaded from it instead
+//! of built; otherwise the built index is saved there, so later runs can
+//! time queries without building again.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,24 +39,57 @@ use sha2::{Digest, Sha256};
 
 const DIMENSIONS: usize = 384;
 
-/// Random unit vectors seeded by the text, so a text always gets the same one.
-struct RandomEmbedder;
+/// Unit vectors seeded by the text, so a text always gets the same one.
+struct SyntheticEmbedder {
+    /// Topic centres for clustered vectors; empty for uniform ones.
+    centres: Vec<Vec<f32>>,
+}
 
-fn random_unit(text: &str) -> Vec<f32> {
-    let seed: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-    let mut rng = rand::rngs::StdRng::from_seed(seed);
-    let mut vector: Vec<f32> = (0..DIMENSIONS)
-        .map(|_| rng.sample(StandardNormal))
-        .collect();
+/// Standard deviation per dimension of the offset from a topic centre:
+/// 384 * 0.052^2 is about 1.04, so a vector's cosine to its centre is
+/// about 1 / sqrt(2.04), 0.7.
+const CLUSTER_SPREAD: f32 = 0.052;
+
+fn normalise(mut vector: Vec<f32>) -> Vec<f32> {
     let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
     vector.iter_mut().for_each(|x| *x /= norm);
     vector
 }
 
+fn gaussian(rng: &mut rand::rngs::StdRng, scale: f32) -> Vec<f32> {
+    (0..DIMENSIONS)
+        .map(|_| scale * rng.sample::<f32, _>(StandardNormal))
+        .collect()
+}
+
+impl SyntheticEmbedder {
+    fn new(clustered: bool) -> Self {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let centres = match clustered {
+            true => (0..1_000)
+                .map(|_| normalise(gaussian(&mut rng, 1.0)))
+                .collect(),
+            false => Vec::new(),
+        };
+        SyntheticEmbedder { centres }
+    }
+
+    fn vector(&self, text: &str) -> Vec<f32> {
+        let seed: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        let mut rng = rand::rngs::StdRng::from_seed(seed);
+        if self.centres.is_empty() {
+            return normalise(gaussian(&mut rng, 1.0));
+        }
+        let centre = &self.centres[rng.random_range(0..self.centres.len())];
+        let offset = gaussian(&mut rng, CLUSTER_SPREAD);
+        normalise(centre.iter().zip(offset).map(|(c, o)| c + o).collect())
+    }
+}
+
 #[async_trait]
-impl Embedder for RandomEmbedder {
+impl Embedder for SyntheticEmbedder {
     async fn embed(&self, texts: &[String]) -> llmops_core::Result<Vec<Vec<f32>>> {
-        Ok(texts.iter().map(|text| random_unit(text)).collect())
+        Ok(texts.iter().map(|text| self.vector(text)).collect())
     }
 
     fn dimensions(&self) -> usize {
@@ -52,7 +97,10 @@ impl Embedder for RandomEmbedder {
     }
 
     fn model(&self) -> &str {
-        "random-384"
+        match self.centres.is_empty() {
+            true => "uniform-384",
+            false => "clustered-384",
+        }
     }
 }
 
@@ -76,6 +124,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .transpose()?
         .unwrap_or(100_000);
     let queries: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2_000);
+    let clustered = match args.next().as_deref() {
+        None | Some("uniform") => false,
+        Some("clustered") => true,
+        Some(other) => {
+            return Err(format!("VECTORS is {other:?}; use uniform or clustered").into());
+        }
+    };
+    let index_path = args.next().map(std::path::PathBuf::from);
+    let embedder = SyntheticEmbedder::new(clustered);
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let zipf = Zipf::new(20_000.0, 1.1)?;
@@ -106,18 +163,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     };
     let before = resident_bytes();
     let started = Instant::now();
-    let index =
-        SearchIndex::build(&sources, &RandomEmbedder, &settings, &TokenCounter::new()).await?;
+    let (index, built_now) = match &index_path {
+        Some(path) if path.exists() => (SearchIndex::load(path)?, false),
+        _ => {
+            let index =
+                SearchIndex::build(&sources, &embedder, &settings, &TokenCounter::new()).await?;
+            (index, true)
+        }
+    };
     let build_s = started.elapsed().as_secs_f64();
     let after = resident_bytes();
     let file = tempfile::NamedTempFile::new()?;
-    index.save(file.path())?;
-    let file_bytes = std::fs::metadata(file.path())?.len();
+    let saved = index_path.as_deref().unwrap_or(file.path());
+    if built_now {
+        index.save(saved)?;
+    }
+    let file_bytes = std::fs::metadata(saved)?.len();
     let built = index.manifest().chunks;
-    let retriever = Retriever::new(Arc::new(index), Arc::new(RandomEmbedder))?;
+    let retriever = Retriever::new(Arc::new(index), Arc::new(embedder))?;
 
     let options = RetrievalOptions::default();
-    let vectors: Vec<Vec<f32>> = texts.iter().map(|text| random_unit(text)).collect();
+    let embedder = SyntheticEmbedder::new(clustered);
+    let vectors: Vec<Vec<f32>> = texts.iter().map(|text| embedder.vector(text)).collect();
     for (text, vector) in texts.iter().zip(&vectors).take(100) {
         retriever.search_with_vector(text, Some(vector), &options);
     }
@@ -133,6 +200,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     let report = serde_json::json!({
         "chunks": built,
+        "vectors": if clustered { "clustered" } else { "uniform" },
+        "loaded": !built_now,
         "build_s": (build_s * 100.0).round() / 100.0,
         "build_chunks_per_s": (built as f64 / build_s).round(),
         "resident_bytes_per_chunk": match (before, after) {

@@ -45,6 +45,18 @@ pub enum StoreError {
         reason: String,
     },
 
+    /// A SQLite file that must exist is missing, so it was not created.
+    #[error(
+        "no database at {}: the SQLite file does not exist; check the path in `{url}`",
+        .path.display()
+    )]
+    SqliteFileNotFound {
+        /// The URL.
+        url: String,
+        /// The file the URL names, with its `%HH` escapes decoded.
+        path: std::path::PathBuf,
+    },
+
     /// No pooled connection became free within the acquire timeout.
     #[error(
         "no connection to `{url}` became free within {} ms; raise max_connections or the acquire timeout, or find the task that holds connections",

@@ -12,7 +12,7 @@
 //! | URL | database |
 //! | --- | --- |
 //! | `sqlite::memory:` | a private in-memory SQLite database (one connection) |
-//! | `sqlite://PATH` | a SQLite file, created when missing |
+//! | `sqlite://PATH` | a SQLite file, created when missing, unless opened with [`StoreOptions::read_only`] or `create_missing(false)` |
 //! | `postgres://USER:PASSWORD@HOST:PORT/DB` | PostgreSQL |
 //!
 //! Full scans of a SQLite file can read through [`Store::sqlite_reader`], a

@@ -24,6 +24,8 @@ pub struct StoreOptions {
     max_connections: Option<u32>,
     acquire_timeout: Duration,
     busy_timeout: Duration,
+    create_missing: bool,
+    read_only: bool,
 }
 
 impl Default for StoreOptions {
@@ -32,6 +34,8 @@ impl Default for StoreOptions {
             max_connections: None,
             acquire_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(5),
+            create_missing: true,
+            read_only: false,
         }
     }
 }
@@ -59,12 +63,44 @@ impl StoreOptions {
         self
     }
 
+    /// Sets whether a missing SQLite file is created. Defaults to true.
+    /// When false, connecting to a missing file fails with
+    /// [`StoreError::SqliteFileNotFound`], whichever form of the URL names
+    /// it. PostgreSQL and in-memory SQLite ignore it.
+    pub fn create_missing(mut self, create: bool) -> Self {
+        self.create_missing = create;
+        self
+    }
+
+    /// Opens a SQLite file read-only when true: even with
+    /// [`StoreOptions::create_missing`], a missing file fails with
+    /// [`StoreError::SqliteFileNotFound`], the journal mode stays as the
+    /// file has it, and statements that write fail. Defaults to false.
+    ///
+    /// NOTE: PostgreSQL and in-memory SQLite ignore it, so callers that
+    /// promise not to write must still send only reads there.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// Returns the value of sqlx's `mode` parameter for a SQLite file.
+    fn sqlite_mode(&self) -> &'static str {
+        match (self.read_only, self.create_missing) {
+            (true, _) => "ro",
+            (false, true) => "rwc",
+            (false, false) => "rw",
+        }
+    }
+
     /// Connects to `url` with these options.
     ///
     /// # Errors
     ///
-    /// [`StoreError::InvalidUrl`] for an unsupported URL and
-    /// [`StoreError::Unavailable`] when the database cannot be opened.
+    /// [`StoreError::InvalidUrl`] for an unsupported URL,
+    /// [`StoreError::SqliteFileNotFound`] for a missing SQLite file that
+    /// these options do not create, and [`StoreError::Unavailable`] when
+    /// the database cannot be opened.
     pub async fn connect(self, url: &str) -> Result<Store> {
         INSTALL_DRIVERS.call_once(sqlx::any::install_default_drivers);
         let location = parse_location(url)?;
@@ -73,10 +109,16 @@ impl StoreOptions {
 
         let (connect_url, max_connections) = match &location {
             Location::SqliteMemory => ("sqlite::memory:".to_owned(), 1),
-            Location::SqliteFile(_) => (with_create_mode(url), self.max_connections.unwrap_or(8)),
+            Location::SqliteFile(_) => (
+                with_mode(url, self.sqlite_mode()),
+                self.max_connections.unwrap_or(8),
+            ),
             Location::Postgres => (url.to_owned(), self.max_connections.unwrap_or(10)),
         };
         let memory = location == Location::SqliteMemory;
+        // A read-only connection keeps the file's journal mode, and an
+        // in-memory database has no journal file to switch.
+        let set_journal = !memory && !self.read_only;
         let busy_timeout_ms = self.busy_timeout.as_millis();
         let mut pool_options = AnyPoolOptions::new()
             .max_connections(max_connections)
@@ -84,7 +126,7 @@ impl StoreOptions {
             .after_connect(move |connection, _meta| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
-                        configure_sqlite(connection, memory, busy_timeout_ms).await?;
+                        configure_sqlite(connection, set_journal, busy_timeout_ms).await?;
                     }
                     Ok(())
                 })
@@ -101,8 +143,9 @@ impl StoreOptions {
         match &location {
             Location::Postgres => probe(&connect_url, &redacted, self.acquire_timeout).await?,
             Location::SqliteFile(path) => {
-                check_sqlite_file(Path::new(path), &redacted)?;
-                probe_sqlite(&connect_url, &redacted, self.acquire_timeout).await?;
+                let create = self.create_missing && !self.read_only;
+                check_sqlite_file(Path::new(path), &redacted, create)?;
+                probe_sqlite(&connect_url, &redacted, self.acquire_timeout, set_journal).await?;
             }
             Location::SqliteMemory => {}
         }
@@ -141,7 +184,12 @@ impl StoreOptions {
 /// Opens one SQLite connection and sets it up as the pool would, so an
 /// unreadable or read-only file fails with SQLite's reason instead of the
 /// pool's timeout.
-async fn probe_sqlite(url: &str, redacted: &str, timeout: Duration) -> Result<()> {
+async fn probe_sqlite(
+    url: &str,
+    redacted: &str,
+    timeout: Duration,
+    set_journal: bool,
+) -> Result<()> {
     let fail = |reason: String| StoreError::SqliteFile {
         url: redacted.to_owned(),
         reason,
@@ -149,7 +197,9 @@ async fn probe_sqlite(url: &str, redacted: &str, timeout: Duration) -> Result<()
     let opened = tokio::time::timeout(timeout, async {
         let mut connection = AnyConnection::connect(url).await?;
         // The journal switch writes to the file, so a read-only file fails here.
-        connection.execute("PRAGMA journal_mode = WAL").await?;
+        if set_journal {
+            connection.execute("PRAGMA journal_mode = WAL").await?;
+        }
         connection.execute("PRAGMA schema_version").await?;
         Ok::<_, sqlx::Error>(connection)
     })
@@ -202,12 +252,18 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Checks a SQLite path before connecting, so a missing folder or a file
 /// of another kind fails at once with the fix, not after the pool's
-/// retries.
-fn check_sqlite_file(path: &Path, url: &str) -> Result<()> {
+/// retries. A missing file passes only when `create` is true.
+fn check_sqlite_file(path: &Path, url: &str, create: bool) -> Result<()> {
     let fail = |reason: String| StoreError::SqliteFile {
         url: url.to_owned(),
         reason,
     };
+    if !create && !path.exists() {
+        return Err(StoreError::SqliteFileNotFound {
+            url: url.to_owned(),
+            path: path.to_path_buf(),
+        });
+    }
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && !folder.is_dir()
     {
@@ -244,12 +300,11 @@ fn check_sqlite_file(path: &Path, url: &str) -> Result<()> {
 
 async fn configure_sqlite(
     connection: &mut AnyConnection,
-    memory: bool,
+    set_journal: bool,
     busy_timeout_ms: u128,
 ) -> Result<(), sqlx::Error> {
-    // WAL lets readers run while one writer commits; an in-memory database
-    // has no journal file to switch.
-    if !memory {
+    // WAL lets readers run while one writer commits.
+    if set_journal {
         connection.execute("PRAGMA journal_mode = WAL").await?;
         connection.execute("PRAGMA synchronous = NORMAL").await?;
     }
@@ -260,13 +315,14 @@ async fn configure_sqlite(
     Ok(())
 }
 
-fn with_create_mode(url: &str) -> String {
+/// Adds sqlx's `mode` parameter to a SQLite URL that has none.
+fn with_mode(url: &str, mode: &str) -> String {
     if url.contains("mode=") {
         url.to_owned()
     } else if url.contains('?') {
-        format!("{url}&mode=rwc")
+        format!("{url}&mode={mode}")
     } else {
-        format!("{url}?mode=rwc")
+        format!("{url}?mode={mode}")
     }
 }
 
@@ -338,6 +394,51 @@ impl Store {
             .begin_with(self.dialect.begin_write())
             .await
             .map_err(|source| self.error(source))
+    }
+
+    /// Starts a transaction for reads that all see one snapshot of the
+    /// database: PostgreSQL's `REPEATABLE READ READ ONLY`, and on SQLite a
+    /// deferred `BEGIN`, whose first read fixes the snapshot (the file is
+    /// in WAL mode) without taking the write lock.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::begin`].
+    pub async fn begin_read(&self) -> Result<StoreTransaction> {
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .map_err(|source| self.error(source))?;
+        if self.dialect == Dialect::Postgres {
+            transaction
+                .execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await
+                .map_err(|source| self.error(source))?;
+        }
+        Ok(transaction)
+    }
+
+    /// Returns true when a table named `name` exists: on SQLite in the
+    /// main database, on PostgreSQL in a schema of the search path.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] when the catalog cannot be read.
+    pub async fn table_exists(&self, name: &str) -> Result<bool> {
+        let sql = match self.dialect {
+            Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
+            Dialect::Postgres => {
+                "SELECT 1 FROM information_schema.tables
+                 WHERE table_name = $1 AND table_schema = ANY (current_schemas(false))"
+            }
+        };
+        let row = sqlx::query(sql)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|source| self.error(source))?;
+        Ok(row.is_some())
     }
 
     /// Runs `work` in a write transaction: commits when it returns `Ok`,
@@ -468,14 +569,14 @@ mod tests {
     }
 
     #[test]
-    fn create_mode_is_added_once() {
-        assert_eq!(with_create_mode("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+    fn mode_is_added_once() {
+        assert_eq!(with_mode("sqlite://a.db", "rwc"), "sqlite://a.db?mode=rwc");
         assert_eq!(
-            with_create_mode("sqlite://a.db?cache=shared"),
-            "sqlite://a.db?cache=shared&mode=rwc"
+            with_mode("sqlite://a.db?cache=shared", "ro"),
+            "sqlite://a.db?cache=shared&mode=ro"
         );
         assert_eq!(
-            with_create_mode("sqlite://a.db?mode=ro"),
+            with_mode("sqlite://a.db?mode=ro", "rwc"),
             "sqlite://a.db?mode=ro"
         );
     }

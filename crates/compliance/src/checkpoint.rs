@@ -10,6 +10,7 @@ use llmops_store::now_ms;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 use sqlx::Row as _;
 
 use crate::error::{ComplianceError, Result};
@@ -20,6 +21,11 @@ use crate::merkle;
 
 /// The event kind of the entry that records each signed checkpoint.
 pub const CHECKPOINT_KIND: &str = "checkpoint_signed";
+
+/// Reads the stored checkpoints, smallest size first.
+pub(crate) const CHECKPOINTS_SQL: &str =
+    "SELECT size, key_id, root, at_ms, public_key, signature FROM compliance_checkpoints
+     ORDER BY size, key_id";
 
 /// A Merkle tree head over the first `size` entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +121,36 @@ impl Checkpoint {
             .map_err(|_| bad())
     }
 
+    /// Builds a checkpoint from the columns of a `compliance_checkpoints`
+    /// row, in [`CHECKPOINTS_SQL`] order.
+    pub(crate) fn from_columns(
+        size: i64,
+        key_id: String,
+        root: &str,
+        at_ms: i64,
+        public_key: String,
+        signature: String,
+    ) -> Result<Checkpoint> {
+        let corrupt = |column, reason| ComplianceError::CorruptRow {
+            seq: u64::try_from(size).unwrap_or(0),
+            column,
+            reason,
+        };
+        let stored_size = u64::try_from(size)
+            .map_err(|_| corrupt("compliance_checkpoints.size", format!("{size} is negative")))?;
+        let root = root.parse().map_err(|error: ComplianceError| {
+            corrupt("compliance_checkpoints.root", error.to_string())
+        })?;
+        Ok(Checkpoint {
+            size: stored_size,
+            root,
+            at_ms,
+            public_key,
+            key_id,
+            signature,
+        })
+    }
+
     /// Returns the tree head this checkpoint signs.
     pub fn tree_head(&self) -> TreeHead {
         TreeHead {
@@ -204,34 +240,37 @@ impl AuditLog {
     /// [`ComplianceError::CorruptRow`] for an unreadable root and
     /// [`ComplianceError::Store`] when the database fails.
     pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
+        let mut connection = self
+            .store()
+            .pool()
+            .acquire()
+            .await
+            .map_err(|source| self.store().error(source))?;
+        self.checkpoints_in(&mut connection).await
+    }
+
+    /// Returns the stored checkpoints as [`AuditLog::checkpoints`] does,
+    /// read on `connection`, such as inside a read transaction.
+    pub(crate) async fn checkpoints_in(
+        &self,
+        connection: &mut AnyConnection,
+    ) -> Result<Vec<Checkpoint>> {
         let store = self.store();
-        let rows = sqlx::query(
-            "SELECT size, key_id, root, at_ms, public_key, signature FROM compliance_checkpoints
-             ORDER BY size, key_id",
-        )
-        .fetch_all(store.pool())
-        .await
-        .map_err(|source| store.error(source))?;
+        let rows = sqlx::query(CHECKPOINTS_SQL)
+            .fetch_all(connection)
+            .await
+            .map_err(|source| store.error(source))?;
         let mut checkpoints = Vec::with_capacity(rows.len());
         for row in rows {
             let error = |source| store.error(source);
-            let size: i64 = row.try_get(0).map_err(error)?;
-            let root: String = row.try_get(2).map_err(error)?;
-            let size = u64::try_from(size).unwrap_or(0);
-            checkpoints.push(Checkpoint {
-                size,
-                key_id: row.try_get(1).map_err(error)?,
-                root: root
-                    .parse()
-                    .map_err(|e: ComplianceError| ComplianceError::CorruptRow {
-                        seq: size,
-                        column: "compliance_checkpoints.root",
-                        reason: e.to_string(),
-                    })?,
-                at_ms: row.try_get(3).map_err(error)?,
-                public_key: row.try_get(4).map_err(error)?,
-                signature: row.try_get(5).map_err(error)?,
-            });
+            checkpoints.push(Checkpoint::from_columns(
+                row.try_get(0).map_err(error)?,
+                row.try_get(1).map_err(error)?,
+                &row.try_get::<String, _>(2).map_err(error)?,
+                row.try_get(3).map_err(error)?,
+                row.try_get(4).map_err(error)?,
+                row.try_get(5).map_err(error)?,
+            )?);
         }
         Ok(checkpoints)
     }

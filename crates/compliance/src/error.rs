@@ -55,6 +55,35 @@ pub enum ComplianceError {
         reason: String,
     },
 
+    /// The head row is missing or contains a value the log never writes,
+    /// so appends and reads that need the log's size stop.
+    #[error("the audit log's head row is unusable: {reason}; run verify to find tampering")]
+    InvalidHeadRow {
+        /// The problem, naming the stored value.
+        reason: String,
+    },
+
+    /// The database has none of the audit log's tables, so it is not the
+    /// database the log was written to.
+    #[error(
+        "no audit log in `{url}`: its tables are missing; open the database the log was written to"
+    )]
+    NoAuditLog {
+        /// The database URL with any password removed.
+        url: String,
+    },
+
+    /// The database has some of the audit log's tables, but not all.
+    #[error(
+        "the audit log in `{url}` is incomplete because the database lacks {tables}; restore the database from a backup"
+    )]
+    AuditTablesMissing {
+        /// The database URL with any password removed.
+        url: String,
+        /// The missing tables, comma-separated.
+        tables: String,
+    },
+
     /// No entry has this sequence number.
     #[error("audit log has no entry {seq}; the log holds {size} entries, numbered from 0")]
     EntryNotFound {

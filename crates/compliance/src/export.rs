@@ -5,7 +5,7 @@
 //! further line contains one entry and its proof, `{"entry": {...}, "proof":
 //! ["hex", ...]}`. Personal data stays encrypted in the extract.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
@@ -123,6 +123,44 @@ pub fn verify_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<
     Ok(ExtractReport {
         checkpoint,
         entries: entries.iter().map(|entry| entry.seq).collect(),
+    })
+}
+
+/// Reads a signed tree head kept from earlier: the checkpoint of an
+/// extract (its first line, `{"checkpoint": {...}}`), or a checkpoint's
+/// JSON object on its own. Only the first JSON value of `input` is read,
+/// so a long extract is not read to its end. The signature is not checked
+/// here; [`AuditLog::verify`] checks it against the trusted keys.
+///
+/// # Errors
+///
+/// [`ComplianceError::InvalidExtract`] when the first JSON value is
+/// neither form, and [`ComplianceError::Io`] when reading fails.
+pub fn read_tree_head<R: Read>(input: R) -> Result<Checkpoint> {
+    let invalid = |reason: String| ComplianceError::InvalidExtract { line: 1, reason };
+    let first = serde_json::Deserializer::from_reader(input)
+        .into_iter::<serde_json::Value>()
+        .next()
+        .ok_or_else(|| invalid("the file is empty; it must begin with a checkpoint".to_owned()))?
+        .map_err(|error| {
+            if error.is_io() {
+                ComplianceError::Io {
+                    operation: "read",
+                    source: error.into(),
+                }
+            } else {
+                invalid(format!("the file does not begin with JSON: {error}"))
+            }
+        })?;
+    if first.get("checkpoint").is_some() {
+        let CheckpointLine { checkpoint } = serde_json::from_value(first)
+            .map_err(|error| invalid(format!("not a checkpoint line: {error}")))?;
+        return Ok(checkpoint);
+    }
+    serde_json::from_value(first).map_err(|error| {
+        invalid(format!(
+            "neither an extract's checkpoint line nor a checkpoint: {error}"
+        ))
     })
 }
 

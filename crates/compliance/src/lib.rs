@@ -14,7 +14,12 @@
 //!   transaction.
 //! - [`AuditLog::verify`] recomputes every hash and link and reports the
 //!   first [`ChainBreak`]: an edited, deleted, inserted or reordered entry,
-//!   or a checkpoint that does not match.
+//!   a missing or damaged head row, or a checkpoint that does not match.
+//!   A log cut back together with its later checkpoints and head row still
+//!   verifies on its own; [`VerifyOptions::tree_heads`] checks it against
+//!   a signed tree head kept elsewhere ([`read_tree_head`] reads one from
+//!   an extract). [`AuditLog::open_existing`] opens a log without
+//!   migrating, for commands that must not write.
 //! - [`merkle`]: tree heads, inclusion and consistency proofs and their
 //!   verification. [`Checkpoint`]s are tree heads signed with Ed25519,
 //!   stored with the log and recorded in it.
@@ -108,7 +113,7 @@ pub use error::{ComplianceError, Result};
 pub use event::{
     AuditEntry, EventKind, MAX_NAME_BYTES, NewEvent, SealedFields, content_digest, entry_hash,
 };
-pub use export::{ExtractReport, verify_extract};
+pub use export::{ExtractReport, read_tree_head, verify_extract};
 #[cfg(feature = "gateway")]
 pub use gateway_hook::{AuditHook, model_call_event};
 pub use hash::Hash;

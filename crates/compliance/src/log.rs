@@ -64,6 +64,17 @@ pub(crate) const ENTRY_COLUMNS: &str =
 /// Columns per entry row.
 const ENTRY_COLUMN_COUNT: usize = 10;
 
+/// The tables that the log's first migration creates, which verify and
+/// export read.
+const AUDIT_TABLES: [&str; 3] = [
+    "compliance_audit_log",
+    "compliance_audit_head",
+    "compliance_checkpoints",
+];
+
+/// Reads the head row.
+const HEAD_SQL: &str = "SELECT size, head_hash FROM compliance_audit_head WHERE id = 1";
+
 /// The tamper-evident audit log.
 ///
 /// Cloning is cheap and shares the store's pool.
@@ -83,19 +94,19 @@ pub struct LogHead {
 
 impl LogHead {
     /// Builds the head from the stored columns of the head row.
+    ///
+    /// # Errors
+    ///
+    /// [`ComplianceError::InvalidHeadRow`] for a negative size or a hash
+    /// that is not 64 hex digits.
     pub(crate) fn parse(size: i64, head_hash: &str) -> Result<LogHead> {
-        let head_hash =
-            head_hash
-                .parse()
-                .map_err(|error: ComplianceError| ComplianceError::CorruptRow {
-                    seq: u64::try_from(size).unwrap_or(0),
-                    column: "compliance_audit_head.head_hash",
-                    reason: error.to_string(),
-                })?;
-        Ok(LogHead {
-            size: u64::try_from(size).unwrap_or(0),
-            head_hash,
-        })
+        let invalid = |reason| ComplianceError::InvalidHeadRow { reason };
+        let size = u64::try_from(size)
+            .map_err(|_| invalid(format!("its size is {size}, which is negative")))?;
+        let head_hash = head_hash.parse().map_err(|error: ComplianceError| {
+            invalid(format!("its head_hash {head_hash:?} is invalid: {error}"))
+        })?;
+        Ok(LogHead { size, head_hash })
     }
 }
 
@@ -107,6 +118,35 @@ impl AuditLog {
     /// A [`ComplianceError::Store`] when migrating fails.
     pub async fn open(store: Store) -> Result<AuditLog> {
         store.migrate(MIGRATIONS).await?;
+        Ok(AuditLog { store })
+    }
+
+    /// Opens the log that `store` already holds, without applying
+    /// migrations, so opening writes nothing: for verify and export,
+    /// which must not turn another database into an empty log.
+    ///
+    /// # Errors
+    ///
+    /// [`ComplianceError::NoAuditLog`] when the database has none of the
+    /// log's tables, [`ComplianceError::AuditTablesMissing`] when it has
+    /// only some, and [`ComplianceError::Store`] when the database fails.
+    pub async fn open_existing(store: Store) -> Result<AuditLog> {
+        let mut missing = Vec::new();
+        for table in AUDIT_TABLES {
+            if !store.table_exists(table).await? {
+                missing.push(table);
+            }
+        }
+        let url = store.url().to_owned();
+        if missing.len() == AUDIT_TABLES.len() {
+            return Err(ComplianceError::NoAuditLog { url });
+        }
+        if !missing.is_empty() {
+            return Err(ComplianceError::AuditTablesMissing {
+                url,
+                tables: missing.join(", "),
+            });
+        }
         Ok(AuditLog { store })
     }
 
@@ -272,22 +312,34 @@ impl AuditLog {
 
     /// Reads the head row, holding it locked until the transaction ends.
     async fn lock_head(&self, transaction: &mut StoreTransaction) -> Result<LogHead> {
+        let locking_sql;
         let sql = match self.store.dialect() {
             Dialect::Postgres => {
-                "SELECT size, head_hash FROM compliance_audit_head WHERE id = 1 FOR UPDATE"
+                locking_sql = format!("{HEAD_SQL} FOR UPDATE");
+                &locking_sql
             }
-            _ => "SELECT size, head_hash FROM compliance_audit_head WHERE id = 1",
+            _ => HEAD_SQL,
         };
         let row = sqlx::query(sql)
-            .fetch_one(&mut **transaction)
+            .fetch_optional(&mut **transaction)
             .await
             .map_err(|source| self.store.error(source))?;
-        self.decode_head(&row)
+        Self::decode_head(row.as_ref())
     }
 
-    fn decode_head(&self, row: &AnyRow) -> Result<LogHead> {
-        let size: i64 = row.try_get(0).map_err(|source| self.store.error(source))?;
-        let head_hash: String = row.try_get(1).map_err(|source| self.store.error(source))?;
+    fn decode_head(row: Option<&AnyRow>) -> Result<LogHead> {
+        let Some(row) = row else {
+            return Err(ComplianceError::InvalidHeadRow {
+                reason: "compliance_audit_head has no row with id 1".to_owned(),
+            });
+        };
+        let unreadable = |column: &str, error: sqlx::Error| ComplianceError::InvalidHeadRow {
+            reason: format!("its {column} cannot be read: {error}"),
+        };
+        let size: i64 = row.try_get(0).map_err(|error| unreadable("size", error))?;
+        let head_hash: String = row
+            .try_get(1)
+            .map_err(|error| unreadable("head_hash", error))?;
         LogHead::parse(size, &head_hash)
     }
 
@@ -327,13 +379,14 @@ impl AuditLog {
     ///
     /// # Errors
     ///
-    /// [`ComplianceError::Store`] when the database fails.
+    /// [`ComplianceError::InvalidHeadRow`] when the head row is missing or
+    /// damaged, and [`ComplianceError::Store`] when the database fails.
     pub async fn head(&self) -> Result<LogHead> {
-        let row = sqlx::query("SELECT size, head_hash FROM compliance_audit_head WHERE id = 1")
-            .fetch_one(self.store.pool())
+        let row = sqlx::query(HEAD_SQL)
+            .fetch_optional(self.store.pool())
             .await
             .map_err(|source| self.store.error(source))?;
-        self.decode_head(&row)
+        Self::decode_head(row.as_ref())
     }
 
     /// Returns the entry at `seq`.

@@ -1,27 +1,31 @@
 //! Verification of the whole log: every hash, every link, the head row and
 //! every stored checkpoint.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 use ed25519_dalek::VerifyingKey;
-use llmops_store::SqliteReader;
-use sqlx::Row as _;
+use llmops_store::{SqliteReader, StoreTransaction};
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
 use tokio::sync::mpsc;
 
+use crate::checkpoint::Checkpoint;
 use crate::error::{ComplianceError, Result};
 use crate::hash::Hash;
-use crate::log::{AuditLog, ENTRY_COLUMNS, LogHead, to_i64};
+use crate::log::{AuditLog, ENTRY_COLUMNS, to_i64};
 use crate::merkle;
 
+mod checkpoints;
+mod head;
 mod native;
 mod page;
 mod row;
+mod walk;
 
-use native::RawHead;
+use head::{HEAD_TEXT_SQL, HeadRow};
 use page::{EntryPage as _, check_page};
-use row::{CheckedRow, RecordKind};
+use walk::{LinkFailure, Walk};
 
 /// Entries read per query on the pool read path.
 const PAGE_ENTRIES: u64 = native::PAGE_ROWS as u64;
@@ -35,8 +39,9 @@ const CHECKS_IN_FLIGHT: usize = 2;
 pub enum BreakReason {
     /// The entry's fields no longer hash to its stored hash.
     Edited,
-    /// Entries are missing: a gap in sequence numbers, or a head row that
-    /// records more entries than are stored.
+    /// Entries are missing: a gap in sequence numbers, or a head row, a
+    /// stored checkpoint or a given tree head that covers more entries
+    /// than are stored, or fewer entries than the expected minimum.
     Deleted,
     /// The entry links to a hash that no stored entry has: the entry before
     /// it was replaced (with a recomputed hash), or entries were deleted and
@@ -45,6 +50,12 @@ pub enum BreakReason {
     /// An entry that no successor links to sits in the chain, or entries
     /// exist beyond the size the head row records.
     Inserted,
+    /// The head row, which records the log's size and last hash, is
+    /// missing.
+    HeadMissing,
+    /// The head row records a size or hash that the log never writes,
+    /// such as a negative size.
+    HeadDamaged,
     /// The entry links to an entry stored at a later or distant position.
     Reordered,
     /// A row cannot be decoded, such as a payload that is not JSON.
@@ -56,8 +67,9 @@ pub enum BreakReason {
     /// A stored checkpoint verifies, but under a key outside the trusted
     /// keys: the entries may be intact, and the signer is unknown.
     UntrustedCheckpointKey,
-    /// A stored checkpoint's root differs from the tree over the entries,
-    /// or a checkpoint that the log records is missing.
+    /// A stored checkpoint's or a given tree head's root differs from the
+    /// tree over the entries, or a checkpoint that the log records is
+    /// missing.
     CheckpointMismatch,
 }
 
@@ -68,6 +80,8 @@ impl fmt::Display for BreakReason {
             BreakReason::Deleted => "deleted",
             BreakReason::Unlinked => "unlinked",
             BreakReason::Inserted => "inserted",
+            BreakReason::HeadMissing => "head missing",
+            BreakReason::HeadDamaged => "head damaged",
             BreakReason::Reordered => "reordered",
             BreakReason::Unreadable => "unreadable",
             BreakReason::UnrecordedPurge => "unrecorded purge",
@@ -100,12 +114,20 @@ impl fmt::Display for ChainBreak {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifyReport {
-    /// The number of entries checked before the first break, or all of them.
+    /// The number of entries verified before the first break, which is
+    /// the break's position, or all of them.
     pub entries: u64,
-    /// The Merkle tree head over the checked entries.
+    /// The Merkle tree head over the verified entries.
     pub root: Hash,
-    /// The number of checkpoints whose signature and root were checked.
+    /// The number of stored checkpoints whose signature and root were
+    /// checked.
     pub checkpoints_verified: usize,
+    /// The largest size among the stored checkpoints that verified, or
+    /// `None` when none did. Entries past it are checked only against the
+    /// head row, which anyone with write access to the database can rewrite.
+    pub max_checkpoint_size: Option<u64>,
+    /// The number of [`VerifyOptions::tree_heads`] whose root was checked.
+    pub tree_heads_verified: usize,
     /// The first break, or `None` when the whole log verifies.
     pub problem: Option<ChainBreak>,
 }
@@ -124,12 +146,14 @@ impl VerifyReport {
 pub enum ReadPath {
     /// A read-only native connection to the file
     /// ([`Store::sqlite_reader`](llmops_store::Store::sqlite_reader)) that
-    /// scans the entries and the head row in one snapshot, while pages are
-    /// checked on two blocking threads.
+    /// scans the entries, the head row and the checkpoints in one
+    /// snapshot, while pages are checked on two blocking threads.
     #[default]
     Native,
-    /// The store's pool, through sqlx's `Any` driver, a page per query
-    /// with the next page read while one is checked.
+    /// A read transaction on the store's pool
+    /// ([`Store::begin_read`](llmops_store::Store::begin_read)), through
+    /// sqlx's `Any` driver, a page per query with the next page read while
+    /// one is checked.
     Pool,
 }
 
@@ -138,6 +162,8 @@ pub enum ReadPath {
 pub struct VerifyOptions {
     trusted_keys: Vec<VerifyingKey>,
     read_path: ReadPath,
+    tree_heads: Vec<Checkpoint>,
+    min_size: Option<u64>,
 }
 
 impl VerifyOptions {
@@ -154,86 +180,80 @@ impl VerifyOptions {
         self.read_path = read_path;
         self
     }
-}
 
-/// The data collected while walking the entries.
-#[derive(Default)]
-struct Walk {
-    leaves: Vec<Hash>,
-    /// `(seq, at_ms)` of each purged entry.
-    purged: Vec<(u64, i64)>,
-    /// The latest cut-off of the recorded purges.
-    max_cutoff_ms: Option<i64>,
-    /// The checkpoints that `checkpoint_signed` entries record.
-    recorded_checkpoints: Vec<RecordedCheckpoint>,
-}
+    /// Checks the log against signed tree heads kept outside the
+    /// database, such as the checkpoint of an earlier extract: the log
+    /// must still hold every entry a tree head covers, with the same root.
+    /// The stored checkpoints cannot show a log cut back together with its
+    /// later checkpoints and head row; a kept tree head can. Each must be
+    /// signed by one of the trusted keys, or by any key when none is set.
+    /// Defaults to none.
+    pub fn tree_heads(mut self, heads: impl IntoIterator<Item = Checkpoint>) -> Self {
+        self.tree_heads = heads.into_iter().collect();
+        self
+    }
 
-/// A checkpoint as a `checkpoint_signed` entry records it.
-struct RecordedCheckpoint {
-    seq: u64,
-    size: Option<u64>,
-    key_id: Option<String>,
-}
-
-impl Walk {
-    fn unrecorded_purge(&self) -> Option<ChainBreak> {
-        let cutoff = self.max_cutoff_ms;
-        let &(seq, at_ms) = self
-            .purged
-            .iter()
-            .find(|(_, at_ms)| cutoff.is_none_or(|cutoff| *at_ms >= cutoff))?;
-        Some(ChainBreak {
-            seq,
-            reason: BreakReason::UnrecordedPurge,
-            detail: match cutoff {
-                Some(cutoff) => format!(
-                    "the payload of an entry from {at_ms} ms was removed, but the latest recorded purge cut-off is {cutoff} ms"
-                ),
-                None => format!(
-                    "the payload of an entry from {at_ms} ms was removed, but the log records no purge"
-                ),
-            },
-        })
+    /// Requires the log to hold at least `entries` entries, such as the
+    /// size an auditor noted earlier; fewer is a [`BreakReason::Deleted`]
+    /// break. Defaults to no minimum.
+    pub fn min_size(mut self, entries: u64) -> Self {
+        self.min_size = Some(entries);
+        self
     }
 }
 
 impl AuditLog {
     /// Walks the whole log in sequence order, recomputes every hash and link,
     /// compares the end with the head row, and checks each stored checkpoint
-    /// against the recomputed tree. Reports the first break.
+    /// and each given tree head against the recomputed tree. Reports the
+    /// first break.
+    ///
+    /// The entries, the head row and the stored checkpoints are read in one
+    /// snapshot, so appends that commit meanwhile do not show as breaks.
     ///
     /// # Errors
     ///
-    /// [`ComplianceError::Store`] when the database fails; tampering is a
-    /// [`VerifyReport::problem`], not an error.
+    /// [`ComplianceError::BadSignature`] or [`ComplianceError::UntrustedKey`]
+    /// for a tree head in [`VerifyOptions::tree_heads`] whose signature
+    /// fails, and [`ComplianceError::Store`] when the database fails;
+    /// tampering is a [`VerifyReport::problem`], not an error.
     pub async fn verify(&self, options: &VerifyOptions) -> Result<VerifyReport> {
-        let mut walk = Walk::default();
+        for head in &options.tree_heads {
+            head.verify_signature(&options.trusted_keys)?;
+        }
         let reader = match options.read_path {
             ReadPath::Native => self.open_sqlite_reader().await?,
             ReadPath::Pool => None,
         };
-        let mut problem = match reader {
-            Some(reader) => self.verify_chain_native(reader, &mut walk).await?,
-            None => match self.verify_chain(&mut walk).await? {
-                Some(problem) => Some(problem),
-                None => compare_head(&self.head().await?, &walk.leaves),
-            },
+        let (walk, mut problem) = match reader {
+            Some(reader) => self.verify_chain_native(reader).await?,
+            None => self.verify_chain_pool().await?,
         };
         if problem.is_none() {
             problem = walk.unrecorded_purge();
         }
-        let leaves = std::mem::take(&mut walk.leaves);
         let mut report = VerifyReport {
-            entries: leaves.len() as u64,
+            entries: walk.len(),
             root: Hash::ZERO,
             checkpoints_verified: 0,
-            problem,
+            max_checkpoint_size: None,
+            tree_heads_verified: 0,
+            problem: problem.map(|problem| walk.with_head_problem(problem)),
         };
         if report.problem.is_none() {
-            self.verify_checkpoints(options, &leaves, &walk.recorded_checkpoints, &mut report)
-                .await?;
-        } else {
-            report.root = merkle::root(&leaves);
+            checkpoints::check_tree_heads(
+                options,
+                &walk.leaves,
+                &walk.recorded_checkpoints,
+                &walk.stored_checkpoints,
+                &mut report,
+            );
+        }
+        if let Some(problem) = &report.problem {
+            // Only the entries before the break count as verified.
+            report.entries = report.entries.min(problem.seq);
+            let verified = usize::try_from(report.entries).unwrap_or(usize::MAX);
+            report.root = merkle::root(walk.leaves.get(..verified).unwrap_or(&walk.leaves));
         }
         match &report.problem {
             Some(problem) => tracing::warn!(%problem, "audit log verification failed"),
@@ -242,40 +262,78 @@ impl AuditLog {
         Ok(report)
     }
 
-    /// Checks hashes and links; `walk` receives the hash of every entry
-    /// that verifies and the purges seen.
+    /// Checks hashes, links and the head row through a read transaction on
+    /// the pool, and returns the walk with the first break.
+    async fn verify_chain_pool(&self) -> Result<(Walk, Option<ChainBreak>)> {
+        let mut transaction = self.store().begin_read().await?;
+        let head = self.read_head_row(&mut transaction).await?;
+        let stored_checkpoints = self.checkpoints_in(&mut transaction).await?;
+        let mut walk = Walk::new(head, stored_checkpoints);
+        let problem = self.verify_chain(&mut transaction, &mut walk).await?;
+        // The transaction only read, so ending it either way is the same.
+        transaction
+            .rollback()
+            .await
+            .map_err(|source| self.store().error(source))?;
+        Ok((walk, problem))
+    }
+
+    /// Reads the head row in `transaction`.
+    async fn read_head_row(&self, transaction: &mut StoreTransaction) -> Result<HeadRow> {
+        let row = sqlx::query(HEAD_TEXT_SQL)
+            .fetch_optional(&mut **transaction)
+            .await
+            .map_err(|source| self.store().error(source))?;
+        let Some(row) = row else {
+            return Ok(HeadRow::Missing);
+        };
+        let text = |index: usize, column: &str| {
+            row.try_get::<Option<String>, _>(index)
+                .map_err(|error| format!("the head row's {column} cannot be read as text: {error}"))
+        };
+        Ok(match (text(0, "size"), text(1, "head_hash")) {
+            (Ok(size), Ok(head_hash)) => HeadRow::from_texts(size.as_deref(), head_hash.as_deref()),
+            (Err(found), _) | (_, Err(found)) => HeadRow::Damaged(found),
+        })
+    }
+
+    /// Checks hashes and links, adding each entry that verifies to `walk`,
+    /// and compares the end with the head row.
     ///
     /// Pages are read while the previous page is checked: the check runs on
     /// a blocking thread, and the database reads rows on its own.
-    async fn verify_chain(&self, walk: &mut Walk) -> Result<Option<ChainBreak>> {
-        let mut rows = self.read_page(0).await?;
+    async fn verify_chain(
+        &self,
+        connection: &mut AnyConnection,
+        walk: &mut Walk,
+    ) -> Result<Option<ChainBreak>> {
+        let mut rows = self.read_page(connection, 0).await?;
         while !rows.is_empty() {
-            let from = walk.leaves.len() as u64;
+            let from = walk.len();
             let full_page = rows.len() as u64 == PAGE_ENTRIES;
             let check = tokio::task::spawn_blocking(move || check_page(&rows, from));
             let (checked, next) = if full_page {
-                let (checked, next) = tokio::join!(check, self.read_page(from + PAGE_ENTRIES));
+                let (checked, next) =
+                    tokio::join!(check, self.read_page(connection, from + PAGE_ENTRIES));
                 (checked, Some(next))
             } else {
                 (check.await, None)
             };
-            let checked = checked.map_err(task_stopped)?;
-            let (checked, problem) = checked;
+            let (checked, problem) = checked.map_err(task_stopped)?;
             for (offset, row) in checked.into_iter().enumerate() {
-                let expected = from + offset as u64;
-                if let Some(problem) = self.link(walk, expected, row).await? {
-                    return Ok(Some(problem));
+                if let Err(failure) = walk.link(from + offset as u64, row) {
+                    return Ok(Some(self.name_break(connection, failure).await?));
                 }
             }
             if let Some(problem) = problem {
-                return Ok(Some(problem));
+                return Ok(Some(walk.page_break(problem)));
             }
             rows = match next {
                 Some(next) => next?,
                 None => Vec::new(),
             };
         }
-        Ok(None)
+        Ok(walk.end_break())
     }
 
     /// Opens a native reader when the store is a SQLite file.
@@ -287,8 +345,9 @@ impl AuditLog {
             .map_err(ComplianceError::from)
     }
 
-    /// Checks hashes, links and the head row as [`AuditLog::verify_chain`]
-    /// and [`compare_head`] do, reading through `reader` in one snapshot.
+    /// Checks hashes, links and the head row as
+    /// [`AuditLog::verify_chain_pool`] does, reading through `reader` in
+    /// one snapshot.
     ///
     /// A blocking thread scans the table into pages. Up to
     /// [`CHECKS_IN_FLIGHT`] pages are checked at once on other blocking
@@ -296,8 +355,16 @@ impl AuditLog {
     async fn verify_chain_native(
         &self,
         reader: SqliteReader,
-        walk: &mut Walk,
-    ) -> Result<Option<ChainBreak>> {
+    ) -> Result<(Walk, Option<ChainBreak>)> {
+        let (reader, snapshot) = tokio::task::spawn_blocking(move || {
+            let snapshot = native::begin_snapshot(&reader);
+            (reader, snapshot)
+        })
+        .await
+        .map_err(task_stopped)?;
+        let snapshot = snapshot?;
+        let mut walk = Walk::new(snapshot.head, snapshot.checkpoints);
+
         let (sender, mut receiver) = mpsc::channel(native::PAGES_AHEAD);
         let scan = tokio::task::spawn_blocking(move || native::scan(&reader, &sender));
         let mut checks = VecDeque::with_capacity(CHECKS_IN_FLIGHT);
@@ -320,80 +387,76 @@ impl AuditLog {
                 break;
             };
             let (checked, problem) = check.await.map_err(task_stopped)?;
-            let from = walk.leaves.len() as u64;
+            let from = walk.len();
             for (offset, row) in checked.into_iter().enumerate() {
-                if let Some(problem) = self.link(walk, from + offset as u64, row).await? {
-                    return Ok(Some(problem));
+                if let Err(failure) = walk.link(from + offset as u64, row) {
+                    let mut connection = self
+                        .store()
+                        .pool()
+                        .acquire()
+                        .await
+                        .map_err(|source| self.store().error(source))?;
+                    let problem = self.name_break(&mut connection, failure).await?;
+                    return Ok((walk, Some(problem)));
                 }
             }
-            if problem.is_some() {
-                return Ok(problem);
+            if let Some(problem) = problem {
+                let problem = walk.page_break(problem);
+                return Ok((walk, Some(problem)));
             }
         }
         // The scan may have failed after its last page, so only its result
         // shows that every row was read.
-        let RawHead { size, head_hash } = scan.await.map_err(task_stopped)??;
-        Ok(compare_head(
-            &LogHead::parse(size, &head_hash)?,
-            &walk.leaves,
-        ))
+        scan.await.map_err(task_stopped)??;
+        let problem = walk.end_break();
+        Ok((walk, problem))
     }
 
     /// Reads up to a page of rows from sequence number `from`.
-    async fn read_page(&self, from: u64) -> Result<Vec<AnyRow>> {
+    async fn read_page(&self, connection: &mut AnyConnection, from: u64) -> Result<Vec<AnyRow>> {
         sqlx::query(&format!(
             "SELECT {ENTRY_COLUMNS} FROM compliance_audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
         ))
         .bind(to_i64(from))
         .bind(to_i64(PAGE_ENTRIES))
-        .fetch_all(self.store().pool())
+        .fetch_all(connection)
         .await
         .map_err(|source| self.store().error(source).into())
     }
 
-    /// Checks that the entry at `expected` links to the previous one, and
-    /// adds it to `walk`.
-    async fn link(
+    /// Returns the break that `failure` shows, looking up the linked hash
+    /// on `connection` when the entry links to another one than expected.
+    async fn name_break(
         &self,
-        walk: &mut Walk,
-        expected: u64,
-        row: CheckedRow,
-    ) -> Result<Option<ChainBreak>> {
-        let prev = walk.leaves.last().copied().unwrap_or(Hash::ZERO);
-        if row.prev != prev {
-            return Ok(Some(self.classify_link(expected, &row.prev, &prev).await?));
-        }
-        if row.purged {
-            walk.purged.push((expected, row.at_ms));
-        }
-        match &row.record {
-            Some((RecordKind::Purge, payload)) => {
-                let cutoff = payload.get("cutoff_ms").and_then(|value| value.as_i64());
-                walk.max_cutoff_ms = walk.max_cutoff_ms.max(cutoff);
+        connection: &mut AnyConnection,
+        failure: LinkFailure,
+    ) -> Result<ChainBreak> {
+        match failure {
+            LinkFailure::Break(problem) => Ok(problem),
+            LinkFailure::Unlinked {
+                seq,
+                linked,
+                expected,
+            } => {
+                self.classify_link(connection, seq, &linked, &expected)
+                    .await
             }
-            Some((RecordKind::Checkpoint, payload)) => {
-                walk.recorded_checkpoints.push(RecordedCheckpoint {
-                    seq: expected,
-                    size: payload.get("size").and_then(|value| value.as_u64()),
-                    key_id: payload
-                        .get("key_id")
-                        .and_then(|value| value.as_str())
-                        .map(str::to_owned),
-                });
-            }
-            None => {}
         }
-        walk.leaves.push(row.hash);
-        Ok(None)
     }
 
     /// Names the break when entry `seq` links to `linked` instead of `expected`.
-    async fn classify_link(&self, seq: u64, linked: &Hash, expected: &Hash) -> Result<ChainBreak> {
+    async fn classify_link(
+        &self,
+        connection: &mut AnyConnection,
+        seq: u64,
+        linked: &Hash,
+        expected: &Hash,
+    ) -> Result<ChainBreak> {
         let row = sqlx::query(
             "SELECT seq FROM compliance_audit_log WHERE hash = $1 ORDER BY seq LIMIT 1",
         )
         .bind(linked.to_hex())
-        .fetch_optional(self.store().pool())
+        .fetch_optional(connection)
         .await
         .map_err(|source| self.store().error(source))?;
         let linked_seq: Option<i64> = match row {
@@ -434,149 +497,10 @@ impl AuditLog {
             ),
         })
     }
-
-    async fn verify_checkpoints(
-        &self,
-        options: &VerifyOptions,
-        leaves: &[Hash],
-        recorded: &[RecordedCheckpoint],
-        report: &mut VerifyReport,
-    ) -> Result<()> {
-        let stored = self.checkpoints().await?;
-        let mut sizes: Vec<u64> = stored.iter().map(|checkpoint| checkpoint.size).collect();
-        sizes.push(leaves.len() as u64);
-        let roots = roots_at(leaves, &sizes);
-        report.root = roots
-            .get(&(leaves.len() as u64))
-            .copied()
-            .unwrap_or_else(|| merkle::root(leaves));
-
-        let missing = recorded.iter().find(|entry| {
-            !stored.iter().any(|checkpoint| {
-                Some(checkpoint.size) == entry.size
-                    && entry.key_id.as_deref() == Some(checkpoint.key_id.as_str())
-            })
-        });
-        if let Some(entry) = missing {
-            report.problem = Some(ChainBreak {
-                seq: entry.seq,
-                reason: BreakReason::CheckpointMismatch,
-                detail: format!(
-                    "the entry records a checkpoint of size {} by key {}, which is missing from the checkpoint table",
-                    entry
-                        .size
-                        .map_or("unknown".to_owned(), |size| size.to_string()),
-                    entry.key_id.as_deref().unwrap_or("unknown")
-                ),
-            });
-            return Ok(());
-        }
-
-        for checkpoint in stored {
-            let at = checkpoint.size.saturating_sub(1);
-            if let Err(error) = checkpoint.verify_signature(&options.trusted_keys) {
-                let reason = match error {
-                    ComplianceError::UntrustedKey { .. } => BreakReason::UntrustedCheckpointKey,
-                    _ => BreakReason::BadCheckpointSignature,
-                };
-                report.problem = Some(ChainBreak {
-                    seq: at,
-                    reason,
-                    detail: error.to_string(),
-                });
-                return Ok(());
-            }
-            let root = roots.get(&checkpoint.size).copied();
-            if root != Some(checkpoint.root) {
-                let detail = match root {
-                    Some(root) => format!(
-                        "checkpoint of size {} signs root {}, the entries give {root}",
-                        checkpoint.size, checkpoint.root
-                    ),
-                    None => format!(
-                        "checkpoint of size {} covers more than the {} entries stored",
-                        checkpoint.size,
-                        leaves.len()
-                    ),
-                };
-                report.problem = Some(ChainBreak {
-                    seq: at,
-                    reason: BreakReason::CheckpointMismatch,
-                    detail,
-                });
-                return Ok(());
-            }
-            report.checkpoints_verified += 1;
-        }
-        Ok(())
-    }
-}
-
-/// Compares the end of the verified chain with the head row.
-fn compare_head(head: &LogHead, leaves: &[Hash]) -> Option<ChainBreak> {
-    let size = leaves.len() as u64;
-    let last = leaves.last().copied().unwrap_or(Hash::ZERO);
-    if head.size > size {
-        return Some(ChainBreak {
-            seq: size,
-            reason: BreakReason::Deleted,
-            detail: format!(
-                "the head row records {} entries, {size} are stored",
-                head.size
-            ),
-        });
-    }
-    if head.size < size {
-        return Some(ChainBreak {
-            seq: head.size,
-            reason: BreakReason::Inserted,
-            detail: format!(
-                "the head row records {} entries, {size} are stored",
-                head.size
-            ),
-        });
-    }
-    if head.head_hash != last {
-        return Some(ChainBreak {
-            seq: size.saturating_sub(1),
-            reason: BreakReason::Edited,
-            detail: format!(
-                "the head row records hash {}, the last entry has {last}",
-                head.head_hash
-            ),
-        });
-    }
-    None
 }
 
 fn task_stopped(error: tokio::task::JoinError) -> ComplianceError {
     ComplianceError::Canonical {
         reason: format!("the verify task stopped: {error}"),
     }
-}
-
-/// Returns the tree head at each of `sizes` that is at most the number of
-/// leaves, in one pass over `leaves`.
-fn roots_at(leaves: &[Hash], sizes: &[u64]) -> HashMap<u64, Hash> {
-    let mut wanted: Vec<u64> = sizes.to_vec();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut wanted = wanted.into_iter().peekable();
-    let mut roots = HashMap::new();
-    let mut builder = merkle::RootBuilder::new();
-    while let Some(&size) = wanted.peek() {
-        if size == builder.size() {
-            roots.insert(size, builder.root());
-            wanted.next();
-            continue;
-        }
-        let Some(leaf) = usize::try_from(builder.size())
-            .ok()
-            .and_then(|next| leaves.get(next))
-        else {
-            break;
-        };
-        builder.push(*leaf);
-    }
-    roots
 }

@@ -36,6 +36,12 @@ async fn verify_both(log: &AuditLog) -> VerifyReport {
             .map(|problem| (problem.seq, problem.reason))
     };
     assert_eq!(break_of(&native), break_of(&pool), "{native:?} vs {pool:?}");
+    if let Some(problem) = &native.problem {
+        assert_eq!(
+            native.entries, problem.seq,
+            "only the entries before {problem} count as checked"
+        );
+    }
     native
 }
 

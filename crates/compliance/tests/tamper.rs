@@ -29,6 +29,10 @@ async fn first_break(log: &AuditLog) -> ChainBreak {
     );
     assert_eq!(native.entries, pool.entries);
     assert_eq!(native.root, pool.root);
+    assert_eq!(
+        native.entries, problem.seq,
+        "only the entries before {problem} count as checked"
+    );
     problem
 }
 

@@ -10,9 +10,11 @@ use llmops_store::SqliteReader;
 use llmops_store::rusqlite::types::ValueRef;
 use tokio::sync::mpsc;
 
+use crate::checkpoint::{CHECKPOINTS_SQL, Checkpoint};
 use crate::error::{ComplianceError, Result};
 use crate::log::ENTRY_COLUMNS;
 
+use super::head::{HEAD_TEXT_SQL, HeadRow};
 use super::page::EntryPage;
 use super::row::StoredRow;
 
@@ -42,10 +44,10 @@ const TEXT_COLUMNS: [(usize, &str); 8] = [
 /// Indexes into [`TEXT_COLUMNS`] of the columns that may be NULL.
 const NULLABLE: [usize; 2] = [3, 4];
 
-/// The head row's columns as stored, read in the scan's snapshot.
-pub(super) struct RawHead {
-    pub(super) size: i64,
-    pub(super) head_hash: String,
+/// The head row and the stored checkpoints, read in the scan's snapshot.
+pub(super) struct Snapshot {
+    pub(super) head: HeadRow,
+    pub(super) checkpoints: Vec<Checkpoint>,
 }
 
 /// One row of a [`NativePage`]: byte ranges into the page's buffer, or why
@@ -194,31 +196,68 @@ impl EntryPage for NativePage {
     }
 }
 
-/// Scans the log in one read transaction: reads the head row, then sends
-/// every entry with `seq >= 0` in sequence order to `pages`. Stops early,
-/// without an error, when the receiver is dropped. Returns the head row.
+/// Starts the read transaction that the scan continues, and reads the
+/// head row and the stored checkpoints in its snapshot.
 ///
 /// Runs on a blocking thread.
-pub(super) fn scan(reader: &SqliteReader, pages: &mpsc::Sender<NativePage>) -> Result<RawHead> {
+pub(super) fn begin_snapshot(reader: &SqliteReader) -> Result<Snapshot> {
     let connection = reader.connection();
     let fail = |source| ComplianceError::Store(reader.error(source));
 
     // Every statement until the transaction ends reads the snapshot that
-    // its first read takes, so the head row and the entries agree even
-    // while appends commit.
+    // its first read takes, so the head row, the checkpoints and the
+    // entries agree even while appends commit.
     connection.execute_batch("BEGIN").map_err(fail)?;
-    let head = connection
-        .query_row(
-            "SELECT size, head_hash FROM compliance_audit_head WHERE id = 1",
-            [],
-            |row| {
-                Ok(RawHead {
-                    size: row.get(0)?,
-                    head_hash: row.get(1)?,
-                })
-            },
-        )
-        .map_err(fail)?;
+    let mut statement = connection.prepare(HEAD_TEXT_SQL).map_err(fail)?;
+    let mut rows = statement.query([]).map_err(fail)?;
+    let head = match rows.next().map_err(fail)? {
+        None => HeadRow::Missing,
+        Some(row) => {
+            let size = text_value(row.get_ref(0).map_err(fail)?);
+            let head_hash = text_value(row.get_ref(1).map_err(fail)?);
+            HeadRow::from_texts(size.as_deref(), head_hash.as_deref())
+        }
+    };
+    drop(rows);
+    drop(statement);
+
+    let mut statement = connection.prepare(CHECKPOINTS_SQL).map_err(fail)?;
+    let mut rows = statement.query([]).map_err(fail)?;
+    let mut checkpoints = Vec::new();
+    while let Some(row) = rows.next().map_err(fail)? {
+        checkpoints.push(Checkpoint::from_columns(
+            row.get(0).map_err(fail)?,
+            row.get(1).map_err(fail)?,
+            &row.get::<_, String>(2).map_err(fail)?,
+            row.get(3).map_err(fail)?,
+            row.get(4).map_err(fail)?,
+            row.get(5).map_err(fail)?,
+        )?);
+    }
+    Ok(Snapshot { head, checkpoints })
+}
+
+/// Returns a value of [`HEAD_TEXT_SQL`] as text, `None` for NULL.
+fn text_value(value: ValueRef<'_>) -> Option<String> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Integer(number) => Some(number.to_string()),
+        ValueRef::Real(number) => Some(number.to_string()),
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+            Some(String::from_utf8_lossy(bytes).into_owned())
+        }
+    }
+}
+
+/// Continues the transaction that [`begin_snapshot`] started: sends every
+/// entry with `seq >= 0` in sequence order to `pages`, then ends the
+/// transaction. Stops early, without an error, when the receiver is
+/// dropped.
+///
+/// Runs on a blocking thread.
+pub(super) fn scan(reader: &SqliteReader, pages: &mpsc::Sender<NativePage>) -> Result<()> {
+    let connection = reader.connection();
+    let fail = |source| ComplianceError::Store(reader.error(source));
 
     let sql =
         format!("SELECT {ENTRY_COLUMNS} FROM compliance_audit_log WHERE seq >= 0 ORDER BY seq");
@@ -228,7 +267,7 @@ pub(super) fn scan(reader: &SqliteReader, pages: &mpsc::Sender<NativePage>) -> R
     while let Some(row) = rows.next().map_err(fail)? {
         page.push(row);
         if page.is_full() && pages.blocking_send(std::mem::take(&mut page)).is_err() {
-            return Ok(head);
+            return Ok(());
         }
     }
     if !page.rows.is_empty() {
@@ -238,5 +277,5 @@ pub(super) fn scan(reader: &SqliteReader, pages: &mpsc::Sender<NativePage>) -> R
     drop(rows);
     drop(statement);
     connection.execute_batch("COMMIT").map_err(fail)?;
-    Ok(head)
+    Ok(())
 }

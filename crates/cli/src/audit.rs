@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use llmops_compliance::ed25519_dalek::{SigningKey, VerifyingKey};
 use llmops_compliance::{
-    AuditLog, BreakReason, Checkpoint, EventKind, NewEvent, VerifyOptions, verify_extract,
+    AuditLog, BreakReason, Checkpoint, EventKind, NewEvent, VerifyOptions, read_tree_head,
+    verify_extract,
 };
+use llmops_store::StoreOptions;
 
 use crate::failure::Failure;
 use crate::file_out::OutputFile;
@@ -71,9 +73,36 @@ enum AuditCommand {
         payload: String,
     },
     /// Recompute every hash, link and checkpoint; exit 1 at the first break.
+    ///
+    /// Verify only reads: it never creates or migrates the database. It
+    /// proves that the log agrees with itself, its head row and the
+    /// checkpoints stored beside it. Anyone with write access to the
+    /// database can delete the newest entries together with their
+    /// checkpoints and fix the head row, and the shorter log still
+    /// verifies. To detect that, pass --tree-head with a signed tree head
+    /// kept outside the database, or --min-size.
     Verify {
-        #[command(flatten)]
-        trusted: TrustedKeys,
+        /// A trusted Ed25519 public key, 64 hex digits; repeatable. Every
+        /// stored checkpoint and every --tree-head must be signed by one of
+        /// the trusted keys. Without any key, a checkpoint signed by any key
+        /// passes. Verify prints how many stored checkpoints verified and
+        /// the largest size they cover, because entries past it are checked
+        /// only against the head row.
+        #[arg(long = "public-key", value_name = "HEX")]
+        keys: Vec<String>,
+        /// A file of trusted public keys, one per line; repeatable.
+        #[arg(long = "public-key-file", value_name = "PATH")]
+        key_files: Vec<PathBuf>,
+        /// A signed tree head kept from earlier: an extract file from
+        /// `audit export` or a bundle's extract; repeatable. The log must
+        /// still contain every entry it covers, with the same root, so a
+        /// log cut back below it fails.
+        #[arg(long = "tree-head", value_name = "PATH")]
+        tree_heads: Vec<PathBuf>,
+        /// The minimum number of entries the log must contain, such as a
+        /// size printed by an earlier verify.
+        #[arg(long, value_name = "ENTRIES")]
+        min_size: Option<u64>,
     },
     /// Create an Ed25519 signing key file and print its public key.
     Keygen {
@@ -125,11 +154,24 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             let log = open_log(&db).await?;
             append(&log, &kind, actor, subject, &payload).await
         })?,
-        AuditCommand::Verify { trusted } => {
-            let keys = trusted_keys(&trusted.keys, &trusted.files)?;
+        AuditCommand::Verify {
+            keys,
+            key_files,
+            tree_heads,
+            min_size,
+        } => {
+            let keys = trusted_keys(&keys, &key_files)?;
+            let given_tree_heads = tree_heads.len();
+            let mut options = VerifyOptions::default()
+                .tree_heads(read_tree_heads(&tree_heads, &keys)?)
+                .trusted_keys(keys);
+            if let Some(min_size) = min_size {
+                options = options.min_size(min_size);
+            }
             block_on(async {
-                let log = open_existing_log(&db).await?;
-                verify(&log, keys).await
+                let read_only = StoreOptions::default().read_only(true);
+                let log = open_existing_log(&db, read_only).await?;
+                verify(&log, &options, given_tree_heads).await
             })?
         }
         AuditCommand::Keygen { out } => keygen(&out),
@@ -149,7 +191,10 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             to,
             signing_key,
         } => block_on(async {
-            let log = open_existing_log(&db).await?;
+            // Without a key, export only reads; with one, it stores a new
+            // checkpoint in the existing log.
+            let options = StoreOptions::default().read_only(signing_key.is_none());
+            let log = open_existing_log(&db, options).await?;
             export(&log, &out, from, to, signing_key.as_deref()).await
         })?,
         AuditCommand::VerifyExtract { file, trusted } => check_extract(&file, &trusted),
@@ -177,14 +222,49 @@ async fn append(
     Ok(())
 }
 
-async fn verify(log: &AuditLog, keys: Vec<VerifyingKey>) -> Result<(), Failure> {
-    let report = log
-        .verify(&VerifyOptions::default().trusted_keys(keys))
-        .await
-        .map_err(compliance_failure)?;
+/// Reads each `--tree-head` file and checks its signature against `keys`,
+/// or any key when `keys` is empty.
+fn read_tree_heads(paths: &[PathBuf], keys: &[VerifyingKey]) -> Result<Vec<Checkpoint>, Failure> {
+    let mut heads = Vec::with_capacity(paths.len());
+    for path in paths {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("failed to open the tree head {}", path.display()))?;
+        let head = read_tree_head(std::io::BufReader::new(file)).map_err(|error| {
+            Failure::Usage(format!(
+                "--tree-head {} is invalid: {error}; pass an extract written by `llmops audit export`",
+                path.display()
+            ))
+        })?;
+        head.verify_signature(keys)
+            .map_err(|error| Failure::Usage(format!("--tree-head {}: {error}", path.display())))?;
+        heads.push(head);
+    }
+    Ok(heads)
+}
+
+/// Verifies `log` and prints the report; `given_tree_heads` is the number
+/// of `--tree-head` files in `options`.
+async fn verify(
+    log: &AuditLog,
+    options: &VerifyOptions,
+    given_tree_heads: usize,
+) -> Result<(), Failure> {
+    let report = log.verify(options).await.map_err(compliance_failure)?;
     outln!("entries checked: {}", report.entries);
     outln!("tree head: {}", report.root);
-    outln!("checkpoints verified: {}", report.checkpoints_verified);
+    match report.max_checkpoint_size {
+        Some(size) => outln!(
+            "checkpoints verified: {} (the largest covers {size} entries)",
+            report.checkpoints_verified
+        ),
+        None => outln!("checkpoints verified: 0"),
+    }
+    if given_tree_heads > 0 {
+        outln!(
+            "tree heads verified: {} of {given_tree_heads}",
+            report.tree_heads_verified
+        );
+    }
     match report.problem {
         None => {
             outln!("OK");

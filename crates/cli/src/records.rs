@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use llmops_compliance::ed25519_dalek::{SigningKey, VerifyingKey};
 use llmops_compliance::{AuditLog, ComplianceError};
-use llmops_store::Store;
+use llmops_store::{Store, StoreError, StoreOptions};
 
 use crate::failure::Failure;
 use crate::prompt::usage_or_other;
@@ -29,19 +29,33 @@ pub(crate) async fn open_log(db: &str) -> Result<AuditLog, Failure> {
     AuditLog::open(store).await.map_err(compliance_failure)
 }
 
-/// Opens the audit log like [`open_log`], but fails when `db` names a
-/// SQLite file that does not exist, which would otherwise be created empty
-/// and verify as an intact log.
-pub(crate) async fn open_existing_log(db: &str) -> Result<AuditLog, Failure> {
-    if let Some(path) = db.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        if !Path::new(path).exists() {
-            return Err(Failure::Usage(format!(
-                "no database at {path}; check --db or LLMOPS_DB"
-            )));
-        }
-    }
-    open_log(db).await
+/// Opens the audit log that `db` already holds, connecting with
+/// `options`: no migration runs and a missing SQLite file is not created,
+/// whichever URL form names it, because an empty new log would verify as
+/// intact. Fails when the database has no audit log.
+pub(crate) async fn open_existing_log(
+    db: &str,
+    options: StoreOptions,
+) -> Result<AuditLog, Failure> {
+    let store = options
+        .create_missing(false)
+        .connect(db)
+        .await
+        .map_err(|error| match error {
+            StoreError::SqliteFileNotFound { path, .. } => Failure::Usage(format!(
+                "no database at {}; check --db or LLMOPS_DB",
+                path.display()
+            )),
+            other => usage_or_other(other),
+        })?;
+    AuditLog::open_existing(store)
+        .await
+        .map_err(|error| match error {
+            ComplianceError::NoAuditLog { url } => Failure::Usage(format!(
+                "no audit log in {url}: its tables are missing; point --db at the database the log was written to"
+            )),
+            other => compliance_failure(other),
+        })
 }
 
 /// Maps bad input the user can fix to a usage error (exit 2), and

@@ -329,3 +329,256 @@ fn concurrent_appends_keep_chain_valid() {
     assert!(stdout.contains("entries checked: 4"), "{stdout}");
     assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
 }
+
+fn sqlite_output(file: &Path, sql: &str) -> String {
+    let output = std::process::Command::new("sqlite3")
+        .arg(file)
+        .arg(sql)
+        .output()
+        .expect("the sqlite3 command-line tool is needed for the tampering tests");
+    assert!(output.status.success(), "sqlite3 failed on {sql}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `llmops` in `folder` with `--db url` and no `LLMOPS_DB`.
+fn run_in(folder: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("llmops")
+        .unwrap()
+        .current_dir(folder)
+        .env_remove("LLMOPS_DB")
+        .arg("audit")
+        .arg("--db")
+        .arg(url)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn verify_of_unrelated_database_changes_nothing() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("unrelated.db");
+    sqlite(
+        &file,
+        "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('kept');",
+    );
+    let url = format!("sqlite://{}", file.display());
+    let export_out = folder.path().join("out.jsonl");
+    let commands: [&[&str]; 2] = [
+        &["verify"],
+        &["export", "--out", export_out.to_str().unwrap()],
+    ];
+    for args in commands {
+        let (code, stdout, stderr) = run_in(folder.path(), &url, args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains("no audit log in"), "{args:?}: {stderr}");
+        assert!(stderr.contains("point --db at"), "{args:?}: {stderr}");
+        assert!(!stdout.contains("OK"), "{args:?}: {stdout}");
+        assert_eq!(
+            sqlite_output(&file, ".tables").trim(),
+            "notes",
+            "{args:?} created tables"
+        );
+        assert_eq!(
+            sqlite_output(&file, "PRAGMA journal_mode").trim(),
+            "delete",
+            "{args:?} changed the journal mode"
+        );
+        assert!(!export_out.exists(), "{args:?} wrote an extract");
+    }
+}
+
+#[test]
+fn missing_file_is_rejected_in_every_url_form() {
+    let folder = tempfile::tempdir().unwrap();
+    let absolute = folder.path().join("absent.db");
+    let urls = [
+        "sqlite:absent.db".to_owned(),
+        "sqlite://absent.db".to_owned(),
+        format!("sqlite://{}", absolute.display()),
+        format!("sqlite:{}", absolute.display()),
+        "sqlite:absent.db?cache=shared".to_owned(),
+    ];
+    let export_out = folder.path().join("out.jsonl");
+    for url in &urls {
+        let commands: [&[&str]; 2] = [
+            &["verify"],
+            &["export", "--out", export_out.to_str().unwrap()],
+        ];
+        for args in commands {
+            let (code, _, stderr) = run_in(folder.path(), url, args);
+            assert_eq!(code, 2, "{url} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("no database at") && stderr.contains("absent.db"),
+                "{url} {args:?}: {stderr}"
+            );
+            assert!(stderr.contains("check --db"), "{url} {args:?}: {stderr}");
+            assert!(!absolute.exists(), "{url} {args:?} created the file");
+        }
+    }
+}
+
+#[test]
+fn copied_last_row_is_beyond_head() {
+    let db = Db::new();
+    db.append_three();
+    sqlite(
+        &db.file(),
+        "INSERT INTO compliance_audit_log SELECT seq + 1, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash FROM compliance_audit_log WHERE seq = 2",
+    );
+    let (code, stdout, stderr) = db.run(&["audit", "verify"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("entries checked: 3\n"), "{stdout}");
+    assert!(
+        stdout.contains("BROKEN at entry 3: inserted: entry 3 is beyond the recorded head"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn missing_head_row_is_reported_as_break() {
+    let db = Db::new();
+    db.append_three();
+    sqlite(&db.file(), "DELETE FROM compliance_audit_head");
+    let (code, stdout, stderr) = db.run(&["audit", "verify"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("entries checked: 3\n"), "{stdout}");
+    assert!(
+        stdout.contains("BROKEN at entry 3: head missing"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn negative_head_size_is_reported_as_damaged() {
+    let db = Db::new();
+    db.append_three();
+    sqlite(&db.file(), "UPDATE compliance_audit_head SET size = -1");
+    let (code, stdout, stderr) = db.run(&["audit", "verify"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("BROKEN at entry 3: head damaged"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("size is -1"), "{stdout}");
+}
+
+#[test]
+fn truncation_below_kept_tree_head_is_found() {
+    let db = Db::new();
+    db.append_three();
+    let (key, public) = db.keygen();
+    let extract = db.path("kept.jsonl");
+    db.ok(&[
+        "audit",
+        "export",
+        "--out",
+        extract.to_str().unwrap(),
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    let stdout = db.ok(&["audit", "verify", "--public-key", &public]);
+    assert!(
+        stdout.contains("checkpoints verified: 1 (the largest covers 3 entries)"),
+        "{stdout}"
+    );
+
+    // Cut the log back to two entries together with its checkpoint rows,
+    // and fix the head row: the log agrees with itself again.
+    sqlite(
+        &db.file(),
+        "DELETE FROM compliance_audit_log WHERE seq >= 2;
+         DELETE FROM compliance_checkpoints;
+         UPDATE compliance_audit_head SET size = 2,
+             head_hash = (SELECT hash FROM compliance_audit_log WHERE seq = 1);",
+    );
+    let stdout = db.ok(&["audit", "verify", "--public-key", &public]);
+    assert!(stdout.contains("checkpoints verified: 0\n"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
+
+    let (code, stdout, stderr) = db.run(&[
+        "audit",
+        "verify",
+        "--public-key",
+        &public,
+        "--tree-head",
+        extract.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("BROKEN at entry 2: deleted"), "{stdout}");
+    assert!(stdout.contains("size 3"), "{stdout}");
+
+    let (code, stdout, stderr) = db.run(&["audit", "verify", "--min-size", "4"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("BROKEN at entry 2: deleted"), "{stdout}");
+}
+
+#[test]
+fn kept_tree_head_of_intact_log_passes() {
+    let db = Db::new();
+    db.append_three();
+    let (key, public) = db.keygen();
+    let extract = db.path("kept.jsonl");
+    db.ok(&[
+        "audit",
+        "export",
+        "--out",
+        extract.to_str().unwrap(),
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    for _ in 0..3 {
+        db.ok(&[
+            "audit",
+            "append",
+            "--kind",
+            "model_call",
+            "--actor",
+            "gateway",
+        ]);
+    }
+    let stdout = db.ok(&[
+        "audit",
+        "verify",
+        "--public-key",
+        &public,
+        "--tree-head",
+        extract.to_str().unwrap(),
+        "--min-size",
+        "7",
+    ]);
+    assert!(stdout.contains("tree heads verified: 1 of 1"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
+
+    let other = "11".repeat(32);
+    let (code, _, stderr) = db.run(&[
+        "audit",
+        "verify",
+        "--public-key",
+        &other,
+        "--tree-head",
+        extract.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--tree-head"), "{stderr}");
+
+    let not_json = db.path("notes.txt");
+    std::fs::write(&not_json, "not a tree head\n").unwrap();
+    let (code, _, stderr) = db.run(&["audit", "verify", "--tree-head", not_json.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("notes.txt"), "{stderr}");
+}
+
+#[test]
+fn verify_help_explains_what_checkpoints_prove() {
+    let db = Db::new();
+    let stdout = db.ok(&["audit", "verify", "--help"]);
+    assert!(stdout.contains("--tree-head"), "{stdout}");
+    assert!(stdout.contains("--min-size"), "{stdout}");
+    assert!(stdout.contains("largest size"), "{stdout}");
+}

@@ -131,18 +131,18 @@ impl Checkpoint {
         public_key: String,
         signature: String,
     ) -> Result<Checkpoint> {
-        let corrupt = |column, reason| ComplianceError::CorruptRow {
-            seq: u64::try_from(size).unwrap_or(0),
-            column,
-            reason,
-        };
-        let stored_size = u64::try_from(size)
-            .map_err(|_| corrupt("compliance_checkpoints.size", format!("{size} is negative")))?;
-        let root = root.parse().map_err(|error: ComplianceError| {
-            corrupt("compliance_checkpoints.root", error.to_string())
-        })?;
+        // A negative size reads as 0. The signature covers the size, so
+        // verify reports such a row as a bad signature, not an error.
+        let size = u64::try_from(size).unwrap_or(0);
+        let root = root
+            .parse()
+            .map_err(|error: ComplianceError| ComplianceError::CorruptRow {
+                seq: size,
+                column: "compliance_checkpoints.root",
+                reason: error.to_string(),
+            })?;
         Ok(Checkpoint {
-            size: stored_size,
+            size,
             root,
             at_ms,
             public_key,

@@ -207,6 +207,36 @@ async fn verify_during_appends_sees_one_snapshot() {
     assert_eq!(report.entries, (3 * PAGE_ROWS + 2_000) as u64);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_paths_read_checkpoints_in_snapshot() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, PAGE_ROWS).await;
+    let key = llmops_compliance::ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+    let writer = {
+        let log = log.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            let batch: Vec<NewEvent> = (0..50).map(common::event).collect();
+            for _ in 0..20 {
+                log.append_batch(&batch).await.unwrap();
+                log.sign_checkpoint(&key).await.unwrap();
+            }
+        })
+    };
+    let mut runs = 0;
+    while !writer.is_finished() || runs == 0 {
+        for read_path in [ReadPath::Native, ReadPath::Pool] {
+            let report = verify_on(&log, read_path).await;
+            assert!(report.is_valid(), "{read_path:?}: {:?}", report.problem);
+        }
+        runs += 1;
+    }
+    writer.await.unwrap();
+    let report = verify_both(&log).await;
+    assert!(report.is_valid(), "{:?}", report.problem);
+    assert_eq!(report.checkpoints_verified, 20);
+}
+
 #[tokio::test]
 async fn memory_store_falls_back_to_pool() {
     let store = Store::connect("sqlite::memory:").await.unwrap();

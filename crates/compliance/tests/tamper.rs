@@ -419,3 +419,16 @@ async fn large_integers_keep_their_digits() {
             .is_valid()
     );
 }
+
+#[tokio::test]
+async fn negative_checkpoint_size_is_a_break() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 3).await;
+    let key = SigningKey::from_bytes(&[3; 32]);
+    log.sign_checkpoint(&key).await.unwrap();
+    exec(&log, "UPDATE compliance_checkpoints SET size = -1").await;
+    // The entry that records the checkpoint of size 3 finds no such row.
+    let problem = first_break(&log).await;
+    assert_eq!(problem.seq, 3, "{problem}");
+    assert_eq!(problem.reason, BreakReason::CheckpointMismatch, "{problem}");
+}

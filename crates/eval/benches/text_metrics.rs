@@ -1,7 +1,9 @@
 //! ROUGE-L (plain and with Porter stemming) and sentence BLEU over 100,000
 //! generated pairs, side by side with Python's rouge-score and sacreBLEU on
 //! the same pairs in the same run. Both sides run on one thread, and the
-//! Rust timings end before the pairs file for Python is written.
+//! Rust timings end before the pairs file for Python is written. Rust
+//! reports the median of five runs per metric and prints each run; Python
+//! runs once.
 //!
 //! Each metric gets a wall-clock and a CPU-time speed-up. On a machine
 //! shared with other work the CPU time is steadier: the Rust side runs for
@@ -106,7 +108,7 @@ struct Timing {
 
 /// Runs `work` and returns its result with its wall-clock time and the CPU
 /// time of this thread.
-fn timed<T>(work: impl FnOnce() -> T) -> (T, Timing) {
+fn timed_once<T>(work: impl FnOnce() -> T) -> (T, Timing) {
     let (start, cpu_start) = (Instant::now(), thread_cpu_seconds());
     let result = work();
     let timing = Timing {
@@ -114,6 +116,29 @@ fn timed<T>(work: impl FnOnce() -> T) -> (T, Timing) {
         cpu: thread_cpu_seconds() - cpu_start,
     };
     (result, timing)
+}
+
+/// Rust runs of each metric; the median of their timings is reported. One
+/// run lasts well under a second, so a single one is swayed by a cold cache
+/// or a burst of other work, where Python's run of many seconds averages
+/// such effects out.
+const RUST_RUNS: usize = 5;
+
+/// Runs `work` [`RUST_RUNS`] times and returns the last result with the
+/// timing of the median run by wall-clock time. Prints every run's wall
+/// time, the first included.
+fn timed<T>(name: &str, mut work: impl FnMut() -> T) -> (T, Timing) {
+    let mut timings = Vec::with_capacity(RUST_RUNS);
+    let mut result = None;
+    for _ in 0..RUST_RUNS {
+        let (value, timing) = timed_once(&mut work);
+        timings.push(timing);
+        result = Some(value);
+    }
+    let walls: Vec<String> = timings.iter().map(|t| format!("{:.3}", t.wall)).collect();
+    println!("{name} Rust runs (s): {}", walls.join(", "));
+    timings.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+    (result.unwrap(), timings[RUST_RUNS / 2])
 }
 
 /// Returns the user plus system CPU time of this thread from
@@ -216,16 +241,17 @@ fn main() {
         .unwrap_or(100_000);
     let pairs = pairs(count);
 
-    let (rouge, rouge_time) =
-        timed(|| -> Vec<f64> { pairs.iter().map(|(h, r)| rouge_l(r, h).fmeasure).collect() });
+    let (rouge, rouge_time) = timed("ROUGE-L", || -> Vec<f64> {
+        pairs.iter().map(|(h, r)| rouge_l(r, h).fmeasure).collect()
+    });
     let stemmed = RougeOptions::default().with_stemmer(true);
-    let (rouge_stemmed, stemmed_time) = timed(|| -> Vec<f64> {
+    let (rouge_stemmed, stemmed_time) = timed("ROUGE-L stemmed", || -> Vec<f64> {
         pairs
             .iter()
             .map(|(h, r)| rouge_l_with(r, h, stemmed).fmeasure)
             .collect()
     });
-    let (bleu, bleu_time) = timed(|| -> Vec<f64> {
+    let (bleu, bleu_time) = timed("BLEU", || -> Vec<f64> {
         pairs
             .iter()
             .map(|(h, r)| sentence_bleu(h, &[r]).score)

@@ -73,6 +73,18 @@ impl Db {
         }
     }
 
+    /// Exports the whole log to `extract` with a checkpoint signed by `key`.
+    fn export_signed(&self, extract: &Path, key: &Path) -> String {
+        self.ok(&[
+            "audit",
+            "export",
+            "--out",
+            extract.to_str().unwrap(),
+            "--signing-key",
+            key.to_str().unwrap(),
+        ])
+    }
+
     fn keygen(&self) -> (PathBuf, String) {
         let key = self.path("audit.key");
         let public = self.ok(&["audit", "keygen", "--out", key.to_str().unwrap()]);
@@ -231,14 +243,7 @@ fn tampered_extract_fails_offline_check() {
     db.append_three();
     let (key, public) = db.keygen();
     let extract = db.path("extract.jsonl");
-    db.ok(&[
-        "audit",
-        "export",
-        "--out",
-        extract.to_str().unwrap(),
-        "--signing-key",
-        key.to_str().unwrap(),
-    ]);
+    db.export_signed(&extract, &key);
     let text = std::fs::read_to_string(&extract).unwrap();
     assert!(text.contains("claude-3-5-haiku"), "{text}");
     std::fs::write(&extract, text.replace("claude-3-5-haiku", "claude-opus")).unwrap();
@@ -260,14 +265,7 @@ fn extract_with_untrusted_key_fails() {
     db.append_three();
     let (key, _) = db.keygen();
     let extract = db.path("extract.jsonl");
-    db.ok(&[
-        "audit",
-        "export",
-        "--out",
-        extract.to_str().unwrap(),
-        "--signing-key",
-        key.to_str().unwrap(),
-    ]);
+    db.export_signed(&extract, &key);
     let other = "11".repeat(32);
     let (code, _, stderr) = db.run(&[
         "audit",
@@ -474,14 +472,7 @@ fn truncation_below_kept_tree_head_is_found() {
     db.append_three();
     let (key, public) = db.keygen();
     let extract = db.path("kept.jsonl");
-    db.ok(&[
-        "audit",
-        "export",
-        "--out",
-        extract.to_str().unwrap(),
-        "--signing-key",
-        key.to_str().unwrap(),
-    ]);
+    db.export_signed(&extract, &key);
     let stdout = db.ok(&["audit", "verify", "--public-key", &public]);
     assert!(
         stdout.contains("checkpoints verified: 1 (the largest covers 3 entries)"),
@@ -524,14 +515,7 @@ fn kept_tree_head_of_intact_log_passes() {
     db.append_three();
     let (key, public) = db.keygen();
     let extract = db.path("kept.jsonl");
-    db.ok(&[
-        "audit",
-        "export",
-        "--out",
-        extract.to_str().unwrap(),
-        "--signing-key",
-        key.to_str().unwrap(),
-    ]);
+    db.export_signed(&extract, &key);
     for _ in 0..3 {
         db.ok(&[
             "audit",

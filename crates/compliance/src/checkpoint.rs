@@ -240,12 +240,7 @@ impl AuditLog {
     /// [`ComplianceError::CorruptRow`] for an unreadable root and
     /// [`ComplianceError::Store`] when the database fails.
     pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
-        let mut connection = self
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(|source| self.store().error(source))?;
+        let mut connection = self.connection().await?;
         self.checkpoints_in(&mut connection).await
     }
 

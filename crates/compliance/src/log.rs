@@ -155,6 +155,15 @@ impl AuditLog {
         &self.store
     }
 
+    /// Takes a connection from the store's pool.
+    pub(crate) async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        self.store
+            .pool()
+            .acquire()
+            .await
+            .map_err(|source| ComplianceError::from(self.store.error(source)))
+    }
+
     /// Appends one event and returns its entry.
     ///
     /// # Errors

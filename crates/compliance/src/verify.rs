@@ -390,12 +390,7 @@ impl AuditLog {
             let from = walk.len();
             for (offset, row) in checked.into_iter().enumerate() {
                 if let Err(failure) = walk.link(from + offset as u64, row) {
-                    let mut connection = self
-                        .store()
-                        .pool()
-                        .acquire()
-                        .await
-                        .map_err(|source| self.store().error(source))?;
+                    let mut connection = self.connection().await?;
                     let problem = self.name_break(&mut connection, failure).await?;
                     return Ok((walk, Some(problem)));
                 }

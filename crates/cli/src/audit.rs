@@ -132,6 +132,9 @@ enum AuditCommand {
         /// latest stored checkpoint.
         #[arg(long, value_name = "PATH")]
         signing_key: Option<PathBuf>,
+        /// Replace --out when it already exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Check an extract file offline: signature, entry hashes and proofs.
     VerifyExtract {
@@ -190,7 +193,9 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             from,
             to,
             signing_key,
+            force,
         } => block_on(async {
+            check_out_path(&out, force)?;
             // Without a key, export only reads; with one, it stores a new
             // checkpoint in the existing log.
             let options = StoreOptions::default().read_only(signing_key.is_none());
@@ -227,8 +232,12 @@ async fn append(
 fn read_tree_heads(paths: &[PathBuf], keys: &[VerifyingKey]) -> Result<Vec<Checkpoint>, Failure> {
     let mut heads = Vec::with_capacity(paths.len());
     for path in paths {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("failed to open the tree head {}", path.display()))?;
+        let file = std::fs::File::open(path).map_err(|error| {
+            Failure::Usage(format!(
+                "cannot open the tree head {}: {error}; check --tree-head",
+                path.display()
+            ))
+        })?;
         let head = read_tree_head(std::io::BufReader::new(file)).map_err(|error| {
             Failure::Usage(format!(
                 "--tree-head {} is invalid: {error}; pass an extract written by `llmops audit export`",
@@ -254,8 +263,9 @@ async fn verify(
     outln!("tree head: {}", report.root);
     match report.max_checkpoint_size {
         Some(size) => outln!(
-            "checkpoints verified: {} (the largest covers {size} entries)",
-            report.checkpoints_verified
+            "checkpoints verified: {} (the largest covers {size} {})",
+            report.checkpoints_verified,
+            if size == 1 { "entry" } else { "entries" }
         ),
         None => outln!("checkpoints verified: 0"),
     }
@@ -368,6 +378,27 @@ async fn export(
     );
     print_checkpoint(&checkpoint);
     Ok(())
+}
+
+/// Refuses an `--out` path that names an existing file or link unless
+/// `force` is set, so an export cannot replace the database, a key or an
+/// earlier extract by mistake. Devices such as `/dev/null` and pipes are
+/// written in place and need no `force`.
+fn check_out_path(out: &Path, force: bool) -> Result<(), Failure> {
+    match std::fs::symlink_metadata(out) {
+        Ok(metadata) if !force && (metadata.is_file() || metadata.is_symlink()) => {
+            Err(Failure::Usage(format!(
+                "{} already exists; choose another --out path, or pass --force to replace it",
+                out.display()
+            )))
+        }
+        Ok(metadata) if metadata.is_dir() => Err(Failure::Usage(format!(
+            "--out {} is a folder; give a file path such as {}",
+            out.display(),
+            out.join("extract.jsonl").display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Checks `from..=to` against the `size` entries that `what` covers.

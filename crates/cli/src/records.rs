@@ -73,16 +73,21 @@ pub(crate) fn compliance_failure(error: ComplianceError) -> Failure {
     }
 }
 
-/// Parses an Ed25519 public key written as 64 hex digits.
-pub(crate) fn parse_public_key(text: &str) -> Result<VerifyingKey, Failure> {
+/// Parses an Ed25519 public key written as 64 hex digits; `source` names
+/// where it came from in messages.
+///
+/// The messages never contain the value: a user who passes the signing
+/// key file by mistake would otherwise see the secret printed.
+pub(crate) fn parse_public_key(text: &str, source: &str) -> Result<VerifyingKey, Failure> {
+    const FIX: &str = "pass the 64 hex digits that `llmops audit keygen` printed, not the key file it wrote, which holds the secret key";
     let bytes = parse_key_bytes(text.trim()).map_err(|reason| {
         Failure::Usage(format!(
-            "public key {text:?} is invalid: {reason}; pass the 64 hex digits that `llmops audit keygen` printed"
+            "the public key in {source} is invalid: {reason}; {FIX}"
         ))
     })?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| {
         Failure::Usage(format!(
-            "public key {text:?} is not an Ed25519 public key; pass the 64 hex digits that `llmops audit keygen` printed"
+            "the public key in {source} is not an Ed25519 public key; {FIX}"
         ))
     })
 }
@@ -94,14 +99,25 @@ pub(crate) fn trusted_keys(
     files: &[std::path::PathBuf],
 ) -> Result<Vec<VerifyingKey>, Failure> {
     let mut trusted = Vec::new();
-    for key in keys {
-        trusted.push(parse_public_key(key)?);
+    for (index, key) in keys.iter().enumerate() {
+        trusted.push(parse_public_key(
+            key,
+            &format!("--public-key number {}", index + 1),
+        )?);
     }
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("failed to read the public key file {}", file.display()))?;
-        for line in text.lines().filter(|line| !line.trim().is_empty()) {
-            trusted.push(parse_public_key(line)?);
+        let text = std::fs::read_to_string(file).map_err(|error| {
+            Failure::Usage(format!(
+                "cannot read the public key file {}: {error}; check --public-key-file",
+                file.display()
+            ))
+        })?;
+        for (number, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let source = format!("line {} of {}", number + 1, file.display());
+            trusted.push(parse_public_key(line, &source)?);
         }
     }
     Ok(trusted)
@@ -141,16 +157,36 @@ mod tests {
     #[test]
     fn public_key_round_trips_through_hex() {
         let key = SigningKey::from_bytes(&[9; 32]).verifying_key();
-        let parsed = parse_public_key(&hex::encode(key.as_bytes())).unwrap();
+        let parsed = parse_public_key(&hex::encode(key.as_bytes()), "--public-key").unwrap();
         assert_eq!(parsed, key);
     }
 
     #[test]
     fn malformed_public_key_is_usage_error() {
         for text in ["", "abcd", &"zz".repeat(32)] {
-            let error = parse_public_key(text).unwrap_err();
+            let error = parse_public_key(text, "--public-key").unwrap_err();
             assert!(matches!(error, Failure::Usage(_)), "{text:?}");
             assert!(error.to_string().contains("64 hex digits"), "{error}");
         }
+    }
+
+    #[test]
+    fn rejected_key_is_never_echoed() {
+        // Seeds whose bytes do not decode to a curve point, which holds for
+        // about half of all random 32-byte values, and a malformed value.
+        let mut rejected = 0;
+        for seed in 0_u8..64 {
+            let secret = hex::encode([seed; 32]);
+            if let Err(error) = parse_public_key(&secret, "line 1 of audit.key") {
+                rejected += 1;
+                let message = error.to_string();
+                assert!(!message.contains(&secret), "{message}");
+                assert!(message.contains("line 1 of audit.key"), "{message}");
+                assert!(message.contains("secret key"), "{message}");
+            }
+        }
+        assert!(rejected > 0, "no test seed was rejected");
+        let error = parse_public_key("0123abcz", "--public-key").unwrap_err();
+        assert!(!error.to_string().contains("0123abcz"), "{error}");
     }
 }

@@ -566,3 +566,76 @@ fn verify_help_explains_what_checkpoints_prove() {
     assert!(stdout.contains("--min-size"), "{stdout}");
     assert!(stdout.contains("largest size"), "{stdout}");
 }
+
+#[test]
+fn export_never_replaces_a_file_without_force() {
+    let db = Db::new();
+    db.append_three();
+    let (key, _) = db.keygen();
+    db.ok(&[
+        "audit",
+        "checkpoint",
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    let database = std::fs::read(db.file()).unwrap();
+    let kept = db.path("kept.jsonl");
+    std::fs::write(&kept, "earlier extract\n").unwrap();
+
+    for target in [db.file(), kept.clone(), key.clone()] {
+        let before = std::fs::read(&target).unwrap();
+        let (code, _, stderr) = db.run(&["audit", "export", "--out", target.to_str().unwrap()]);
+        assert_eq!(code, 2, "{target:?}: {stderr}");
+        assert!(stderr.contains("already exists"), "{stderr}");
+        assert!(stderr.contains("--force"), "{stderr}");
+        assert_eq!(
+            std::fs::read(&target).unwrap(),
+            before,
+            "{target:?} changed"
+        );
+    }
+    assert_eq!(std::fs::read(db.file()).unwrap(), database);
+
+    let stdout = db.ok(&[
+        "audit",
+        "export",
+        "--out",
+        kept.to_str().unwrap(),
+        "--force",
+    ]);
+    assert!(stdout.contains("exported 3 entries"), "{stdout}");
+    let folder = db.path("");
+    let (code, _, stderr) = db.run(&["audit", "export", "--out", folder.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is a folder"), "{stderr}");
+}
+
+#[test]
+fn missing_key_and_tree_head_files_are_usage_errors() {
+    let db = Db::new();
+    db.append_three();
+    let absent = db.path("absent.txt");
+    let absent = absent.to_str().unwrap();
+    for flag in ["--tree-head", "--public-key-file"] {
+        let (code, stdout, stderr) = db.run(&["audit", "verify", flag, absent]);
+        assert_eq!(code, 2, "{flag}: {stdout}{stderr}");
+        assert!(stderr.contains("absent.txt"), "{flag}: {stderr}");
+        assert!(stderr.contains(flag), "{flag}: {stderr}");
+    }
+}
+
+#[test]
+fn secret_key_file_as_public_key_is_not_printed() {
+    let db = Db::new();
+    db.append_three();
+    let (key, _) = db.keygen();
+    let secret = std::fs::read_to_string(&key).unwrap();
+    let (_, stdout, stderr) = db.run(&[
+        "audit",
+        "verify",
+        "--public-key-file",
+        key.to_str().unwrap(),
+    ]);
+    assert!(!stdout.contains(secret.trim()), "{stdout}");
+    assert!(!stderr.contains(secret.trim()), "{stderr}");
+}

@@ -25,7 +25,7 @@ mod walk;
 
 use head::{HEAD_TEXT_SQL, HeadRow};
 use page::{EntryPage as _, check_page};
-use walk::{LinkFailure, Walk};
+use walk::{LinkFailure, NEGATIVE_SEQ_SQL, Walk, negative_seq_break};
 
 /// Entries read per query on the pool read path.
 const PAGE_ENTRIES: u64 = native::PAGE_ROWS as u64;
@@ -47,8 +47,9 @@ pub enum BreakReason {
     /// it was replaced (with a recomputed hash), or entries were deleted and
     /// the rest renumbered.
     Unlinked,
-    /// An entry that no successor links to sits in the chain, or entries
-    /// exist beyond the size the head row records.
+    /// An entry that no successor links to sits in the chain, entries
+    /// exist beyond the size the head row records, or a row has a negative
+    /// sequence number.
     Inserted,
     /// The head row, which records the log's size and last hash, is
     /// missing.
@@ -268,14 +269,34 @@ impl AuditLog {
         let mut transaction = self.store().begin_read().await?;
         let head = self.read_head_row(&mut transaction).await?;
         let stored_checkpoints = self.checkpoints_in(&mut transaction).await?;
+        let negative_seq = self.read_negative_seq(&mut transaction).await?;
         let mut walk = Walk::new(head, stored_checkpoints);
-        let problem = self.verify_chain(&mut transaction, &mut walk).await?;
+        let problem = match negative_seq {
+            Some(problem) => Some(problem),
+            None => self.verify_chain(&mut transaction, &mut walk).await?,
+        };
         // The transaction only read, so ending it either way is the same.
         transaction
             .rollback()
             .await
             .map_err(|source| self.store().error(source))?;
         Ok((walk, problem))
+    }
+
+    /// Returns the break for rows with a negative sequence number in
+    /// `transaction`, if any are stored.
+    async fn read_negative_seq(
+        &self,
+        transaction: &mut StoreTransaction,
+    ) -> Result<Option<ChainBreak>> {
+        let row = sqlx::query(NEGATIVE_SEQ_SQL)
+            .fetch_one(&mut **transaction)
+            .await
+            .map_err(|source| self.store().error(source))?;
+        let error = |source| self.store().error(source);
+        let min_seq: Option<i64> = row.try_get(0).map_err(error)?;
+        let count: i64 = row.try_get(1).map_err(error)?;
+        Ok(negative_seq_break(min_seq, count))
     }
 
     /// Reads the head row in `transaction`.
@@ -364,6 +385,9 @@ impl AuditLog {
         .map_err(task_stopped)?;
         let snapshot = snapshot?;
         let mut walk = Walk::new(snapshot.head, snapshot.checkpoints);
+        if let Some(problem) = snapshot.negative_seq {
+            return Ok((walk, Some(problem)));
+        }
 
         let (sender, mut receiver) = mpsc::channel(native::PAGES_AHEAD);
         let scan = tokio::task::spawn_blocking(move || native::scan(&reader, &sender));

@@ -232,3 +232,22 @@ async fn empty_log_without_head_is_a_break() {
     assert_eq!(problem.seq, 0, "{problem}");
     assert_eq!(problem.reason, BreakReason::HeadMissing, "{problem}");
 }
+
+#[tokio::test]
+async fn negative_seq_row_is_inserted() {
+    for (log, _db) in logs("negative_seq_row_is_inserted").await {
+        fill(&log, 6).await;
+        exec(
+            &log,
+            "INSERT INTO compliance_audit_log
+                 (seq, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash)
+             SELECT -3, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash
+             FROM compliance_audit_log WHERE seq = 2",
+        )
+        .await;
+        let problem = broken(verify_both(&log).await);
+        assert_eq!(problem.seq, 0, "{problem}");
+        assert_eq!(problem.reason, BreakReason::Inserted, "{problem}");
+        assert!(problem.detail.contains("-3"), "{}", problem.detail);
+    }
+}

@@ -14,9 +14,11 @@ use crate::checkpoint::{CHECKPOINTS_SQL, Checkpoint};
 use crate::error::{ComplianceError, Result};
 use crate::log::ENTRY_COLUMNS;
 
+use super::ChainBreak;
 use super::head::{HEAD_TEXT_SQL, HeadRow};
 use super::page::EntryPage;
 use super::row::StoredRow;
+use super::walk::{NEGATIVE_SEQ_SQL, negative_seq_break};
 
 /// Rows per page. A page is also cut at [`PAGE_BYTES`].
 pub(super) const PAGE_ROWS: usize = 10_000;
@@ -44,10 +46,12 @@ const TEXT_COLUMNS: [(usize, &str); 8] = [
 /// Indexes into [`TEXT_COLUMNS`] of the columns that may be NULL.
 const NULLABLE: [usize; 2] = [3, 4];
 
-/// The head row and the stored checkpoints, read in the scan's snapshot.
+/// The head row, the stored checkpoints and any row with a negative
+/// sequence number, read in the scan's snapshot.
 pub(super) struct Snapshot {
     pub(super) head: HeadRow,
     pub(super) checkpoints: Vec<Checkpoint>,
+    pub(super) negative_seq: Option<ChainBreak>,
 }
 
 /// One row of a [`NativePage`]: byte ranges into the page's buffer, or why
@@ -234,7 +238,17 @@ pub(super) fn begin_snapshot(reader: &SqliteReader) -> Result<Snapshot> {
             row.get(5).map_err(fail)?,
         )?);
     }
-    Ok(Snapshot { head, checkpoints })
+    drop(rows);
+    drop(statement);
+
+    let (min_seq, count) = connection
+        .query_row(NEGATIVE_SEQ_SQL, [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .map_err(fail)?;
+    Ok(Snapshot {
+        head,
+        checkpoints,
+        negative_seq: negative_seq_break(min_seq, count),
+    })
 }
 
 /// Returns a value of [`HEAD_TEXT_SQL`] as text, `None` for NULL.

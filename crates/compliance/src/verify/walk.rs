@@ -8,6 +8,25 @@ use super::head::HeadRow;
 use super::row::{CheckedRow, RecordKind};
 use super::{BreakReason, ChainBreak};
 
+/// Reads the lowest sequence number below 0 and the number of such rows.
+/// Appends never write a negative sequence number, and the walk starts at
+/// 0, so only this query finds those rows.
+pub(super) const NEGATIVE_SEQ_SQL: &str =
+    "SELECT MIN(seq), COUNT(*) FROM compliance_audit_log WHERE seq < 0";
+
+/// Returns the break for rows with a negative sequence number, given the
+/// lowest one and their count as [`NEGATIVE_SEQ_SQL`] returns them.
+pub(super) fn negative_seq_break(min_seq: Option<i64>, count: i64) -> Option<ChainBreak> {
+    let min_seq = min_seq?;
+    Some(ChainBreak {
+        seq: 0,
+        reason: BreakReason::Inserted,
+        detail: format!(
+            "{count} stored rows have a negative sequence number (the lowest is {min_seq}), but the log starts at entry 0"
+        ),
+    })
+}
+
 /// The head row and checkpoints read with the entries, and what linking
 /// the entries collected.
 pub(super) struct Walk {

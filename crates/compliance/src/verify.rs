@@ -39,9 +39,10 @@ const CHECKS_IN_FLIGHT: usize = 2;
 pub enum BreakReason {
     /// The entry's fields no longer hash to its stored hash.
     Edited,
-    /// Entries are missing: a gap in sequence numbers, or a head row, a
-    /// stored checkpoint or a given tree head that covers more entries
-    /// than are stored, or fewer entries than the expected minimum.
+    /// Entries are missing: a gap in sequence numbers, a head row that
+    /// covers more entries than are stored, a stored checkpoint or a given
+    /// tree head without the entry after it that records it, or fewer
+    /// entries than the expected minimum.
     Deleted,
     /// The entry links to a hash that no stored entry has: the entry before
     /// it was replaced (with a recomputed hash), or entries were deleted and
@@ -184,7 +185,9 @@ impl VerifyOptions {
 
     /// Checks the log against signed tree heads kept outside the
     /// database, such as the checkpoint of an earlier extract: the log
-    /// must still hold every entry a tree head covers, with the same root.
+    /// must still hold every entry a tree head covers, with the same root,
+    /// and a later entry that records the tree head, as
+    /// [`AuditLog::sign_checkpoint`] appends one.
     /// The stored checkpoints cannot show a log cut back together with its
     /// later checkpoints and head row; a kept tree head can. Each must be
     /// signed by one of the trusted keys, or by any key when none is set.

@@ -251,3 +251,37 @@ async fn negative_seq_row_is_inserted() {
         assert!(problem.detail.contains("-3"), "{}", problem.detail);
     }
 }
+
+#[tokio::test]
+async fn cut_to_checkpoint_size_is_deleted() {
+    for (log, _db) in logs("cut_to_checkpoint_size_is_deleted").await {
+        fill_and_sign(&log).await;
+        truncate(&log, 10).await;
+        let problem = broken(verify_both(&log).await);
+        assert_eq!(problem.seq, 10, "{problem}");
+        assert_eq!(problem.reason, BreakReason::Deleted, "{problem}");
+        assert!(
+            problem.detail.contains("checkpoint of size 10"),
+            "{}",
+            problem.detail
+        );
+    }
+}
+
+#[tokio::test]
+async fn cut_to_kept_head_size_is_deleted() {
+    for (log, _db) in logs("cut_to_kept_head_size_is_deleted").await {
+        let kept = fill_and_sign(&log).await;
+        truncate(&log, 10).await;
+        exec(&log, "DELETE FROM compliance_checkpoints").await;
+        let options = VerifyOptions::default().tree_heads([kept]);
+        let problem = broken(verify_both_with(&log, options).await);
+        assert_eq!(problem.seq, 10, "{problem}");
+        assert_eq!(problem.reason, BreakReason::Deleted, "{problem}");
+        assert!(
+            problem.detail.contains("kept tree head of size 10"),
+            "{}",
+            problem.detail
+        );
+    }
+}

@@ -64,7 +64,9 @@ pub(super) fn check_tree_heads(
         return;
     }
     for (checkpoint, source) in heads {
-        if let Some(problem) = check_one(options, checkpoint, source, &roots, stored_entries) {
+        let problem = check_one(options, checkpoint, source, &roots, stored_entries)
+            .or_else(|| check_recorded(checkpoint, source, recorded, stored_entries));
+        if let Some(problem) = problem {
             report.problem = Some(problem);
             return;
         }
@@ -160,6 +162,50 @@ fn check_one(
         }),
         Some(_) => None,
     }
+}
+
+/// Checks that an entry after the ones `checkpoint` covers records it.
+///
+/// [`AuditLog::sign_checkpoint`](crate::AuditLog::sign_checkpoint) appends
+/// that entry in the transaction that stores the checkpoint, so without
+/// tampering the log contains more entries than any checkpoint covers. A log
+/// cut back to exactly a checkpoint's size, with the head row set to
+/// match, fails here. The entry is usually at the checkpoint's size, but
+/// an append that commits between reading the tree head and storing the
+/// checkpoint moves it later, so any later position is accepted.
+fn check_recorded(
+    checkpoint: &Checkpoint,
+    source: Source,
+    recorded: &[RecordedCheckpoint],
+    stored_entries: u64,
+) -> Option<ChainBreak> {
+    let size = checkpoint.size;
+    let what = source.name();
+    if stored_entries <= size {
+        return Some(ChainBreak {
+            seq: size,
+            reason: BreakReason::Deleted,
+            detail: format!(
+                "{what} of size {size} is recorded at entry {size} or later, but the log ends before entry {size}"
+            ),
+        });
+    }
+    let found = recorded.iter().any(|entry| {
+        entry.seq >= size
+            && entry.size == Some(size)
+            && entry.key_id.as_deref() == Some(checkpoint.key_id.as_str())
+    });
+    if found {
+        return None;
+    }
+    Some(ChainBreak {
+        seq: size,
+        reason: BreakReason::CheckpointMismatch,
+        detail: format!(
+            "{what} of size {size} by key {} is recorded by no entry from {size} on",
+            checkpoint.key_id
+        ),
+    })
 }
 
 /// Returns the tree head at each of `sizes` that is at most the number of

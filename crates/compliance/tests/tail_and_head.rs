@@ -285,3 +285,27 @@ async fn cut_to_kept_head_size_is_deleted() {
         );
     }
 }
+
+#[tokio::test]
+async fn duplicated_last_row_is_blamed() {
+    for (log, _db) in logs("duplicated_last_row_is_blamed").await {
+        fill(&log, 15).await;
+        exec(
+            &log,
+            "INSERT INTO compliance_audit_log
+                 (seq, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash)
+             SELECT seq + 1, kind, actor, subject, at_ms, payload, sealed, content_digest, prev_hash, hash
+             FROM compliance_audit_log WHERE seq = 14",
+        )
+        .await;
+        exec(&log, "UPDATE compliance_audit_head SET size = 16").await;
+        let problem = broken(verify_both(&log).await);
+        assert_eq!(problem.seq, 15, "{problem}");
+        assert_eq!(problem.reason, BreakReason::Inserted, "{problem}");
+        assert!(
+            problem.detail.contains("entry 15 duplicates entry 14"),
+            "{}",
+            problem.detail
+        );
+    }
+}

@@ -92,6 +92,18 @@ impl Walk {
             return Err(LinkFailure::Break(self.beyond_head()));
         }
         let prev = self.leaves.last().copied().unwrap_or(Hash::ZERO);
+        // A copy of the previous row links where that row does, so the
+        // link check below would blame the genuine row instead of the copy.
+        if row.hash == prev && !self.leaves.is_empty() {
+            return Err(LinkFailure::Break(ChainBreak {
+                seq: expected,
+                reason: BreakReason::Inserted,
+                detail: format!(
+                    "entry {expected} duplicates entry {}, whose hash {prev} it repeats",
+                    expected - 1
+                ),
+            }));
+        }
         if row.prev != prev {
             return Err(LinkFailure::Unlinked {
                 seq: expected,

@@ -23,7 +23,7 @@ mod page;
 mod row;
 mod walk;
 
-use head::{HEAD_TEXT_SQL, HeadRow};
+use head::{HEAD_TEXT_SQL, HeadRow, lowered_size_break};
 use page::{EntryPage as _, check_page};
 use walk::{LinkFailure, NEGATIVE_SEQ_SQL, Walk, negative_seq_break};
 
@@ -56,7 +56,8 @@ pub enum BreakReason {
     /// missing.
     HeadMissing,
     /// The head row records a size or hash that the log never writes,
-    /// such as a negative size.
+    /// such as a negative size, or a size below that of the entry whose
+    /// hash it records.
     HeadDamaged,
     /// The entry links to an entry stored at a later or distant position.
     Reordered,
@@ -455,6 +456,15 @@ impl AuditLog {
     ) -> Result<ChainBreak> {
         match failure {
             LinkFailure::Break(problem) => Ok(problem),
+            LinkFailure::HeadBehind { problem, head } => {
+                let found = self
+                    .find_hash_from(connection, &head.head_hash, head.size)
+                    .await?;
+                Ok(match found {
+                    Some(found) => lowered_size_break(&head, found),
+                    None => problem,
+                })
+            }
             LinkFailure::Unlinked {
                 seq,
                 linked,
@@ -464,6 +474,31 @@ impl AuditLog {
                     .await
             }
         }
+    }
+
+    /// Returns the lowest sequence number from `from` on of an entry whose
+    /// stored hash is `hash`.
+    async fn find_hash_from(
+        &self,
+        connection: &mut AnyConnection,
+        hash: &Hash,
+        from: u64,
+    ) -> Result<Option<u64>> {
+        let row = sqlx::query(
+            "SELECT seq FROM compliance_audit_log WHERE hash = $1 AND seq >= $2 ORDER BY seq LIMIT 1",
+        )
+        .bind(hash.to_hex())
+        .bind(to_i64(from))
+        .fetch_optional(connection)
+        .await
+        .map_err(|source| self.store().error(source))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let seq: i64 = row
+            .try_get(0)
+            .map_err(|source| self.store().error(source))?;
+        Ok(u64::try_from(seq).ok())
     }
 
     /// Names the break when entry `seq` links to `linked` instead of `expected`.

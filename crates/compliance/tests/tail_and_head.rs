@@ -309,3 +309,24 @@ async fn duplicated_last_row_is_blamed() {
         );
     }
 }
+
+#[tokio::test]
+async fn lowered_head_size_is_damaged() {
+    for (log, _db) in logs("lowered_head_size_is_damaged").await {
+        fill(&log, 15).await;
+        exec(&log, "UPDATE compliance_audit_head SET size = 3").await;
+        let problem = broken(verify_both(&log).await);
+        assert_eq!(problem.seq, 3, "{problem}");
+        assert_eq!(problem.reason, BreakReason::HeadDamaged, "{problem}");
+        assert!(
+            problem.detail.contains("records 3 entries"),
+            "{}",
+            problem.detail
+        );
+        assert!(
+            problem.detail.contains("entries 3 to 14"),
+            "{}",
+            problem.detail
+        );
+    }
+}

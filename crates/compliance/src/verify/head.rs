@@ -148,6 +148,20 @@ impl HeadRow {
     }
 }
 
+/// Returns the break for a head row whose hash is that of entry `found`,
+/// at or past the size it records: the size was lowered, so the entries
+/// from that size to `found` are outside the recorded log.
+pub(super) fn lowered_size_break(head: &LogHead, found: u64) -> ChainBreak {
+    ChainBreak {
+        seq: head.size,
+        reason: BreakReason::HeadDamaged,
+        detail: format!(
+            "the head row records {} entries, but its hash {} is that of entry {found}, so entries {} to {found} are stored beyond the recorded size",
+            head.size, head.head_hash, head.size
+        ),
+    }
+}
+
 /// Quotes a stored value for a detail, cut to [`SHOWN_CHARS`] characters.
 fn shown(text: &str) -> String {
     let mut shown: String = text.chars().take(SHOWN_CHARS).collect();

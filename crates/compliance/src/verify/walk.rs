@@ -3,6 +3,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::hash::Hash;
+use crate::log::LogHead;
 
 use super::head::HeadRow;
 use super::row::{CheckedRow, RecordKind};
@@ -57,6 +58,11 @@ pub(super) struct RecordedCheckpoint {
 pub(super) enum LinkFailure {
     /// A break that needs no database lookup to name.
     Break(ChainBreak),
+    /// Entries are stored beyond the size that `head` records, and its hash
+    /// is not that of the entry before that size. A lookup of the hash
+    /// shows whether the head row's size was lowered. Otherwise `problem`
+    /// is the break.
+    HeadBehind { problem: ChainBreak, head: LogHead },
     /// Entry `seq` links to `linked` instead of `expected`, the hash of
     /// the entry before it; a lookup of `linked` names the break.
     Unlinked {
@@ -89,7 +95,13 @@ impl Walk {
     /// and lie within the size that the head row records.
     pub(super) fn link(&mut self, expected: u64, row: CheckedRow) -> Result<(), LinkFailure> {
         if expected >= self.limit {
-            return Err(LinkFailure::Break(self.beyond_head()));
+            let problem = self.beyond_head();
+            return Err(match self.head {
+                HeadRow::Found(head) if problem.reason == BreakReason::Edited => {
+                    LinkFailure::HeadBehind { problem, head }
+                }
+                _ => LinkFailure::Break(problem),
+            });
         }
         let prev = self.leaves.last().copied().unwrap_or(Hash::ZERO);
         // A copy of the previous row links where that row does, so the

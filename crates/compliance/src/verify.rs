@@ -23,6 +23,7 @@ mod page;
 mod row;
 mod walk;
 
+use checkpoints::{CHECKPOINT_COLUMNS, CHECKPOINT_TEXTS_SQL, StoredCheckpoints};
 use head::{HEAD_TEXT_SQL, HeadRow, lowered_size_break};
 use page::{EntryPage as _, check_page};
 use walk::{LinkFailure, NEGATIVE_SEQ_SQL, Walk, negative_seq_break};
@@ -39,10 +40,10 @@ const CHECKS_IN_FLIGHT: usize = 2;
 pub enum BreakReason {
     /// The entry's fields no longer hash to its stored hash.
     Edited,
-    /// Entries are missing: a gap in sequence numbers, a head row that
-    /// covers more entries than are stored, a stored checkpoint or a given
-    /// tree head without the entry after it that records it, or fewer
-    /// entries than the expected minimum.
+    /// Entries are missing: a gap in sequence numbers, or fewer entries
+    /// than the head row or the expected minimum requires. A stored
+    /// checkpoint or a given tree head may also lack the entries it covers
+    /// or the later entry that records it.
     Deleted,
     /// The entry links to a hash that no stored entry has: the entry before
     /// it was replaced (with a recomputed hash), or entries were deleted and
@@ -70,6 +71,10 @@ pub enum BreakReason {
     /// A stored checkpoint verifies, but under a key outside the trusted
     /// keys: the entries may be intact, and the signer is unknown.
     UntrustedCheckpointKey,
+    /// A stored checkpoint row contains a value that the log never writes,
+    /// such as a size that is not an integer or a root that is not a
+    /// hash.
+    CheckpointDamaged,
     /// A stored checkpoint's or a given tree head's root differs from the
     /// tree over the entries, or a checkpoint that the log records is
     /// missing.
@@ -91,6 +96,7 @@ impl fmt::Display for BreakReason {
             BreakReason::BadCheckpointSignature => "bad checkpoint signature",
             BreakReason::UntrustedCheckpointKey => "untrusted checkpoint key",
             BreakReason::CheckpointMismatch => "checkpoint mismatch",
+            BreakReason::CheckpointDamaged => "checkpoint damaged",
         };
         f.write_str(text)
     }
@@ -186,9 +192,9 @@ impl VerifyOptions {
 
     /// Checks the log against signed tree heads kept outside the
     /// database, such as the checkpoint of an earlier extract: the log
-    /// must still hold every entry a tree head covers, with the same root,
-    /// and a later entry that records the tree head, as
-    /// [`AuditLog::sign_checkpoint`] appends one.
+    /// must still hold every entry a tree head covers, with the same root.
+    /// It must also hold the later entry that records the tree head, which
+    /// [`AuditLog::sign_checkpoint`] appends.
     /// The stored checkpoints cannot show a log cut back together with its
     /// later checkpoints and head row; a kept tree head can. Each must be
     /// signed by one of the trusted keys, or by any key when none is set.
@@ -246,6 +252,9 @@ impl AuditLog {
             problem: problem.map(|problem| walk.with_head_problem(problem)),
         };
         if report.problem.is_none() {
+            report.problem = walk.damaged_checkpoint_break();
+        }
+        if report.problem.is_none() {
             checkpoints::check_tree_heads(
                 options,
                 &walk.leaves,
@@ -272,7 +281,7 @@ impl AuditLog {
     async fn verify_chain_pool(&self) -> Result<(Walk, Option<ChainBreak>)> {
         let mut transaction = self.store().begin_read().await?;
         let head = self.read_head_row(&mut transaction).await?;
-        let stored_checkpoints = self.checkpoints_in(&mut transaction).await?;
+        let stored_checkpoints = self.read_stored_checkpoints(&mut transaction).await?;
         let negative_seq = self.read_negative_seq(&mut transaction).await?;
         let mut walk = Walk::new(head, stored_checkpoints);
         let problem = match negative_seq {
@@ -301,6 +310,40 @@ impl AuditLog {
         let min_seq: Option<i64> = row.try_get(0).map_err(error)?;
         let count: i64 = row.try_get(1).map_err(error)?;
         Ok(negative_seq_break(min_seq, count))
+    }
+
+    /// Reads the stored checkpoints in `transaction`, keeping what is wrong
+    /// with the first row that cannot be read.
+    async fn read_stored_checkpoints(
+        &self,
+        transaction: &mut StoreTransaction,
+    ) -> Result<StoredCheckpoints> {
+        let rows = sqlx::query(CHECKPOINT_TEXTS_SQL)
+            .fetch_all(&mut **transaction)
+            .await
+            .map_err(|source| self.store().error(source))?;
+        let mut stored = StoredCheckpoints::default();
+        for row in rows {
+            let mut texts: [Option<String>; 6] = Default::default();
+            let mut unreadable = None;
+            for (index, text) in texts.iter_mut().enumerate() {
+                match row.try_get::<Option<String>, _>(index) {
+                    Ok(value) => *text = value,
+                    Err(error) => {
+                        unreadable = Some(format!(
+                            "a compliance_checkpoints row's {} cannot be read as text: {error}",
+                            CHECKPOINT_COLUMNS[index]
+                        ));
+                        break;
+                    }
+                }
+            }
+            match unreadable {
+                Some(detail) => stored.mark_damaged(detail),
+                None => stored.push(texts),
+            }
+        }
+        Ok(stored)
     }
 
     /// Reads the head row in `transaction`.

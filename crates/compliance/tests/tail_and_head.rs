@@ -330,3 +330,36 @@ async fn lowered_head_size_is_damaged() {
         );
     }
 }
+
+#[tokio::test]
+async fn damaged_checkpoint_row_is_a_break() {
+    // SQLite keeps values that the column types cannot convert;
+    // PostgreSQL rejects them on write.
+    let cases = [
+        ("size = 'ten'", "column size is \"ten\""),
+        ("at_ms = 'x'", "column at_ms is \"x\""),
+        ("root = 'zz'", "column root is \"zz\""),
+        ("size = 2.5", "column size is \"2.5\""),
+    ];
+    for (assignment, expected) in cases {
+        let (log, _db) = sqlite_log().await;
+        fill_and_sign(&log).await;
+        exec(
+            &log,
+            &format!("UPDATE compliance_checkpoints SET {assignment}"),
+        )
+        .await;
+        let problem = broken(verify_both(&log).await);
+        assert_eq!(problem.seq, 11, "{assignment}: {problem}");
+        assert_eq!(
+            problem.reason,
+            BreakReason::CheckpointDamaged,
+            "{assignment}: {problem}"
+        );
+        assert!(
+            problem.detail.contains("compliance_checkpoints"),
+            "{assignment}: {problem}"
+        );
+        assert!(problem.detail.contains(expected), "{assignment}: {problem}");
+    }
+}

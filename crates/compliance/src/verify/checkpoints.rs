@@ -9,8 +9,93 @@ use crate::error::ComplianceError;
 use crate::hash::Hash;
 use crate::merkle;
 
+use super::head;
 use super::walk::RecordedCheckpoint;
 use super::{BreakReason, ChainBreak, VerifyOptions, VerifyReport};
+
+/// Reads every column of the stored checkpoints as text, so a value of
+/// the wrong type (which SQLite stores as given) can be named in a break
+/// instead of failing the read. The ORDER BY names are qualified so that
+/// PostgreSQL sorts by the stored columns, not by the text output columns
+/// that it names `size` and `key_id` too.
+pub(super) const CHECKPOINT_TEXTS_SQL: &str = "SELECT CAST(size AS TEXT), CAST(key_id AS TEXT), \
+     CAST(root AS TEXT), CAST(at_ms AS TEXT), CAST(public_key AS TEXT), \
+     CAST(signature AS TEXT) FROM compliance_checkpoints \
+     ORDER BY compliance_checkpoints.size, compliance_checkpoints.key_id";
+
+/// The columns of [`CHECKPOINT_TEXTS_SQL`], in order.
+pub(super) const CHECKPOINT_COLUMNS: [&str; 6] =
+    ["size", "key_id", "root", "at_ms", "public_key", "signature"];
+
+/// The stored checkpoints that verify read, and what is wrong with the
+/// first row that could not be read.
+#[derive(Debug, Default)]
+pub(super) struct StoredCheckpoints {
+    pub(super) checkpoints: Vec<Checkpoint>,
+    pub(super) damaged: Option<String>,
+}
+
+impl StoredCheckpoints {
+    /// Adds the row whose columns [`CHECKPOINT_TEXTS_SQL`] returned as
+    /// `texts`, `None` for NULL.
+    pub(super) fn push(&mut self, texts: [Option<String>; 6]) {
+        match parse_checkpoint(texts) {
+            Ok(checkpoint) => self.checkpoints.push(checkpoint),
+            Err(detail) => self.mark_damaged(detail),
+        }
+    }
+
+    /// Records `detail` unless an earlier row was damaged already.
+    pub(super) fn mark_damaged(&mut self, detail: String) {
+        self.damaged.get_or_insert(detail);
+    }
+}
+
+/// Parses one checkpoint row, or describes the first column that cannot
+/// be read, naming the row by its size and key_id.
+fn parse_checkpoint(texts: [Option<String>; 6]) -> Result<Checkpoint, String> {
+    let row = format!(
+        "the compliance_checkpoints row with size {} and key_id {}",
+        shown(texts[0].as_deref()),
+        shown(texts[1].as_deref())
+    );
+
+    let [size, key_id, root, at_ms, public_key, signature] = texts;
+    let required = |value: Option<String>, slot: usize| {
+        value.ok_or_else(|| format!("{row}: column {} is NULL", CHECKPOINT_COLUMNS[slot]))
+    };
+    let integer = |text: String, slot: usize| {
+        text.parse::<i64>().map_err(|_| {
+            format!(
+                "{row}: column {} is {}, which is not an integer",
+                CHECKPOINT_COLUMNS[slot],
+                shown(Some(&text))
+            )
+        })
+    };
+
+    let size = integer(required(size, 0)?, 0)?;
+    let key_id = required(key_id, 1)?;
+    let root = required(root, 2)?;
+    let at_ms = integer(required(at_ms, 3)?, 3)?;
+    let public_key = required(public_key, 4)?;
+    let signature = required(signature, 5)?;
+
+    if let Err(error) = root.parse::<Hash>() {
+        return Err(format!(
+            "{row}: column root is {}, which is not a hash: {error}",
+            shown(Some(&root))
+        ));
+    }
+    Checkpoint::from_columns(size, key_id, &root, at_ms, public_key, signature)
+        .map_err(|error| format!("{row}: {error}"))
+}
+
+/// Quotes a stored value for a detail as [`head::shown`] does, or
+/// returns `NULL`.
+fn shown(text: Option<&str>) -> String {
+    text.map_or_else(|| "NULL".to_owned(), head::shown)
+}
 
 /// The origin of a signed tree head that verify checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

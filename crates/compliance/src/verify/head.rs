@@ -163,7 +163,7 @@ pub(super) fn lowered_size_break(head: &LogHead, found: u64) -> ChainBreak {
 }
 
 /// Quotes a stored value for a detail, cut to [`SHOWN_CHARS`] characters.
-fn shown(text: &str) -> String {
+pub(super) fn shown(text: &str) -> String {
     let mut shown: String = text.chars().take(SHOWN_CHARS).collect();
     if shown.len() < text.len() {
         shown.push('…');

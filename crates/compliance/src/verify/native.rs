@@ -10,7 +10,7 @@ use llmops_store::SqliteReader;
 use llmops_store::rusqlite::types::ValueRef;
 use tokio::sync::mpsc;
 
-use crate::checkpoint::{CHECKPOINTS_SQL, Checkpoint};
+use super::checkpoints::{CHECKPOINT_TEXTS_SQL, StoredCheckpoints};
 use crate::error::{ComplianceError, Result};
 use crate::log::ENTRY_COLUMNS;
 
@@ -50,7 +50,7 @@ const NULLABLE: [usize; 2] = [3, 4];
 /// sequence number, read in the scan's snapshot.
 pub(super) struct Snapshot {
     pub(super) head: HeadRow,
-    pub(super) checkpoints: Vec<Checkpoint>,
+    pub(super) checkpoints: StoredCheckpoints,
     pub(super) negative_seq: Option<ChainBreak>,
 }
 
@@ -225,18 +225,15 @@ pub(super) fn begin_snapshot(reader: &SqliteReader) -> Result<Snapshot> {
     drop(rows);
     drop(statement);
 
-    let mut statement = connection.prepare(CHECKPOINTS_SQL).map_err(fail)?;
+    let mut statement = connection.prepare(CHECKPOINT_TEXTS_SQL).map_err(fail)?;
     let mut rows = statement.query([]).map_err(fail)?;
-    let mut checkpoints = Vec::new();
+    let mut checkpoints = StoredCheckpoints::default();
     while let Some(row) = rows.next().map_err(fail)? {
-        checkpoints.push(Checkpoint::from_columns(
-            row.get(0).map_err(fail)?,
-            row.get(1).map_err(fail)?,
-            &row.get::<_, String>(2).map_err(fail)?,
-            row.get(3).map_err(fail)?,
-            row.get(4).map_err(fail)?,
-            row.get(5).map_err(fail)?,
-        )?);
+        let mut texts: [Option<String>; 6] = Default::default();
+        for (index, text) in texts.iter_mut().enumerate() {
+            *text = text_value(row.get_ref(index).map_err(fail)?);
+        }
+        checkpoints.push(texts);
     }
     drop(rows);
     drop(statement);

@@ -5,6 +5,7 @@ use crate::checkpoint::Checkpoint;
 use crate::hash::Hash;
 use crate::log::LogHead;
 
+use super::checkpoints::StoredCheckpoints;
 use super::head::HeadRow;
 use super::row::{CheckedRow, RecordKind};
 use super::{BreakReason, ChainBreak};
@@ -35,6 +36,8 @@ pub(super) struct Walk {
     pub(super) head: HeadRow,
     /// The stored checkpoints, read in the same snapshot as the entries.
     pub(super) stored_checkpoints: Vec<Checkpoint>,
+    /// What is wrong with the first checkpoint row that could not be read.
+    pub(super) damaged_checkpoint: Option<String>,
     /// The hash of every entry that verified, in sequence order.
     pub(super) leaves: Vec<Hash>,
     /// `(seq, at_ms)` of each purged entry.
@@ -73,11 +76,12 @@ pub(super) enum LinkFailure {
 }
 
 impl Walk {
-    pub(super) fn new(head: HeadRow, stored_checkpoints: Vec<Checkpoint>) -> Walk {
+    pub(super) fn new(head: HeadRow, stored: StoredCheckpoints) -> Walk {
         let limit = head.limit();
         Walk {
             head,
-            stored_checkpoints,
+            stored_checkpoints: stored.checkpoints,
+            damaged_checkpoint: stored.damaged,
             leaves: Vec::new(),
             purged: Vec::new(),
             max_cutoff_ms: None,
@@ -186,6 +190,17 @@ impl Walk {
             problem.detail = format!("{}; {head_problem}", problem.detail);
         }
         problem
+    }
+
+    /// Returns the break for the first checkpoint row that could not be
+    /// read, placed after the entries that verified.
+    pub(super) fn damaged_checkpoint_break(&self) -> Option<ChainBreak> {
+        let detail = self.damaged_checkpoint.as_ref()?;
+        Some(ChainBreak {
+            seq: self.len(),
+            reason: BreakReason::CheckpointDamaged,
+            detail: detail.clone(),
+        })
     }
 
     /// Returns the first purged entry that no recorded purge covers.

@@ -80,12 +80,14 @@ impl Checkpoint {
         }
     }
 
-    /// Checks the signature, and when `trusted` is not empty, that the
-    /// signer is one of the trusted keys.
+    /// Checks that the key id is the public key's, the signature, and when
+    /// `trusted` is not empty, that the signer is one of the trusted keys.
     ///
     /// # Errors
     ///
     /// [`ComplianceError::InvalidKey`] for an unreadable public key,
+    /// [`ComplianceError::KeyIdMismatch`] for a key id that is not the
+    /// public key's,
     /// [`ComplianceError::UntrustedKey`] for a key outside `trusted` and
     /// [`ComplianceError::BadSignature`] for a signature that does not
     /// verify.
@@ -100,6 +102,16 @@ impl Checkpoint {
             VerifyingKey::from_bytes(&key_bytes).map_err(|error| ComplianceError::InvalidKey {
                 reason: format!("checkpoint public key is not an Ed25519 point: {error}"),
             })?;
+        // The key id is not signed, so only this comparison ties it to
+        // the key that made the signature.
+        let expected = key_id(&public);
+        if self.key_id != expected {
+            return Err(ComplianceError::KeyIdMismatch {
+                size: self.size,
+                key_id: self.key_id.clone(),
+                expected,
+            });
+        }
         if !trusted.is_empty() && !trusted.contains(&public) {
             return Err(ComplianceError::UntrustedKey {
                 size: self.size,

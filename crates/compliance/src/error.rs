@@ -111,6 +111,17 @@ pub enum ComplianceError {
         key_id: String,
     },
 
+    /// A checkpoint names a key id that is not the id of its public key.
+    #[error("checkpoint of size {size} names key {key_id}, but its public key has id {expected}")]
+    KeyIdMismatch {
+        /// The tree size the checkpoint covers.
+        size: u64,
+        /// The key id the checkpoint names.
+        key_id: String,
+        /// The id of the checkpoint's public key.
+        expected: String,
+    },
+
     /// A public or secret key has the wrong length or is not a valid point.
     #[error("invalid key: {reason}")]
     InvalidKey {

@@ -72,8 +72,8 @@ pub enum BreakReason {
     /// keys: the entries may be intact, and the signer is unknown.
     UntrustedCheckpointKey,
     /// A stored checkpoint row contains a value that the log never writes,
-    /// such as a size that is not an integer or a root that is not a
-    /// hash.
+    /// such as a size that is not an integer, a root that is not a hash or
+    /// a key id that is not the id of the row's public key.
     CheckpointDamaged,
     /// A stored checkpoint's or a given tree head's root differs from the
     /// tree over the entries, or a checkpoint that the log records is

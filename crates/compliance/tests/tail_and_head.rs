@@ -363,3 +363,20 @@ async fn damaged_checkpoint_row_is_a_break() {
         assert!(problem.detail.contains(expected), "{assignment}: {problem}");
     }
 }
+
+#[tokio::test]
+async fn checkpoint_key_id_must_match_key() {
+    for (log, _db) in logs("checkpoint_key_id_must_match_key").await {
+        fill_and_sign(&log).await;
+        exec(
+            &log,
+            "INSERT INTO compliance_checkpoints (size, key_id, root, at_ms, public_key, signature)
+             SELECT size, 'other', root, at_ms, public_key, signature FROM compliance_checkpoints",
+        )
+        .await;
+        let problem = broken(verify_both(&log).await);
+        assert_eq!(problem.seq, 9, "{problem}");
+        assert_eq!(problem.reason, BreakReason::CheckpointDamaged, "{problem}");
+        assert!(problem.detail.contains("names key other"), "{problem}");
+    }
+}

@@ -219,6 +219,7 @@ fn check_one(
     {
         let reason = match error {
             ComplianceError::UntrustedKey { .. } => BreakReason::UntrustedCheckpointKey,
+            ComplianceError::KeyIdMismatch { .. } => BreakReason::CheckpointDamaged,
             _ => BreakReason::BadCheckpointSignature,
         };
         return Some(ChainBreak {

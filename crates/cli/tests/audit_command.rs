@@ -611,7 +611,7 @@ fn export_never_replaces_a_file_without_force() {
 }
 
 #[test]
-fn missing_key_and_tree_head_files_are_usage_errors() {
+fn missing_key_files_are_usage_errors() {
     let db = Db::new();
     db.append_three();
     let absent = db.path("absent.txt");
@@ -625,7 +625,7 @@ fn missing_key_and_tree_head_files_are_usage_errors() {
 }
 
 #[test]
-fn secret_key_file_as_public_key_is_not_printed() {
+fn secret_key_never_printed() {
     let db = Db::new();
     db.append_three();
     let (key, _) = db.keygen();

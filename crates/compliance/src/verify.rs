@@ -71,9 +71,9 @@ pub enum BreakReason {
     /// A stored checkpoint verifies, but under a key outside the trusted
     /// keys: the entries may be intact, and the signer is unknown.
     UntrustedCheckpointKey,
-    /// A stored checkpoint row contains a value that the log never writes,
-    /// such as a size that is not an integer, a root that is not a hash or
-    /// a key id that is not the id of the row's public key.
+    /// A stored checkpoint row contains a value that the log never writes.
+    /// Examples are a size that is not an integer, a root that is not a
+    /// hash, or a key id that is not the id of the row's public key.
     CheckpointDamaged,
     /// A stored checkpoint's or a given tree head's root differs from the
     /// tree over the entries, or a checkpoint that the log records is

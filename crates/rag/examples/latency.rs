@@ -16,8 +16,8 @@
 //! every point is about as far from a query as every other, which is the
 //! hardest case for HNSW. Clustered vectors lie around 1,000 random topic
 //! centres, at cosine similarity about 0.7 to their centre, and each query
-//! is drawn the same way; sentence embeddings of real text cluster by topic
-//! like this.
+//! is drawn the same way. Sentence embeddings of real text cluster by
+//! topic like this.
 //!
 //! When INDEX names a file that exists, the index is loaded from it instead
 //! of built; otherwise the built index is saved there, so later runs can

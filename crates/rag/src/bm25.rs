@@ -142,7 +142,7 @@ impl Bm25Index {
             .unwrap_or_else(|| run(&mut (Vec::new(), Vec::new())))
     }
 
-    /// Adds the score of every text that holds a query term to `scores`,
+    /// Adds the score of every text that contains a query term to `scores`,
     /// which must be all 0 on entry, and lists those texts in `touched`.
     fn score(
         &self,

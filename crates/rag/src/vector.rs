@@ -21,7 +21,7 @@ impl Point for Vector {
 /// Dot product over the common length of `a` and `b`.
 ///
 /// Sixteen partial sums in a fixed order let the compiler keep them in SIMD
-/// registers; a single running sum would serialise every addition, because
+/// registers. A single running sum would serialise every addition, because
 /// float addition is not associative and the compiler may not reorder it.
 /// The result is deterministic, but may differ from a sequential sum in the
 /// last bits.

@@ -36,7 +36,7 @@ pub(super) struct Walk {
     pub(super) head: HeadRow,
     /// The stored checkpoints, read in the same snapshot as the entries.
     pub(super) stored_checkpoints: Vec<Checkpoint>,
-    /// What is wrong with the first checkpoint row that could not be read.
+    /// The problem with the first checkpoint row that could not be read.
     pub(super) damaged_checkpoint: Option<String>,
     /// The hash of every entry that verified, in sequence order.
     pub(super) leaves: Vec<Hash>,

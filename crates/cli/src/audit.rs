@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use llmops_compliance::ed25519_dalek::{SigningKey, VerifyingKey};
 use llmops_compliance::{
-    AuditLog, BreakReason, Checkpoint, EventKind, NewEvent, VerifyOptions, read_tree_head,
-    verify_extract,
+    AuditLog, BreakReason, Checkpoint, EventKind, Hash, NewEvent, VerifyOptions, parse_exact_json,
+    read_tree_head, verify_extract,
 };
 use llmops_store::StoreOptions;
 
@@ -165,8 +165,10 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
         } => {
             let keys = trusted_keys(&keys, &key_files)?;
             let given_tree_heads = tree_heads.len();
+            let kept = read_tree_heads(&tree_heads, &keys)?;
             let mut options = VerifyOptions::default()
-                .tree_heads(read_tree_heads(&tree_heads, &keys)?)
+                .tree_heads(kept.heads)
+                .kept_entries(kept.entries)
                 .trusted_keys(keys);
             if let Some(min_size) = min_size {
                 options = options.min_size(min_size);
@@ -214,9 +216,9 @@ async fn append(
     payload: &str,
 ) -> Result<(), Failure> {
     let kind = EventKind::parse(kind).map_err(compliance_failure)?;
-    let payload: serde_json::Value = serde_json::from_str(payload).map_err(|error| {
+    let payload = parse_exact_json("payload", payload).map_err(|error| {
         Failure::Usage(format!(
-            "--payload is not JSON ({error}); pass a JSON object such as '{{\"model\":\"gpt-4o-mini\"}}'"
+            "--payload is invalid ({error}); pass a JSON object such as '{{\"model\":\"gpt-4o-mini\"}}'"
         ))
     })?;
     let entry = log
@@ -227,18 +229,28 @@ async fn append(
     Ok(())
 }
 
+/// Tree heads kept from earlier, and the entry hashes of the extracts
+/// they came from.
+#[derive(Default)]
+struct KeptHeads {
+    heads: Vec<Checkpoint>,
+    entries: Vec<(u64, Hash)>,
+}
+
 /// Reads each `--tree-head` file and checks its signature against `keys`,
-/// or any key when `keys` is empty.
-fn read_tree_heads(paths: &[PathBuf], keys: &[VerifyingKey]) -> Result<Vec<Checkpoint>, Failure> {
-    let mut heads = Vec::with_capacity(paths.len());
+/// or any key when `keys` is empty. A file that is a whole extract must
+/// verify, and its entry hashes are kept too, so that verify names the
+/// first entry a rewrite changed.
+fn read_tree_heads(paths: &[PathBuf], keys: &[VerifyingKey]) -> Result<KeptHeads, Failure> {
+    let mut kept = KeptHeads::default();
     for path in paths {
-        let file = std::fs::File::open(path).map_err(|error| {
+        let bytes = std::fs::read(path).map_err(|error| {
             Failure::Usage(format!(
                 "cannot open the tree head {}: {error}; check --tree-head",
                 path.display()
             ))
         })?;
-        let head = read_tree_head(std::io::BufReader::new(file)).map_err(|error| {
+        let head = read_tree_head(&bytes[..]).map_err(|error| {
             Failure::Usage(format!(
                 "--tree-head {} is invalid: {error}; pass an extract written by `llmops audit export`",
                 path.display()
@@ -246,9 +258,19 @@ fn read_tree_heads(paths: &[PathBuf], keys: &[VerifyingKey]) -> Result<Vec<Check
         })?;
         head.verify_signature(keys)
             .map_err(|error| Failure::Usage(format!("--tree-head {}: {error}", path.display())))?;
-        heads.push(head);
+        // A checkpoint on its own carries no entries.
+        if serde_json::from_slice::<Checkpoint>(&bytes).is_err() {
+            let report = verify_extract(&bytes[..], keys).map_err(|error| {
+                Failure::Usage(format!(
+                    "--tree-head {} is an extract that fails verification: {error}; check it with `llmops audit verify-extract`",
+                    path.display()
+                ))
+            })?;
+            kept.entries.extend(report.leaves);
+        }
+        kept.heads.push(head);
     }
-    Ok(heads)
+    Ok(kept)
 }
 
 /// Verifies `log` and prints the report; `given_tree_heads` is the number
@@ -345,7 +367,7 @@ async fn export(
 ) -> Result<(), Failure> {
     // A new checkpoint would cover every entry, so the range is checked
     // against the log's size before anything is signed and stored.
-    let (checkpoint, covered) = match signing_key {
+    let (checkpoint, covered, key) = match signing_key {
         Some(path) => {
             let key = read_signing_key(path)?;
             let size = log.head().await.map_err(compliance_failure)?.size;
@@ -355,22 +377,26 @@ async fn export(
                 .await
                 .map_err(compliance_failure)?;
             let size = checkpoint.size;
-            (checkpoint, size)
+            (checkpoint, size, Some(key))
         }
         None => {
             let checkpoint = latest_checkpoint(log).await?;
             let size = checkpoint.size;
             check_range(from, to, size, "the checkpoint")?;
-            (checkpoint, size)
+            (checkpoint, size, None)
         }
     };
     let to = to.unwrap_or(covered.saturating_sub(1));
 
     let mut file = OutputFile::create(out)?;
-    let written = log
-        .export_extract(&mut file, from..=to, &checkpoint)
-        .await
-        .map_err(compliance_failure)?;
+    let written = match &key {
+        Some(key) => {
+            log.export_signed_extract(&mut file, from..=to, &checkpoint, key)
+                .await
+        }
+        None => log.export_extract(&mut file, from..=to, &checkpoint).await,
+    }
+    .map_err(compliance_failure)?;
     file.commit()?;
     outln!(
         "exported {written} entries ({from} to {to}) to {}",
@@ -450,5 +476,16 @@ fn check_extract(path: &Path, trusted: &TrustedKeys) -> Result<(), Failure> {
         report.checkpoint.size,
         report.checkpoint.key_id
     );
+    match (&report.selection_signed_by, report.selection_recorded) {
+        (Some(key_id), _) => {
+            outln!("selection: signed by key {key_id}, every listed entry present")
+        }
+        (None, true) => outln!(
+            "selection: unsigned, every listed entry present; lines removed together with their range would not show"
+        ),
+        (None, false) => {
+            outln!("selection: not recorded; compare the entries with the ones you requested")
+        }
+    }
     Ok(())
 }

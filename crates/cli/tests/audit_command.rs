@@ -85,6 +85,30 @@ impl Db {
         ])
     }
 
+    /// Runs `audit verify-extract` on `extract`, trusting `public`.
+    fn verify_extract(&self, extract: &Path, public: &str) -> (i32, String, String) {
+        self.run(&[
+            "audit",
+            "verify-extract",
+            extract.to_str().unwrap(),
+            "--public-key",
+            public,
+        ])
+    }
+
+    /// Runs `audit verify` trusting `public`, against the tree head kept in
+    /// `extract`.
+    fn verify_against(&self, public: &str, extract: &Path) -> (i32, String, String) {
+        self.run(&[
+            "audit",
+            "verify",
+            "--public-key",
+            public,
+            "--tree-head",
+            extract.to_str().unwrap(),
+        ])
+    }
+
     fn keygen(&self) -> (PathBuf, String) {
         let key = self.path("audit.key");
         let public = self.ok(&["audit", "keygen", "--out", key.to_str().unwrap()]);
@@ -158,7 +182,7 @@ fn bad_payload_and_reserved_kind_are_usage_errors() {
     let cases: [(&[&str], &str); 5] = [
         (
             &["--kind", "model_call", "--payload", "{not json"],
-            "--payload is not JSON",
+            "not JSON",
         ),
         (&["--kind", "model_call", "--payload", "[1]"], "JSON object"),
         (&["--kind", "checkpoint_signed"], "written only by the log"),
@@ -248,13 +272,7 @@ fn tampered_extract_fails_offline_check() {
     assert!(text.contains("claude-3-5-haiku"), "{text}");
     std::fs::write(&extract, text.replace("claude-3-5-haiku", "claude-opus")).unwrap();
 
-    let (code, _, stderr) = db.run(&[
-        "audit",
-        "verify-extract",
-        extract.to_str().unwrap(),
-        "--public-key",
-        &public,
-    ]);
+    let (code, _, stderr) = db.verify_extract(&extract, &public);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("line 3"), "{stderr}");
 }
@@ -492,14 +510,7 @@ fn truncation_below_kept_tree_head_is_found() {
     assert!(stdout.contains("checkpoints verified: 0\n"), "{stdout}");
     assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
 
-    let (code, stdout, stderr) = db.run(&[
-        "audit",
-        "verify",
-        "--public-key",
-        &public,
-        "--tree-head",
-        extract.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = db.verify_against(&public, &extract);
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(stdout.contains("BROKEN at entry 2: deleted"), "{stdout}");
     assert!(stdout.contains("size 3"), "{stdout}");
@@ -638,4 +649,146 @@ fn secret_key_never_printed() {
     ]);
     assert!(!stdout.contains(secret.trim()), "{stdout}");
     assert!(!stderr.contains(secret.trim()), "{stderr}");
+}
+
+#[test]
+fn payload_a_parser_would_change_is_refused() {
+    let db = Db::new();
+    for (payload, expected) in [
+        (r#"{"a":1,"a":2}"#, "repeats a key"),
+        (
+            r#"{"n":{"id":123456789012345678901234567890}}"#,
+            "64-bit float",
+        ),
+        (r#"{"ratio":0.1000000000000000000001}"#, "64-bit float"),
+    ] {
+        let (code, _, stderr) = db.run(&[
+            "audit",
+            "append",
+            "--kind",
+            "model_call",
+            "--actor",
+            "ops",
+            "--payload",
+            payload,
+        ]);
+        assert_eq!(code, 2, "{payload}: {stderr}");
+        assert!(stderr.contains(expected), "{payload}: {stderr}");
+    }
+    let stdout = db.ok(&["audit", "verify"]);
+    assert!(stdout.starts_with("entries checked: 0\n"), "{stdout}");
+    // Numbers a double holds exactly, and long integers, are kept.
+    db.ok(&[
+        "audit",
+        "append",
+        "--kind",
+        "model_call",
+        "--actor",
+        "ops",
+        "--payload",
+        r#"{"ratio":1.50,"id":9007199254740993}"#,
+    ]);
+    let payload = sqlite_output(&db.file(), "SELECT payload FROM compliance_audit_log");
+    assert!(payload.contains("9007199254740993"), "{payload}");
+}
+
+#[test]
+fn broken_log_is_never_signed() {
+    let db = Db::new();
+    db.append_three();
+    let (key, _) = db.keygen();
+    sqlite(
+        &db.file(),
+        r#"UPDATE compliance_audit_log SET payload = '{"model":"edited"}' WHERE seq = 1"#,
+    );
+    let (code, _, stderr) = db.run(&[
+        "audit",
+        "checkpoint",
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("fails verification at entry 1"), "{stderr}");
+
+    let extract = db.path("extract.jsonl");
+    let (code, _, stderr) = db.run(&[
+        "audit",
+        "export",
+        "--out",
+        extract.to_str().unwrap(),
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("llmops audit verify"), "{stderr}");
+    assert!(!extract.exists());
+    let rows = sqlite_output(&db.file(), "SELECT count(*) FROM compliance_checkpoints");
+    assert_eq!(rows.trim(), "0");
+}
+
+#[test]
+fn verify_extract_reports_and_checks_the_selection() {
+    let db = Db::new();
+    db.append_three();
+    let (key, public) = db.keygen();
+    let extract = db.path("extract.jsonl");
+    db.export_signed(&extract, &key);
+    let stdout = db.ok(&[
+        "audit",
+        "verify-extract",
+        extract.to_str().unwrap(),
+        "--public-key",
+        &public,
+    ]);
+    assert!(stdout.contains("selection: signed by key"), "{stdout}");
+
+    let text = std::fs::read_to_string(&extract).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(index, _)| *index != 2)
+        .map(|(_, line)| line)
+        .collect();
+    std::fs::write(&extract, kept.join("\n")).unwrap();
+    let (code, _, stderr) = db.verify_extract(&extract, &public);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("lists entry 1, but no line holds it"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn replaced_log_is_named_at_its_first_differing_entry() {
+    let original = Db::new();
+    original.append_three();
+    let (key, public) = original.keygen();
+    let extract = original.path("kept.jsonl");
+    original.export_signed(&extract, &key);
+
+    // Another log of the same length, valid on its own, put in its place.
+    let replacement = Db::new();
+    replacement.append_three();
+    replacement.ok(&[
+        "audit",
+        "checkpoint",
+        "--signing-key",
+        key.to_str().unwrap(),
+    ]);
+    let stdout = replacement.ok(&["audit", "verify", "--public-key", &public]);
+    assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
+
+    let (code, stdout, stderr) = replacement.verify_against(&public, &extract);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("entries checked: 0\n"), "{stdout}");
+    assert!(stdout.contains("BROKEN at entry 0: edited"), "{stdout}");
+    assert!(stdout.contains("kept extract"), "{stdout}");
+
+    // An extract whose lines fail is refused, not half used.
+    let text = std::fs::read_to_string(&extract).unwrap();
+    std::fs::write(&extract, text.replace("gpt-4o-mini", "gpt-4o")).unwrap();
+    let (code, _, stderr) =
+        replacement.run(&["audit", "verify", "--tree-head", extract.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("fails verification"), "{stderr}");
 }

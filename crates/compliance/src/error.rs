@@ -2,6 +2,8 @@
 
 use llmops_store::StoreError;
 
+use crate::verify::ChainBreak;
+
 /// A `Result` with [`ComplianceError`] as its error type.
 pub type Result<T, E = ComplianceError> = std::result::Result<T, E>;
 
@@ -120,6 +122,16 @@ pub enum ComplianceError {
         key_id: String,
         /// The id of the checkpoint's public key.
         expected: String,
+    },
+
+    /// The log fails verification, so a checkpoint would sign a broken
+    /// chain.
+    #[error(
+        "the audit log fails verification at {problem}; a checkpoint signs only a log that verifies, so find the cause with `llmops audit verify`"
+    )]
+    ChainBroken {
+        /// The first break.
+        problem: ChainBreak,
     },
 
     /// A public or secret key has the wrong length or is not a valid point.

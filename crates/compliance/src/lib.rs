@@ -84,6 +84,7 @@ mod canonical;
 mod checkpoint;
 mod error;
 mod event;
+mod exact_json;
 mod export;
 #[cfg(feature = "gateway")]
 mod gateway_hook;
@@ -113,6 +114,7 @@ pub use error::{ComplianceError, Result};
 pub use event::{
     AuditEntry, EventKind, MAX_NAME_BYTES, NewEvent, SealedFields, content_digest, entry_hash,
 };
+pub use exact_json::parse_exact_json;
 pub use export::{ExtractReport, read_tree_head, verify_extract};
 #[cfg(feature = "gateway")]
 pub use gateway_hook::{AuditHook, model_call_event};

@@ -74,11 +74,138 @@ async fn duplicated_or_swapped_lines_fail() {
         "{error}"
     );
 
-    // Removing a line leaves a valid extract of fewer entries, which the
-    // report shows; the caller compares it with what was requested.
+    // The first line lists the entries, so a removed line shows.
     let shortened = [lines[0], lines[1], lines[3]].join("\n");
-    let report = verify_extract(shortened.as_bytes(), &[key.verifying_key()]).unwrap();
+    let error = verify_extract(shortened.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 3, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("lists entry 3"), "{error}");
+    let cut_at_end = [lines[0], lines[1], lines[2]].join("\n");
+    let error = verify_extract(cut_at_end.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 4, .. }),
+        "{error}"
+    );
+}
+
+/// Sets the first line's selection ranges to `ranges`.
+fn with_ranges(text: &str, ranges: Value) -> String {
+    edit_line(text, 0, |value| value["selection"]["ranges"] = ranges)
+}
+
+#[tokio::test]
+async fn unsigned_selection_shows_lost_lines_only() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[2, 3, 4]).await;
+    let report = verify_extract(text.as_bytes(), &[key.verifying_key()]).unwrap();
+    assert!(report.selection_recorded);
+    assert_eq!(report.selection_signed_by, None);
+    let hashes: Vec<u64> = report.leaves.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(hashes, report.entries);
+
+    // A line removed together with its range is not detectable unsigned.
+    let lines: Vec<&str> = text.lines().collect();
+    let removed = with_ranges(
+        &[lines[0], lines[1], lines[3]].join("\n"),
+        json!([[2, 2], [4, 4]]),
+    );
+    let report = verify_extract(removed.as_bytes(), &[key.verifying_key()]).unwrap();
     assert_eq!(report.entries, vec![2, 4]);
+
+    // An extract from before selections were recorded still verifies.
+    let old = edit_line(&text, 0, |value| {
+        value.as_object_mut().unwrap().remove("selection");
+    });
+    let report = verify_extract(old.as_bytes(), &[key.verifying_key()]).unwrap();
+    assert!(!report.selection_recorded);
+    assert_eq!(report.entries, vec![2, 3, 4]);
+}
+
+#[tokio::test]
+async fn signed_selection_shows_removed_lines_and_ranges() {
+    let (log, db) = sqlite_log().await;
+    fill(&log, 10).await;
+    let key = SigningKey::from_bytes(&[5; 32]);
+    let checkpoint = log.sign_checkpoint(&key).await.unwrap();
+    let mut out = Vec::new();
+    // Out of order and repeated on purpose: the extract sorts them.
+    log.export_signed_extract(&mut out, [7, 1, 2, 3, 7], &checkpoint, &key)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let report = verify_extract(text.as_bytes(), &[key.verifying_key()]).unwrap();
+    assert_eq!(report.entries, vec![1, 2, 3, 7]);
+    assert_eq!(report.selection_signed_by, Some(checkpoint.key_id.clone()));
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["selection"]["ranges"], json!([[1, 3], [7, 7]]));
+
+    let lines: Vec<&str> = text.lines().collect();
+    let removed = with_ranges(
+        &[lines[0], lines[1], lines[2], lines[4]].join("\n"),
+        json!([[1, 2], [7, 7]]),
+    );
+    let error = verify_extract(removed.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 1, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("does not verify"), "{error}");
+
+    // A signature by a key outside the trusted ones fails too.
+    let other = SigningKey::from_bytes(&[6; 32]);
+    let mut resigned = Vec::new();
+    log.export_signed_extract(&mut resigned, [1], &checkpoint, &other)
+        .await
+        .unwrap();
+    let error = verify_extract(&resigned[..], &[key.verifying_key()]).unwrap_err();
+    assert!(
+        error.to_string().contains("not among the trusted"),
+        "{error}"
+    );
+    drop(db);
+}
+
+#[tokio::test]
+async fn line_outside_the_selection_fails() {
+    let (log, checkpoint, key, text, _db) = extract(&[2, 4]).await;
+    let mut other = Vec::new();
+    log.export_extract(&mut other, [5], &checkpoint)
+        .await
+        .unwrap();
+    let other = String::from_utf8(other).unwrap();
+    let added = format!("{text}{}\n", other.lines().nth(1).unwrap());
+    let error = verify_extract(added.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 4, .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("outside the selection"),
+        "{error}"
+    );
+
+    for ranges in [json!([[4, 2]]), json!([[2, 4], [3, 5]]), json!([[2, 10]])] {
+        let bad = with_ranges(&text, ranges.clone());
+        let error = verify_extract(bad.as_bytes(), &[key.verifying_key()]).unwrap_err();
+        assert!(
+            matches!(error, ComplianceError::InvalidExtract { line: 1, .. }),
+            "{ranges}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn entries_beyond_the_checkpoint_are_refused() {
+    let (log, checkpoint, _key, _text, _db) = extract(&[1]).await;
+    let error = log
+        .export_extract(&mut Vec::new(), [checkpoint.size], &checkpoint)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidTreeSize { .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -9,10 +9,11 @@
 
 mod common;
 
-use common::{exec, fill, postgres_log, sqlite_log};
+use common::{exec, fill, postgres_log, rewrite_from, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;
 use llmops_compliance::{
     AuditLog, BreakReason, ComplianceError, ReadPath, VerifyOptions, VerifyReport, read_tree_head,
+    verify_extract,
 };
 use llmops_store::testing::TestDatabase;
 
@@ -121,7 +122,7 @@ async fn rewritten_entry_fails_against_kept_tree_head() {
     let resigned = llmops_compliance::Checkpoint::sign(kept.tree_head(), kept.at_ms, &key);
     let options = VerifyOptions::default().tree_heads([resigned]);
     let problem = verify_both(&log, &options).await.problem.unwrap();
-    assert_eq!(problem.seq, 4, "{problem}");
+    assert_eq!(problem.seq, 0, "{problem}");
     assert_eq!(problem.reason, BreakReason::CheckpointMismatch, "{problem}");
 }
 
@@ -175,5 +176,52 @@ async fn tree_head_is_read_from_extract_or_json() {
             matches!(error, ComplianceError::InvalidExtract { line: 1, .. }),
             "{bad:?}: {error}"
         );
+    }
+}
+
+#[tokio::test]
+async fn kept_extract_names_the_rewritten_entry() {
+    for (log, _db) in logs("kept_extract_names_the_rewritten_entry").await {
+        let key = SigningKey::from_bytes(&[8; 32]);
+        fill(&log, 6).await;
+        let kept = log.sign_checkpoint(&key).await.unwrap();
+        let mut extract = Vec::new();
+        log.export_extract(&mut extract, 0..kept.size, &kept)
+            .await
+            .unwrap();
+        let leaves = verify_extract(&extract[..], &[key.verifying_key()])
+            .unwrap()
+            .leaves;
+        assert_eq!(leaves.len(), 6);
+
+        // The whole chain from entry 2 on is recomputed, and the stored
+        // checkpoint goes, so only the kept material shows the rewrite.
+        rewrite_from(&log, 2).await;
+        exec(&log, "DELETE FROM compliance_checkpoints").await;
+        exec(&log, "DELETE FROM compliance_audit_log WHERE seq >= 6").await;
+        exec(
+            &log,
+            "UPDATE compliance_audit_head SET size = 6, head_hash =
+                 (SELECT hash FROM compliance_audit_log WHERE seq = 5)",
+        )
+        .await;
+        assert!(
+            verify_both(&log, &VerifyOptions::default())
+                .await
+                .is_valid()
+        );
+
+        let head_only = VerifyOptions::default().tree_heads([kept.clone()]);
+        let problem = verify_both(&log, &head_only).await.problem.unwrap();
+        assert_eq!(problem.reason, BreakReason::CheckpointMismatch, "{problem}");
+        assert_eq!(problem.seq, 0, "{problem}");
+
+        let with_entries = head_only.kept_entries(leaves);
+        let report = verify_both(&log, &with_entries).await;
+        let problem = report.problem.unwrap();
+        assert_eq!(problem.reason, BreakReason::Edited, "{problem}");
+        assert_eq!(problem.seq, 2, "{problem}");
+        assert!(problem.detail.contains("kept extract"), "{problem}");
+        assert_eq!(report.entries, 2);
     }
 }

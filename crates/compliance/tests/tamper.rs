@@ -4,10 +4,11 @@
 
 mod common;
 
-use common::{exec, fill, sqlite_log};
+use common::{exec, fill, rewrite_from, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;
 use llmops_compliance::{
-    AuditLog, BreakReason, ChainBreak, Hash, ReadPath, VerifyOptions, content_digest, entry_hash,
+    AuditLog, BreakReason, ChainBreak, ComplianceError, Hash, ReadPath, VerifyOptions,
+    content_digest, entry_hash,
 };
 use serde_json::json;
 
@@ -255,37 +256,6 @@ async fn unreadable_payload_is_reported_not_an_error() {
     assert_eq!(problem.reason, BreakReason::Unreadable);
 }
 
-/// Rewrites entry 1 and recomputes every later hash, as an attacker with
-/// write access to the database could.
-async fn rewrite_history(log: &AuditLog) {
-    let mut entries = log.entries(0, 1_000).await.unwrap();
-    entries[1].payload = json!({"model": "rewritten"});
-    entries[1].content_digest = content_digest(&entries[1].payload, None).unwrap();
-    let mut prev = entries[0].hash;
-    for entry in entries.iter_mut().skip(1) {
-        entry.prev_hash = prev;
-        entry.hash = entry.compute_hash().unwrap();
-        prev = entry.hash;
-        sqlx::query(
-            "UPDATE compliance_audit_log SET payload = $1, content_digest = $2, prev_hash = $3, hash = $4
-             WHERE seq = $5",
-        )
-            .bind(entry.payload.to_string())
-            .bind(entry.content_digest.to_hex())
-            .bind(entry.prev_hash.to_hex())
-            .bind(entry.hash.to_hex())
-            .bind(entry.seq as i64)
-            .execute(log.store().pool())
-            .await
-            .unwrap();
-    }
-    sqlx::query("UPDATE compliance_audit_head SET head_hash = $1")
-        .bind(prev.to_hex())
-        .execute(log.store().pool())
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn rewritten_history_is_found_only_by_checkpoint() {
     let (log, _db) = sqlite_log().await;
@@ -299,10 +269,65 @@ async fn rewritten_history_is_found_only_by_checkpoint() {
             .is_valid()
     );
 
-    rewrite_history(&log).await;
+    rewrite_from(&log, 1).await;
     let problem = first_break(&log).await;
     assert_eq!(problem.reason, BreakReason::CheckpointMismatch);
-    assert_eq!(problem.seq, 4);
+    // The tree cannot tell which entry changed, so no entry counts as
+    // verified and the detail names the range.
+    assert_eq!(problem.seq, 0, "{problem}");
+    assert!(
+        problem.detail.contains("one of entries 0 to 4"),
+        "{}",
+        problem.detail
+    );
+    let report = log.verify(&VerifyOptions::default()).await.unwrap();
+    assert_eq!(report.entries, 0);
+}
+
+#[tokio::test]
+async fn rewrite_after_a_matching_checkpoint_is_placed_after_it() {
+    let (log, _db) = sqlite_log().await;
+    let key = SigningKey::from_bytes(&[3; 32]);
+    fill(&log, 2).await;
+    log.sign_checkpoint(&key).await.unwrap();
+    fill(&log, 3).await;
+    log.sign_checkpoint(&key).await.unwrap();
+
+    rewrite_from(&log, 3).await;
+
+    // The checkpoint of size 2 still matches, so the break is placed at
+    // entry 2, the first that only the second checkpoint covers.
+    let problem = first_break(&log).await;
+    assert_eq!(problem.reason, BreakReason::CheckpointMismatch, "{problem}");
+    assert_eq!(problem.seq, 2, "{problem}");
+    assert!(
+        problem.detail.contains("one of entries 2 to 5"),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn broken_chain_is_never_signed() {
+    let (log, _db) = sqlite_log().await;
+    fill(&log, 4).await;
+    exec(
+        &log,
+        "UPDATE compliance_audit_log SET payload = '{\"model\":\"x\"}' WHERE seq = 1",
+    )
+    .await;
+    let key = SigningKey::from_bytes(&[3; 32]);
+    let error = log.sign_checkpoint(&key).await.unwrap_err();
+    match &error {
+        ComplianceError::ChainBroken { problem } => {
+            assert_eq!(problem.seq, 1, "{problem}");
+            assert_eq!(problem.reason, BreakReason::Edited, "{problem}");
+        }
+        other => panic!("expected ChainBroken, got {other}"),
+    }
+    assert!(error.to_string().contains("llmops audit verify"), "{error}");
+    assert!(log.checkpoints().await.unwrap().is_empty());
+    // Nothing was appended either: the log still ends at entry 3.
+    assert_eq!(log.head().await.unwrap().size, 4);
 }
 
 #[tokio::test]

@@ -144,17 +144,32 @@ pub(super) fn check_tree_heads(
         .copied()
         .unwrap_or_else(|| merkle::root(leaves));
 
+    if let Some(problem) = changed_kept_entry(&options.kept_entries, leaves) {
+        report.problem = Some(problem);
+        return;
+    }
     if let Some(problem) = missing_checkpoint(recorded, stored) {
         report.problem = Some(problem);
         return;
     }
+    // Every tree head that matched proves the entries it covers, so a
+    // mismatch lies at or after the largest smaller one. Two heads of one
+    // size that disagree prove nothing about each other.
+    let mut matched: Vec<u64> = Vec::new();
     for (checkpoint, source) in heads {
-        let problem = check_one(options, checkpoint, source, &roots, stored_entries)
+        let proven = matched
+            .iter()
+            .rev()
+            .find(|size| **size < checkpoint.size)
+            .copied()
+            .unwrap_or(0);
+        let problem = check_one(options, checkpoint, source, &roots, stored_entries, proven)
             .or_else(|| check_recorded(checkpoint, source, recorded, stored_entries));
         if let Some(problem) = problem {
             report.problem = Some(problem);
             return;
         }
+        matched.push(checkpoint.size);
         match source {
             Source::Stored => {
                 report.checkpoints_verified += 1;
@@ -202,14 +217,33 @@ fn missing_checkpoint(
     })
 }
 
+/// Returns the break at the first entry whose hash differs from the kept
+/// hash of its position, `kept` sorted by position.
+fn changed_kept_entry(kept: &[(u64, Hash)], leaves: &[Hash]) -> Option<ChainBreak> {
+    kept.iter().find_map(|(seq, hash)| {
+        let stored = usize::try_from(*seq)
+            .ok()
+            .and_then(|index| leaves.get(index))?;
+        (stored != hash).then(|| ChainBreak {
+            seq: *seq,
+            reason: BreakReason::Edited,
+            detail: format!(
+                "the entry hashes to {stored}, but the kept extract holds hash {hash} for it; the log was rewritten from this entry on"
+            ),
+        })
+    })
+}
+
 /// Checks one signed tree head: its signature when it is stored, then
-/// that the entries it covers are stored and give its root.
+/// that the entries it covers are stored and give its root. The first
+/// `proven` entries gave the root of a smaller tree head already.
 fn check_one(
     options: &VerifyOptions,
     checkpoint: &Checkpoint,
     source: Source,
     roots: &HashMap<u64, Hash>,
     stored_entries: u64,
+    proven: u64,
 ) -> Option<ChainBreak> {
     let size = checkpoint.size;
     // The break names the last covered entry, or the first missing one.
@@ -238,12 +272,15 @@ fn check_one(
                 size.saturating_sub(1)
             ),
         }),
+        // The tree cannot tell which entry changed: the break is at the
+        // first one that no smaller tree head proves.
         Some(root) if *root != checkpoint.root => Some(ChainBreak {
-            seq: at,
+            seq: proven,
             reason: BreakReason::CheckpointMismatch,
             detail: format!(
-                "{what} of size {size} signs root {}, the entries give {root}",
-                checkpoint.root
+                "{what} of size {size} signs root {}, the entries give {root}; one of entries {proven} to {} differs from what was signed",
+                checkpoint.root,
+                size.saturating_sub(1)
             ),
         }),
         Some(_) => None,

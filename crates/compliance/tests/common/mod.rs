@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use llmops_compliance::{AuditLog, EventKind, NewEvent};
+use llmops_compliance::{AuditLog, EventKind, NewEvent, content_digest};
 use llmops_store::testing::{self, TestDatabase};
 use serde_json::json;
 
@@ -35,4 +35,37 @@ pub(crate) async fn fill(log: &AuditLog, count: usize) {
 /// Runs one raw statement on the log's database.
 pub(crate) async fn exec(log: &AuditLog, sql: &str) {
     sqlx::query(sql).execute(log.store().pool()).await.unwrap();
+}
+
+/// Rewrites entry `first`'s payload and recomputes the hashes and links of
+/// every entry from it on and the head row, as someone with write access
+/// and the code could: the chain verifies, only signed tree heads differ.
+pub(crate) async fn rewrite_from(log: &AuditLog, first: u64) {
+    let mut entries = log.entries(0, 1_000).await.unwrap();
+    let first = first as usize;
+    entries[first].payload = json!({"model": "rewritten"});
+    entries[first].content_digest = content_digest(&entries[first].payload, None).unwrap();
+    let mut prev = entries[first - 1].hash;
+    for entry in entries.iter_mut().skip(first) {
+        entry.prev_hash = prev;
+        entry.hash = entry.compute_hash().unwrap();
+        prev = entry.hash;
+        sqlx::query(
+            "UPDATE compliance_audit_log SET payload = $1, content_digest = $2, prev_hash = $3, hash = $4
+             WHERE seq = $5",
+        )
+        .bind(entry.payload.to_string())
+        .bind(entry.content_digest.to_hex())
+        .bind(entry.prev_hash.to_hex())
+        .bind(entry.hash.to_hex())
+        .bind(entry.seq as i64)
+        .execute(log.store().pool())
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE compliance_audit_head SET head_hash = $1")
+        .bind(prev.to_hex())
+        .execute(log.store().pool())
+        .await
+        .unwrap();
 }

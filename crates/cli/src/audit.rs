@@ -69,8 +69,12 @@ enum AuditCommand {
         #[arg(long, default_value = "-")]
         subject: String,
         /// The event's details, a JSON object.
-        #[arg(long, default_value = "{}")]
+        #[arg(long, default_value = "{}", conflicts_with = "payload_file")]
         payload: String,
+        /// Read the event's details from this file, or from standard input
+        /// for `-`, for payloads too long for one argument.
+        #[arg(long, value_name = "PATH")]
+        payload_file: Option<PathBuf>,
     },
     /// Recompute every hash, link and checkpoint; exit 1 at the first break.
     ///
@@ -142,6 +146,11 @@ enum AuditCommand {
         file: PathBuf,
         #[command(flatten)]
         trusted: TrustedKeys,
+        /// Fail unless the list of entries on the first line is signed, as
+        /// `audit export --signing-key` writes it. An unsigned list can be
+        /// edited together with the lines, so removed lines would not show.
+        #[arg(long)]
+        signed_selection: bool,
     },
 }
 
@@ -153,10 +162,17 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             actor,
             subject,
             payload,
-        } => block_on(async {
-            let log = open_log(&db).await?;
-            append(&log, &kind, actor, subject, &payload).await
-        })?,
+            payload_file,
+        } => {
+            let payload = match payload_file {
+                Some(path) => read_input(&path, "--payload-file")?,
+                None => payload,
+            };
+            block_on(async {
+                let log = open_log(&db).await?;
+                append(&log, &kind, actor, subject, &payload).await
+            })?
+        }
         AuditCommand::Verify {
             keys,
             key_files,
@@ -204,7 +220,11 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             let log = open_existing_log(&db, options).await?;
             export(&log, &out, from, to, signing_key.as_deref()).await
         })?,
-        AuditCommand::VerifyExtract { file, trusted } => check_extract(&file, &trusted),
+        AuditCommand::VerifyExtract {
+            file,
+            trusted,
+            signed_selection,
+        } => check_extract(&file, &trusted, signed_selection),
     }
 }
 
@@ -229,6 +249,22 @@ async fn append(
     Ok(())
 }
 
+/// Reads the file at `path`, or standard input for `-`, as text; `flag`
+/// names the option in messages.
+fn read_input(path: &Path, flag: &str) -> Result<String, Failure> {
+    let read = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin().lock())
+    } else {
+        std::fs::read_to_string(path)
+    };
+    read.map_err(|error| {
+        Failure::Usage(format!(
+            "cannot read {flag} {}: {error}; check the path",
+            path.display()
+        ))
+    })
+}
+
 /// Tree heads kept from earlier, and the entry hashes of the extracts
 /// they came from.
 #[derive(Default)]
@@ -244,12 +280,7 @@ struct KeptHeads {
 fn read_tree_heads(paths: &[PathBuf], keys: &[VerifyingKey]) -> Result<KeptHeads, Failure> {
     let mut kept = KeptHeads::default();
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|error| {
-            Failure::Usage(format!(
-                "cannot open the tree head {}: {error}; check --tree-head",
-                path.display()
-            ))
-        })?;
+        let bytes = read_input(path, "--tree-head")?.into_bytes();
         let head = read_tree_head(&bytes[..]).map_err(|error| {
             Failure::Usage(format!(
                 "--tree-head {} is invalid: {error}; pass an extract written by `llmops audit export`",
@@ -365,6 +396,9 @@ async fn export(
     to: Option<u64>,
     signing_key: Option<&Path>,
 ) -> Result<(), Failure> {
+    // The file is opened before anything is signed and stored, so an
+    // unwritable --out leaves the log as it was.
+    let mut file = OutputFile::create(out)?;
     // A new checkpoint would cover every entry, so the range is checked
     // against the log's size before anything is signed and stored.
     let (checkpoint, covered, key) = match signing_key {
@@ -388,7 +422,6 @@ async fn export(
     };
     let to = to.unwrap_or(covered.saturating_sub(1));
 
-    let mut file = OutputFile::create(out)?;
     let written = match &key {
         Some(key) => {
             log.export_signed_extract(&mut file, from..=to, &checkpoint, key)
@@ -434,6 +467,11 @@ fn check_range(from: u64, to: Option<u64>, size: u64, what: &str) -> Result<(), 
             "{what} covers no entries; append entries, then sign a checkpoint with --signing-key"
         )));
     };
+    if to.is_none() && from > last {
+        return Err(Failure::Usage(format!(
+            "--from {from} is beyond {what}, which covers entries 0 to {last}; give --from at most {last}"
+        )));
+    }
     let to = to.unwrap_or(last);
     if from > to {
         return Err(Failure::Usage(format!(
@@ -460,7 +498,11 @@ async fn latest_checkpoint(log: &AuditLog) -> Result<Checkpoint, Failure> {
         })
 }
 
-fn check_extract(path: &Path, trusted: &TrustedKeys) -> Result<(), Failure> {
+fn check_extract(
+    path: &Path,
+    trusted: &TrustedKeys,
+    signed_selection: bool,
+) -> Result<(), Failure> {
     let keys = trusted_keys(&trusted.keys, &trusted.files)?;
     let report = if path == Path::new("-") {
         verify_extract(std::io::stdin().lock(), &keys)
@@ -470,9 +512,20 @@ fn check_extract(path: &Path, trusted: &TrustedKeys) -> Result<(), Failure> {
         verify_extract(std::io::BufReader::new(file), &keys)
     }
     .map_err(compliance_failure)?;
+    if signed_selection && report.selection_signed_by.is_none() {
+        return Err(Failure::Other(anyhow::anyhow!(
+            "the extract's list of entries is {}, and --signed-selection requires a signed one; ask for an extract written with `llmops audit export --signing-key`",
+            if report.selection_recorded {
+                "not signed"
+            } else {
+                "missing"
+            }
+        )));
+    }
+    let entries = report.entries.len();
     outln!(
-        "OK: {} entries verified against the checkpoint of size {} (key {})",
-        report.entries.len(),
+        "OK: {entries} {} verified against the checkpoint of size {} (key {})",
+        if entries == 1 { "entry" } else { "entries" },
         report.checkpoint.size,
         report.checkpoint.key_id
     );

@@ -112,12 +112,21 @@ pub(crate) fn trusted_keys(
                 file.display()
             ))
         })?;
+        let before = trusted.len();
         for (number, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
             let source = format!("line {} of {}", number + 1, file.display());
             trusted.push(parse_public_key(line, &source)?);
+        }
+        // An empty file would otherwise leave no trusted key, which
+        // accepts a signature by any key.
+        if trusted.len() == before {
+            return Err(Failure::Usage(format!(
+                "the public key file {} holds no key; write one public key of 64 hex digits per line",
+                file.display()
+            )));
         }
     }
     Ok(trusted)

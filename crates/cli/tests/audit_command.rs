@@ -75,13 +75,34 @@ impl Db {
 
     /// Exports the whole log to `extract` with a checkpoint signed by `key`.
     fn export_signed(&self, extract: &Path, key: &Path) -> String {
-        self.ok(&[
+        let (code, stdout, stderr) = self.try_export_signed(extract, key);
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    }
+
+    /// Runs `audit export` of the whole log to `extract`, signing with `key`.
+    fn try_export_signed(&self, extract: &Path, key: &Path) -> (i32, String, String) {
+        self.run(&[
             "audit",
             "export",
             "--out",
             extract.to_str().unwrap(),
             "--signing-key",
             key.to_str().unwrap(),
+        ])
+    }
+
+    /// Runs `audit append` of a model call by `ops` with `payload`.
+    fn append_payload(&self, payload: &str) -> (i32, String, String) {
+        self.run(&[
+            "audit",
+            "append",
+            "--kind",
+            "model_call",
+            "--actor",
+            "ops",
+            "--payload",
+            payload,
         ])
     }
 
@@ -662,32 +683,15 @@ fn payload_a_parser_would_change_is_refused() {
         ),
         (r#"{"ratio":0.1000000000000000000001}"#, "64-bit float"),
     ] {
-        let (code, _, stderr) = db.run(&[
-            "audit",
-            "append",
-            "--kind",
-            "model_call",
-            "--actor",
-            "ops",
-            "--payload",
-            payload,
-        ]);
+        let (code, _, stderr) = db.append_payload(payload);
         assert_eq!(code, 2, "{payload}: {stderr}");
         assert!(stderr.contains(expected), "{payload}: {stderr}");
     }
     let stdout = db.ok(&["audit", "verify"]);
     assert!(stdout.starts_with("entries checked: 0\n"), "{stdout}");
     // Numbers a double holds exactly, and long integers, are kept.
-    db.ok(&[
-        "audit",
-        "append",
-        "--kind",
-        "model_call",
-        "--actor",
-        "ops",
-        "--payload",
-        r#"{"ratio":1.50,"id":9007199254740993}"#,
-    ]);
+    let (code, _, stderr) = db.append_payload(r#"{"ratio":1.50,"id":9007199254740993}"#);
+    assert_eq!(code, 0, "{stderr}");
     let payload = sqlite_output(&db.file(), "SELECT payload FROM compliance_audit_log");
     assert!(payload.contains("9007199254740993"), "{payload}");
 }
@@ -711,14 +715,7 @@ fn broken_log_is_never_signed() {
     assert!(stderr.contains("fails verification at entry 1"), "{stderr}");
 
     let extract = db.path("extract.jsonl");
-    let (code, _, stderr) = db.run(&[
-        "audit",
-        "export",
-        "--out",
-        extract.to_str().unwrap(),
-        "--signing-key",
-        key.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = db.try_export_signed(&extract, &key);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("llmops audit verify"), "{stderr}");
     assert!(!extract.exists());
@@ -791,4 +788,142 @@ fn replaced_log_is_named_at_its_first_differing_entry() {
         replacement.run(&["audit", "verify", "--tree-head", extract.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("fails verification"), "{stderr}");
+}
+
+#[test]
+fn failed_export_signs_nothing() {
+    let db = Db::new();
+    db.append_three();
+    let (key, _) = db.keygen();
+    let missing = db.path("no-such-folder").join("extract.jsonl");
+    let (code, _, stderr) = db.try_export_signed(&missing, &key);
+    assert_ne!(code, 0, "{stderr}");
+    let rows = sqlite_output(&db.file(), "SELECT count(*) FROM compliance_checkpoints");
+    assert_eq!(rows.trim(), "0");
+    let stdout = db.ok(&["audit", "verify"]);
+    assert!(stdout.starts_with("entries checked: 3\n"), "{stdout}");
+
+    let (code, _, stderr) = db.run(&["audit", "export", "--out", "/dev/null", "--from", "50"]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn empty_public_key_file_is_refused() {
+    let db = Db::new();
+    db.append_three();
+    let (key, _) = db.keygen();
+    let extract = db.path("extract.jsonl");
+    db.export_signed(&extract, &key);
+    let empty = db.path("empty.keys");
+    std::fs::write(&empty, "\n\n").unwrap();
+    for command in [
+        vec!["audit", "verify-extract", extract.to_str().unwrap()],
+        vec!["audit", "verify"],
+    ] {
+        let mut args = command.clone();
+        args.extend(["--public-key-file", empty.to_str().unwrap()]);
+        let (code, _, stderr) = db.run(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains("holds no key"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn signed_selection_can_be_required() {
+    let db = Db::new();
+    db.append_three();
+    let (key, public) = db.keygen();
+    let signed = db.path("signed.jsonl");
+    db.export_signed(&signed, &key);
+    let unsigned = db.path("unsigned.jsonl");
+    db.ok(&["audit", "export", "--out", unsigned.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&signed).unwrap();
+    let mut first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    first["selection"]
+        .as_object_mut()
+        .unwrap()
+        .remove("signed")
+        .unwrap();
+    let stripped = db.path("stripped.jsonl");
+    let rest: Vec<&str> = text.lines().skip(1).collect();
+    std::fs::write(&stripped, format!("{first}\n{}\n", rest.join("\n"))).unwrap();
+
+    let check = |file: &Path| {
+        db.run(&[
+            "audit",
+            "verify-extract",
+            file.to_str().unwrap(),
+            "--public-key",
+            &public,
+            "--signed-selection",
+        ])
+    };
+    let (code, stdout, stderr) = check(&signed);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("OK: 3 entries"), "{stdout}");
+    for file in [&unsigned, &stripped] {
+        let (code, _, stderr) = check(file);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains("not signed"), "{stderr}");
+        // Without the flag the same file passes and says what it lacks.
+        let (code, stdout, _) = db.verify_extract(file, &public);
+        assert_eq!(code, 0);
+        assert!(stdout.contains("selection: unsigned"), "{stdout}");
+    }
+}
+
+#[test]
+fn payload_is_read_from_a_file_or_standard_input() {
+    let db = Db::new();
+    let long = format!("{{\"text\":\"{}\"}}", "가".repeat(100_000));
+    let file = db.path("payload.json");
+    std::fs::write(&file, &long).unwrap();
+    db.ok(&[
+        "audit",
+        "append",
+        "--kind",
+        "model_call",
+        "--actor",
+        "ops",
+        "--payload-file",
+        file.to_str().unwrap(),
+    ]);
+    let output = Command::cargo_bin("llmops")
+        .unwrap()
+        .env("LLMOPS_DB", &db.url)
+        .args([
+            "audit",
+            "append",
+            "--kind",
+            "model_call",
+            "--actor",
+            "ops",
+            "--payload-file",
+            "-",
+        ])
+        .write_stdin(r#"{"from":"stdin"}"#)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = db.ok(&["audit", "verify"]);
+    assert!(stdout.starts_with("entries checked: 2\n"), "{stdout}");
+
+    let deep = format!("{}1{}", "[".repeat(65), "]".repeat(65));
+    let payload = format!("{{\"a\":{deep}}}");
+    let (code, _, stderr) = db.append_payload(&payload);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("levels deep"), "{stderr}");
+    let (code, _, stderr) = db.run(&[
+        "audit",
+        "append",
+        "--kind",
+        "model_call",
+        "--actor",
+        "ops",
+        "--payload",
+        "{}",
+        "--payload-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
 }

@@ -160,6 +160,7 @@ impl AuditLog {
                     request.from_ms,
                     request.to_ms,
                     request.checkpoint,
+                    request.key,
                     &report,
                 )
                 .await?;
@@ -231,7 +232,7 @@ impl AuditLog {
     ) -> Result<()> {
         let record_checkpoint = self.sign_checkpoint(key).await?;
         let mut record = Vec::new();
-        self.export_extract(&mut record, vec![export_seq], &record_checkpoint)
+        self.export_signed_extract(&mut record, vec![export_seq], &record_checkpoint, key)
             .await?;
         write_file(staging, EXPORT_RECORD_FILE, &record)?;
         Ok(())
@@ -298,6 +299,7 @@ impl AuditLog {
         from_ms: i64,
         to_ms: i64,
         checkpoint: &Checkpoint,
+        key: &SigningKey,
         report: &crate::report::TransparencyReport,
     ) -> Result<BundleManifest> {
         let mut files = Vec::new();
@@ -319,7 +321,9 @@ impl AuditLog {
 
         let seqs = self.seqs_in_period(from_ms, to_ms, checkpoint.size).await?;
         let mut extract = Vec::new();
-        let extract_entries = self.export_extract(&mut extract, seqs, checkpoint).await?;
+        let extract_entries = self
+            .export_signed_extract(&mut extract, seqs, checkpoint, key)
+            .await?;
         files.push(write_file(staging, EXTRACT_FILE, &extract)?);
 
         let manifest = BundleManifest {

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::canonical::{MAX_SAFE_INTEGER, canonical_json, canonical_value, canonical_value_exact};
 use crate::error::{ComplianceError, Result};
+use crate::exact_json::{MAX_PAYLOAD_DEPTH, nested_deeper_than};
 use crate::hash::Hash;
 use crate::merkle::leaf_hash;
 use sha2::{Digest, Sha256};
@@ -175,10 +176,12 @@ impl NewEvent {
                 reason: "must be a JSON object; wrap a single value as {\"value\": ...}".to_owned(),
             });
         }
+        check_depth("payload", &self.payload)?;
         let Some((data_subject, fields)) = &self.personal else {
             return Ok(None);
         };
         check_name("data_subject", data_subject)?;
+        check_depth("personal", fields)?;
         let Value::Object(fields) = fields else {
             return Err(ComplianceError::InvalidEvent {
                 field: "personal",
@@ -190,6 +193,20 @@ impl NewEvent {
             fields: fields.clone(),
         }))
     }
+}
+
+/// Refuses a value nested deeper than [`MAX_PAYLOAD_DEPTH`], which JSON
+/// readers could not read back from an extract.
+fn check_depth(field: &'static str, value: &Value) -> Result<()> {
+    if nested_deeper_than(value, MAX_PAYLOAD_DEPTH) {
+        return Err(ComplianceError::InvalidEvent {
+            field,
+            reason: format!(
+                "arrays and objects nest more than {MAX_PAYLOAD_DEPTH} levels deep; flatten the value"
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn check_name(field: &'static str, value: &str) -> Result<()> {

@@ -7,7 +7,7 @@
 //! double's precision. [`parse_exact_json`] rejects both instead of
 //! storing an event other than the one written.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::Deserializer as _;
@@ -16,6 +16,11 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{ComplianceError, Result};
+
+/// The deepest nesting of arrays and objects an audit payload may have.
+/// An extract nests each payload two levels down in its entry line, and
+/// JSON readers such as serde_json stop at 128 levels.
+pub const MAX_PAYLOAD_DEPTH: usize = 64;
 
 /// Parses `text` as one JSON value, rejecting what a plain parse would
 /// change: an object with two members of the same name, and a number that
@@ -41,37 +46,109 @@ use crate::error::{ComplianceError, Result};
 /// assert!(parse_exact_json("payload", "123456789012345678901234567890").is_err());
 /// ```
 pub fn parse_exact_json(field: &'static str, text: &str) -> Result<Value> {
-    serde_json::from_str::<&RawValue>(text)
-        .and_then(exact_raw)
-        .map_err(|error| ComplianceError::InvalidEvent {
-            field,
-            reason: if error.is_data() {
+    read_exact(text, MAX_PAYLOAD_DEPTH)
+        .map_err(|reason| ComplianceError::InvalidEvent { field, reason })
+}
+
+/// Parses `text` as [`parse_exact_json`] does, with at most `max_depth`
+/// levels of nesting, and returns the reason for a refusal.
+pub(crate) fn read_exact(text: &str, max_depth: usize) -> std::result::Result<Value, String> {
+    let raw =
+        serde_json::from_str::<&RawValue>(text).map_err(|error| format!("not JSON: {error}"))?;
+    let rejected = RefCell::new(None);
+    let reader = Reader {
+        text,
+        max_depth,
+        rejected: &rejected,
+    };
+    reader.value(raw, 1).map_err(|error: serde_json::Error| {
+        match rejected.into_inner() {
+            Some(Rejection { reason, offset }) => {
+                let (line, column) = line_and_column(text, offset);
                 format!(
-                    "{error}; write each object key once, and numbers that fit a 64-bit float (long identifiers as strings)"
+                    "{reason} at line {line} column {column}; write each object key once, numbers that fit a 64-bit float (long identifiers as strings), and at most {max_depth} levels of nesting"
                 )
-            } else {
-                format!("not JSON: {error}")
-            },
-        })
+            }
+            None => format!("not JSON: {error}"),
+        }
+    })
 }
 
-/// Parses one JSON value, checking every number and object below it.
-fn exact_value(text: &str) -> serde_json::Result<Value> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = deserializer.deserialize_any(ExactVisitor)?;
-    deserializer.end()?;
-    Ok(value)
-}
-
-/// Checks one raw value found inside an array or object. Nested values
-/// are parsed again from their own text, which RFC 7493's limits on
-/// nesting depth keep cheap.
-fn exact_raw<E: de::Error>(raw: &RawValue) -> Result<Value, E> {
-    let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'-' | b'0'..=b'9') => exact_number(text).map_err(E::custom),
-        _ => exact_value(text).map_err(E::custom),
+/// Returns whether `value` nests arrays and objects more than `limit`
+/// levels deep, looking no deeper than `limit + 1` levels.
+pub(crate) fn nested_deeper_than(value: &Value, limit: usize) -> bool {
+    let children: Box<dyn Iterator<Item = &Value>> = match value {
+        Value::Array(items) => Box::new(items.iter()),
+        Value::Object(members) => Box::new(members.values()),
+        _ => return false,
+    };
+    match limit.checked_sub(1) {
+        None => true,
+        Some(rest) => children
+            .into_iter()
+            .any(|child| nested_deeper_than(child, rest)),
     }
+}
+
+/// The first reason to refuse the text, and its byte offset.
+struct Rejection {
+    reason: String,
+    offset: usize,
+}
+
+/// Reads values of `text`, recording the first [`Rejection`].
+#[derive(Clone, Copy)]
+struct Reader<'a> {
+    text: &'a str,
+    max_depth: usize,
+    rejected: &'a RefCell<Option<Rejection>>,
+}
+
+impl Reader<'_> {
+    /// Records why the value at `raw` is refused and returns an error that
+    /// stops the parse.
+    fn reject<E: de::Error>(&self, raw: &RawValue, reason: String) -> E {
+        // `raw` borrows from `text`, so its address gives its offset.
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
+        self.rejected
+            .borrow_mut()
+            .get_or_insert(Rejection { reason, offset });
+        E::custom("refused")
+    }
+
+    /// Reads the value `raw` at nesting `depth`, checking every number
+    /// and object in it. Arrays and objects are read from their own text
+    /// again, at most `max_depth` times over.
+    fn value<E: de::Error>(&self, raw: &RawValue, depth: usize) -> Result<Value, E> {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'-' | b'0'..=b'9') => {
+                exact_number(text).map_err(|reason| self.reject(raw, reason))
+            }
+            Some(b'[' | b'{') if depth > self.max_depth => Err(self.reject(
+                raw,
+                format!(
+                    "arrays and objects nest more than {} levels deep",
+                    self.max_depth
+                ),
+            )),
+            Some(b'[' | b'{') => serde_json::Deserializer::from_str(text)
+                .deserialize_any(ExactVisitor {
+                    reader: *self,
+                    depth,
+                })
+                .map_err(E::custom),
+            _ => serde_json::from_str(text).map_err(E::custom),
+        }
+    }
+}
+
+/// Returns the 1-based line and byte column of `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
+    (line, column)
 }
 
 /// Parses a number literal, or describes how a double would change it.
@@ -87,10 +164,10 @@ fn exact_number(text: &str) -> std::result::Result<Value, String> {
     }
     let double = text
         .parse::<f64>()
-        .map_err(|_| format!("a number of {} characters is not a JSON number", text.len()))?;
-    let kept = decimal_parts(text).is_some_and(|parts| {
-        double.is_finite() && decimal_parts(&format!("{double:e}")) == Some(parts)
-    });
+        .map_err(|_| "a number is not a JSON number".to_owned())?;
+    let kept = double.is_finite()
+        && decimal_parts(text)
+            .is_some_and(|parts| decimal_parts(&format!("{double:e}")) == Some(parts));
     if !kept {
         return Err(format!(
             "a number of {} digits would be stored as the nearest 64-bit float, another value",
@@ -104,15 +181,15 @@ fn exact_number(text: &str) -> std::result::Result<Value, String> {
 
 /// Splits a decimal literal into its sign, its significant digits and the
 /// power of ten of the first digit, so `1.50`, `15e-1` and `0.15e1` agree.
-/// Every zero gives the same parts.
+/// Every zero gives the same parts, whatever its exponent.
 fn decimal_parts(text: &str) -> Option<(bool, String, i64)> {
     let (negative, rest) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
     };
     let (mantissa, exponent) = match rest.find(['e', 'E']) {
-        Some(at) => (&rest[..at], rest[at + 1..].parse::<i64>().ok()?),
-        None => (rest, 0),
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, "0"),
     };
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = format!("{whole}{fraction}");
@@ -124,73 +201,52 @@ fn decimal_parts(text: &str) -> Option<(bool, String, i64)> {
     }
     let whole = i64::try_from(whole.len()).ok()?;
     let leading = i64::try_from(leading).ok()?;
-    let power = exponent.checked_add(whole)?.checked_sub(leading)?;
+    let power = exponent
+        .parse::<i64>()
+        .ok()?
+        .checked_add(whole)?
+        .checked_sub(leading)?;
     Some((negative, significant.to_owned(), power))
 }
 
 /// Builds a [`Value`] from a deserializer, checking arrays and objects
 /// member by member.
-struct ExactVisitor;
+struct ExactVisitor<'a> {
+    reader: Reader<'a>,
+    /// The nesting level of the array or object visited, from 1.
+    depth: usize,
+}
 
-impl<'de> Visitor<'de> for ExactVisitor {
+impl<'de> Visitor<'de> for ExactVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("a JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Value, E> {
-        Ok(Value::Bool(value))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Value, E> {
-        Ok(Value::from(value))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Value, E> {
-        Ok(Value::from(value))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
-        // Unreached: `exact_raw` checks numbers itself before this
-        // visitor sees them.
-        serde_json::Number::from_f64(value)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("a number is not finite"))
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Value, E> {
-        Ok(Value::String(value.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, value: String) -> Result<Value, E> {
-        Ok(Value::String(value))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+        formatter.write_str("a JSON array or object")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
         while let Some(raw) = seq.next_element::<&RawValue>()? {
-            items.push(exact_raw(raw)?);
+            items.push(self.reader.value(raw, self.depth + 1)?);
         }
         Ok(Value::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut members = Map::new();
-        let mut names = HashSet::new();
         while let Some(name) = map.next_key::<String>()? {
-            if !names.insert(name.clone()) {
-                return Err(de::Error::custom(format!(
-                    "an object repeats a key ({} characters), and a parser keeps only one of its values",
-                    name.chars().count()
-                )));
-            }
             let raw = map.next_value::<&RawValue>()?;
-            members.insert(name, exact_raw(raw)?);
+            if members.contains_key(&name) {
+                return Err(self.reader.reject(
+                    raw,
+                    format!(
+                        "an object repeats a key of {} characters, and a parser keeps only one of its values; the second value starts",
+                        name.chars().count()
+                    ),
+                ));
+            }
+            let value = self.reader.value(raw, self.depth + 1)?;
+            members.insert(name, value);
         }
         Ok(Value::Object(members))
     }
@@ -255,6 +311,43 @@ mod tests {
         ] {
             assert_eq!(parse(text).unwrap(), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn positions_count_from_the_start_of_the_text() {
+        let error = parse("{\"x\": {\"y\": {\"a\": 1, \"a\": 22}}}")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("line 1 column 27"), "{error}");
+        let error = parse("{\n  \"x\": [0, 1,\n    0.10000000000000000000001]\n}")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("line 3 column 5"), "{error}");
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_refused_without_overflow() {
+        let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(parse(&nested(MAX_PAYLOAD_DEPTH)).is_ok());
+        let error = parse(&nested(MAX_PAYLOAD_DEPTH + 1))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("nest more than 64 levels"), "{error}");
+        // serde_json's own limit stops text nested thousands deep.
+        for depth in [200, 5_000, 100_000] {
+            assert!(parse(&nested(depth)).is_err(), "{depth}");
+        }
+        let value = serde_json::from_str::<Value>(&nested(MAX_PAYLOAD_DEPTH)).unwrap();
+        assert!(!nested_deeper_than(&value, MAX_PAYLOAD_DEPTH));
+        assert!(nested_deeper_than(&value, MAX_PAYLOAD_DEPTH - 1));
+        assert!(!nested_deeper_than(&json!(1), 0));
+        assert!(nested_deeper_than(&json!([]), 0));
+    }
+
+    #[test]
+    fn zero_with_any_exponent_is_exact() {
+        assert_eq!(parse("[0e999999999999999999999]").unwrap(), json!([0.0]));
+        assert_eq!(parse("[-0.000e-5]").unwrap(), json!([0.0]));
     }
 
     #[test]

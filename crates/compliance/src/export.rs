@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::{Checkpoint, key_id};
 use crate::error::{ComplianceError, Result};
 use crate::event::AuditEntry;
+use crate::exact_json::{MAX_PAYLOAD_DEPTH, read_exact};
 use crate::hash::Hash;
 use crate::log::AuditLog;
 use crate::merkle;
@@ -432,7 +433,11 @@ fn check_extract<R: BufRead>(input: R, trusted: &[VerifyingKey]) -> Result<Check
         if line.trim().is_empty() {
             continue;
         }
-        let EntryLine { entry, proof } = serde_json::from_str(&line)
+        // A line whose JSON a reader could take another way, such as a
+        // key given twice, is refused before its hash is checked.
+        let value = read_exact(&line, MAX_PAYLOAD_DEPTH + 2)
+            .map_err(|reason| invalid(number, format!("not an entry line: {reason}")))?;
+        let EntryLine { entry, proof } = serde_json::from_value(value)
             .map_err(|error| invalid(number, format!("not an entry line: {error}")))?;
         if !entry.content_matches()? {
             return Err(invalid(

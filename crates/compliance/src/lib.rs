@@ -114,7 +114,7 @@ pub use error::{ComplianceError, Result};
 pub use event::{
     AuditEntry, EventKind, MAX_NAME_BYTES, NewEvent, SealedFields, content_digest, entry_hash,
 };
-pub use exact_json::parse_exact_json;
+pub use exact_json::{MAX_PAYLOAD_DEPTH, parse_exact_json};
 pub use export::{ExtractReport, read_tree_head, verify_extract};
 #[cfg(feature = "gateway")]
 pub use gateway_hook::{AuditHook, model_call_event};

@@ -5,7 +5,11 @@
 mod common;
 
 use common::{event, fill, postgres_log, sqlite_log};
-use llmops_compliance::{AuditLog, ComplianceError, EventKind, Hash, NewEvent, VerifyOptions};
+use llmops_compliance::ed25519_dalek::SigningKey;
+use llmops_compliance::{
+    AuditLog, ComplianceError, EventKind, Hash, MAX_PAYLOAD_DEPTH, NewEvent, VerifyOptions,
+    verify_extract,
+};
 use llmops_store::{Store, StoreOptions};
 use serde_json::json;
 
@@ -190,4 +194,58 @@ async fn reopening_keeps_the_chain() {
     assert_eq!(reopened.head().await.unwrap(), head);
     let next = reopened.append(event(9)).await.unwrap();
     assert_eq!(next.prev_hash, head.head_hash);
+}
+
+/// A payload of `depth` nested objects around one number.
+fn nested(depth: usize) -> serde_json::Value {
+    let mut value = json!(1);
+    for _ in 0..depth {
+        value = json!({ "a": value });
+    }
+    value
+}
+
+#[tokio::test]
+async fn payload_nested_beyond_the_limit_is_refused() {
+    let (log, _db) = sqlite_log().await;
+    let deep = NewEvent::new(EventKind::ModelCall, "gateway", "request:deep")
+        .payload(nested(MAX_PAYLOAD_DEPTH + 1));
+    let error = log.append(deep).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ComplianceError::InvalidEvent {
+                field: "payload",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let personal = NewEvent::new(EventKind::ModelCall, "gateway", "request:deep")
+        .personal("subject-1", nested(MAX_PAYLOAD_DEPTH + 1));
+    let error = log.append(personal).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ComplianceError::InvalidEvent {
+                field: "personal",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(log.head().await.unwrap().size, 0);
+
+    // The deepest payload allowed still goes through an extract.
+    let deepest = NewEvent::new(EventKind::ModelCall, "gateway", "request:deepest")
+        .payload(nested(MAX_PAYLOAD_DEPTH));
+    log.append(deepest).await.unwrap();
+    let key = SigningKey::from_bytes(&[2; 32]);
+    let checkpoint = log.sign_checkpoint(&key).await.unwrap();
+    let mut extract = Vec::new();
+    log.export_extract(&mut extract, [0], &checkpoint)
+        .await
+        .unwrap();
+    let report = verify_extract(&extract[..], &[key.verifying_key()]).unwrap();
+    assert_eq!(report.entries, vec![0]);
 }

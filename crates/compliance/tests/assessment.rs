@@ -276,6 +276,12 @@ async fn bundle_verifies_and_detects_changed_files() {
     let check = verify_bundle(&dir, &[key.verifying_key()]).unwrap();
     assert_eq!(check.verified_entries as u64, checkpoint.size);
     assert_eq!(check.manifest, manifest);
+    // The bundle's extracts sign the entries they list.
+    for file in [EXTRACT_FILE, EXPORT_RECORD_FILE] {
+        let text = std::fs::read(dir.join(file)).unwrap();
+        let report = llmops_compliance::verify_extract(&text[..], &[key.verifying_key()]).unwrap();
+        assert!(report.selection_signed_by.is_some(), "{file}");
+    }
     // The export is recorded after the checkpoint it used, and a second
     // checkpoint signs the record.
     let size = log.head().await.unwrap().size;

@@ -286,3 +286,25 @@ async fn entry_outside_checkpoint_is_rejected() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn line_a_reader_could_take_another_way_fails() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[3]).await;
+    let line = text.lines().nth(1).unwrap();
+    // A first value before the real one: a reader that keeps the first
+    // of two keys would see it, while the digest covers the second.
+    let doubled = line.replacen("\"payload\":{", "\"payload\":{\"model\":\"forged\",", 1);
+    assert_ne!(doubled, line);
+    let forged = text.replacen(line, &doubled, 1);
+    let error = verify_extract(forged.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 2, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("repeats a key"), "{error}");
+
+    let rounded = text.replacen("\"n\":3", "\"n\":3.0000000000000000000001", 1);
+    assert_ne!(rounded, text);
+    let error = verify_extract(rounded.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(error.to_string().contains("64-bit float"), "{error}");
+}

@@ -225,3 +225,46 @@ async fn kept_extract_names_the_rewritten_entry() {
         assert_eq!(report.entries, 2);
     }
 }
+
+#[tokio::test]
+async fn partial_kept_extract_bounds_the_break() {
+    let (log, _db) = sqlite_log().await;
+    let key = SigningKey::from_bytes(&[8; 32]);
+    fill(&log, 8).await;
+    let kept = log.sign_checkpoint(&key).await.unwrap();
+    let leaves_of = |seqs: Vec<u64>| {
+        let log = &log;
+        let kept = &kept;
+        let key = &key;
+        async move {
+            let mut extract = Vec::new();
+            log.export_extract(&mut extract, seqs, kept).await.unwrap();
+            verify_extract(&extract[..], &[key.verifying_key()])
+                .unwrap()
+                .leaves
+        }
+    };
+    let middle = leaves_of(vec![4, 5]).await;
+    let start = leaves_of(vec![0, 1]).await;
+
+    rewrite_from(&log, 2).await;
+    let options = VerifyOptions::default().tree_heads([kept.clone()]);
+    // Entries 4 and 5 differ, and nothing kept shows whether 2 or 3 do.
+    let problem = verify_both(&log, &options.clone().kept_entries(middle))
+        .await
+        .problem
+        .unwrap();
+    assert_eq!(problem.reason, BreakReason::Edited, "{problem}");
+    assert_eq!(problem.seq, 0, "{problem}");
+    assert!(
+        problem.detail.contains("one of entries 0 to 4"),
+        "{problem}"
+    );
+    // Entries 0 and 1 match, so the tree head mismatch lies after them.
+    let problem = verify_both(&log, &options.kept_entries(start))
+        .await
+        .problem
+        .unwrap();
+    assert_eq!(problem.reason, BreakReason::CheckpointMismatch, "{problem}");
+    assert_eq!(problem.seq, 2, "{problem}");
+}

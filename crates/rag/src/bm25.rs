@@ -143,7 +143,17 @@ impl Bm25Index {
     }
 
     /// Adds the score of every text that contains a query term to `scores`,
-    /// which must be all 0 on entry, and lists those texts in `touched`.
+    /// which must be all 0 on entry, lists those texts in `touched`, and
+    /// returns the best `k` that `keep` accepts.
+    ///
+    /// Terms are taken by falling idf, which bounds what a term can add to
+    /// a text, since `tf / (tf + k1 * norm)` stays below 1. Once the `k`th
+    /// best score so far exceeds the sum of the bounds of the terms left,
+    /// no text that is still at 0 can reach the best `k`. The remaining
+    /// terms, which are the commonest ones, then only update the texts
+    /// already scored, found in their postings by galloping search instead
+    /// of a walk over every posting. The result is the same as scoring
+    /// every posting.
     fn score(
         &self,
         query: &str,
@@ -159,13 +169,27 @@ impl Bm25Index {
                 .collect()
         });
         let count = self.lengths.len() as f32;
-        for token in tokenize(query) {
-            let Some(&id) = self.terms.get(&token) else {
+        let mut terms: Vec<(f32, &[(u32, u32)])> = tokenize(query)
+            .iter()
+            .filter_map(|token| self.terms.get(token))
+            .map(|&id| {
+                let postings = &self.postings[id as usize];
+                let df = postings.len() as f32;
+                let idf = (1.0 + (count - df + 0.5) / (df + 0.5)).ln();
+                (idf, postings.as_slice())
+            })
+            .collect();
+        terms.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut left: f32 = terms.iter().map(|(idf, _)| idf).sum();
+        let mut taken_bound = 0.0;
+        let mut scored_only = false;
+        for (taken, &(idf, postings)) in terms.iter().enumerate() {
+            left -= idf;
+            taken_bound += idf;
+            if scored_only {
+                add_to_scored(postings, touched, idf, factors, scores);
                 continue;
-            };
-            let postings = &self.postings[id as usize];
-            let df = postings.len() as f32;
-            let idf = (1.0 + (count - df + 0.5) / (df + 0.5)).ln();
+            }
             for &(index, tf) in postings {
                 let slot = &mut scores[index as usize];
                 if *slot == 0.0 {
@@ -174,14 +198,22 @@ impl Bm25Index {
                 let tf = tf as f32;
                 *slot += idf * (tf / (tf + factors[index as usize]));
             }
+            // The best score so far is below the bounds taken, so the
+            // `k`th best can exceed `left` only when they do.
+            if taken + 1 < terms.len() && touched.len() >= k && taken_bound > left {
+                let best = best_k(kept_hits(touched, scores, keep), k);
+                // A margin for rounding: bounds and scores sum in
+                // different orders.
+                let margin = left.abs() * 1e-4 + f32::EPSILON;
+                if best.len() == k && best.last().is_some_and(|&(_, kth)| kth > left + margin) {
+                    touched.sort_unstable();
+                    scored_only = true;
+                    #[cfg(test)]
+                    tests::SCORED_ONLY.with(|count| count.set(count.get() + 1));
+                }
+            }
         }
-        best_k(
-            touched
-                .iter()
-                .map(|&index| (index as usize, scores[index as usize]))
-                .filter(|&(index, score)| score > 0.0 && keep(index)),
-            k,
-        )
+        best_k(kept_hits(touched, scores, keep), k)
     }
 
     /// `1 - b + b * len / avg_len`, or 1 for an index of empty texts.
@@ -190,6 +222,50 @@ impl Bm25Index {
             1.0 - self.b + self.b * length as f32 / self.average_length
         } else {
             1.0
+        }
+    }
+}
+
+/// Returns the `(index, score)` of each text in `touched` that scored
+/// above 0 and that `keep` accepts.
+fn kept_hits<'a>(
+    touched: &'a [u32],
+    scores: &'a [f32],
+    keep: &'a dyn Fn(usize) -> bool,
+) -> impl Iterator<Item = (usize, f32)> + 'a {
+    touched
+        .iter()
+        .map(|&index| (index as usize, scores[index as usize]))
+        .filter(|&(index, score)| score > 0.0 && keep(index))
+}
+
+/// Adds one term's score to each text of `scored`, ascending, that its
+/// `postings` (ascending by text) contain. Each text is found by
+/// galloping from the previous one, so a long posting list costs about
+/// `scored.len() * log(postings.len() / scored.len())` steps.
+fn add_to_scored(
+    postings: &[(u32, u32)],
+    scored: &[u32],
+    idf: f32,
+    factors: &[f32],
+    scores: &mut [f32],
+) {
+    let mut rest = postings;
+    for &index in scored {
+        let mut bound = 1;
+        while bound < rest.len() && rest[bound].0 < index {
+            bound *= 2;
+        }
+        let end = (bound + 1).min(rest.len());
+        let at = rest[..end].partition_point(|&(text, _)| text < index);
+        rest = &rest[at..];
+        let Some(&(text, tf)) = rest.first() else {
+            break;
+        };
+        if text == index {
+            let tf = tf as f32;
+            scores[index as usize] += idf * (tf / (tf + factors[index as usize]));
+            rest = &rest[1..];
         }
     }
 }
@@ -254,9 +330,21 @@ pub(crate) fn top_k(hits: &mut Vec<(usize, f32)>, k: usize) {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use proptest::prelude::*;
 
     use super::*;
+
+    thread_local! {
+        /// Searches on this thread that switched to updating scored texts
+        /// only.
+        pub(super) static SCORED_ONLY: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn scored_only_count() -> usize {
+        SCORED_ONLY.with(Cell::get)
+    }
 
     #[test]
     fn tokenize_drops_single_characters() {
@@ -364,6 +452,92 @@ mod tests {
             reversed.reverse();
             prop_assert_eq!(best_k(hits.into_iter(), k), expected.clone());
             prop_assert_eq!(best_k(reversed.into_iter(), k), expected);
+        }
+    }
+
+    /// Texts of Zipf-like words: `w1` in most texts, higher numbers ever
+    /// rarer, so common query words take the scored-only path.
+    fn zipf_texts() -> impl Strategy<Value = Vec<String>> {
+        // `w{n}` with probability about 1 / (n * (n + 1)).
+        let word = (1_u32..=1_000).prop_map(|draw| format!("w{}", 1_000 / draw));
+        let text = prop::collection::vec(word, 1..20).prop_map(|words| words.join(" "));
+        prop::collection::vec(text, 1..120)
+    }
+
+    proptest! {
+        #[test]
+        fn pruned_search_matches_naive_scoring(
+            texts in zipf_texts(),
+            query in prop::collection::vec(0_u32..40, 1..6),
+            k in 1_usize..12,
+            skip in 0_usize..4,
+        ) {
+            let query: Vec<String> = query.iter().map(|n| format!("w{n}")).collect();
+            let query = query.join(" ");
+            let index = Bm25Index::build(&texts, DEFAULT_K1, DEFAULT_B);
+            let scores = naive_scores(&texts, &query);
+            let keep = |index: usize| skip == 0 || index % 4 != skip;
+            let mut expected: Vec<(usize, f32)> = scores
+                .iter()
+                .enumerate()
+                .filter(|&(index, &score)| score > 0.0 && keep(index))
+                .map(|(index, &score)| (index, score))
+                .collect();
+            top_k(&mut expected, k);
+            let hits = index.search(&query, k, &keep);
+            prop_assert_eq!(hits.len(), expected.len());
+            for (hit, want) in hits.iter().zip(&expected) {
+                // Equal scores may be listed in either order after rounding,
+                // so each hit's own score is compared too.
+                prop_assert!((hit.1 - want.1).abs() <= 1e-5 * want.1.max(1.0));
+                let own = scores[hit.0];
+                prop_assert!((hit.1 - own).abs() <= 1e-5 * own.max(1.0));
+            }
+        }
+    }
+
+    #[test]
+    fn common_words_skip_unscored_texts() {
+        let mut texts: Vec<String> = (0..2_000)
+            .map(|n| format!("the of and text{n} the"))
+            .collect();
+        texts[17] = "the rare of word".to_owned();
+        texts[1_234] = "rare rare and".to_owned();
+        let index = Bm25Index::build(&texts, DEFAULT_K1, DEFAULT_B);
+        let before = scored_only_count();
+        let hits = index.search("rare the of and", 2, &|_| true);
+        assert_eq!(scored_only_count(), before + 1);
+        let scores = naive_scores(&texts, "rare the of and");
+        assert_eq!(
+            hits.iter().map(|hit| hit.0).collect::<Vec<_>>(),
+            [1_234, 17]
+        );
+        for (index, score) in hits {
+            assert!((score - scores[index]).abs() <= 1e-5 * scores[index]);
+        }
+        // Asking for more texts than the rare word has keeps every posting.
+        let hits = index.search("rare the", 5, &|_| true);
+        assert_eq!(scored_only_count(), before + 1);
+        assert_eq!(hits.len(), 5);
+    }
+
+    #[test]
+    fn galloping_finds_every_scored_text() {
+        let postings: Vec<(u32, u32)> = (0..1_000).map(|n| (n * 3, 1 + n % 4)).collect();
+        let scored: Vec<u32> = vec![0, 2, 3, 299, 300, 301, 2_997, 2_998, 5_000];
+        let factors = vec![1.0_f32; 6_000];
+        let mut scores = vec![0.0_f32; 6_000];
+        add_to_scored(&postings, &scored, 2.0, &factors, &mut scores);
+        for (index, score) in scores.iter().enumerate() {
+            let tf = postings
+                .iter()
+                .find(|(text, _)| *text as usize == index)
+                .map(|&(_, tf)| tf as f32);
+            let expected = match tf {
+                Some(tf) if scored.contains(&(index as u32)) => 2.0 * tf / (tf + 1.0),
+                _ => 0.0,
+            };
+            assert_eq!(*score, expected, "text {index}");
         }
     }
 

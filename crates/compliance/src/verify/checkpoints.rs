@@ -153,8 +153,9 @@ pub(super) fn check_tree_heads(
         return;
     }
     // Every tree head that matched proves the entries it covers, so a
-    // mismatch lies at or after the largest smaller one. Two heads of one
-    // size that disagree prove nothing about each other.
+    // mismatch lies at or after the largest smaller one, or after the last
+    // kept entry below it. Two heads of one size that disagree prove
+    // nothing about each other.
     let mut matched: Vec<u64> = Vec::new();
     for (checkpoint, source) in heads {
         let proven = matched
@@ -162,7 +163,8 @@ pub(super) fn check_tree_heads(
             .rev()
             .find(|size| **size < checkpoint.size)
             .copied()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .max(proven_by_kept(&options.kept_entries, checkpoint.size));
         let problem = check_one(options, checkpoint, source, &roots, stored_entries, proven)
             .or_else(|| check_recorded(checkpoint, source, recorded, stored_entries));
         if let Some(problem) = problem {
@@ -217,21 +219,45 @@ fn missing_checkpoint(
     })
 }
 
-/// Returns the break at the first entry whose hash differs from the kept
-/// hash of its position, `kept` sorted by position.
+/// Returns the break for the first entry whose hash differs from the
+/// kept hash of its position, `kept` sorted by position.
+///
+/// The chain verified, so a kept entry that matches proves every entry up
+/// to it. The first changed entry lies after the last one that matched,
+/// and the break is placed there.
 fn changed_kept_entry(kept: &[(u64, Hash)], leaves: &[Hash]) -> Option<ChainBreak> {
-    kept.iter().find_map(|(seq, hash)| {
+    let mut proven = 0;
+    for (seq, hash) in kept {
         let stored = usize::try_from(*seq)
             .ok()
             .and_then(|index| leaves.get(index))?;
-        (stored != hash).then(|| ChainBreak {
-            seq: *seq,
+        if stored == hash {
+            proven = seq + 1;
+            continue;
+        }
+        let which = if proven == *seq {
+            format!("the log differs from entry {seq} on")
+        } else {
+            format!("the first entry that differs is one of entries {proven} to {seq}")
+        };
+        return Some(ChainBreak {
+            seq: proven,
             reason: BreakReason::Edited,
             detail: format!(
-                "the entry hashes to {stored}, but the kept extract holds hash {hash} for it; the log was rewritten from this entry on"
+                "entry {seq} hashes to {stored}, but the kept extract holds hash {hash} for it; {which}"
             ),
-        })
-    })
+        });
+    }
+    None
+}
+
+/// Returns the number of entries the kept hashes prove below `size`: all
+/// up to the last kept entry under it, since each kept entry matched.
+fn proven_by_kept(kept: &[(u64, Hash)], size: u64) -> u64 {
+    kept.iter()
+        .rev()
+        .find(|(seq, _)| *seq < size)
+        .map_or(0, |(seq, _)| seq + 1)
 }
 
 /// Checks one signed tree head: its signature when it is stored, then

@@ -1,7 +1,7 @@
 //! Query latency, build throughput and memory on a synthetic index.
 //!
 //! ```text
-//! cargo run --release -p llmops-rag --example latency -- [CHUNKS] [QUERIES] [VECTORS] [INDEX]
+//! cargo run --release -p llmops-rag --example latency -- [CHUNKS] [QUERIES] [VECTORS] [INDEX] [MODE]
 //! ```
 //!
 //! Builds an index of CHUNKS (default 100,000) synthetic chunks of 60
@@ -22,6 +22,9 @@
 //! When INDEX names a file that exists, the index is loaded from it instead
 //! of built; otherwise the built index is saved there, so later runs can
 //! time queries without building again.
+//!
+//! MODE is `hybrid` (default), `keyword` for BM25 alone or `dense` for the
+//! vector index alone, to time each part of a hybrid query.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,7 +33,8 @@ use async_trait::async_trait;
 use llmops_core::Embedder;
 use llmops_core::tokens::TokenCounter;
 use llmops_rag::{
-    ChunkingConfig, Format, IndexSettings, RetrievalOptions, Retriever, SearchIndex, SourceText,
+    ChunkingConfig, Format, IndexSettings, RetrievalMode, RetrievalOptions, Retriever, SearchIndex,
+    SourceText,
 };
 use rand::distr::Distribution;
 use rand::{Rng, SeedableRng};
@@ -132,6 +136,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         }
     };
     let index_path = args.next().map(std::path::PathBuf::from);
+    let mode = match args.next().as_deref() {
+        None | Some("hybrid") => RetrievalMode::Hybrid,
+        Some("keyword") => RetrievalMode::Keyword,
+        Some("dense") => RetrievalMode::Dense,
+        Some(other) => {
+            return Err(format!("MODE is {other:?}; use hybrid, keyword or dense").into());
+        }
+    };
     let embedder = SyntheticEmbedder::new(clustered);
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -182,7 +194,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let built = index.manifest().chunks;
     let retriever = Retriever::new(Arc::new(index), Arc::new(embedder))?;
 
-    let options = RetrievalOptions::default();
+    let options = RetrievalOptions {
+        mode,
+        ..RetrievalOptions::default()
+    };
     let embedder = SyntheticEmbedder::new(clustered);
     let vectors: Vec<Vec<f32>> = texts.iter().map(|text| embedder.vector(text)).collect();
     for (text, vector) in texts.iter().zip(&vectors).take(100) {

@@ -149,11 +149,12 @@ impl Bm25Index {
     /// Terms are taken by falling idf, which bounds what a term can add to
     /// a text, since `tf / (tf + k1 * norm)` stays below 1. Once the `k`th
     /// best score so far exceeds the sum of the bounds of the terms left,
-    /// no text that is still at 0 can reach the best `k`. The remaining
-    /// terms, which are the commonest ones, then only update the texts
-    /// already scored, found in their postings by galloping search instead
-    /// of a walk over every posting. The result is the same as scoring
-    /// every posting.
+    /// no text still at 0 can reach the best `k`, nor can a scored text
+    /// whose score plus those bounds stays below the `k`th best. The
+    /// remaining terms, the commonest ones, then only update the texts that
+    /// still can, found in their postings by galloping search instead of a
+    /// walk over every posting (MaxScore pruning, Turtle and Flood 1995).
+    /// The result is the same as scoring every posting.
     fn score(
         &self,
         query: &str,
@@ -181,13 +182,17 @@ impl Bm25Index {
             .collect();
         terms.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut left: f32 = terms.iter().map(|(idf, _)| idf).sum();
+        let mut postings_left: usize = terms.iter().map(|(_, postings)| postings.len()).sum();
         let mut taken_bound = 0.0;
-        let mut scored_only = false;
-        for (taken, &(idf, postings)) in terms.iter().enumerate() {
+        // The texts that can still reach the best `k`, ascending, once the
+        // remaining terms stop adding new texts.
+        let mut candidates: Option<Vec<u32>> = None;
+        for &(idf, postings) in &terms {
             left -= idf;
+            postings_left -= postings.len();
             taken_bound += idf;
-            if scored_only {
-                add_to_scored(postings, touched, idf, factors, scores);
+            if let Some(candidates) = &candidates {
+                add_to_scored(postings, candidates, idf, factors, scores);
                 continue;
             }
             for &(index, tf) in postings {
@@ -198,22 +203,20 @@ impl Bm25Index {
                 let tf = tf as f32;
                 *slot += idf * (tf / (tf + factors[index as usize]));
             }
-            // The best score so far is below the bounds taken, so the
-            // `k`th best can exceed `left` only when they do.
-            if taken + 1 < terms.len() && touched.len() >= k && taken_bound > left {
-                let best = best_k(kept_hits(touched, scores, keep), k);
-                // A margin for rounding: bounds and scores sum in
-                // different orders.
-                let margin = left.abs() * 1e-4 + f32::EPSILON;
-                if best.len() == k && best.last().is_some_and(|&(_, kth)| kth > left + margin) {
-                    touched.sort_unstable();
-                    scored_only = true;
-                    #[cfg(test)]
-                    tests::SCORED_ONLY.with(|count| count.set(count.get() + 1));
-                }
+            // Every score so far is below the bounds taken, so the `k`th
+            // best can exceed `left` only when they do. Finding the `k`th
+            // best costs about a pass over the scored texts, so it is tried
+            // only when the postings left are several times longer.
+            if postings_left > 0
+                && touched.len() >= k
+                && taken_bound > left
+                && touched.len().saturating_mul(8) < postings_left
+            {
+                candidates = prune(touched, scores, keep, k, left);
             }
         }
-        best_k(kept_hits(touched, scores, keep), k)
+        let scored = candidates.as_deref().unwrap_or(touched);
+        best_k(kept_hits(scored, scores, keep), k)
     }
 
     /// `1 - b + b * len / avg_len`, or 1 for an index of empty texts.
@@ -224,6 +227,35 @@ impl Bm25Index {
             1.0
         }
     }
+}
+
+/// Returns the texts of `touched` that `keep` accepts and that can
+/// still reach the best `k` when the remaining terms add at most
+/// `left`, ascending, or `None` when a text still at 0 could.
+fn prune(
+    touched: &[u32],
+    scores: &[f32],
+    keep: &dyn Fn(usize) -> bool,
+    k: usize,
+    left: f32,
+) -> Option<Vec<u32>> {
+    let best = best_k(kept_hits(touched, scores, keep), k);
+    // A margin for rounding: bounds and scores sum in different orders.
+    let margin = left.abs() * 1e-4 + f32::EPSILON;
+    let kth = best.get(k.checked_sub(1)?)?.1;
+    if kth <= left + margin {
+        return None;
+    }
+    let floor = kth - left - margin;
+    let mut candidates: Vec<u32> = touched
+        .iter()
+        .copied()
+        .filter(|&index| scores[index as usize] >= floor && keep(index as usize))
+        .collect();
+    candidates.sort_unstable();
+    #[cfg(test)]
+    tests::PRUNED.with(|count| count.set(count.get() + 1));
+    Some(candidates)
 }
 
 /// Returns the `(index, score)` of each text in `touched` that scored
@@ -240,9 +272,10 @@ fn kept_hits<'a>(
 }
 
 /// Adds one term's score to each text of `scored`, ascending, that its
-/// `postings` (ascending by text) contain. Each text is found by
-/// galloping from the previous one, so a long posting list costs about
-/// `scored.len() * log(postings.len() / scored.len())` steps.
+/// `postings` (ascending by text) contain. When `scored` is much shorter,
+/// each text is found by galloping from the previous one, about
+/// `scored.len() * log(postings.len() / scored.len())` steps; otherwise
+/// both lists are walked side by side.
 fn add_to_scored(
     postings: &[(u32, u32)],
     scored: &[u32],
@@ -250,6 +283,20 @@ fn add_to_scored(
     factors: &[f32],
     scores: &mut [f32],
 ) {
+    let mut add = |index: u32, tf: u32| {
+        let tf = tf as f32;
+        scores[index as usize] += idf * (tf / (tf + factors[index as usize]));
+    };
+    if scored.len().saturating_mul(16) >= postings.len() {
+        let mut scored = scored.iter().copied().peekable();
+        for &(text, tf) in postings {
+            while scored.next_if(|&index| index < text).is_some() {}
+            if scored.next_if_eq(&text).is_some() {
+                add(text, tf);
+            }
+        }
+        return;
+    }
     let mut rest = postings;
     for &index in scored {
         let mut bound = 1;
@@ -263,8 +310,7 @@ fn add_to_scored(
             break;
         };
         if text == index {
-            let tf = tf as f32;
-            scores[index as usize] += idf * (tf / (tf + factors[index as usize]));
+            add(text, tf);
             rest = &rest[1..];
         }
     }
@@ -337,13 +383,12 @@ mod tests {
     use super::*;
 
     thread_local! {
-        /// Searches on this thread that switched to updating scored texts
-        /// only.
-        pub(super) static SCORED_ONLY: Cell<usize> = const { Cell::new(0) };
+        /// Searches on this thread that pruned the texts to update.
+        pub(super) static PRUNED: Cell<usize> = const { Cell::new(0) };
     }
 
-    fn scored_only_count() -> usize {
-        SCORED_ONLY.with(Cell::get)
+    fn pruned_count() -> usize {
+        PRUNED.with(Cell::get)
     }
 
     #[test]
@@ -456,12 +501,12 @@ mod tests {
     }
 
     /// Texts of Zipf-like words: `w1` in most texts, higher numbers ever
-    /// rarer, so common query words take the scored-only path.
+    /// rarer, so common query words take the pruned path.
     fn zipf_texts() -> impl Strategy<Value = Vec<String>> {
         // `w{n}` with probability about 1 / (n * (n + 1)).
         let word = (1_u32..=1_000).prop_map(|draw| format!("w{}", 1_000 / draw));
         let text = prop::collection::vec(word, 1..20).prop_map(|words| words.join(" "));
-        prop::collection::vec(text, 1..120)
+        prop::collection::vec(text, 1..300)
     }
 
     proptest! {
@@ -472,8 +517,9 @@ mod tests {
             k in 1_usize..12,
             skip in 0_usize..4,
         ) {
+            // The commonest words make every query long in postings.
             let query: Vec<String> = query.iter().map(|n| format!("w{n}")).collect();
-            let query = query.join(" ");
+            let query = format!("{} w1 w2 w3", query.join(" "));
             let index = Bm25Index::build(&texts, DEFAULT_K1, DEFAULT_B);
             let scores = naive_scores(&texts, &query);
             let keep = |index: usize| skip == 0 || index % 4 != skip;
@@ -504,9 +550,9 @@ mod tests {
         texts[17] = "the rare of word".to_owned();
         texts[1_234] = "rare rare and".to_owned();
         let index = Bm25Index::build(&texts, DEFAULT_K1, DEFAULT_B);
-        let before = scored_only_count();
+        let before = pruned_count();
         let hits = index.search("rare the of and", 2, &|_| true);
-        assert_eq!(scored_only_count(), before + 1);
+        assert_eq!(pruned_count(), before + 1);
         let scores = naive_scores(&texts, "rare the of and");
         assert_eq!(
             hits.iter().map(|hit| hit.0).collect::<Vec<_>>(),
@@ -517,27 +563,31 @@ mod tests {
         }
         // Asking for more texts than the rare word has keeps every posting.
         let hits = index.search("rare the", 5, &|_| true);
-        assert_eq!(scored_only_count(), before + 1);
+        assert_eq!(pruned_count(), before + 1);
         assert_eq!(hits.len(), 5);
     }
 
     #[test]
-    fn galloping_finds_every_scored_text() {
+    fn galloping_and_merging_find_every_scored_text() {
         let postings: Vec<(u32, u32)> = (0..1_000).map(|n| (n * 3, 1 + n % 4)).collect();
-        let scored: Vec<u32> = vec![0, 2, 3, 299, 300, 301, 2_997, 2_998, 5_000];
-        let factors = vec![1.0_f32; 6_000];
-        let mut scores = vec![0.0_f32; 6_000];
-        add_to_scored(&postings, &scored, 2.0, &factors, &mut scores);
-        for (index, score) in scores.iter().enumerate() {
-            let tf = postings
-                .iter()
-                .find(|(text, _)| *text as usize == index)
-                .map(|&(_, tf)| tf as f32);
-            let expected = match tf {
-                Some(tf) if scored.contains(&(index as u32)) => 2.0 * tf / (tf + 1.0),
-                _ => 0.0,
-            };
-            assert_eq!(*score, expected, "text {index}");
+        let few: Vec<u32> = vec![0, 2, 3, 299, 300, 301, 2_997, 2_998, 5_000];
+        // A list this long is merged rather than searched.
+        let many: Vec<u32> = (0..3_500).filter(|n| n % 7 != 0).collect();
+        for scored in [few, many] {
+            let factors = vec![1.0_f32; 6_000];
+            let mut scores = vec![0.0_f32; 6_000];
+            add_to_scored(&postings, &scored, 2.0, &factors, &mut scores);
+            for (index, score) in scores.iter().enumerate() {
+                let tf = postings
+                    .iter()
+                    .find(|(text, _)| *text as usize == index)
+                    .map(|&(_, tf)| tf as f32);
+                let expected = match tf {
+                    Some(tf) if scored.contains(&(index as u32)) => 2.0 * tf / (tf + 1.0),
+                    _ => 0.0,
+                };
+                assert_eq!(*score, expected, "text {index}");
+            }
         }
     }
 

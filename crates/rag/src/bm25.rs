@@ -153,7 +153,7 @@ impl Bm25Index {
     /// whose score plus those bounds stays below the `k`th best. The
     /// remaining terms, the commonest ones, then only update the texts that
     /// still can, found in their postings by galloping search instead of a
-    /// walk over every posting (MaxScore pruning, Turtle and Flood 1995).
+    /// walk over every posting, as MaxScore pruning does.
     /// The result is the same as scoring every posting.
     fn score(
         &self,

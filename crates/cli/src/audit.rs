@@ -164,13 +164,13 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             payload,
             payload_file,
         } => {
-            let payload = match payload_file {
-                Some(path) => read_input(&path, "--payload-file")?,
-                None => payload,
+            let (payload, flag) = match payload_file {
+                Some(path) => (read_input(&path, "--payload-file")?, "--payload-file"),
+                None => (payload, "--payload"),
             };
             block_on(async {
                 let log = open_log(&db).await?;
-                append(&log, &kind, actor, subject, &payload).await
+                append(&log, &kind, actor, subject, &payload, flag).await
             })?
         }
         AuditCommand::Verify {
@@ -234,11 +234,12 @@ async fn append(
     actor: String,
     subject: String,
     payload: &str,
+    flag: &str,
 ) -> Result<(), Failure> {
     let kind = EventKind::parse(kind).map_err(compliance_failure)?;
     let payload = parse_exact_json("payload", payload).map_err(|error| {
         Failure::Usage(format!(
-            "--payload is invalid ({error}); pass a JSON object such as '{{\"model\":\"gpt-4o-mini\"}}'"
+            "{flag} is invalid ({error}); pass a JSON object such as '{{\"model\":\"gpt-4o-mini\"}}'"
         ))
     })?;
     let entry = log

@@ -37,8 +37,10 @@ pub struct TreeHead {
     pub root: Hash,
 }
 
-/// A tree head signed with Ed25519.
+/// A tree head signed with Ed25519. Reading one refuses fields it does
+/// not have, which the signature would not cover.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     /// The number of entries the tree covers.
     pub size: u64,

@@ -224,6 +224,7 @@ fn check_name(field: &'static str, value: &str) -> Result<()> {
 
 /// Personal data as stored: encrypted with XChaCha20-Poly1305 under the key `key_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SealedFields {
     /// The data subject's pseudonymous id.
     pub data_subject: String,
@@ -236,7 +237,10 @@ pub struct SealedFields {
 }
 
 /// One entry of the audit log, as stored.
+/// Reading one refuses fields it does not have, which no hash would
+/// cover.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuditEntry {
     /// The position in the log, from 0; also the Merkle leaf index.
     pub seq: u64,
@@ -423,14 +427,16 @@ impl AuditEntry {
     }
 
     /// Returns true when the payload and sealed data match the content
-    /// digest, or were purged.
+    /// digest, or were purged: then the payload is `null` and no sealed
+    /// data is left, so a purged entry can hide its content but never
+    /// show other content.
     ///
     /// # Errors
     ///
     /// [`ComplianceError::Canonical`] when the payload cannot be canonicalized.
     pub fn content_matches(&self) -> Result<bool> {
         if self.purged {
-            return Ok(true);
+            return Ok(self.payload.is_null() && self.sealed.is_none());
         }
         Ok(content_digest(&self.payload, self.sealed.as_ref())? == self.content_digest)
     }

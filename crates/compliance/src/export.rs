@@ -25,6 +25,7 @@ use crate::log::AuditLog;
 use crate::merkle;
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CheckpointLine {
     checkpoint: Checkpoint,
     /// Absent from extracts written before selections were recorded.
@@ -36,6 +37,7 @@ struct CheckpointLine {
 /// in ascending order, and the signature over them when the extract was
 /// written with a signing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Selection {
     ranges: Vec<[u64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,6 +46,7 @@ struct Selection {
 
 /// An Ed25519 signature of [`selection_message`], with the signer's key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SelectionSignature {
     public_key: String,
     key_id: String,
@@ -98,15 +101,34 @@ impl Selection {
         checkpoint: &Checkpoint,
         trusted: &[VerifyingKey],
     ) -> std::result::Result<Option<String>, String> {
-        let mut next = 0_u64;
-        for (index, [first, last]) in self.ranges.iter().enumerate() {
-            if first > last || (index > 0 && *first < next) || *last >= checkpoint.size {
+        let mut previous: Option<u64> = None;
+        for &[first, last] in &self.ranges {
+            let range = format!("selection range [{first}, {last}]");
+            if first > last {
                 return Err(format!(
-                    "selection range {first} to {last} is out of order or beyond the checkpoint's {} entries; ranges ascend, apart, below the checkpoint's size",
-                    checkpoint.size
+                    "{range} ends before it starts; write each range as [first, last]"
                 ));
             }
-            next = last.saturating_add(2);
+            if last >= checkpoint.size {
+                return Err(format!(
+                    "{range} reaches beyond the checkpoint, which covers entries 0 to {}",
+                    checkpoint.size.saturating_sub(1)
+                ));
+            }
+            match previous {
+                Some(end) if first <= end => {
+                    return Err(format!(
+                        "{range} overlaps or precedes the range ending at {end}; ranges ascend without overlap"
+                    ));
+                }
+                Some(end) if first == end + 1 => {
+                    return Err(format!(
+                        "{range} continues the range ending at {end}; an extract writes adjacent entries as one range"
+                    ));
+                }
+                _ => {}
+            }
+            previous = Some(last);
         }
         let Some(signed) = &self.signed else {
             return Ok(None);
@@ -165,6 +187,7 @@ impl Selection {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct EntryLine {
     entry: AuditEntry,
     proof: Vec<Hash>,

@@ -185,7 +185,12 @@ async fn line_outside_the_selection_fails() {
         "{error}"
     );
 
-    for ranges in [json!([[4, 2]]), json!([[2, 4], [3, 5]]), json!([[2, 10]])] {
+    for ranges in [
+        json!([[4, 2]]),
+        json!([[2, 4], [3, 5]]),
+        json!([[2, 10]]),
+        json!([[2, 2], [3, 4]]),
+    ] {
         let bad = with_ranges(&text, ranges.clone());
         let error = verify_extract(bad.as_bytes(), &[key.verifying_key()]).unwrap_err();
         assert!(
@@ -307,4 +312,44 @@ async fn line_a_reader_could_take_another_way_fails() {
     assert_ne!(rounded, text);
     let error = verify_extract(rounded.as_bytes(), &[key.verifying_key()]).unwrap_err();
     assert!(error.to_string().contains("64-bit float"), "{error}");
+}
+
+#[tokio::test]
+async fn purged_flag_never_carries_content() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[3, 4]).await;
+    let forged = edit_line(&text, 1, |value| {
+        value["entry"]["purged"] = json!(true);
+        value["entry"]["payload"] = json!({"model": "forged"});
+    });
+    let error = verify_extract(forged.as_bytes(), &[key.verifying_key()]).unwrap_err();
+    assert!(
+        matches!(error, ComplianceError::InvalidExtract { line: 2, .. }),
+        "{error}"
+    );
+    // Claiming a purge with nothing left hides the content, which the
+    // log's own verify checks against its recorded purges.
+    let hidden = edit_line(&text, 1, |value| {
+        value["entry"]["purged"] = json!(true);
+        value["entry"]["payload"] = Value::Null;
+    });
+    assert!(verify_extract(hidden.as_bytes(), &[key.verifying_key()]).is_ok());
+}
+
+#[tokio::test]
+async fn fields_no_hash_covers_fail() {
+    let (_log, _checkpoint, key, text, _db) = extract(&[3]).await;
+    // (line, object pointer, field added to it)
+    let edits = [
+        (1, "/entry", "approved_by"),
+        (1, "", "note"),
+        (0, "/checkpoint", "comment"),
+        (0, "/selection", "extra"),
+    ];
+    for (line, pointer, field) in edits {
+        let changed = edit_line(&text, line, |value| {
+            value.pointer_mut(pointer).unwrap()[field] = json!("added");
+        });
+        let error = verify_extract(changed.as_bytes(), &[key.verifying_key()]).unwrap_err();
+        assert!(error.to_string().contains("unknown field"), "{error}");
+    }
 }

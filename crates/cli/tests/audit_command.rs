@@ -689,7 +689,8 @@ fn payload_a_parser_would_change_is_refused() {
     }
     let stdout = db.ok(&["audit", "verify"]);
     assert!(stdout.starts_with("entries checked: 0\n"), "{stdout}");
-    // Numbers a double holds exactly, and long integers, are kept.
+    // Numbers whose double prints back as written, and integers within 64
+    // bits, are kept.
     let (code, _, stderr) = db.append_payload(r#"{"ratio":1.50,"id":9007199254740993}"#);
     assert_eq!(code, 0, "{stderr}");
     let payload = sqlite_output(&db.file(), "SELECT payload FROM compliance_audit_log");
@@ -756,7 +757,7 @@ fn verify_extract_reports_and_checks_the_selection() {
 }
 
 #[test]
-fn replaced_log_is_named_at_its_first_differing_entry() {
+fn replaced_log_breaks_at_first_entry() {
     let original = Db::new();
     original.append_three();
     let (key, public) = original.keygen();
@@ -865,7 +866,7 @@ fn signed_selection_can_be_required() {
         let (code, _, stderr) = check(file);
         assert_eq!(code, 1, "{stderr}");
         assert!(stderr.contains("not signed"), "{stderr}");
-        // Without the flag the same file passes and says what it lacks.
+        // Without the flag the same file passes, and the output names what it lacks.
         let (code, stdout, _) = db.verify_extract(file, &public);
         assert_eq!(code, 0);
         assert!(stdout.contains("selection: unsigned"), "{stdout}");
@@ -873,7 +874,7 @@ fn signed_selection_can_be_required() {
 }
 
 #[test]
-fn payload_is_read_from_a_file_or_standard_input() {
+fn payload_file_and_stdin() {
     let db = Db::new();
     let long = format!("{{\"text\":\"{}\"}}", "가".repeat(100_000));
     let file = db.path("payload.json");

@@ -34,7 +34,7 @@ pub const MAX_PAYLOAD_DEPTH: usize = 64;
 /// # Errors
 ///
 /// [`ComplianceError::InvalidEvent`] for `field` when `text` is not JSON,
-/// repeats a name in an object, or holds a number that would be rounded.
+/// repeats a name in an object, or contains a number that would be rounded.
 ///
 /// # Examples
 ///

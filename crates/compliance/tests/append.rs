@@ -196,7 +196,7 @@ async fn reopening_keeps_the_chain() {
     assert_eq!(next.prev_hash, head.head_hash);
 }
 
-/// A payload of `depth` nested objects around one number.
+/// Returns a payload of `depth` nested objects around one number.
 fn nested(depth: usize) -> serde_json::Value {
     let mut value = json!(1);
     for _ in 0..depth {

@@ -285,7 +285,7 @@ async fn rewritten_history_is_found_only_by_checkpoint() {
 }
 
 #[tokio::test]
-async fn rewrite_after_a_matching_checkpoint_is_placed_after_it() {
+async fn rewrite_after_matching_checkpoint() {
     let (log, _db) = sqlite_log().await;
     let key = SigningKey::from_bytes(&[3; 32]);
     fill(&log, 2).await;

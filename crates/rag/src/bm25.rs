@@ -147,10 +147,10 @@ impl Bm25Index {
     /// returns the best `k` that `keep` accepts.
     ///
     /// Terms are taken by falling idf, which bounds what a term can add to
-    /// a text, since `tf / (tf + k1 * norm)` stays below 1. Once the `k`th
-    /// best score so far exceeds the sum of the bounds of the terms left,
-    /// no text still at 0 can reach the best `k`, nor can a scored text
-    /// whose score plus those bounds stays below the `k`th best. The
+    /// a text, since `tf / (tf + k1 * norm)` stays below 1. Suppose the
+    /// `k`th best score so far exceeds the sum of the bounds of the terms
+    /// left. Then no text still at 0 can reach the best `k`, and neither
+    /// can a scored text whose score plus those bounds stays below it. The
     /// remaining terms, the commonest ones, then only update the texts that
     /// still can, found in their postings by galloping search instead of a
     /// walk over every posting, as MaxScore pruning does.
@@ -273,9 +273,9 @@ fn kept_hits<'a>(
 
 /// Adds one term's score to each text of `scored`, ascending, that its
 /// `postings` (ascending by text) contain. When `scored` is much shorter,
-/// each text is found by galloping from the previous one, about
-/// `scored.len() * log(postings.len() / scored.len())` steps; otherwise
-/// both lists are walked side by side.
+/// each text is found by galloping from the previous one, which takes
+/// about `scored.len() * log(postings.len() / scored.len())` steps.
+/// Otherwise both lists are walked side by side.
 fn add_to_scored(
     postings: &[(u32, u32)],
     scored: &[u32],

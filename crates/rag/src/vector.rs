@@ -1,8 +1,10 @@
 //! The approximate nearest-neighbour vector index (HNSW).
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
 use instant_distance::{Builder, Hnsw, Point, Search};
+use pulp::{Simd, WithSimd};
 use serde::{Deserialize, Serialize};
 
 use crate::bm25::top_k;
@@ -20,26 +22,57 @@ impl Point for Vector {
 
 /// Dot product over the common length of `a` and `b`.
 ///
-/// Sixteen partial sums in a fixed order let the compiler keep them in SIMD
-/// registers. A single running sum would serialise every addition, because
-/// float addition is not associative and the compiler may not reorder it.
-/// The result is deterministic, but may differ from a sequential sum in the
-/// last bits.
+/// The widest vector unit the CPU has at run time does the work: AVX-512 or
+/// AVX2 with fused multiply-add on x86-64, found once per process by
+/// `pulp`. Four vector accumulators keep the multiply-adds independent; a
+/// single running sum would make each wait for the previous one. The result
+/// is deterministic on one machine, but differs from a sequential sum, and
+/// between CPUs with different vector widths, in the last bits.
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 16;
     let len = a.len().min(b.len());
-    let (a, b) = (&a[..len], &b[..len]);
-    let a_blocks = a.chunks_exact(LANES);
-    let b_blocks = b.chunks_exact(LANES);
-    let (a_tail, b_tail) = (a_blocks.remainder(), b_blocks.remainder());
-    let mut sums = [0.0_f32; LANES];
-    for (x, y) in a_blocks.zip(b_blocks) {
-        for lane in 0..LANES {
-            sums[lane] += x[lane] * y[lane];
+    ARCH.dispatch(Dot {
+        a: &a[..len],
+        b: &b[..len],
+    })
+}
+
+/// The SIMD instruction set chosen for this CPU.
+static ARCH: LazyLock<pulp::Arch> = LazyLock::new(pulp::Arch::new);
+
+/// The operands of one dot product of equal-length slices.
+struct Dot<'a> {
+    a: &'a [f32],
+    b: &'a [f32],
+}
+
+impl WithSimd for Dot<'_> {
+    type Output = f32;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> f32 {
+        const ACCUMULATORS: usize = 4;
+        let (a, a_tail) = S::as_simd_f32s(self.a);
+        let (b, b_tail) = S::as_simd_f32s(self.b);
+        let zero = simd.splat_f32s(0.0);
+        let mut sums = [zero; ACCUMULATORS];
+        let a_blocks = a.chunks_exact(ACCUMULATORS);
+        let b_blocks = b.chunks_exact(ACCUMULATORS);
+        let (a_rest, b_rest) = (a_blocks.remainder(), b_blocks.remainder());
+        for (x, y) in a_blocks.zip(b_blocks) {
+            for lane in 0..ACCUMULATORS {
+                sums[lane] = simd.mul_add_e_f32s(x[lane], y[lane], sums[lane]);
+            }
         }
+        for (lane, (x, y)) in a_rest.iter().zip(b_rest).enumerate() {
+            sums[lane] = simd.mul_add_e_f32s(*x, *y, sums[lane]);
+        }
+        let total = simd.add_f32s(
+            simd.add_f32s(sums[0], sums[1]),
+            simd.add_f32s(sums[2], sums[3]),
+        );
+        let tail: f32 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
+        simd.reduce_sum_f32s(total) + tail
     }
-    let tail: f32 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
-    sums.iter().sum::<f32>() + tail
 }
 
 /// HNSW graph parameters, recorded with each index version.

@@ -48,10 +48,45 @@ enum Phase {
 #[derive(Debug)]
 struct State {
     phase: Phase,
-    /// (when, failed) per finished call, oldest first.
-    outcomes: VecDeque<(Instant, bool)>,
+    outcomes: Outcomes,
     /// Times the breaker opened.
     ejections: u64,
+}
+
+/// The outcomes of the calls that finished within the window, with a
+/// running count of the failed ones, so recording a call costs the same at
+/// any request rate.
+#[derive(Debug, Default)]
+struct Outcomes {
+    /// (when, failed) per finished call, oldest first.
+    calls: VecDeque<(Instant, bool)>,
+    /// How many of `calls` failed.
+    failures: usize,
+}
+
+impl Outcomes {
+    /// Adds a call that finished at `now` and drops the calls that
+    /// finished more than `window` before it.
+    fn push(&mut self, now: Instant, failed: bool, window: Duration) {
+        self.calls.push_back((now, failed));
+        self.failures += usize::from(failed);
+        while let Some(&(at, failed)) = self.calls.front() {
+            if now.saturating_duration_since(at) <= window {
+                break;
+            }
+            self.calls.pop_front();
+            self.failures -= usize::from(failed);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    fn clear(&mut self) {
+        self.calls.clear();
+        self.failures = 0;
+    }
 }
 
 /// The circuit breaker of one deployment.
@@ -75,7 +110,7 @@ impl Breaker {
             cooldown: Duration::from_secs(policy.cooldown_secs),
             state: Mutex::new(State {
                 phase: Phase::Closed,
-                outcomes: VecDeque::new(),
+                outcomes: Outcomes::default(),
                 ejections: 0,
             }),
         }
@@ -153,18 +188,11 @@ impl Breaker {
             state.phase = Phase::Closed;
             return false;
         }
-        state.outcomes.push_back((now, failed));
-        while let Some(&(at, _)) = state.outcomes.front() {
-            if now.saturating_duration_since(at) > self.window {
-                state.outcomes.pop_front();
-            } else {
-                break;
-            }
-        }
+        state.outcomes.push(now, failed, self.window);
         if !matches!(state.phase, Phase::Closed) || state.outcomes.len() < self.min_requests {
             return false;
         }
-        let failures = state.outcomes.iter().filter(|(_, failed)| *failed).count();
+        let failures = state.outcomes.failures;
         if failures as f64 >= self.failure_ratio * state.outcomes.len() as f64 {
             state.phase = Phase::Open {
                 until: now + self.cooldown,
@@ -375,5 +403,30 @@ mod tests {
         assert!(breaker.try_acquire(probing));
         assert_eq!(breaker.apply_check(probing, false), CheckEffect::Ejected);
         assert_eq!(breaker.state(probing), HealthState::Ejected);
+    }
+
+    proptest::proptest! {
+        /// The running failure count always equals a count over the calls
+        /// left in the window, which all lie within it.
+        #[test]
+        fn running_failure_count_matches_the_window(
+            calls in proptest::collection::vec((0_u64..3_000, proptest::bool::ANY), 0..300),
+        ) {
+            let window = Duration::from_secs(2);
+            let mut outcomes = Outcomes::default();
+            let mut now = Instant::now();
+            for (step_ms, failed) in calls {
+                now += Duration::from_millis(step_ms);
+                outcomes.push(now, failed, window);
+                let recount = outcomes.calls.iter().filter(|(_, failed)| *failed).count();
+                proptest::prop_assert_eq!(outcomes.failures, recount);
+                proptest::prop_assert!(outcomes
+                    .calls
+                    .iter()
+                    .all(|(at, _)| now.saturating_duration_since(*at) <= window));
+            }
+            outcomes.clear();
+            proptest::prop_assert_eq!((outcomes.len(), outcomes.failures), (0, 0));
+        }
     }
 }

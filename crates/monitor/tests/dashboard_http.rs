@@ -324,6 +324,23 @@ async fn feedback_statuses() {
             .contains("gw-404")
     );
 
+    // Over axum's default body limit of 2 MB.
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let (status, body) = post_feedback(
+        &url,
+        &json!({"request_id": "gw-1", "rating": 3, "comment": huge}),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "body_too_large");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 4000 characters"),
+        "{body}"
+    );
+
     let not_json = reqwest::Client::new()
         .post(&url)
         .header("content-type", "application/json")

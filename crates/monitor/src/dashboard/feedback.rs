@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::dashboard::DashboardState;
 use crate::dashboard::response::ApiError;
 use crate::error::MonitorError;
-use crate::feedback::Feedback;
+use crate::feedback::{Feedback, MAX_COMMENT_CHARS};
 
 /// The fields a feedback body may have. `created_at_ms` is accepted but
 /// replaced by the time of arrival.
@@ -39,7 +39,13 @@ pub(crate) async fn submit(
         ));
     };
     let body = body.map_err(|rejection| {
-        ApiError::invalid_body(format!("the request body could not be read: {rejection}"))
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::body_too_large(format!(
+                "the feedback body is larger than this server accepts; send a comment of at most {MAX_COMMENT_CHARS} characters"
+            ))
+        } else {
+            ApiError::invalid_body(format!("the request body could not be read: {rejection}"))
+        }
     })?;
     let mut feedback = parse_feedback(&body)?;
     feedback.created_at_ms = SystemTime::now()
@@ -50,7 +56,7 @@ pub(crate) async fn submit(
     match sink.submit(feedback).await {
         Ok(stored) => {
             tracing::info!(
-                request_id = %stored.request_id,
+                request_id = ?stored.request_id,
                 rating = stored.rating,
                 "feedback stored"
             );

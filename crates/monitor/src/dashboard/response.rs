@@ -40,6 +40,16 @@ impl ApiError {
         }
     }
 
+    /// Builds a 413 for a body over the server's size limit.
+    pub(crate) fn body_too_large(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: message.into(),
+            param: None,
+            code: "body_too_large",
+        }
+    }
+
     /// Builds a 404 for something the server does not have.
     pub(crate) fn not_found(param: Option<&'static str>, message: impl Into<String>) -> Self {
         ApiError {

@@ -40,6 +40,14 @@ pub(crate) struct Monitoring {
     dashboard: DashboardState,
 }
 
+/// How long feedback can still find the prompt version of a request when
+/// the server keeps its tables in memory: the table grows with every
+/// request, so it is kept short.
+const REQUEST_RETENTION_IN_MEMORY: Duration = Duration::from_secs(60 * 60);
+
+/// The same with `--database`.
+const REQUEST_RETENTION_STORED: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
 impl Monitoring {
     /// Builds the monitor. With `database`, the dashboard also shows the
     /// evaluation scores, drift reports and review queue stored there, and
@@ -55,9 +63,15 @@ impl Monitoring {
                 .await
                 .context("cannot open the in-memory feedback database")?,
         };
+        let retention = if database.is_some() {
+            REQUEST_RETENTION_STORED
+        } else {
+            REQUEST_RETENTION_IN_MEMORY
+        };
         let feedback = FeedbackStore::open(store.clone())
             .await
-            .context("cannot prepare the feedback table")?;
+            .context("cannot prepare the feedback table")?
+            .with_request_retention(retention);
         let prices = PriceTable::defaults().context("cannot read the built-in price table")?;
         let mut builder = Monitor::builder()
             .prices(prices)
@@ -92,6 +106,18 @@ impl Monitoring {
             feedback,
             dashboard,
         })
+    }
+
+    /// Writes the remembered requests that wait, so feedback after a
+    /// restart still finds them.
+    pub(crate) async fn flush(&self) {
+        if let Err(error) = self.feedback.flush().await {
+            tracing::warn!(
+                %error,
+                lost = self.feedback.unwritten_requests(),
+                "remembered requests not written at shutdown; feedback on them gets no prompt version"
+            );
+        }
     }
 
     /// Returns the monitor that records requests and guard findings.

@@ -201,6 +201,7 @@ async fn serve(args: Args, address: SocketAddr) -> Result<(), Failure> {
         .serve(listener, shutdown)
         .await
         .context("the server failed")?;
+    monitoring.flush().await;
     if let (Some(exporter), Some(task)) = (otlp, otlp_task) {
         task.abort();
         // The last interval's requests would otherwise never reach the

@@ -9,6 +9,10 @@ use crate::error::MonitorError;
 /// The longest comment kept, in characters.
 pub const MAX_COMMENT_CHARS: usize = 4000;
 
+/// The maximum length of a request id, in characters. The gateway's own
+/// ids are far shorter.
+pub const MAX_REQUEST_ID_CHARS: usize = 256;
+
 /// A rating and comment on one request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feedback {
@@ -43,6 +47,23 @@ impl Feedback {
                 field: "request_id",
                 value: self.request_id.clone(),
                 fix: "give the id of a request the gateway served".into(),
+            });
+        }
+        let id_chars = self.request_id.chars().count();
+        if id_chars > MAX_REQUEST_ID_CHARS {
+            return Err(MonitorError::Invalid {
+                field: "request_id",
+                value: format!("{id_chars} characters"),
+                fix: format!(
+                    "give the id from the x-llmops-request-id header, at most {MAX_REQUEST_ID_CHARS} characters"
+                ),
+            });
+        }
+        if self.request_id.chars().any(char::is_control) {
+            return Err(MonitorError::Invalid {
+                field: "request_id",
+                value: format!("{:?}", self.request_id),
+                fix: "remove the control characters (line breaks, tabs, NUL)".into(),
             });
         }
         if !(1..=5).contains(&self.rating) {

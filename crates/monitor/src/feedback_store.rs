@@ -2,6 +2,8 @@
 //! PostgreSQL, attached to the request and its prompt version.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use llmops_store::{Store, now_ms};
@@ -11,11 +13,21 @@ use sqlx::any::AnyRow;
 use crate::error::MonitorError;
 use crate::feedback::{Feedback, FeedbackSink};
 use crate::observation::PromptRef;
+use crate::request_buffer::{
+    AfterPush, FLUSH_AFTER, RETRY_AFTER, RequestBuffer, RequestRow, newest_per_request,
+};
 use crate::schema::MIGRATIONS;
 use crate::snapshot::FeedbackSummary;
 
 /// The most recent items a summary lists.
 const RECENT_ITEMS: i64 = 20;
+
+/// Remembered requests per insert statement: 5 parameters each stays far
+/// below SQLite's and PostgreSQL's parameter limits.
+const ROWS_PER_STATEMENT: usize = 32;
+
+/// How often a write also deletes requests older than the retention.
+const PRUNE_EVERY_MS: i64 = 60_000;
 
 /// Rewrites a comment before it is stored, such as a PII redactor.
 pub type CommentRedactor = Arc<dyn Fn(&str) -> String + Send + Sync>;
@@ -49,11 +61,21 @@ pub const MAX_VERSION_COMMENTS: usize = 3;
 /// version served a request id; [`FeedbackSink::submit`] then attaches a
 /// rating to that prompt version even when the client sends only the
 /// request id.
+///
+/// Remembered requests reach the database in batches, a quarter of a
+/// second after the first of a batch arrives unless the database rejects
+/// the write. Lookups see them at once.
+/// [`FeedbackStore::flush`] writes what waits, for example before a
+/// process exits. Clones share the waiting requests.
 #[derive(Clone)]
 pub struct FeedbackStore {
     store: Store,
     require_known_request: bool,
     redactor: Option<CommentRedactor>,
+    requests: Arc<RequestBuffer>,
+    request_retention: Option<Duration>,
+    /// When the last write deleted expired requests, in Unix ms.
+    last_prune_ms: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for FeedbackStore {
@@ -62,7 +84,8 @@ impl std::fmt::Debug for FeedbackStore {
             .field("dialect", &self.store.dialect())
             .field("require_known_request", &self.require_known_request)
             .field("redactor", &self.redactor.is_some())
-            .finish()
+            .field("request_retention", &self.request_retention)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,7 +101,19 @@ impl FeedbackStore {
             store,
             require_known_request: false,
             redactor: None,
+            requests: Arc::default(),
+            request_retention: None,
+            last_prune_ms: Arc::default(),
         })
+    }
+
+    /// Sets how long remembered requests are kept: about once a minute, a
+    /// write also deletes older ones. Feedback that arrives later is
+    /// stored without a prompt version, or rejected under
+    /// [`FeedbackStore::require_known_request`]. Kept forever by default.
+    pub fn with_request_retention(mut self, retention: Duration) -> Self {
+        self.request_retention = Some(retention);
+        self
     }
 
     /// Rejects feedback on request ids that
@@ -106,35 +141,157 @@ impl FeedbackStore {
     /// Records which model and prompt version served `request_id`;
     /// recording the same id again replaces the earlier entry.
     ///
+    /// The request is written with others in a batch: at once when it
+    /// fills one, otherwise by a task on the current Tokio runtime a
+    /// quarter of a second later, or at once outside a runtime.
+    ///
     /// # Errors
     ///
-    /// [`MonitorError::Store`] when the database fails.
+    /// [`MonitorError::Store`] when this call writes a batch and the
+    /// database fails. The batch then waits for a retry, as with
+    /// [`FeedbackStore::flush`].
     pub async fn remember_request(
         &self,
         request_id: &str,
         model: &str,
         prompt: Option<PromptRef<'_>>,
     ) -> Result<(), MonitorError> {
-        let p = self.placeholders(5);
+        let row = RequestRow {
+            request_id: request_id.to_owned(),
+            model: model.to_owned(),
+            prompt: prompt.map(|prompt| (prompt.name.to_owned(), prompt.version)),
+            created_at_ms: now_ms(),
+        };
+        match self.requests.push(row) {
+            AfterPush::Nothing => Ok(()),
+            AfterPush::Flush => self.flush().await,
+            AfterPush::ArmTimer => {
+                if self.write_later(FLUSH_AFTER) {
+                    Ok(())
+                } else {
+                    self.requests.timer_fired();
+                    self.flush().await
+                }
+            }
+        }
+    }
+
+    /// Spawns a write after `delay` on the current Tokio runtime, and
+    /// returns false outside a runtime. Call it with the timer armed.
+    fn write_later(&self, delay: Duration) -> bool {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        let store = self.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep(delay).await;
+            store.requests.timer_fired();
+            if let Err(error) = store.flush().await {
+                tracing::warn!(
+                    %error,
+                    waiting = store.requests.len(),
+                    "remembered requests not written; retrying in a second"
+                );
+            }
+        });
+        true
+    }
+
+    /// Returns how many remembered requests are not yet written.
+    pub fn unwritten_requests(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Writes every remembered request that waits, in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::Store`] when the database fails. The requests then
+    /// wait, and on a Tokio runtime a write is tried again a second later.
+    /// Beyond 100,000 waiting, the oldest are dropped with a warning.
+    pub async fn flush(&self) -> Result<(), MonitorError> {
+        let _turn = self.requests.write_turn().await;
+        let Some(batch) = self.requests.take() else {
+            return Ok(());
+        };
+        let written = self.write_requests(&batch).await;
+        let dropped = self.requests.finish(written.is_ok());
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "remembered requests dropped: the database rejected writes"
+            );
+        }
+        if written.is_err() && self.requests.arm_if_waiting() && !self.write_later(RETRY_AFTER) {
+            self.requests.timer_fired();
+        }
+        written?;
+        tracing::debug!(requests = batch.len(), "remembered requests written");
+        Ok(())
+    }
+
+    async fn write_requests(&self, batch: &[RequestRow]) -> Result<(), MonitorError> {
+        let rows = newest_per_request(batch);
         let upsert = self
             .store
             .dialect()
             .upsert_clause(&["request_id"], &["model", "prompt", "prompt_version"]);
-        let sql = format!(
-            "INSERT INTO monitor_requests (request_id, model, prompt, prompt_version, created_at_ms) \
-             VALUES ({}, {}, {}, {}, {}) {upsert}",
-            p[0], p[1], p[2], p[3], p[4]
-        );
-        sqlx::query(&sql)
-            .bind(request_id)
-            .bind(model)
-            .bind(prompt.map(|prompt| prompt.name.to_owned()))
-            .bind(prompt.map(|prompt| i64::from(prompt.version)))
-            .bind(now_ms())
-            .execute(self.store.pool())
+        let mut transaction = self.store.begin().await?;
+        for statement_rows in rows.chunks(ROWS_PER_STATEMENT) {
+            let p = self.placeholders(5 * statement_rows.len());
+            let values: Vec<String> = p
+                .chunks(5)
+                .map(|row| format!("({})", row.join(", ")))
+                .collect();
+            let sql = format!(
+                "INSERT INTO monitor_requests (request_id, model, prompt, prompt_version, created_at_ms) \
+                 VALUES {} {upsert}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for row in statement_rows {
+                query = query
+                    .bind(row.request_id.as_str())
+                    .bind(row.model.as_str())
+                    .bind(row.prompt.as_ref().map(|(name, _)| name.as_str()))
+                    .bind(row.prompt.as_ref().map(|(_, version)| i64::from(*version)))
+                    .bind(row.created_at_ms);
+            }
+            query
+                .execute(&mut *transaction)
+                .await
+                .map_err(|source| self.store.error(source))?;
+        }
+        if let Some(cutoff) = self.prune_cutoff() {
+            let sql = format!(
+                "DELETE FROM monitor_requests WHERE created_at_ms < {}",
+                self.store.dialect().placeholder(1)
+            );
+            sqlx::query(&sql)
+                .bind(cutoff)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|source| self.store.error(source))?;
+        }
+        transaction
+            .commit()
             .await
             .map_err(|source| self.store.error(source))?;
         Ok(())
+    }
+
+    /// Returns the creation time before which requests expire, when a
+    /// minute has passed since the last deletion.
+    fn prune_cutoff(&self) -> Option<i64> {
+        let retention = self.request_retention?;
+        let now = now_ms();
+        let last = self.last_prune_ms.load(Ordering::Relaxed);
+        if now - last < PRUNE_EVERY_MS {
+            return None;
+        }
+        self.last_prune_ms.store(now, Ordering::Relaxed);
+        let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        Some(now.saturating_sub(retention_ms))
     }
 
     /// The prompt and version that served `request_id`: outer none when
@@ -143,6 +300,9 @@ impl FeedbackStore {
         &self,
         request_id: &str,
     ) -> Result<Option<Option<(String, u32)>>, MonitorError> {
+        if let Some(waiting) = self.requests.find(request_id) {
+            return Ok(Some(waiting));
+        }
         let sql = format!(
             "SELECT prompt, prompt_version FROM monitor_requests WHERE request_id = {}",
             self.store.dialect().placeholder(1)
@@ -383,7 +543,7 @@ impl FeedbackSink for FeedbackStore {
             .execute(self.store.pool())
             .await
             .map_err(|source| self.store.error(source))?;
-        tracing::debug!(request_id = %feedback.request_id, rating = feedback.rating, "feedback stored");
+        tracing::debug!(request_id = ?feedback.request_id, rating = feedback.rating, "feedback stored");
         Ok(feedback)
     }
 }

@@ -86,6 +86,7 @@ mod observation;
 pub mod otlp;
 mod prometheus;
 mod record;
+mod request_buffer;
 pub mod schema;
 mod sketch;
 pub mod snapshot;
@@ -97,7 +98,7 @@ pub use alert::{AlertEvent, AlertMetric, AlertRule, LogNotifier, Notifier, Webho
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cost::{Budget, BudgetPeriod, BudgetScope};
 pub use error::MonitorError;
-pub use feedback::{Feedback, FeedbackSink, MAX_COMMENT_CHARS};
+pub use feedback::{Feedback, FeedbackSink, MAX_COMMENT_CHARS, MAX_REQUEST_ID_CHARS};
 pub use feedback_store::{CommentRedactor, FeedbackStore, MAX_VERSION_COMMENTS, VersionRating};
 #[cfg(feature = "gateway")]
 pub use gateway::{

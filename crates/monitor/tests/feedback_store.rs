@@ -7,7 +7,8 @@ mod common;
 use std::sync::Arc;
 
 use llmops_monitor::{
-    Feedback, FeedbackSink, FeedbackStore, MonitorError, Panel, PromptRef, SnapshotSource, Window,
+    Feedback, FeedbackSink, FeedbackStore, MAX_REQUEST_ID_CHARS, MonitorError, Panel, PromptRef,
+    SnapshotSource, Window,
 };
 use llmops_store::Store;
 use llmops_store::testing::{TestDatabase, postgres, sqlite_file};
@@ -161,6 +162,21 @@ async fn rejects_invalid(store: Store) {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("request_id"), "{error}");
+    let long_id = "é".repeat(MAX_REQUEST_ID_CHARS + 1);
+    let error = feedback_store
+        .submit(feedback(&long_id, 3, None))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("257 characters"), "{error}");
+    for forged in ["gw-1\nERROR forged line", "gw-1\0", "gw\u{1b}[31m"] {
+        let error = feedback_store
+            .submit(feedback(forged, 3, None))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("control characters"), "{error}");
+        // The value in the message is escaped, so it cannot start a line.
+        assert!(!error.to_string().contains('\n'), "{error}");
+    }
 
     feedback_store
         .remember_request("req", "m", None)
@@ -274,4 +290,176 @@ async fn postgres_feeds_snapshot() {
         return;
     };
     feeds_snapshot(database).await;
+}
+
+async fn request_rows(store: &Store) -> Vec<(String, Option<i64>)> {
+    use llmops_store::sqlx::Row as _;
+    llmops_store::sqlx::query(
+        "SELECT request_id, prompt_version FROM monitor_requests ORDER BY request_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| (row.try_get(0).unwrap(), row.try_get(1).unwrap()))
+    .collect()
+}
+
+/// Requests remembered from many tasks at once, each id several times,
+/// reach the table once per id with the newest version, in batches.
+async fn remembers_concurrent_requests_in_batches(store: Store) {
+    let feedback_store = FeedbackStore::open(store.clone()).await.unwrap();
+    let tasks: Vec<_> = (0..8_u32)
+        .map(|task| {
+            let feedback_store = feedback_store.clone();
+            tokio::spawn(async move {
+                for round in 0..3_u32 {
+                    for index in 0..150_u32 {
+                        let id = format!("réq-{task}-{index}");
+                        let prompt = PromptRef {
+                            name: "answer",
+                            version: round + 1,
+                        };
+                        feedback_store
+                            .remember_request(&id, "gpt-4o", Some(prompt))
+                            .await
+                            .unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Every id is found at once, written or not.
+    let stored = feedback_store
+        .submit(feedback("réq-7-149", 4, None))
+        .await
+        .unwrap();
+    assert_eq!(stored.prompt_version, Some(3));
+
+    feedback_store.flush().await.unwrap();
+    let rows = request_rows(&store).await;
+    assert_eq!(rows.len(), 8 * 150);
+    assert!(
+        rows.iter().all(|(_, version)| *version == Some(3)),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_remembers_concurrent_requests_in_batches() {
+    let database = sqlite_file().await.unwrap();
+    remembers_concurrent_requests_in_batches(database.store.clone()).await;
+}
+
+#[tokio::test]
+async fn postgres_remembers_concurrent_requests_in_batches() {
+    let Some(database) = postgres("monitor_remembers_in_batches").await else {
+        return;
+    };
+    remembers_concurrent_requests_in_batches(database.store.clone()).await;
+}
+
+#[tokio::test]
+async fn timer_writes_request_without_flush() {
+    let database = sqlite_file().await.unwrap();
+    let feedback_store = FeedbackStore::open(database.store.clone()).await.unwrap();
+    feedback_store
+        .remember_request("lone", "m", None)
+        .await
+        .unwrap();
+    // The timed write runs a quarter of a second later; wait up to 10 s.
+    for _ in 0..200 {
+        if !request_rows(&database.store).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(request_rows(&database.store).await, [("lone".into(), None)]);
+}
+
+#[tokio::test]
+async fn expired_requests_are_deleted() {
+    let database = sqlite_file().await.unwrap();
+    let feedback_store = FeedbackStore::open(database.store.clone())
+        .await
+        .unwrap()
+        .with_request_retention(std::time::Duration::ZERO)
+        .require_known_request(true);
+    feedback_store
+        .remember_request("old", "m", None)
+        .await
+        .unwrap();
+    // With no retention, a request expires once a millisecond has passed.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    feedback_store.flush().await.unwrap();
+    assert!(request_rows(&database.store).await.is_empty());
+    let error = feedback_store
+        .submit(feedback("old", 5, None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            MonitorError::Invalid {
+                field: "request_id",
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn failed_write_keeps_requests_for_retry() {
+    let database = sqlite_file().await.unwrap();
+    let store = database.store.clone();
+    let feedback_store = FeedbackStore::open(store.clone()).await.unwrap();
+    let prompt = PromptRef {
+        name: "answer",
+        version: 2,
+    };
+    feedback_store
+        .remember_request("kept", "m", Some(prompt))
+        .await
+        .unwrap();
+    let execute = |sql: &'static str| {
+        let store = store.clone();
+        async move {
+            llmops_store::sqlx::query(sql)
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+    };
+    execute("ALTER TABLE monitor_requests RENAME TO monitor_requests_away").await;
+    let failed = feedback_store.flush().await;
+    assert!(matches!(failed, Err(MonitorError::Store(_))), "{failed:?}");
+    // Feedback still finds the waiting request.
+    let stored = feedback_store
+        .submit(feedback("kept", 5, None))
+        .await
+        .unwrap();
+    assert_eq!(stored.prompt_version, Some(2));
+
+    feedback_store
+        .remember_request("later", "m", None)
+        .await
+        .unwrap();
+    execute("ALTER TABLE monitor_requests_away RENAME TO monitor_requests").await;
+    // The failed write scheduled a retry a second later, so the rows
+    // arrive with no new request and no flush; wait up to 10 s.
+    for _ in 0..200 {
+        if request_rows(&store).await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        request_rows(&store).await,
+        [("kept".into(), Some(2)), ("later".into(), None)]
+    );
+    assert_eq!(feedback_store.unwritten_requests(), 0);
 }

@@ -153,6 +153,7 @@ async fn hook_records_context_prompt_and_fallback() {
     let id = {
         // The record id is only in the gateway's record; read it back from
         // the store's request table through a feedback submission.
+        feedback.flush().await.unwrap();
         let rows = llmops_store::sqlx::query("SELECT request_id FROM monitor_requests")
             .fetch_all(database.store.pool())
             .await

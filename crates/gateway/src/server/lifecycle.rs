@@ -4,6 +4,7 @@ use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
 use crate::server::error::ServerError;
@@ -70,6 +71,13 @@ pub(crate) async fn serve(
     // Connection info lets routes mounted for loopback clients see the
     // peer address.
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Without TCP_NODELAY, Nagle's algorithm delays a small write, such as
+    // one streamed chunk, until the client acknowledges the previous one.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on an accepted connection");
+        }
+    });
     let serving = axum::serve(listener, service)
         .with_graceful_shutdown(signal)
         .into_future();

@@ -84,8 +84,9 @@ impl EmbedderConfig {
     }
 
     /// Sets how many texts go through the model in one forward pass; 0
-    /// counts as 1. Larger batches use more memory: the attention scores of
-    /// one batch take `batch_size × 12 × tokens² × 4` bytes. Default: 32.
+    /// counts as 1. Larger batches use more memory: the activations of a
+    /// batch take about `tokens × 3,840 × 4` bytes for all-MiniLM-L6-v2,
+    /// where `tokens` counts the tokens of all its texts. Default: 32.
     pub fn with_batch_size(mut self, texts: usize) -> Self {
         self.batch_size = texts.max(1);
         self

@@ -1,5 +1,6 @@
 //! The all-MiniLM-L6-v2 sentence embedder on the CPU.
 
+mod bert;
 mod config;
 mod files;
 mod input;
@@ -10,18 +11,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use tokenizers::Tokenizer;
 
 pub use config::EmbedderConfig;
 
 use crate::error::LocalError;
 use crate::resolve::Environment;
+use bert::{BertEncoder, BertSettings};
 use files::SENTENCE_BERT_CONFIG;
-use input::{TokenIds, encode_texts, longest_first};
-use pooling::{TokenVectors, mean_pool_normalized};
+use input::{encode_texts, longest_first};
 
 /// The model name [`MiniLmEmbedder`] reports, the name sentence-transformers
 /// publishes the model under.
@@ -37,8 +35,9 @@ const DEFAULT_MAX_TOKENS: usize = 256;
 /// within 1e-4 per component.
 ///
 /// Each text is encoded with `[CLS]` and `[SEP]`, batches of texts of
-/// similar length go through the six BERT layers, and each text's vector is
-/// the mean of its token vectors (padding excluded) scaled to unit L2 norm.
+/// similar length go through the six BERT layers without padding, split
+/// across rayon's threads, and each text's vector is the mean of its token
+/// vectors scaled to unit L2 norm.
 /// An empty text is embedded as `[CLS] [SEP]`, as sentence-transformers
 /// does. Texts are processed on a blocking thread, so
 /// [`Embedder::embed`](llmops_core::Embedder::embed) does not stall the
@@ -65,10 +64,8 @@ pub struct MiniLmEmbedder {
 }
 
 struct Model {
-    bert: BertModel,
+    encoder: BertEncoder,
     tokenizer: Tokenizer,
-    device: Device,
-    dimensions: usize,
     max_tokens: usize,
     batch_size: usize,
     truncate: bool,
@@ -77,7 +74,7 @@ struct Model {
 impl std::fmt::Debug for MiniLmEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MiniLmEmbedder")
-            .field("dimensions", &self.model.dimensions)
+            .field("dimensions", &self.model.encoder.dimensions())
             .field("max_tokens", &self.model.max_tokens)
             .field("batch_size", &self.model.batch_size)
             .field("truncate", &self.model.truncate)
@@ -155,7 +152,7 @@ impl llmops_core::Embedder for MiniLmEmbedder {
     }
 
     fn dimensions(&self) -> usize {
-        self.model.dimensions
+        self.model.encoder.dimensions()
     }
 
     fn model(&self) -> &str {
@@ -166,27 +163,13 @@ impl llmops_core::Embedder for MiniLmEmbedder {
 impl Model {
     fn load(dir: &Path, config: &EmbedderConfig) -> Result<Self, LocalError> {
         let config_path = dir.join("config.json");
-        let bert_config: BertConfig = read_json(&config_path)?;
-        let max_tokens = read_max_tokens(dir)?.min(bert_config.max_position_embeddings);
-
+        let settings: BertSettings = read_json(&config_path)?;
         let tokenizer = load_tokenizer(&dir.join("tokenizer.json"))?;
-
-        let device = Device::Cpu;
-        let weights_path = dir.join("model.safetensors");
-        let invalid_weights = |error: candle_core::Error| LocalError::InvalidModel {
-            path: weights_path.clone(),
-            message: error.to_string(),
-        };
-        let tensors =
-            candle_core::safetensors::load(&weights_path, &device).map_err(invalid_weights)?;
-        let weights = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let bert = BertModel::load(weights, &bert_config).map_err(invalid_weights)?;
-
+        let encoder = BertEncoder::load(&config_path, settings, &dir.join("model.safetensors"))?;
+        let max_tokens = read_max_tokens(dir)?.min(encoder.max_positions());
         Ok(Model {
-            bert,
+            encoder,
             tokenizer,
-            device,
-            dimensions: bert_config.hidden_size,
             max_tokens,
             batch_size: config.batch_size.max(1),
             truncate: config.truncate,
@@ -202,8 +185,11 @@ impl Model {
         let order = longest_first(&inputs);
         let mut vectors = vec![Vec::new(); texts.len()];
         for batch in order.chunks(self.batch_size) {
-            let batch_inputs: Vec<&TokenIds> = batch.iter().map(|&index| &inputs[index]).collect();
-            let batch_vectors = self.embed_batch(&batch_inputs)?;
+            let batch_inputs: Vec<&[u32]> = batch
+                .iter()
+                .map(|&index| inputs[index].as_slice())
+                .collect();
+            let batch_vectors = self.encoder.embed(&batch_inputs)?;
             for (&index, vector) in batch.iter().zip(batch_vectors) {
                 vectors[index] = vector;
             }
@@ -217,44 +203,11 @@ impl Model {
         );
         Ok(vectors)
     }
-
-    /// Runs one batch through the model, padded on the right to its
-    /// longest input, and pools each text's real tokens.
-    fn embed_batch(&self, inputs: &[&TokenIds]) -> Result<Vec<Vec<f32>>, LocalError> {
-        let padded_tokens = inputs.iter().map(|ids| ids.len()).max().unwrap_or(0);
-        let mut ids = Vec::with_capacity(inputs.len() * padded_tokens);
-        let mut mask = Vec::with_capacity(inputs.len() * padded_tokens);
-        for input in inputs {
-            ids.extend_from_slice(input);
-            ids.resize(ids.len() + padded_tokens - input.len(), 0);
-            mask.extend(std::iter::repeat_n(1u32, input.len()));
-            mask.resize(mask.len() + padded_tokens - input.len(), 0);
-        }
-
-        let shape = (inputs.len(), padded_tokens);
-        let ids = Tensor::from_vec(ids, shape, &self.device).map_err(LocalError::inference)?;
-        let mask = Tensor::from_vec(mask, shape, &self.device).map_err(LocalError::inference)?;
-        let token_types = ids.zeros_like().map_err(LocalError::inference)?;
-        let hidden = self
-            .bert
-            .forward(&ids, &token_types, Some(&mask))
-            .and_then(|hidden| hidden.flatten_all())
-            .and_then(|hidden| hidden.to_vec1::<f32>())
-            .map_err(LocalError::inference)?;
-
-        let vectors = TokenVectors {
-            values: &hidden,
-            padded_tokens,
-            dimensions: self.dimensions,
-        };
-        let lengths: Vec<usize> = inputs.iter().map(|ids| ids.len()).collect();
-        Ok(mean_pool_normalized(&vectors, &lengths))
-    }
 }
 
 /// Loads `tokenizer.json` with its own truncation and padding switched off:
 /// the file truncates at 128 tokens and pads to 128, while the embedder
-/// checks the limit itself and pads each batch to its longest text.
+/// checks the limit itself and runs each text at its own length.
 fn load_tokenizer(path: &Path) -> Result<Tokenizer, LocalError> {
     let mut tokenizer = Tokenizer::from_file(path).map_err(|error| LocalError::Tokenizer {
         message: format!("cannot load {}: {error}", path.display()),

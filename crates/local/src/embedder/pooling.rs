@@ -4,41 +4,33 @@
 /// zero vector stays zero instead of becoming NaN.
 const MIN_NORM: f32 = 1e-12;
 
-/// Token vectors of one batch, laid out `[text][token][dimension]` with
-/// every text padded on the right to the same number of tokens.
-pub(crate) struct TokenVectors<'a> {
-    pub(crate) values: &'a [f32],
-    pub(crate) padded_tokens: usize,
-    pub(crate) dimensions: usize,
-}
-
-/// Returns, for each text, the mean of its first `lengths[i]` token vectors
-/// (the tokens the attention mask keeps) scaled to unit L2 norm.
+/// Returns, for each text, the mean of its token vectors scaled to unit
+/// L2 norm.
 ///
-/// Lengths above the padded length are clamped to it, and a length of
-/// zero gives a zero vector, so the function never reads outside
-/// `vectors.values`.
-pub(crate) fn mean_pool_normalized(vectors: &TokenVectors<'_>, lengths: &[usize]) -> Vec<Vec<f32>> {
-    let dimensions = vectors.dimensions;
-    let text_stride = vectors.padded_tokens * dimensions;
+/// `values` holds the token vectors of all texts one after another, each
+/// of `dimensions` values: first the `lengths[0]` tokens of text 0, then
+/// those of text 1, and so on. A length of zero gives a zero vector, and
+/// tokens missing from the end of `values` are left out, so the function
+/// never reads outside it.
+pub(crate) fn mean_pool_normalized(
+    values: &[f32],
+    lengths: &[usize],
+    dimensions: usize,
+) -> Vec<Vec<f32>> {
+    let mut rows = values.chunks_exact(dimensions.max(1));
     lengths
         .iter()
-        .enumerate()
-        .map(|(text, &length)| {
-            let start = text * text_stride;
-            let length = length.min(vectors.padded_tokens);
-            let tokens = vectors
-                .values
-                .get(start..start + length * dimensions)
-                .unwrap_or(&[]);
+        .map(|&length| {
             let mut mean = vec![0.0f32; dimensions];
-            for token in tokens.chunks_exact(dimensions) {
-                for (sum, value) in mean.iter_mut().zip(token) {
+            let mut count = 0usize;
+            for row in rows.by_ref().take(length) {
+                for (sum, value) in mean.iter_mut().zip(row) {
                     *sum += value;
                 }
+                count += 1;
             }
-            let count = (tokens.len() / dimensions.max(1)).max(1) as f32;
-            mean.iter_mut().for_each(|value| *value /= count);
+            let divisor = count.max(1) as f32;
+            mean.iter_mut().for_each(|value| *value /= divisor);
             normalize(&mut mean);
             mean
         })
@@ -59,22 +51,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mean_ignores_padding() {
-        // Two texts, three padded tokens, two dimensions; the second text
-        // has one real token and the padding holds large values.
-        let values = [
-            1.0, 0.0, 3.0, 0.0, 100.0, 100.0, //
-            0.0, 2.0, 50.0, 50.0, 70.0, 70.0,
-        ];
-        let vectors = TokenVectors {
-            values: &values,
-            padded_tokens: 3,
-            dimensions: 2,
-        };
-        let pooled = mean_pool_normalized(&vectors, &[2, 1]);
-        assert_eq!(pooled.len(), 2);
-        assert_eq!(pooled[0], vec![1.0, 0.0]);
-        assert_eq!(pooled[1], vec![0.0, 1.0]);
+    fn each_text_averages_its_own_tokens() {
+        // Two texts of two dimensions: two tokens, then one token.
+        let values = [1.0, 0.0, 3.0, 0.0, 0.0, 2.0];
+        let pooled = mean_pool_normalized(&values, &[2, 1], 2);
+        assert_eq!(pooled, vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
     }
 
     #[test]
@@ -93,26 +74,23 @@ mod tests {
     }
 
     #[test]
-    fn zero_length_reads_nothing() {
+    fn zero_and_missing_lengths_read_nothing() {
         let values = [5.0f32; 4];
-        let vectors = TokenVectors {
-            values: &values,
-            padded_tokens: 2,
-            dimensions: 2,
-        };
-        let pooled = mean_pool_normalized(&vectors, &[0]);
-        assert_eq!(pooled, vec![vec![0.0, 0.0]]);
+        let pooled = mean_pool_normalized(&values, &[0, 5, 1], 2);
+        let unit = 0.5f32.sqrt();
+        assert_eq!(pooled[0], vec![0.0, 0.0]);
+        assert_eq!(pooled[1], vec![unit, unit]);
+        assert_eq!(pooled[2], vec![0.0, 0.0]);
     }
 
     proptest! {
         #[test]
         fn pooled_vectors_have_unit_norm(
             values in prop::collection::vec(-10.0f32..10.0, 24),
-            lengths in prop::collection::vec(1usize..=4, 2),
+            first in 1usize..=4,
         ) {
-            // Two texts of four padded tokens with three dimensions.
-            let vectors = TokenVectors { values: &values, padded_tokens: 4, dimensions: 3 };
-            for vector in mean_pool_normalized(&vectors, &lengths) {
+            // Eight tokens of three dimensions, split into two texts.
+            for vector in mean_pool_normalized(&values, &[first, 8 - first], 3) {
                 let norm: f32 = vector.iter().map(|value| value * value).sum::<f32>().sqrt();
                 prop_assume!(norm > 0.0);
                 prop_assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
@@ -120,19 +98,14 @@ mod tests {
         }
 
         #[test]
-        fn padding_never_changes_result(
-            real in prop::collection::vec(-10.0f32..10.0, 6),
-            padding in prop::collection::vec(-1000.0f32..1000.0, 6),
+        fn a_text_pools_alike_alone_or_packed(
+            before in prop::collection::vec(-10.0f32..10.0, 6),
+            text in prop::collection::vec(-10.0f32..10.0, 6),
         ) {
-            // The same two real tokens, once unpadded and once followed by
-            // two padding tokens of arbitrary values.
-            let unpadded = TokenVectors { values: &real, padded_tokens: 2, dimensions: 3 };
-            let padded_values: Vec<f32> = real.iter().chain(&padding).copied().collect();
-            let padded = TokenVectors { values: &padded_values, padded_tokens: 4, dimensions: 3 };
-            prop_assert_eq!(
-                mean_pool_normalized(&unpadded, &[2]),
-                mean_pool_normalized(&padded, &[2])
-            );
+            let packed: Vec<f32> = before.iter().chain(&text).copied().collect();
+            let alone = mean_pool_normalized(&text, &[2], 3);
+            let together = mean_pool_normalized(&packed, &[2, 2], 3);
+            prop_assert_eq!(&alone[0], &together[1]);
         }
     }
 }

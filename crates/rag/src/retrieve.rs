@@ -187,17 +187,23 @@ impl Retriever {
                     .is_some_and(|metadata| filter.matches(metadata))
         };
         let candidates = options.candidates.max(options.k);
-        let keyword = match options.mode {
+        let keyword = || match options.mode {
             RetrievalMode::Dense => Vec::new(),
             RetrievalMode::Keyword | RetrievalMode::Hybrid => {
                 self.index.bm25().search(query, candidates, &keep)
             }
         };
-        let dense = match (options.mode, vector) {
+        let dense = || match (options.mode, vector) {
             (RetrievalMode::Keyword, _) | (_, None) => Vec::new(),
             (RetrievalMode::Dense | RetrievalMode::Hybrid, Some(vector)) => {
                 self.index.vectors().search(vector, candidates, &keep)
             }
+        };
+        // A hybrid query searches both indexes at once on rayon's threads,
+        // so it takes about as long as the slower of the two searches.
+        let (keyword, dense) = match (options.mode, vector) {
+            (RetrievalMode::Hybrid, Some(_)) => rayon::join(keyword, dense),
+            _ => (keyword(), dense()),
         };
         let ranked: Vec<(usize, f32)> = match options.mode {
             RetrievalMode::Keyword => keyword,

@@ -1,7 +1,7 @@
 //! A BERT encoder forward pass on the CPU, for sentence embeddings.
 //!
 //! The texts of a call are packed one after another into one matrix of
-//! token rows, with no padding: every step but attention treats each token
+//! token rows, with no padding. Every step but attention treats each token
 //! row alone, so the linear layers run as one matrix product over all the
 //! tokens, and attention runs per text and head. Buffers are allocated
 //! once per call and reused by every layer. A call with several texts is
@@ -193,7 +193,7 @@ impl BertEncoder {
         state
     }
 
-    /// Multi-head self-attention of each text over its own tokens, from
+    /// Computes multi-head self-attention of each text over its own tokens, from
     /// the stacked query, key and value rows into `context`.
     fn attend(&self, lengths: &[usize], buffers: &mut Buffers) {
         let hidden = self.settings.hidden_size;
@@ -274,8 +274,8 @@ struct Buffers {
     head: Vec<f32>,
 }
 
-/// A view of `rows` rows of `columns` values that start at `offset` in
-/// `values` and lie `stride` values apart.
+/// Returns a view of `rows` rows of `columns` values that start at
+/// `offset` in `values` and lie `stride` values apart.
 fn rows_of(
     values: &[f32],
     offset: usize,
@@ -286,7 +286,7 @@ fn rows_of(
     MatRef::from_row_major_slice_with_stride(&values[offset..], rows, columns, stride)
 }
 
-/// `out = input W^T` for `rows` input rows, without the bias.
+/// Computes `out = input W^T` for `rows` input rows, without the bias.
 fn project(input: &[f32], rows: usize, linear: &Linear, out: &mut [f32]) {
     let inputs = linear.weight.len() / linear.outputs;
     let x = MatRef::from_row_major_slice(&input[..rows * inputs], rows, inputs);

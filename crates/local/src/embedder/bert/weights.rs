@@ -234,3 +234,83 @@ impl Reader {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> BertSettings {
+        BertSettings {
+            vocab_size: 5,
+            hidden_size: 4,
+            num_hidden_layers: 1,
+            num_attention_heads: 2,
+            intermediate_size: 8,
+            max_position_embeddings: 6,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+            hidden_act: "gelu".to_owned(),
+        }
+    }
+
+    fn message(result: Result<(), LocalError>) -> String {
+        match result {
+            Err(error) => error.to_string(),
+            Ok(()) => String::from("accepted"),
+        }
+    }
+
+    #[test]
+    fn validate_names_bad_fields() {
+        let path = Path::new("config.json");
+        assert_eq!(message(tiny().validate(path)), "accepted");
+
+        let mut settings = tiny();
+        settings.hidden_act = "relu".to_owned();
+        assert!(message(settings.validate(path)).contains("\"relu\""));
+
+        let mut settings = tiny();
+        settings.num_attention_heads = 3;
+        let text = message(settings.validate(path));
+        assert!(text.contains("hidden_size 4"), "{text}");
+        assert!(text.contains("num_attention_heads 3"), "{text}");
+
+        let mut settings = tiny();
+        settings.num_hidden_layers = 0;
+        assert!(message(settings.validate(path)).contains("num_hidden_layers is 0"));
+
+        let mut settings = tiny();
+        settings.layer_norm_eps = f64::NAN;
+        assert!(message(settings.validate(path)).contains("layer_norm_eps"));
+    }
+
+    #[test]
+    fn load_names_missing_and_misshapen_tensors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        let word = Tensor::zeros((5, 4), DType::F32, &Device::Cpu).unwrap();
+        let types = Tensor::zeros((3, 4), DType::F32, &Device::Cpu).unwrap();
+        let tensors = HashMap::from([
+            ("embeddings.word_embeddings.weight".to_owned(), word),
+            ("embeddings.token_type_embeddings.weight".to_owned(), types),
+        ]);
+        candle_core::safetensors::save(&tensors, &path).unwrap();
+
+        let error = BertWeights::load(&path, &tiny()).err().unwrap().to_string();
+        assert!(
+            error.contains("embeddings.token_type_embeddings.weight has shape [3, 4]"),
+            "{error}"
+        );
+
+        let mut settings = tiny();
+        settings.type_vocab_size = 3;
+        let error = BertWeights::load(&path, &settings)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("encoder.layer.0.attention.self.query.weight is missing"),
+            "{error}"
+        );
+    }
+}

@@ -47,9 +47,9 @@
 //!
 //! # The embedding model
 //!
-//! [`MiniLmEmbedder`] runs the six BERT layers of all-MiniLM-L6-v2 with
-//! candle-transformers, averages each text's token vectors over its
-//! attention mask and scales the mean to unit L2 norm, as the
+//! [`MiniLmEmbedder`] runs the six BERT layers of all-MiniLM-L6-v2 in its
+//! own forward pass on faer's matrix products, averages each text's token
+//! vectors and scales the mean to unit L2 norm, as the
 //! sentence-transformers pipeline `Transformer → Pooling(mean) → Normalize`
 //! does. Vectors have 384 dimensions and match sentence-transformers within
 //! 1e-4 per component (tested on English, Korean, Japanese, Chinese, emoji,
@@ -57,9 +57,9 @@
 //! `max_seq_length` of the model's `sentence_bert_config.json`; a longer
 //! text fails with [`LocalError::InputTooLong`] unless
 //! [`EmbedderConfig::with_truncation`] is on. Texts are sorted by length and
-//! embedded in batches of [`EmbedderConfig::with_batch_size`] (default 32),
-//! each padded to its longest text. Matrix products use candle's thread
-//! pool, sized by `RAYON_NUM_THREADS`, else one thread per physical core.
+//! embedded in batches of [`EmbedderConfig::with_batch_size`] (default 32)
+//! without padding. Each batch is split over rayon's global thread pool,
+//! sized by `RAYON_NUM_THREADS`, else one thread per CPU.
 //!
 //! The files `config.json`, `tokenizer.json`, `model.safetensors` and
 //! `sentence_bert_config.json` (91 MB, Apache-2.0) come from, in order:

@@ -201,6 +201,9 @@ impl BertEncoder {
         let scale = 1.0 / (head_size as f32).sqrt();
         let mut start = 0;
         for &length in lengths {
+            if length == 0 {
+                continue;
+            }
             let scores = &mut buffers.scores[..length * length];
             for head in 0..self.settings.num_attention_heads {
                 let column = start * 3 * hidden + head * head_size;
@@ -322,6 +325,98 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use weights::{Layer, NormWeights};
+
+    /// Returns a two-layer encoder of width 8 with two heads, its weights
+    /// drawn from `seed`.
+    fn tiny_encoder(seed: u64) -> BertEncoder {
+        let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let mut next = move |count: usize| -> Vec<f32> {
+            (0..count)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+                })
+                .collect()
+        };
+        let settings = BertSettings {
+            vocab_size: 20,
+            hidden_size: 8,
+            num_hidden_layers: 2,
+            num_attention_heads: 2,
+            intermediate_size: 16,
+            max_position_embeddings: 40,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+            hidden_act: "gelu".to_owned(),
+        };
+        let mut linear = |inputs: usize, outputs: usize| Linear {
+            weight: next(inputs * outputs),
+            bias: next(outputs),
+            outputs,
+        };
+        let norm = || NormWeights {
+            weight: vec![1.0; 8],
+            bias: vec![0.0; 8],
+        };
+        let layers = (0..2)
+            .map(|_| Layer {
+                qkv: linear(8, 24),
+                attention_out: linear(8, 8),
+                attention_norm: norm(),
+                intermediate: linear(8, 16),
+                output: linear(16, 8),
+                output_norm: norm(),
+            })
+            .collect();
+        let weights = BertWeights {
+            word: next(20 * 8),
+            position: next(40 * 8),
+            token_type: next(8),
+            embedding_norm: norm(),
+            layers,
+        };
+        BertEncoder { settings, weights }
+    }
+
+    #[test]
+    fn empty_input_gives_zero_vector() {
+        let encoder = tiny_encoder(1);
+        let vectors = encoder.embed(&[&[], &[1, 2, 3]]).unwrap();
+        assert_eq!(vectors[0], vec![0.0; 8]);
+        let norm: f32 = vectors[1].iter().map(|value| value * value).sum();
+        assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+    }
+
+    #[test]
+    fn out_of_range_inputs_are_errors() {
+        let encoder = tiny_encoder(2);
+        let error = encoder.embed(&[&[1, 20]]).unwrap_err().to_string();
+        assert!(error.contains("token id 20"), "{error}");
+        let long = vec![1u32; 41];
+        let error = encoder.embed(&[&long]).unwrap_err().to_string();
+        assert!(error.contains("41 tokens"), "{error}");
+    }
+
+    proptest! {
+        #[test]
+        fn packed_texts_embed_as_alone(
+            texts in prop::collection::vec(prop::collection::vec(0u32..20, 1..40), 1..6),
+            seed in any::<u64>(),
+        ) {
+            let encoder = tiny_encoder(seed);
+            let views: Vec<&[u32]> = texts.iter().map(Vec::as_slice).collect();
+            let together = encoder.embed(&views).unwrap();
+            for (text, packed) in views.iter().zip(&together) {
+                let alone = encoder.embed_part(&[text]);
+                for (a, b) in alone[0].iter().zip(packed) {
+                    prop_assert!((a - b).abs() < 1e-5, "{alone:?} vs {packed:?}");
+                }
+            }
+        }
+    }
 
     proptest! {
         #[test]

@@ -53,7 +53,7 @@ fn truncated(ids: &[u32], max_tokens: usize) -> TokenIds {
 }
 
 /// Returns the indexes of `inputs` from longest to shortest, so each batch
-/// holds texts of similar length.
+/// contains texts of similar length.
 pub(crate) fn longest_first(inputs: &[TokenIds]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..inputs.len()).collect();
     order.sort_by_key(|&index| std::cmp::Reverse(inputs[index].len()));

@@ -7,7 +7,7 @@ const MIN_NORM: f32 = 1e-12;
 /// Returns, for each text, the mean of its token vectors scaled to unit
 /// L2 norm.
 ///
-/// `values` holds the token vectors of all texts one after another, each
+/// `values` contains the token vectors of all texts one after another, each
 /// of `dimensions` values: first the `lengths[0]` tokens of text 0, then
 /// those of text 1, and so on. A length of zero gives a zero vector, and
 /// tokens missing from the end of `values` are left out, so the function

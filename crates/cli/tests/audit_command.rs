@@ -1,8 +1,6 @@
 //! `llmops audit` against a SQLite file: append, verify, tampering found
 //! by verify, signed checkpoints, export and offline verification.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -2,8 +2,6 @@
 //! that names the value and the fix, and a closed standard output ends the
 //! output quietly.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::Read as _;
 use std::process::Stdio;
 

@@ -1,7 +1,5 @@
 //! `llmops chat` and `llmops model` input checks, run as a process. None of
 //! these cases loads the model, so they run without the model file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 
 fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String, String) {

@@ -1,8 +1,6 @@
 //! `llmops compliance` against a SQLite file: the review flow, invalid
 //! transitions and the transparency report.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 
 struct Db {

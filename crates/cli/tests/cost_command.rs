@@ -1,6 +1,4 @@
 //! `llmops cost`, run as a process.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::Write;
 
 use assert_cmd::Command;

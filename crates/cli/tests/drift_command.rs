@@ -1,8 +1,6 @@
 //! `llmops drift` against a SQLite file: baseline, check and report from
 //! input files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 
 fn run(folder: &tempfile::TempDir, args: &[&str]) -> (i32, String, String) {

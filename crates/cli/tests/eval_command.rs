@@ -1,8 +1,6 @@
 //! `llmops eval run`, `compare` and `gate` against a mock OpenAI-compatible
 //! server on loopback.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::Command;
 
 use llmops_testkit::{MockServer, Scenario};

@@ -2,8 +2,6 @@
 //! `import` and `agreement`, against a mock OpenAI-compatible server on
 //! loopback.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::Command;
 
 use llmops_testkit::{MockServer, Scenario};

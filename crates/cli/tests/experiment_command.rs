@@ -1,8 +1,6 @@
 //! `llmops experiment` against a SQLite file: create, list, status, stop
 //! and promote, with the usage errors a user is likely to hit.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 
 fn llmops(db: &str) -> Command {

@@ -1,8 +1,6 @@
 //! `llmops guard scan` and `guard redact` on files and standard input: the
 //! findings, the exit codes and that no raw value reaches the output.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 
 const RRN: &str = "900101-1234568";

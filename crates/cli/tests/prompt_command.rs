@@ -1,8 +1,6 @@
 //! `llmops prompt` against a SQLite file: create, label, show, diff,
 //! render, rollback, history, export and import.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 
 fn llmops(db: &str) -> Command {

@@ -1,8 +1,6 @@
 //! `llmops rag`: ingest, build, query with citations, eval, switch and
 //! rollback, and the exit codes of bad input.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 
 struct Workspace {

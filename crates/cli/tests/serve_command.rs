@@ -1,8 +1,6 @@
 //! `llmops serve` as a process: argument checks, a configuration in front
 //! of a mock provider, and shutdown on SIGTERM.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod serve_support;
+use crate::serve_support;
 
 use std::process::Command;
 use std::time::Duration;

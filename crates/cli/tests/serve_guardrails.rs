@@ -2,9 +2,7 @@
 //! provider: redaction before the provider, blocks, streamed output,
 //! findings on the dashboard, reload and bad sections.
 #![cfg(unix)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod serve_support;
+use crate::serve_support;
 
 use std::process::Command;
 use std::time::Duration;

@@ -4,9 +4,7 @@
 //! the mock provider's `/embeddings`, because the local model is slow in a
 //! debug build.
 #![cfg(unix)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod serve_support;
+use crate::serve_support;
 
 use llmops_testkit::{MockServer, Route, Scenario};
 use serde_json::{Value, json};

@@ -1,8 +1,6 @@
 //! Appends: linking, batches, rollback and concurrent writers on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{event, fill, postgres_log, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;

@@ -1,9 +1,7 @@
 //! Impact assessments, incidents and the regulator bundle, on SQLite and
 //! PostgreSQL, with every change in a log that still verifies.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{postgres_log, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;

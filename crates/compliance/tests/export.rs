@@ -1,8 +1,6 @@
 //! Extracts as JSON Lines with inclusion proofs, verified offline.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{fill, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;

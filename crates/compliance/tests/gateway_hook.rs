@@ -1,8 +1,6 @@
 //! Every gateway request lands in the audit log: a gateway on a mock
 //! provider over loopback, with the hook writing to a SQLite file.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -5,9 +5,7 @@
 //! Each case runs on a SQLite file through both read paths, and on
 //! PostgreSQL when `LLMOPS_TEST_POSTGRES_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{exec, fill, postgres_log, rewrite_from, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;

@@ -1,9 +1,7 @@
 //! `AuditLog::open_existing` opens a log without migrating, and names a
 //! database that contains no audit log or only part of one.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{fill, sqlite_log};
 use llmops_compliance::{AuditLog, ComplianceError, VerifyOptions};

@@ -1,8 +1,6 @@
 //! Tree heads, inclusion and consistency proofs read from the log, against signed checkpoints.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{fill, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;

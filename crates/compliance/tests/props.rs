@@ -1,7 +1,5 @@
 //! Property tests: random review action sequences and random tampering.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_compliance::{
     AuditLog, BreakReason, ComplianceError, Decision, NewReview, ReviewQueue, ReviewState,
     VerifyOptions,

@@ -1,9 +1,7 @@
 //! `verify` reads a SQLite file natively or through the pool and reports
 //! the same result either way; the native scan reads one snapshot.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{exec, fill, postgres_log, sqlite_log};
 use llmops_compliance::{

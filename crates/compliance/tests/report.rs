@@ -1,8 +1,6 @@
 //! The AI system register and the transparency report built from the log.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{event, postgres_log, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;

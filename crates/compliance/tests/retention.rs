@@ -1,8 +1,6 @@
 //! Retention purges keep the chain valid, and legal holds stop them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{event, exec, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;

@@ -1,8 +1,6 @@
 //! The review queue's state machine on the store, with each change in the audit log.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{postgres_log, sqlite_log};
 use llmops_compliance::{

@@ -1,9 +1,7 @@
 //! The queue summary and the dashboard's oversight panel, on SQLite and
 //! PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{postgres_log, sqlite_log};
 use llmops_compliance::{AuditLog, Decision, NewReview, ReviewQueue, ReviewState};

@@ -1,8 +1,6 @@
 //! Crypto-shredding: personal fields are encrypted per data subject and erased by destroying the key.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{event, exec, postgres_log, sqlite_log};
 use llmops_compliance::{

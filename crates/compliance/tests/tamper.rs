@@ -1,8 +1,6 @@
 //! `verify` finds tampering done with raw SQL and names the first broken entry.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{exec, fill, rewrite_from, sqlite_log};
 use llmops_compliance::ed25519_dalek::SigningKey;

@@ -1,8 +1,6 @@
 //! Maps every recorded error body onto its `Error` class.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

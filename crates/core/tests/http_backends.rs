@@ -1,9 +1,7 @@
 //! The HTTP backends against scripted loopback servers: headers and bodies
 //! sent, response conversion, timeouts per phase, faults and cancellation.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,8 +1,6 @@
 //! `OpenAiEmbedder` against the llmops-testkit mock server: request shape,
 //! batching, ordering, encodings, retries and malformed responses.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::time::Duration;
 
 use llmops_core::providers::openai::{

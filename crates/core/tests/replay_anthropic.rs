@@ -1,9 +1,7 @@
 //! Replays recorded Anthropic streams and bodies through the parser and the
 //! conversion into OpenAI chunks.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{assemble, fixture, fixtures_with_extension, replay};
 use llmops_core::Error;

@@ -1,8 +1,6 @@
 //! Replays recorded OpenAI streams and bodies through the parser and decoder.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{assemble, fixture, fixtures_with_extension, replay};
 use llmops_core::Error;

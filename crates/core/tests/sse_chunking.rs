@@ -1,9 +1,7 @@
 //! Splitting a recorded stream at arbitrary byte offsets yields the same
 //! events as parsing it whole.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -2,9 +2,7 @@
 //! replies split across writes, recorded error bodies, stream faults,
 //! timeouts per phase and cancellation.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,5 @@
 //! Actions run for reports at or above their severity.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;

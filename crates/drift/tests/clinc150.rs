@@ -1,9 +1,7 @@
 //! Topic drift on CLINC150 queries: a planted shift is detected and
 //! unshifted resamples do not alarm.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{Query, clinc150};
 use llmops_drift::stats::{DomainClassifierConfig, MmdConfig};

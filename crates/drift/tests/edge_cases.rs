@@ -1,7 +1,5 @@
 //! Empty, constant, identical and invalid inputs give defined results.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_drift::stats::{
     DomainClassifierConfig, MmdConfig, centroid_cosine_distance, chi_square, domain_classifier_auc,
     jensen_shannon, ks_two_sample, mmd_rbf, psi, roc_auc, wasserstein, wasserstein_normalised,

@@ -1,8 +1,6 @@
 //! The newest report across baselines, and the dashboard's drift panel, on
 //! SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_drift::{
     Baseline, BaselineConfig, DriftCheck, DriftPanel, DriftStore, HashingEmbedder, Policy,
     TopicCount, Window, WindowSpan,

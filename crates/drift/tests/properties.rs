@@ -1,7 +1,5 @@
 //! Invariants of the drift statistics over random inputs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_drift::stats::{
     chi_square, jensen_shannon, ks_two_sample, psi, roc_auc, wasserstein, wasserstein_normalised,
 };

@@ -1,8 +1,6 @@
 //! Checks every statistic against values computed by scipy, scikit-learn
 //! and Evidently on the inputs in `data/reference_values.json`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_drift::stats::{
     MmdConfig, centroid_cosine_distance, chi_square, jensen_shannon, ks_two_sample, mmd_rbf, psi,
     roc_auc, wasserstein, wasserstein_normalised,

@@ -1,7 +1,5 @@
 //! Baselines, reports and registry calls on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_drift::{
     Baseline, BaselineConfig, DriftCheck, DriftError, DriftStore, HashingEmbedder, InputSource,
     Policy, RegistryCalls, TopicCount, Window, WindowSpan,

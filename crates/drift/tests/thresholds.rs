@@ -1,8 +1,6 @@
 //! Distance thresholds grow to the sampling noise of small windows, and
 //! reports record which threshold applied.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_drift::{
     Baseline, BaselineConfig, DriftCheck, DriftReport, Measure, MeasureResult, NullQuantiles,
     Policy, Severity, ThresholdBasis, TopicCount, Window,

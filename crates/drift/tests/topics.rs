@@ -1,8 +1,6 @@
 //! Baseline topics, assignment, new and vanished topics on synthetic
 //! embeddings with known clusters.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_drift::{Assignment, Baseline, BaselineConfig, DriftCheck, Policy, TopicCount, Window};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

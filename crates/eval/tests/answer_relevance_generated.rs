@@ -1,9 +1,7 @@
 //! Ragas-style answer relevance: questions generated back from the answer
 //! by a scripted model, embedded and compared with the case input.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod judge_support;
+use crate::judge_support;
 
 use std::sync::{Arc, Mutex};
 

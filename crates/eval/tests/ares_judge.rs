@@ -2,10 +2,8 @@
 //! judge whose reply is fixed per row: parsing of varied reply formats,
 //! undetermined replies, and agreement with the human labels end to end.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod ares_support;
-mod judge_support;
+use crate::ares_support;
+use crate::judge_support;
 
 use std::collections::HashMap;
 use std::path::Path;

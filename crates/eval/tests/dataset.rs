@@ -1,7 +1,5 @@
 //! Dataset loading and content-hash versions.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::Write as _;
 
 use llmops_eval::{Case, Dataset, EvalError};

@@ -1,9 +1,7 @@
 //! The evaluator over a scripted backend: scores, retries, concurrency,
 //! failures and resumption from SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

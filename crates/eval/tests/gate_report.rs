@@ -1,7 +1,5 @@
 //! Reports and regression gates over hand-built runs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::BTreeMap;
 
 use llmops_eval::{

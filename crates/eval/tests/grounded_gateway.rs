@@ -1,8 +1,6 @@
 //! Every response of a gateway on a mock provider over loopback gets a
 //! groundedness record from the hook.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 
 use llmops_core::types::{ChatMessage, ChatRequest};

@@ -2,8 +2,6 @@
 //! counts responses when its queue is full, and scores every response when
 //! the worker keeps up.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 

@@ -1,7 +1,5 @@
 //! The groundedness scorer: signals, undetermined cases and invariants.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_eval::grounded::GroundednessSignal;
 use llmops_eval::rag::Faithfulness;
 use llmops_eval::{GroundednessInput, GroundednessScorer, Score};

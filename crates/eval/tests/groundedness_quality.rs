@@ -1,8 +1,6 @@
 //! Quality floor of the lexical groundedness scorer on HaluEval QA, and
 //! AUROC against scikit-learn.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::PathBuf;
 
 use llmops_eval::stats::auroc;

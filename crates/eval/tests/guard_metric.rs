@@ -1,9 +1,7 @@
 //! Guards from llmops-guardrails as metrics over a dataset: toxicity and
 //! PII on outputs, injection on inputs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,10 +1,8 @@
 //! Rubric and pairwise judges over scripted judge backends: parsing,
 //! structured output, samples, position swap, and use in the evaluator.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-mod judge_support;
+use crate::common;
+use crate::judge_support;
 
 use std::sync::Arc;
 

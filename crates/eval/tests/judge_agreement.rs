@@ -2,10 +2,8 @@
 //! carried from the evaluator into stored results and the JSON, Markdown
 //! and HTML reports.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-mod judge_support;
+use crate::common;
+use crate::judge_support;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

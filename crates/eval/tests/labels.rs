@@ -1,8 +1,6 @@
 //! Review export, label import with validation, and Cohen's kappa against
 //! scikit-learn.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 

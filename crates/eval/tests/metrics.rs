@@ -1,8 +1,6 @@
 //! Deterministic metrics and the reference-metric wrappers, including the
 //! undetermined cases.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_eval::text::{Bleu, Chrf, Rouge, RougeKind, TokenF1};
 use llmops_eval::{
     Case, Contains, CostBudget, EvalError, ExactMatch, JsonSchemaMatch, JsonValid, LatencyBudget,

@@ -1,9 +1,7 @@
 //! Online evaluation: sampling, scoring behind a gateway, the bounded
 //! queue under overload, and scores attached to registry versions.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod judge_support;
+use crate::judge_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -4,8 +4,6 @@
 //! `tests/data/porter_vectors.json`. The words and pairs come from the
 //! HaluEval and ARES rows under `tests/data`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_eval::text::{RougeOptions, porter_stem, rouge_l_with, rouge_n_with};
 use serde_json::Value;
 

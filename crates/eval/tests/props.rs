@@ -1,7 +1,5 @@
 //! Property tests: ranges, symmetry, identity and permutation invariance.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_eval::stats::{bootstrap_mean_ci, mcnemar_exact, wilcoxon_signed_rank};
 use llmops_eval::text::{rouge_l, rouge_n, sentence_bleu, sentence_chrf, token_f1, tokenize_rouge};
 use proptest::prelude::*;

@@ -1,8 +1,6 @@
 //! RAG metrics on hand-written cases: faithfulness, context precision and
 //! recall, citation correctness and answer relevance.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 
 use async_trait::async_trait;

@@ -2,8 +2,6 @@
 //! 1.17.1, computed by `benches/python/make_vectors.py` and stored in
 //! `tests/data/reference_vectors.json`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_eval::stats::{mcnemar_exact, wilcoxon_signed_rank};
 use llmops_eval::text::{
     corpus_bleu, rouge_l, rouge_n, sentence_bleu, sentence_chrf, token_f1, tokenize_13a,

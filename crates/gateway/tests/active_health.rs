@@ -8,11 +8,9 @@
 //! so that it never skips ahead to a pending check timeout by itself while
 //! loopback I/O is still under way.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 #[cfg(feature = "server")]
-mod server_support;
+use crate::server_support;
 
 use std::time::Duration;
 

@@ -1,9 +1,7 @@
 //! Property tests of the attempt bounds, with an in-process backend whose
 //! every call fails or succeeds as a generated script says.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -2,9 +2,7 @@
 //! usage, the hard stop, alerts once per period, and equal cost for
 //! streamed and plain calls.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,9 +2,7 @@
 //! replay, opt-out, temperature rule, errors, expiry, size bound, and what
 //! a hit counts against limits and budgets.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,5 @@
 //! Configuration parsing and validation: every mistake names its key.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_gateway::{
     BudgetPeriod, DeploymentConfig, Gateway, GatewayConfig, GatewayError, LimitScope, ModelConfig,
     ScopeKind, Strategy,

@@ -2,9 +2,7 @@
 //! real loopback HTTP: spend equals the sum of recorded costs, and a model
 //! over its limit is passed over for an eligible fallback.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,9 +2,7 @@
 //! a manual clock: admission, rejection, token reservations and their
 //! settlement, and fall-through of a model over its limit.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,9 +2,7 @@
 //! streams, cached responses checked again, order of hooks, and a
 //! rejected response.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,8 +1,6 @@
 //! Routing, fallback and retries over real HTTP to the mock provider.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

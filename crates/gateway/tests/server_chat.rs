@@ -2,9 +2,7 @@
 //! mid-stream failures, client disconnects and metrics.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use std::time::Duration;
 

@@ -1,9 +1,7 @@
 //! `POST /v1/embeddings` with a registered embedder, and without one.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use std::sync::Arc;
 

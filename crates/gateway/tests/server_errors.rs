@@ -2,9 +2,7 @@
 //! and upstream error classes mapped to HTTP statuses.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use llmops_gateway::server::Server;
 use llmops_testkit::{Fault, MockServer, Scenario};

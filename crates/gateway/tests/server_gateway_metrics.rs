@@ -3,9 +3,7 @@
 //! alerts, fallbacks and ejections, kept across a reload.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use llmops_core::pricing::{ModelPrice, PriceTable};
 use llmops_core::types::{ChatMessage, ChatRequest};

@@ -2,9 +2,7 @@
 //! allow-lists, and keys kept in SQLite and PostgreSQL.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use std::sync::Arc;
 

@@ -2,9 +2,7 @@
 //! that swaps the gateway without dropping open connections.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -3,9 +3,7 @@
 //! Skips when the package is missing, unless `CI=true`.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use std::process::Command;
 

@@ -2,9 +2,7 @@
 //! request id header that ties a response to its record.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use std::sync::Arc;
 use std::time::Duration;

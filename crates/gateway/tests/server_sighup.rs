@@ -2,9 +2,7 @@
 //! signal goes to the whole process.
 
 #![cfg(all(feature = "server", unix))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use std::time::Duration;
 

@@ -2,9 +2,7 @@
 //! `llmops` object of a JSON completion and of a stream's first chunk.
 
 #![cfg(feature = "server")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod server_support;
+use crate::server_support;
 
 use llmops_gateway::server::Server;
 use llmops_gateway::{AI_GENERATED_HEADER, Gateway, LABEL_KEY, TransparencyConfig};

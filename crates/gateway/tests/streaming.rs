@@ -1,9 +1,7 @@
 //! Streams through the gateway: fail-over before content, errors after it,
 //! cancellation, and pass-through of recorded streams.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

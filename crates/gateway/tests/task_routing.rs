@@ -3,9 +3,7 @@
 //! and similarity. Low similarity and embedder failures fall back to the
 //! rule classifier, and task examples are embedded once.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Precision, recall and F1 per entity type on presidio-research's synthetic
 //! dataset, plus secret recall on detect-secrets and gitleaks test data.
 //!

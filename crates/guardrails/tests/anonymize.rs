@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Anonymisers and the vault.
 
 use std::borrow::Cow;

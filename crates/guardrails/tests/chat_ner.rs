@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The chat-model entity recognizer against a mock OpenAI server on
 //! loopback: the request it sends, mentions located and redacted, and
 //! model failures.

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The gateway hook with a chat-model entity recognizer: names redacted
 //! before the provider call, and fail-closed or fail-open on model
 //! failures. The entity model and the chat model are both served by one mock

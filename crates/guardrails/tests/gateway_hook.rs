@@ -1,8 +1,6 @@
 //! The input guards as a gateway pre-call hook, against a mock provider on
 //! loopback: what the provider receives, blocks and routing by tag.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_core::Error;
 use llmops_core::types::{ChatMessage, ChatRequest, ContentPart, MessageContent};
 use llmops_gateway::{

@@ -2,8 +2,6 @@
 //! loopback: redacted and blocked completions, redacted streams, and the
 //! events a listener receives.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Numbers and tokens that look like PII but are not.
 
 use llmops_guardrails::Analyzer;

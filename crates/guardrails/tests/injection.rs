@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Prompt-injection heuristics.
 
 use std::sync::Arc;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! International recognizers: validation rules and context words.
 
 use std::sync::Arc;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Korean fixture cases from Presidio and korean-pii.
 
 use llmops_guardrails::{Analyzer, EntityType};

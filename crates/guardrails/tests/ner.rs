@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Model-based recognizers plugged in through `NerModel`.
 
 use std::sync::Arc;

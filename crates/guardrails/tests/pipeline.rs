@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Pipelines built in code and from TOML.
 
 use llmops_core::types::{ChatMessage, ChatRequest};

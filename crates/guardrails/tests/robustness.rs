@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Empty, large, invalid and arbitrary input.
 
 use llmops_guardrails::{Analyzer, EntityType, GuardError, InjectionDetector};

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Secret recall on detect-secrets and gitleaks test data and on one sample
 //! of every supported key format.
 

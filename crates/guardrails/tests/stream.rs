@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Streaming redaction across chunk boundaries.
 
 use std::sync::Arc;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Streaming redaction of PEM private key blocks longer than the hold-back
 //! window.
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Streaming redaction equals whole-text redaction for random texts and cuts.
 
 use std::sync::Arc;

@@ -1,8 +1,6 @@
 //! Dropping a stream stops its generation.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

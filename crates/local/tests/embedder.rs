@@ -6,8 +6,6 @@
 //! the cache are downloaded once per test binary before any test loads
 //! them. A failed download fails the test with the resolution error.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_core::Embedder;
 use llmops_local::{EmbedderConfig, LocalError, MiniLmEmbedder};
 use serde::Deserialize;

@@ -1,9 +1,7 @@
 //! Generation through `ModelBackend`: chunk shapes, limits, stop sequences,
 //! sampling and request checks, on the real model with short outputs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{backend, collect, content, greedy};
 use llmops_core::types::{ChatMessage, FinishReason, Role, StopSequences, StreamOptions, Tool};

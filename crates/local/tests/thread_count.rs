@@ -2,9 +2,7 @@
 //! Each row's sum runs in one order whatever the thread count, so greedy
 //! output is the same on 1, 2 and 3 threads.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{config, greedy};
 use llmops_core::ModelBackend;

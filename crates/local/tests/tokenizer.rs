@@ -1,9 +1,7 @@
 //! The tokenizer built from the GGUF metadata: plain-text encoding, digit
 //! splitting, byte-level round trips and chat prompts.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::path::Path;
 

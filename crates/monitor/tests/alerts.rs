@@ -1,8 +1,6 @@
 //! Alert rules evaluated on the monitor, with hysteresis and notifiers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -2,9 +2,7 @@
 //! budgets, keeps the spend of unchanged scopes and periods, and never
 //! leaves old or duplicate budgets behind.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::thread;
 

@@ -1,8 +1,6 @@
 //! Label values past the cap fold into `other`, and memory stays flat.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{builder, request};
 use llmops_monitor::{Dimension, RequestObservation, SnapshotSource, Window};

@@ -1,8 +1,6 @@
 //! Many tasks recording at once lose nothing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{monitor, request};
 use llmops_monitor::{Outcome, RequestObservation, SnapshotSource, Window};

@@ -10,9 +10,7 @@
 //! `LLMOPS_DASHBOARD_SCREENSHOT=file.png` it saves the loaded page.
 
 #![cfg(feature = "dashboard")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
+use crate::support;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

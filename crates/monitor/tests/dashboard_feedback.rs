@@ -5,9 +5,7 @@
 //! Chromium as in `dashboard_browser.rs`.
 
 #![cfg(feature = "dashboard")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
+use crate::support;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

@@ -8,9 +8,7 @@
 //! missing, and fails then when `CI` is set.
 
 #![cfg(feature = "dashboard")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
+use crate::support;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

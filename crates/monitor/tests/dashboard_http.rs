@@ -2,9 +2,7 @@
 //! error bodies, feedback and the framing of the event stream.
 
 #![cfg(feature = "dashboard")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,8 +1,6 @@
 //! The feedback store on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

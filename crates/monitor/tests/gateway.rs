@@ -1,8 +1,6 @@
 //! The monitor fed by a real gateway through `MonitorHook` and through
 //! `RecordSink`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,9 +1,7 @@
 //! The OTLP exporter posts protobuf metrics that a collector decodes into
 //! the GenAI instruments and llmops' counters with the recorded values.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

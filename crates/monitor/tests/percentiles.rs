@@ -1,8 +1,6 @@
 //! Window percentiles against exact order statistics.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{monitor, request};
 use llmops_monitor::{RELATIVE_ERROR, SnapshotSource, Window};

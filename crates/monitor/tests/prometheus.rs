@@ -1,9 +1,7 @@
 //! The Prometheus exposition parses under a strict reading of the text
 //! format 0.0.4, and label values round-trip through escaping.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,9 +1,7 @@
 //! Snapshots: every panel, sources present, absent and failing, and the
 //! JSON round trip.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

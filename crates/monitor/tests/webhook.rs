@@ -1,7 +1,5 @@
 //! The webhook notifier against an HTTP server on loopback.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::{Arc, Mutex};
 
 use axum::Json;

@@ -1,8 +1,6 @@
 //! Sliding windows over an injected clock.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{START_MS, monitor, request};
 use llmops_monitor::{Outcome, RequestObservation, SnapshotSource, Window};

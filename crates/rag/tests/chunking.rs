@@ -1,7 +1,5 @@
 //! Chunking invariants: offsets, UTF-8 boundaries, sizes, structure.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_core::tokens::TokenCounter;
 use llmops_rag::{ChunkingConfig, Format, RagError, chunk_text};
 use proptest::prelude::*;

@@ -1,8 +1,6 @@
 //! Text extraction and the bad-input checks of ingestion.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use llmops_rag::{Document, Format, IngestLimits, RagError, extract_text};
 

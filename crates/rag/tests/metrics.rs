@@ -1,7 +1,5 @@
 //! Retrieval metrics checked against values computed by hand.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::HashMap;
 
 use llmops_rag::metrics::{

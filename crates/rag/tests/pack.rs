@@ -1,7 +1,5 @@
 //! Context packing: budget, de-duplication, order and citations.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_core::tokens::TokenCounter;
 use llmops_rag::{Hit, PackOrder, pack_context};
 

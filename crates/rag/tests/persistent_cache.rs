@@ -2,9 +2,7 @@
 //! length separation, repeated texts, concurrent writers and a broken
 //! database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,8 +1,6 @@
 //! Hybrid retrieval, filters, re-ranking, embedding cache and bad queries.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -4,8 +4,6 @@
 //! the Python baselines) is the `scifact` example; this test keeps to BM25
 //! so it runs in seconds.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::HashMap;
 use std::path::Path;
 

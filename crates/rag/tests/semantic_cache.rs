@@ -4,8 +4,6 @@
 //! temperature rule, expiry and size bound.
 
 #![cfg(feature = "gateway")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 use std::time::Duration;
 

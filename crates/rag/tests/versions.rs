@@ -1,10 +1,6 @@
 //! Ingestion into the store, index versions, blue/green switch and rollback,
 //! on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::sync::Arc;
 
 use llmops_rag::{

@@ -1,7 +1,5 @@
 //! Experiment analysis: input checks, degenerate data, recommendations.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::BTreeMap;
 
 use llmops_registry::experiment::{

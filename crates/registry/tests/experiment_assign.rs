@@ -1,7 +1,5 @@
 //! Assignment: validation, golden vectors, stickiness and uniformity.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_registry::experiment::{Arm, ArmTarget, Experiment, ExperimentError, unit_interval};
 use serde_json::Value;
 

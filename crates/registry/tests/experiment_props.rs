@@ -1,7 +1,5 @@
 //! Property tests of the statistics: ranges, intervals and symmetry.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_registry::experiment::stats::{
     Proportion, msprt, ratio_z_test, two_proportion_z_test, welch_t_test, wilson_interval,
 };

@@ -1,7 +1,5 @@
 //! The mSPRT stays valid under repeated looks; a fixed-horizon test does not.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_registry::experiment::stats::{
     AlwaysValidPValue, Proportion, msprt, two_proportion_z_test,
 };

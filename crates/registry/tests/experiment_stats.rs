@@ -3,8 +3,6 @@
 //! `data/stats_vectors.json` is written by `data/stats_vectors.py`; the
 //! library versions are recorded in the file.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_registry::experiment::stats::{
     Proportion, bootstrap_mean_difference, msprt, probability_best_binary, probability_best_normal,
     ratio_z_test, sample_ratio_mismatch, two_proportion_z_test, welch_t_test, wilson_interval,

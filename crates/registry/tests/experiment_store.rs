@@ -1,10 +1,6 @@
 //! Experiments kept in the store, on SQLite and PostgreSQL: creation
 //! checks, sticky serving, analysis of logged calls, stop and promote.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use llmops_registry::experiment::{
     AnalysisConfig, Arm, ArmTarget, ExperimentStatus, MetricSamples, NewExperiment, Recommendation,
 };

@@ -1,9 +1,5 @@
 //! Batched call logging, scores and metrics on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use llmops_registry::{
     CallLogger, CallLoggerOptions, CallRecord, MetricsScope, PromptContent, Registry,
     RegistryError, Score, Selector, TimeWindows,

@@ -5,8 +5,6 @@
 //! `KNOWN_DIFFERENCES`, where llmops follows MiniJinja and the expected
 //! llmops output is pinned here.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_registry::render::{
     CompiledPrompt, PromptTemplate, RenderError, RenderedPrompt, VariableSpec, VariableType,
 };

@@ -1,7 +1,5 @@
 //! Property tests: any string value renders verbatim.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_registry::render::{
     CompiledPrompt, PromptTemplate, RenderedPrompt, VariableSpec, VariableType,
 };

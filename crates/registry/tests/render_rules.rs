@@ -1,7 +1,5 @@
 //! Rendering rules: strictness, verbatim values, chat output, validation.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_core::types::Role;
 use llmops_registry::render::{
     CompiledPrompt, MessageTemplate, PromptTemplate, RenderError, RenderedPrompt, VariableSpec,

@@ -1,10 +1,6 @@
 //! Score means across prompts and versions, and the dashboard's quality
 //! panel, on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use llmops_monitor::source::QualitySource;
 use llmops_registry::{PromptContent, Registry, Score, Selector};
 use llmops_store::now_ms;

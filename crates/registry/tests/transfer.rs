@@ -1,9 +1,5 @@
 //! Export to YAML and JSON and import into another database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use llmops_registry::{
     LabelMove, PromptContent, Registry, RegistryError, RegistryExport, Selector,
 };

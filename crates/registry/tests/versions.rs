@@ -1,9 +1,5 @@
 //! Versions, labels and history on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use llmops_registry::{LabelMove, PromptContent, Registry, RegistryError, Selector};
 use llmops_store::testing::TestDatabase;
 use sqlx::Row;

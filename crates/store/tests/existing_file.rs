@@ -2,8 +2,6 @@
 //! SQLite URL rejects a missing file the same way, and a read-only
 //! connection leaves an existing file as it was.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::Path;
 
 use llmops_store::{Store, StoreError, StoreOptions};

@@ -1,7 +1,5 @@
 //! Named errors for bad URLs, a locked SQLite file and a down server.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::time::Duration;
 
 use llmops_store::{Store, StoreError, StoreOptions};

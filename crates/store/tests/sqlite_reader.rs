@@ -1,7 +1,5 @@
 //! `Store::sqlite_reader`: a read-only native connection to the same SQLite file.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use llmops_store::{Store, StoreError, testing};
 
 async fn create_notes(store: &Store) {

@@ -1,9 +1,5 @@
 //! Transactions, dialect helpers and error classification on both databases.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use llmops_store::testing::TestDatabase;
 use llmops_store::{Migration, Store, StoreError};
 use sqlx::Row;

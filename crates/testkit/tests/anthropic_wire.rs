@@ -1,7 +1,5 @@
 //! Byte-level checks of the Anthropic Messages replies.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{data_json, event_names, messages_request, post, sse_events};
 use llmops_testkit::{MockServer, Scenario};

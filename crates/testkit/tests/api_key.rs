@@ -1,8 +1,6 @@
 //! `require_api_key` rejects requests without the key with the recorded 401
 //! replies.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{chat_request, client, messages_request, read_frames};
 use llmops_testkit::recorded::{anthropic, openai};

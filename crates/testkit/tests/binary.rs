@@ -1,6 +1,4 @@
 //! The `llmops-mock` binary prints its base URL and serves requests.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 

@@ -1,8 +1,6 @@
 //! Many parallel requests each take exactly one queued scenario, in FIFO
 //! order per model.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

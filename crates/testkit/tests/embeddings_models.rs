@@ -1,7 +1,5 @@
 //! `POST /v1/embeddings` and `GET /v1/models`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{client, post};
 use llmops_testkit::{Fault, MockServer, Route, Scenario, embedding_for};

@@ -1,7 +1,5 @@
 //! Error faults send the recorded provider bodies and headers.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{chat_request, messages_request, post};
 use llmops_testkit::recorded::{anthropic, openai};

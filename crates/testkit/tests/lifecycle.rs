@@ -1,6 +1,4 @@
 //! Starting, dropping and shutting down servers.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::time::Duration;
 
 use llmops_testkit::{MockError, MockServer, Scenario};

@@ -1,7 +1,5 @@
 //! The server records every request for assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{chat_request, client, messages_request};
 use llmops_testkit::{MockServer, Route, Scenario};

@@ -1,7 +1,5 @@
 //! Recorded provider bodies replay over HTTP byte for byte.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{chat_request, data_json, post, sse_events};
 use llmops_testkit::recorded::{anthropic, openai};

@@ -1,8 +1,6 @@
 //! Split writes deliver the same bytes in more reads, including cuts inside
 //! UTF-8 characters, JSON objects and `data:` lines.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{chat_request, data_json, messages_request, post};
 use llmops_testkit::recorded::{anthropic, openai};

@@ -1,8 +1,6 @@
 //! Stream faults: disconnects, malformed JSON, mid-stream errors, stalls,
 //! hangs and delays, observed by a raw HTTP client.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

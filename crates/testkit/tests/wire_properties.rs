@@ -1,8 +1,6 @@
 //! For any reply text and any split size, a client that joins the reads
 //! gets valid events whose deltas rebuild the text, in both protocols.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{chat_request, data_json, messages_request, post};
 use llmops_testkit::{MockServer, Scenario};

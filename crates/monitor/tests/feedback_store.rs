@@ -9,7 +9,36 @@ use llmops_monitor::{
     SnapshotSource, Window,
 };
 use llmops_store::Store;
-use llmops_store::testing::{TestDatabase, postgres, sqlite_file};
+use llmops_store::testing::sqlite_file;
+
+/// Defines `mod $body` with a `sqlite` and a `postgres` test, each running
+/// `$body` on a fresh store of that backend.
+macro_rules! on_both_backends {
+    ($body:ident) => {
+        mod $body {
+            #[tokio::test]
+            async fn sqlite() {
+                let database = llmops_store::testing::sqlite_file().await.unwrap();
+                super::$body(database.store.clone()).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let name = concat!("monitor_", stringify!($body));
+                let Some(database) = llmops_store::testing::postgres(name).await else {
+                    return;
+                };
+                super::$body(database.store.clone()).await;
+            }
+        }
+    };
+}
+
+on_both_backends!(attaches_prompt_version);
+on_both_backends!(keeps_newest_comments_per_version);
+on_both_backends!(rejects_invalid);
+on_both_backends!(feeds_snapshot);
+on_both_backends!(remembers_concurrent_requests_in_batches);
 
 fn feedback(request_id: &str, rating: u8, comment: Option<&str>) -> Feedback {
     Feedback {
@@ -188,8 +217,8 @@ async fn rejects_invalid(store: Store) {
     assert_eq!(feedback_store.summary(0).await.unwrap().count, 1);
 }
 
-async fn feeds_snapshot(database: TestDatabase) {
-    let feedback_store = FeedbackStore::open(database.store.clone()).await.unwrap();
+async fn feeds_snapshot(store: Store) {
+    let feedback_store = FeedbackStore::open(store).await.unwrap();
     feedback_store
         .remember_request(
             "r",
@@ -228,66 +257,11 @@ async fn feeds_snapshot(database: TestDatabase) {
 }
 
 #[tokio::test]
-async fn sqlite_attaches_prompt_version() {
-    let database = sqlite_file().await.unwrap();
-    attaches_prompt_version(database.store.clone()).await;
-}
-
-#[tokio::test]
-async fn sqlite_keeps_newest_comments() {
-    let database = sqlite_file().await.unwrap();
-    keeps_newest_comments_per_version(database.store.clone()).await;
-}
-
-#[tokio::test]
-async fn postgres_keeps_newest_comments() {
-    let Some(database) = postgres("monitor_keeps_newest_comments").await else {
-        return;
-    };
-    keeps_newest_comments_per_version(database.store.clone()).await;
-}
-
-#[tokio::test]
-async fn sqlite_rejects_invalid() {
-    let database = sqlite_file().await.unwrap();
-    rejects_invalid(database.store.clone()).await;
-}
-
-#[tokio::test]
-async fn sqlite_feeds_snapshot() {
-    feeds_snapshot(sqlite_file().await.unwrap()).await;
-}
-
-#[tokio::test]
 async fn sqlite_migration_is_idempotent() {
     let database = sqlite_file().await.unwrap();
     FeedbackStore::open(database.store.clone()).await.unwrap();
     let store = FeedbackStore::open(database.store.clone()).await.unwrap();
     assert_eq!(store.summary(0).await.unwrap().count, 0);
-}
-
-#[tokio::test]
-async fn postgres_attaches_prompt_version() {
-    let Some(database) = postgres("monitor_attaches_prompt_version").await else {
-        return;
-    };
-    attaches_prompt_version(database.store.clone()).await;
-}
-
-#[tokio::test]
-async fn postgres_rejects_invalid() {
-    let Some(database) = postgres("monitor_rejects_invalid").await else {
-        return;
-    };
-    rejects_invalid(database.store.clone()).await;
-}
-
-#[tokio::test]
-async fn postgres_feeds_snapshot() {
-    let Some(database) = postgres("monitor_feeds_snapshot").await else {
-        return;
-    };
-    feeds_snapshot(database).await;
 }
 
 async fn request_rows(store: &Store) -> Vec<(String, Option<i64>)> {
@@ -344,20 +318,6 @@ async fn remembers_concurrent_requests_in_batches(store: Store) {
         rows.iter().all(|(_, version)| *version == Some(3)),
         "{rows:?}"
     );
-}
-
-#[tokio::test]
-async fn sqlite_remembers_concurrent_requests_in_batches() {
-    let database = sqlite_file().await.unwrap();
-    remembers_concurrent_requests_in_batches(database.store.clone()).await;
-}
-
-#[tokio::test]
-async fn postgres_remembers_concurrent_requests_in_batches() {
-    let Some(database) = postgres("monitor_remembers_in_batches").await else {
-        return;
-    };
-    remembers_concurrent_requests_in_batches(database.store.clone()).await;
 }
 
 #[tokio::test]

@@ -19,8 +19,9 @@ use crate::vector::{HnswConfig, VectorIndex};
 
 /// First bytes of every index file.
 const MAGIC: &[u8; 8] = b"LLMRAGIX";
-/// Layout version of the file after the magic bytes.
-const FILE_VERSION: u32 = 1;
+/// Layout version of the file after the magic bytes. Version 2 stores the
+/// graph's vectors quantised to 8 bits beside the f32 table.
+const FILE_VERSION: u32 = 2;
 /// Magic, layout version and SHA-256 of the payload.
 const HEADER_BYTES: usize = 8 + 4 + 32;
 
@@ -256,7 +257,8 @@ impl SearchIndex {
         let version = u32::from_le_bytes(version);
         if version != FILE_VERSION {
             return Err(corrupt(format!(
-                "layout version {version}, this build reads {FILE_VERSION}"
+                "layout version {version}, this build reads only version {FILE_VERSION} \
+                 (an index from another llmops release)"
             )));
         }
         let payload = &bytes[HEADER_BYTES..];
@@ -277,6 +279,7 @@ impl SearchIndex {
         if self.vectors.len() != chunks || self.vectors.dimensions() != self.manifest.dimensions {
             return Err("vector table disagrees with the chunks or manifest".to_owned());
         }
+        self.vectors.check_consistency()?;
         if self
             .chunk_document
             .iter()

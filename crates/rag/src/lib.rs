@@ -11,7 +11,10 @@
 //!   `llmops-store` across restarts; [`HashEmbedder`] is a model-free
 //!   embedder for tests.
 //! - [`SearchIndex`]: one index version (BM25 keyword index and HNSW vector
-//!   index over the chunks) saved as one checksummed file.
+//!   index over the chunks) saved as one checksummed file. The graph
+//!   searches on vectors quantised to 8 bits, a quarter of the memory a
+//!   search reads, and its candidates are scored again on the f32 vectors,
+//!   so returned similarities are exact.
 //! - [`Retriever`]: keyword, dense or hybrid retrieval fused by
 //!   [`reciprocal_rank_fusion`], with [`MetadataFilter`]s and an optional
 //!   [`Reranker`].

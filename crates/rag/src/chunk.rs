@@ -113,6 +113,20 @@ pub fn chunk_text(
     Ok(chunks)
 }
 
+impl ChunkingConfig {
+    /// Checks the settings without chunking anything, so a caller can
+    /// refuse them before loading an embedder.
+    ///
+    /// # Errors
+    ///
+    /// [`RagError::InvalidConfig`] naming the setting: `max_tokens` of 0,
+    /// a `tokenizer_model` the counter does not know, or `overlap_tokens`
+    /// not below `max_tokens`.
+    pub fn validate(&self, counter: &TokenCounter) -> Result<()> {
+        splitter_config(self, counter).map(|_| ())
+    }
+}
+
 fn splitter_config<'a>(
     config: &'a ChunkingConfig,
     counter: &'a TokenCounter,

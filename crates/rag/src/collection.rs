@@ -212,6 +212,22 @@ impl Collection {
         rows.iter().map(|row| self.source_text(row)).collect()
     }
 
+    /// Returns how many documents are stored.
+    ///
+    /// # Errors
+    ///
+    /// [`RagError::Store`].
+    pub async fn document_count(&self) -> Result<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM rag_documents WHERE collection = $1",
+        )
+        .bind(&self.name)
+        .fetch_one(self.store.pool())
+        .await
+        .map_err(|error| self.db(error))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     fn source_text(&self, row: &AnyRow) -> Result<SourceText> {
         let get =
             |index: usize| -> Result<String> { row.try_get(index).map_err(|error| self.db(error)) };

@@ -4,11 +4,13 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use llmops_core::Embedder;
 use llmops_core::tokens::TokenCounter;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tracing::info;
 
 use crate::bm25::{Bm25Index, DEFAULT_B, DEFAULT_K1};
 use crate::chunk::{Chunk, ChunkingConfig, chunk_text};
@@ -24,6 +26,8 @@ const MAGIC: &[u8; 8] = b"LLMRAGIX";
 const FILE_VERSION: u32 = 2;
 /// Magic, layout version and SHA-256 of the payload.
 const HEADER_BYTES: usize = 8 + 4 + 32;
+/// How often a long embedding pass logs how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 /// Settings of an index build, recorded with the version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,10 +165,27 @@ impl SearchIndex {
         }
 
         let texts: Vec<&str> = chunks.iter().map(|chunk| chunk.text.as_str()).collect();
+        info!(
+            documents = documents.len(),
+            chunks = chunks.len(),
+            model = embedder.model(),
+            "chunked the documents; embedding the chunks"
+        );
+        let started = Instant::now();
         let vectors = embed_all(embedder, &texts, settings.embed_batch_size).await?;
+        info!(
+            chunks = chunks.len(),
+            seconds = started.elapsed().as_secs(),
+            "embedded the chunks; building the BM25 and HNSW indexes"
+        );
+        let started = Instant::now();
         let bm25 = Bm25Index::build(&texts, settings.bm25_k1, settings.bm25_b);
         let dimensions = embedder.dimensions();
         let vectors = VectorIndex::build(vectors, dimensions, settings.hnsw);
+        info!(
+            seconds = started.elapsed().as_secs(),
+            "built the BM25 and HNSW indexes"
+        );
 
         let manifest = IndexManifest {
             embedder: embedder.model().to_owned(),
@@ -299,7 +320,17 @@ pub(crate) async fn embed_all(
     batch_size: usize,
 ) -> Result<Vec<Vec<f32>>> {
     let mut vectors = Vec::with_capacity(texts.len());
+    let mut last_report = Instant::now();
     for batch in texts.chunks(batch_size.max(1)) {
+        if last_report.elapsed() >= PROGRESS_EVERY {
+            info!(
+                model = embedder.model(),
+                done = vectors.len(),
+                of = texts.len(),
+                "embedding chunks"
+            );
+            last_report = Instant::now();
+        }
         let owned: Vec<String> = batch.iter().map(|text| (*text).to_owned()).collect();
         let embedded = embedder
             .embed(&owned)

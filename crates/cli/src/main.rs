@@ -26,6 +26,7 @@ mod monitoring;
 mod output;
 mod prompt;
 mod rag;
+mod rag_embedder;
 mod records;
 mod serve;
 mod serve_config;
@@ -92,9 +93,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // A server's lifecycle and failures are its log, so `serve` logs at
     // info unless RUST_LOG sets another level.
-    let filter = match cli.command {
+    // `rag build` logs how far its embedding pass got.
+    let filter = match &cli.command {
         Command::Serve(_) => tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        Command::Rag(args) if args.logs_progress() => {
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("llmops_rag::index=info"))
+        }
         _ => tracing_subscriber::EnvFilter::from_default_env(),
     };
     // Colour codes only help a terminal; a log file gets plain text.

@@ -6,19 +6,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use llmops_core::Embedder;
 use llmops_core::tokens::TokenCounter;
 use llmops_rag::beir::{BeirQuery, read_corpus, read_qrels, read_queries};
 use llmops_rag::metrics::{Qrels, evaluate};
 use llmops_rag::{
-    ChunkingConfig, Collection, Document, Format, HashEmbedder, IndexSettings, IngestLimits,
-    IngestOutcome, MetadataFilter, PackOrder, RagError, RetrievalMode, RetrievalOptions, Retriever,
-    pack_context,
+    ChunkingConfig, Collection, Document, Format, IndexSettings, IngestLimits, IngestOutcome,
+    MetadataFilter, PackOrder, RagError, RetrievalMode, RetrievalOptions, Retriever, pack_context,
 };
 use llmops_store::Store;
 
 use crate::failure::Failure;
 use crate::output::{out, outln};
+use crate::rag_embedder::EmbedderArgs;
 use crate::records::block_on;
 
 /// Ingest documents, build index versions and query them.
@@ -29,7 +28,7 @@ use crate::records::block_on;
 /// and `rollback` returns to the previous one.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  llmops rag ingest docs/*.md handbook.pdf --meta team=search\n  llmops rag ingest --beir corpus.jsonl\n  llmops rag build --max-tokens 256 --overlap 32\n  llmops rag query 'How do I rotate keys?' -k 5 --budget 1000\n  llmops rag eval --queries queries.jsonl --qrels qrels/test.tsv -k 10\n  llmops rag rollback"
+    after_help = "Examples:\n  llmops rag ingest docs/*.md handbook.pdf --meta team=search\n  llmops rag ingest --beir corpus.jsonl\n  llmops rag build --max-tokens 256 --overlap 32\n  llmops rag build --embedder openai --embedding-model text-embedding-3-small\n  llmops rag query 'How do I rotate keys?' -k 5 --budget 1000\n  llmops rag eval --queries queries.jsonl --qrels qrels/test.tsv -k 10\n  llmops rag rollback"
 )]
 pub(crate) struct Args {
     /// Database URL: sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB.
@@ -51,17 +50,11 @@ pub(crate) struct Args {
     /// Collection name: ASCII letters, digits, `-` and `_`.
     #[arg(long, default_value = "default", global = true)]
     collection: String,
-    /// Embedder: `hash` is a model-free bag-of-words embedder for tests.
-    #[arg(long, value_enum, default_value_t = EmbedderChoice::Hash, global = true)]
-    embedder: EmbedderChoice,
+    #[command(flatten)]
+    embedder: EmbedderArgs,
 
     #[command(subcommand)]
     command: RagCommand,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum EmbedderChoice {
-    Hash,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -170,6 +163,14 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
     }
 }
 
+impl Args {
+    /// Whether the command runs long enough to log its progress: a build
+    /// embeds every chunk, which takes minutes on a large corpus.
+    pub(crate) fn logs_progress(&self) -> bool {
+        matches!(self.command, RagCommand::Build { .. })
+    }
+}
+
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
     block_on(run_async(args))?
 }
@@ -210,12 +211,6 @@ fn rag_failure(error: RagError) -> Failure {
     }
 }
 
-async fn load_embedder(choice: EmbedderChoice) -> Result<Arc<dyn Embedder>, Failure> {
-    match choice {
-        EmbedderChoice::Hash => Ok(Arc::new(HashEmbedder::new(384))),
-    }
-}
-
 async fn run_async(args: Args) -> Result<(), Failure> {
     let store = Store::connect(&args.db)
         .await
@@ -249,7 +244,17 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 },
                 ..IndexSettings::default()
             };
-            let embedder = load_embedder(args.embedder).await?;
+            // Settings and documents are checked before a model loads.
+            settings
+                .chunking
+                .validate(&TokenCounter::new())
+                .map_err(rag_failure)?;
+            if collection.document_count().await.map_err(rag_failure)? == 0 {
+                return Err(rag_failure(RagError::EmptyCorpus {
+                    collection: collection.name().to_owned(),
+                }));
+            }
+            let embedder = args.embedder.for_build().await?;
             let built = collection
                 .build_version(embedder.as_ref(), &settings)
                 .await
@@ -290,7 +295,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             filters,
             budget,
         } => {
-            let retriever = retriever(&collection, index_version, args.embedder).await?;
+            let retriever = retriever(&collection, index_version, &args.embedder).await?;
             let mut filter = MetadataFilter::new();
             for (key, value) in filters {
                 filter = filter.equals(key, value);
@@ -350,7 +355,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             let queries = read_queries(&queries).map_err(rag_failure)?;
             let qrels = read_qrels(&qrels).map_err(rag_failure)?;
             check_qrels_queries(&queries, &qrels)?;
-            let retriever = retriever(&collection, index_version, args.embedder).await?;
+            let retriever = retriever(&collection, index_version, &args.embedder).await?;
             let options = RetrievalOptions {
                 k,
                 mode: mode.into(),
@@ -511,14 +516,14 @@ async fn versions(collection: &Collection) -> Result<(), Failure> {
 async fn retriever(
     collection: &Collection,
     version: Option<i64>,
-    choice: EmbedderChoice,
+    embedder: &EmbedderArgs,
 ) -> Result<Retriever, Failure> {
     let index = match version {
         Some(version) => collection.load(version).await,
         None => collection.load_live().await,
     }
     .map_err(rag_failure)?;
-    let embedder = load_embedder(choice).await?;
+    let embedder = embedder.for_index(index.manifest()).await?;
     Retriever::new(Arc::new(index), embedder).map_err(rag_failure)
 }
 

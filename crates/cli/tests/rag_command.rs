@@ -2,6 +2,7 @@
 //! rollback, and the exit codes of bad input.
 
 use assert_cmd::Command;
+use llmops_testkit::MockServer;
 
 struct Workspace {
     folder: tempfile::TempDir,
@@ -29,6 +30,10 @@ impl Workspace {
     }
 }
 
+fn stderr(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}
+
 fn stdout(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(assert.get_output().stdout.clone()).unwrap()
 }
@@ -54,7 +59,7 @@ fn ingest_build_query_eval() {
     let again = work.rag(&["ingest", &cats]).success();
     assert!(stdout(&again).contains("1 unchanged"), "{}", stdout(&again));
 
-    let build = work.rag(&["build"]).success();
+    let build = work.rag(&["build", "--embedder", "hash"]).success();
     assert!(
         stdout(&build).contains("version 1 is live"),
         "{}",
@@ -96,9 +101,11 @@ fn switch_and_rollback() {
     std::fs::write(work.path("a.txt"), "alpha text").unwrap();
     let a = work.path("a.txt").display().to_string();
     work.rag(&["ingest", &a]).success();
-    work.rag(&["build"]).success();
+    work.rag(&["build", "--embedder", "hash"]).success();
     work.rag(&[
         "build",
+        "--embedder",
+        "hash",
         "--no-switch",
         "--max-tokens",
         "64",
@@ -147,4 +154,126 @@ fn bad_input_exits_with_usage_errors() {
     let failed = work.rag(&["ingest", &folder]).code(2);
     let message = String::from_utf8(failed.get_output().stderr.clone()).unwrap();
     assert!(message.contains("is a folder"), "{message}");
+}
+
+/// Two documents that share no word with the query, so only an embedder
+/// that knows meaning can rank them.
+fn write_pets_and_taxes(work: &Workspace) -> (String, String) {
+    std::fs::write(
+        work.path("cats.txt"),
+        "Cats sleep for most of the day and purr when content.",
+    )
+    .unwrap();
+    std::fs::write(
+        work.path("taxes.txt"),
+        "Income tax returns are filed with the revenue office each spring.",
+    )
+    .unwrap();
+    (
+        work.path("cats.txt").display().to_string(),
+        work.path("taxes.txt").display().to_string(),
+    )
+}
+
+#[test]
+fn minilm_is_the_default_and_queries_follow_the_index() {
+    let work = Workspace::new();
+    let (cats, taxes) = write_pets_and_taxes(&work);
+    work.rag(&["ingest", &cats, &taxes]).success();
+    let build = work.rag(&["build"]).success();
+    assert!(
+        stdout(&build).contains("embedder all-MiniLM-L6-v2"),
+        "{}",
+        stdout(&build)
+    );
+    // The build logs its progress on standard error.
+    assert!(
+        stderr(&build).contains("embedding the chunks"),
+        "{}",
+        stderr(&build)
+    );
+
+    let query = work
+        .rag(&["query", "kittens napping", "-k", "1", "--mode", "dense"])
+        .success();
+    let text = stdout(&query);
+    assert!(text.starts_with(&format!("1. {cats} ")), "{text}");
+
+    let refused = work
+        .rag(&["query", "kittens", "--embedder", "hash"])
+        .code(2);
+    let message = stderr(&refused);
+    assert!(
+        message.contains("built with the `all-MiniLM-L6-v2` embedder"),
+        "{message}"
+    );
+}
+
+#[test]
+fn openai_embedder_builds_and_queries_through_the_api() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    let base = mock.openai_base_url();
+    let work = Workspace::new();
+    let (cats, taxes) = write_pets_and_taxes(&work);
+    work.rag(&["ingest", &cats, &taxes]).success();
+
+    let missing = work.rag(&["build", "--embedder", "openai"]).code(2);
+    assert!(
+        stderr(&missing).contains("--embedder openai needs --embedding-model"),
+        "{}",
+        stderr(&missing)
+    );
+    let unknown = work
+        .rag(&[
+            "build",
+            "--embedder",
+            "openai",
+            "--embedding-model",
+            "my-embedder",
+        ])
+        .code(2);
+    assert!(
+        stderr(&unknown).contains("give it with --embedding-dimensions"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let remote = |args: &[&str]| {
+        let db = format!("sqlite://{}", work.path("llmops.db").display());
+        Command::cargo_bin("llmops")
+            .unwrap()
+            .env("OPENAI_API_KEY", "sk-test")
+            .env_remove("OPENAI_BASE_URL")
+            .args(["rag", "--db", &db, "--index-dir"])
+            .arg(work.path("indexes"))
+            .args(["--embedding-base-url", &base])
+            .args(args)
+            .assert()
+    };
+    let build = remote(&[
+        "build",
+        "--embedder",
+        "openai",
+        "--embedding-model",
+        "text-embedding-3-small",
+    ])
+    .success();
+    assert!(
+        stdout(&build).contains("embedder text-embedding-3-small"),
+        "{}",
+        stdout(&build)
+    );
+    let embedded = mock.requests().len();
+    assert!(embedded >= 1, "no embeddings request reached the mock");
+
+    // The query names no embedder: the index's record picks the model.
+    let query = remote(&["query", "income tax", "-k", "1"]).success();
+    let text = stdout(&query);
+    assert!(text.starts_with(&format!("1. {taxes} ")), "{text}");
+    let requests = mock.requests();
+    assert_eq!(requests.len(), embedded + 1);
+    let last = requests.last().unwrap();
+    assert_eq!(last.path, "/v1/embeddings");
+    assert_eq!(last.model(), Some("text-embedding-3-small"));
 }

@@ -1,0 +1,201 @@
+//! The embedder of `llmops rag`: chosen by flag for a build, and by the
+//! index's own record for queries, so a query embeds as its index did.
+
+use std::sync::Arc;
+
+use llmops_core::Embedder;
+use llmops_core::providers::openai::{EmbeddingOptions, OpenAiConfig, OpenAiEmbedder};
+use llmops_local::{EMBEDDING_MODEL_NAME, EmbedderConfig, MiniLmEmbedder};
+use llmops_rag::{HashEmbedder, IndexManifest};
+
+use crate::failure::Failure;
+
+/// The environment variable with the API key of a remote embedder.
+const API_KEY_VARIABLE: &str = "OPENAI_API_KEY";
+
+/// Dimensions of the hash embedder when a build names no other.
+const HASH_DIMENSIONS: usize = 384;
+
+/// Name prefix of the hash embedder's model; the dimensions follow it.
+const HASH_MODEL_PREFIX: &str = "hash-bow-";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EmbedderChoice {
+    /// all-MiniLM-L6-v2 on this machine's CPU, fetched into the model cache
+    /// on first use.
+    Minilm,
+    /// An OpenAI-compatible `/v1/embeddings` API.
+    Openai,
+    /// A model-free bag-of-words embedder, for tests.
+    Hash,
+}
+
+/// The embedder flags, shared by every `rag` subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct EmbedderArgs {
+    /// Embedder. `build` uses minilm unless told otherwise; `query` and
+    /// `eval` use the one the index version was built with.
+    #[arg(long, value_enum, global = true)]
+    embedder: Option<EmbedderChoice>,
+    /// Model of the openai embedder, for example text-embedding-3-small.
+    #[arg(long, global = true)]
+    embedding_model: Option<String>,
+    /// Length of the openai embedder's vectors; known for OpenAI's own
+    /// models.
+    #[arg(long, global = true)]
+    embedding_dimensions: Option<usize>,
+    /// Base URL of the openai embedder's API; the key is read from
+    /// OPENAI_API_KEY.
+    #[arg(long, env = "OPENAI_BASE_URL", global = true)]
+    embedding_base_url: Option<String>,
+}
+
+/// The embedder to load.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    Minilm,
+    Hash {
+        dimensions: usize,
+    },
+    Openai {
+        model: String,
+        dimensions: usize,
+        base_url: Option<String>,
+    },
+}
+
+impl EmbedderArgs {
+    /// The embedder for a new index version.
+    pub(crate) async fn for_build(&self) -> Result<Arc<dyn Embedder>, Failure> {
+        load(self.build_plan()?).await
+    }
+
+    /// The embedder for querying an index built as `manifest` records.
+    pub(crate) async fn for_index(
+        &self,
+        manifest: &IndexManifest,
+    ) -> Result<Arc<dyn Embedder>, Failure> {
+        load(self.query_plan(manifest)?).await
+    }
+
+    fn build_plan(&self) -> Result<Plan, Failure> {
+        match self.embedder.unwrap_or(EmbedderChoice::Minilm) {
+            EmbedderChoice::Minilm => Ok(Plan::Minilm),
+            EmbedderChoice::Hash => Ok(Plan::Hash {
+                dimensions: self.embedding_dimensions.unwrap_or(HASH_DIMENSIONS),
+            }),
+            EmbedderChoice::Openai => {
+                let model = self.embedding_model.clone().ok_or_else(|| {
+                    Failure::Usage(
+                        "--embedder openai needs --embedding-model, for example text-embedding-3-small"
+                            .to_owned(),
+                    )
+                })?;
+                let dimensions = match self.embedding_dimensions {
+                    Some(dimensions) => dimensions,
+                    None => known_dimensions(&model).ok_or_else(|| {
+                        Failure::Usage(format!(
+                            "the length of `{model}` vectors is not known here; give it with --embedding-dimensions"
+                        ))
+                    })?,
+                };
+                Ok(Plan::Openai {
+                    model,
+                    dimensions,
+                    base_url: self.embedding_base_url.clone(),
+                })
+            }
+        }
+    }
+
+    /// The embedder the index was built with. A different `--embedder` is
+    /// refused, since its vectors would not be comparable with the index's.
+    fn query_plan(&self, manifest: &IndexManifest) -> Result<Plan, Failure> {
+        let recorded = recorded_choice(&manifest.embedder);
+        if let Some(choice) = self.embedder
+            && choice != recorded
+        {
+            return Err(Failure::Usage(format!(
+                "this index version was built with the `{}` embedder, so --embedder {} cannot query it; leave --embedder out",
+                manifest.embedder,
+                choice_name(choice)
+            )));
+        }
+        Ok(match recorded {
+            EmbedderChoice::Minilm => Plan::Minilm,
+            EmbedderChoice::Hash => Plan::Hash {
+                dimensions: manifest.dimensions,
+            },
+            EmbedderChoice::Openai => Plan::Openai {
+                model: manifest.embedder.clone(),
+                dimensions: manifest.dimensions,
+                base_url: self.embedding_base_url.clone(),
+            },
+        })
+    }
+}
+
+fn choice_name(choice: EmbedderChoice) -> &'static str {
+    match choice {
+        EmbedderChoice::Minilm => "minilm",
+        EmbedderChoice::Openai => "openai",
+        EmbedderChoice::Hash => "hash",
+    }
+}
+
+/// Which embedder made vectors recorded under `model`.
+fn recorded_choice(model: &str) -> EmbedderChoice {
+    if model == EMBEDDING_MODEL_NAME {
+        EmbedderChoice::Minilm
+    } else if model.starts_with(HASH_MODEL_PREFIX) {
+        EmbedderChoice::Hash
+    } else {
+        EmbedderChoice::Openai
+    }
+}
+
+/// Vector lengths of OpenAI's embedding models at their full size.
+fn known_dimensions(model: &str) -> Option<usize> {
+    match model {
+        "text-embedding-3-small" | "text-embedding-ada-002" => Some(1536),
+        "text-embedding-3-large" => Some(3072),
+        _ => None,
+    }
+}
+
+async fn load(plan: Plan) -> Result<Arc<dyn Embedder>, Failure> {
+    match plan {
+        Plan::Hash { dimensions } => Ok(Arc::new(HashEmbedder::new(dimensions))),
+        // Chunks are cut by the chunking tokenizer, whose count can fall
+        // under the embedder's 256 word pieces; the rest of a longer chunk
+        // is left out of its vector but stays in BM25.
+        Plan::Minilm => MiniLmEmbedder::load(EmbedderConfig::default().with_truncation(true))
+            .await
+            .map(|embedder| Arc::new(embedder) as Arc<dyn Embedder>)
+            .map_err(|error| {
+                Failure::Other(anyhow::anyhow!(
+                    "cannot load the local {EMBEDDING_MODEL_NAME} embedder: {error}; fetch it with `llmops model fetch`, or choose --embedder openai"
+                ))
+            }),
+        Plan::Openai {
+            model,
+            dimensions,
+            base_url,
+        } => {
+            let mut config = OpenAiConfig::new();
+            if let Some(base_url) = base_url {
+                config = config.base_url(base_url);
+            }
+            if let Ok(key) = std::env::var(API_KEY_VARIABLE) {
+                config = config.api_key(key);
+            }
+            OpenAiEmbedder::new(config, EmbeddingOptions::new(model, dimensions))
+                .map(|embedder| Arc::new(embedder) as Arc<dyn Embedder>)
+                .map_err(|error| {
+                    Failure::Usage(format!(
+                        "cannot build the openai embedder: {error}; check --embedding-model, --embedding-dimensions and --embedding-base-url"
+                    ))
+                })
+        }
+    }
+}

@@ -8,14 +8,18 @@
 //! evaluation does, and texts over the 256-token limit are truncated.
 //!
 //! Options: `--batch-size N` (default 32), `--runs N` (default 3), `--limit
-//! N` (embed only the first N texts). After one warm-up pass on the first
-//! batch, the example embeds all texts `--runs` times and prints one JSON
-//! line with the best and median seconds and texts per second.
+//! N` (embed only the first N texts). The batch size and the number of
+//! runs must be at least one. Blank lines and a leading byte-order mark are
+//! skipped. After one warm-up pass on the first batch, the example embeds
+//! all texts `--runs` times and prints one JSON line with the best and
+//! median seconds and texts per second.
 
 use std::time::Instant;
 
 use anyhow::Context;
 use llmops_local::{EmbedderConfig, MiniLmEmbedder};
+
+const USAGE: &str = "usage: embed_throughput TEXTS.jsonl [--batch-size N] [--runs N] [--limit N]";
 
 struct Options {
     path: String,
@@ -33,24 +37,28 @@ fn parse_options() -> anyhow::Result<Options> {
         limit: None,
     };
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| -> anyhow::Result<usize> {
+        let mut value = |name: &str, least: usize| -> anyhow::Result<usize> {
             let text = args
                 .next()
-                .with_context(|| format!("{name} needs a value"))?;
-            text.parse()
-                .with_context(|| format!("{name} must be a whole number, got {text:?}"))
+                .with_context(|| format!("{name} needs a value; {USAGE}"))?;
+            let value: usize = text
+                .parse()
+                .with_context(|| format!("{name} must be a whole number, got {text:?}"))?;
+            anyhow::ensure!(
+                value >= least,
+                "{name} must be at least {least}, got {value}"
+            );
+            Ok(value)
         };
         match arg.as_str() {
-            "--batch-size" => options.batch_size = value("--batch-size")?,
-            "--runs" => options.runs = value("--runs")?.max(1),
-            "--limit" => options.limit = Some(value("--limit")?),
+            "--batch-size" => options.batch_size = value("--batch-size", 1)?,
+            "--runs" => options.runs = value("--runs", 1)?,
+            "--limit" => options.limit = Some(value("--limit", 0)?),
+            flag if flag.starts_with("--") => anyhow::bail!("unknown option {flag}; {USAGE}"),
             _ => options.path = arg,
         }
     }
-    anyhow::ensure!(
-        !options.path.is_empty(),
-        "usage: embed_throughput TEXTS.jsonl"
-    );
+    anyhow::ensure!(!options.path.is_empty(), "{USAGE}");
     Ok(options)
 }
 
@@ -64,9 +72,17 @@ fn read_texts(path: &str, limit: Option<usize>) -> anyhow::Result<Vec<String>> {
 
     let content = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
     let mut texts = Vec::new();
+    let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
     for (number, line) in content.lines().enumerate() {
-        let line: Line = serde_json::from_str(line)
-            .with_context(|| format!("{path}:{}: invalid JSON line", number + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line: Line = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{path}, line {}: not a JSON object with a text field",
+                number + 1
+            )
+        })?;
         let text = if line.title.is_empty() {
             line.text
         } else {

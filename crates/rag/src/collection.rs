@@ -85,7 +85,11 @@ impl Collection {
             });
         }
         store.migrate(MIGRATIONS).await?;
+        // Versions record their file by absolute path, so a later process
+        // started in another working directory still finds it.
         let folder = index_folder.join(name);
+        let folder = std::path::absolute(&folder)
+            .map_err(|source| RagError::io("resolve", &folder, source))?;
         std::fs::create_dir_all(&folder)
             .map_err(|source| RagError::io("create", &folder, source))?;
         Ok(Collection {
@@ -413,7 +417,15 @@ impl Collection {
     /// file fails the checks, and [`RagError::Store`].
     pub async fn switch_to(&self, version: i64) -> Result<()> {
         let recorded = self.version(version).await?;
-        SearchIndex::load(&recorded.file)?;
+        // An index folder that was moved, or a version recorded with a
+        // relative path by an earlier release, is found by its file name in
+        // this collection's folder.
+        let moved = recorded
+            .file
+            .file_name()
+            .map(|name| self.folder.join(name))
+            .filter(|moved| !recorded.file.exists() && moved.exists());
+        SearchIndex::load(moved.as_deref().unwrap_or(&recorded.file))?;
         let from = self.live_version().await?;
         if from == Some(version) {
             // Recording a switch to itself would make it the rollback
@@ -477,7 +489,15 @@ impl Collection {
     /// [`RagError::CorruptIndex`] and [`RagError::Store`].
     pub async fn load(&self, version: i64) -> Result<SearchIndex> {
         let recorded = self.version(version).await?;
-        SearchIndex::load(&recorded.file)
+        // An index folder that was moved, or a version recorded with a
+        // relative path by an earlier release, is found by its file name in
+        // this collection's folder.
+        let moved = recorded
+            .file
+            .file_name()
+            .map(|name| self.folder.join(name))
+            .filter(|moved| !recorded.file.exists() && moved.exists());
+        SearchIndex::load(moved.as_deref().unwrap_or(&recorded.file))
     }
 
     /// Loads the live version's index.

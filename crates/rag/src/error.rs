@@ -92,6 +92,18 @@ pub enum RagError {
         /// Model of the embedder passed in.
         model: String,
     },
+    /// An index file written in a layout this build does not read.
+    #[error(
+        "index file {path} has layout version {version}, and this build reads only version {supported}; build a new index version from the stored documents"
+    )]
+    UnsupportedIndexLayout {
+        /// The index file.
+        path: PathBuf,
+        /// The file's layout version.
+        version: u32,
+        /// The layout version this build reads.
+        supported: u32,
+    },
     /// An index file failed its integrity checks.
     #[error("index file {path} is corrupt: {reason}. Rebuild the index version")]
     CorruptIndex {

@@ -42,6 +42,12 @@ pub struct IndexSettings {
     pub bm25_b: f32,
     /// Texts sent to the embedder per call. Default 64.
     pub embed_batch_size: usize,
+    /// Base URL of a remote embedder's API, recorded so that queries embed
+    /// at the same server. `None` for a local embedder or a provider's
+    /// default URL. The build does not read it: whoever creates the
+    /// embedder sets it.
+    #[serde(default)]
+    pub embedder_endpoint: Option<String>,
 }
 
 impl Default for IndexSettings {
@@ -52,6 +58,7 @@ impl Default for IndexSettings {
             bm25_k1: DEFAULT_K1,
             bm25_b: DEFAULT_B,
             embed_batch_size: 64,
+            embedder_endpoint: None,
         }
     }
 }
@@ -277,10 +284,11 @@ impl SearchIndex {
         version.copy_from_slice(&bytes[8..12]);
         let version = u32::from_le_bytes(version);
         if version != FILE_VERSION {
-            return Err(corrupt(format!(
-                "layout version {version}, this build reads only version {FILE_VERSION} \
-                 (an index from another llmops release)"
-            )));
+            return Err(RagError::UnsupportedIndexLayout {
+                path: path.to_owned(),
+                version,
+                supported: FILE_VERSION,
+            });
         }
         let payload = &bytes[HEADER_BYTES..];
         if Sha256::digest(payload).as_slice() != &bytes[12..HEADER_BYTES] {

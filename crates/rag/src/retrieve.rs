@@ -42,8 +42,9 @@ pub struct RetrievalOptions {
     /// Only chunks of documents matching this filter are returned.
     pub filter: MetadataFilter,
     /// Longest accepted query, in tokens counted with the index's chunking
-    /// tokenizer. Default 256, the sequence length all-MiniLM-L6-v2 was
-    /// trained with.
+    /// tokenizer, in the modes that embed the query. Default 256, the
+    /// sequence length all-MiniLM-L6-v2 was trained with. Keyword mode
+    /// embeds nothing and accepts any length.
     pub max_query_tokens: u64,
 }
 
@@ -157,6 +158,9 @@ impl Retriever {
     fn check_query(&self, query: &str, options: &RetrievalOptions) -> Result<()> {
         if query.trim().is_empty() {
             return Err(RagError::EmptyQuery);
+        }
+        if matches!(options.mode, RetrievalMode::Keyword) {
+            return Ok(());
         }
         let model = &self.index.manifest().settings.chunking.tokenizer_model;
         let tokens = self.counter.count_text(model, query).tokens;

@@ -145,6 +145,12 @@ async fn bad_queries_are_rejected() {
         matches!(error, RagError::QueryTooLong { limit: 5, .. }),
         "{error}"
     );
+    // Keyword search embeds nothing, so the embedder's limit does not apply.
+    let keyword = RetrievalOptions {
+        mode: RetrievalMode::Keyword,
+        ..options
+    };
+    assert!(retriever.retrieve(&long, &keyword).await.is_ok());
 }
 
 #[tokio::test]

@@ -185,6 +185,66 @@ async fn corrupt_file_is_never_switched_to(database: TestDatabase) {
 }
 on_both_backends!(corrupt_file, corrupt_file_is_never_switched_to);
 
+async fn moved_folder_and_other_layouts(database: TestDatabase) {
+    let folder = tempfile::tempdir().unwrap();
+    let embedder = HashEmbedder::new(16);
+    let collection = open(&database, folder.path()).await;
+    collection
+        .ingest(
+            &Document::text("a", "words to find"),
+            IngestLimits::default(),
+        )
+        .await
+        .unwrap();
+    let built = collection
+        .build_version(&embedder, &IndexSettings::default())
+        .await
+        .unwrap();
+    assert!(built.file.is_absolute(), "{}", built.file.display());
+
+    // The whole index folder moves; a collection opened on the new folder
+    // finds the version's file by name.
+    let moved = tempfile::tempdir().unwrap();
+    std::fs::rename(folder.path().join("docs"), moved.path().join("docs")).unwrap();
+    let collection = open(&database, moved.path()).await;
+    assert_eq!(
+        collection
+            .load(built.version)
+            .await
+            .unwrap()
+            .manifest()
+            .chunks,
+        built.chunks
+    );
+
+    // A file in another layout version is named as such, not as corrupt.
+    let file = moved
+        .path()
+        .join("docs")
+        .join(built.file.file_name().unwrap());
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[8..12].copy_from_slice(&1_u32.to_le_bytes());
+    std::fs::write(&file, &bytes).unwrap();
+    let error = collection.load(built.version).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            RagError::UnsupportedIndexLayout {
+                version: 1,
+                supported: 2,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("build a new index version"),
+        "{error}"
+    );
+}
+
+on_both_backends!(moved_folder, moved_folder_and_other_layouts);
+
 async fn rollback_needs_an_earlier_version(database: TestDatabase) {
     let folder = tempfile::tempdir().unwrap();
     let collection = open(&database, folder.path()).await;

@@ -200,9 +200,14 @@ fn rag_failure(error: RagError) -> Failure {
             };
             Failure::Usage(format!("invalid {flag}: {message}"))
         }
+        RagError::QueryTooLong { tokens, limit } => Failure::Usage(format!(
+            "the query is {tokens} tokens, above the embedder's limit of {limit}; shorten it, or search with --mode keyword"
+        )),
+        RagError::Embedding { .. } => Failure::Other(anyhow::anyhow!(
+            "{error}. With --embedder openai, --embedding-dimensions sets the expected vector length and --embedding-base-url the server"
+        )),
         RagError::UnsupportedFormat { .. }
         | RagError::EmptyQuery
-        | RagError::QueryTooLong { .. }
         | RagError::NoEarlierVersion { .. }
         | RagError::EmptyCorpus { .. }
         | RagError::InvalidEvalData { .. }
@@ -242,6 +247,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                     max_tokens,
                     overlap_tokens: overlap,
                 },
+                embedder_endpoint: args.embedder.endpoint(),
                 ..IndexSettings::default()
             };
             // Settings and documents are checked before a model loads.
@@ -330,6 +336,11 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                     );
                 }
                 None => {
+                    // Standard output stays empty for scripts; the note
+                    // tells a person that the search ran.
+                    if hits.is_empty() {
+                        eprintln!("no chunk matched the query");
+                    }
                     for (rank, hit) in hits.iter().enumerate() {
                         outln!(
                             "{}. {} bytes {}-{} score {:.4}\n   {}",

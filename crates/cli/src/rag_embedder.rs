@@ -78,8 +78,24 @@ impl EmbedderArgs {
         load(self.query_plan(manifest)?).await
     }
 
+    /// The server that `build` embeds at, to record with the version: the
+    /// base URL of the openai embedder, when one is given.
+    pub(crate) fn endpoint(&self) -> Option<String> {
+        match self.embedder {
+            Some(EmbedderChoice::Openai) => self.embedding_base_url.clone(),
+            _ => None,
+        }
+    }
+
     fn build_plan(&self) -> Result<Plan, Failure> {
-        match self.embedder.unwrap_or(EmbedderChoice::Minilm) {
+        let choice = self.embedder.unwrap_or(EmbedderChoice::Minilm);
+        if choice != EmbedderChoice::Openai && self.embedding_model.is_some() {
+            return Err(Failure::Usage(format!(
+                "--embedding-model applies only to --embedder openai, not {}",
+                choice_name(choice)
+            )));
+        }
+        match choice {
             EmbedderChoice::Minilm => Ok(Plan::Minilm),
             EmbedderChoice::Hash => Ok(Plan::Hash {
                 dimensions: self.embedding_dimensions.unwrap_or(HASH_DIMENSIONS),
@@ -108,8 +124,9 @@ impl EmbedderArgs {
         }
     }
 
-    /// The embedder the index was built with. A different `--embedder` is
-    /// refused, since its vectors would not be comparable with the index's.
+    /// Chooses the embedder the index was built with. A different
+    /// `--embedder` is rejected because its vectors would not be comparable
+    /// with the index's.
     fn query_plan(&self, manifest: &IndexManifest) -> Result<Plan, Failure> {
         let recorded = recorded_choice(&manifest.embedder);
         if let Some(choice) = self.embedder
@@ -121,15 +138,36 @@ impl EmbedderArgs {
                 choice_name(choice)
             )));
         }
+        if let Some(model) = &self.embedding_model
+            && model != &manifest.embedder
+        {
+            return Err(Failure::Usage(format!(
+                "this index version was built with the `{}` embedder, not `{model}`; leave --embedding-model out",
+                manifest.embedder
+            )));
+        }
+        if let Some(dimensions) = self.embedding_dimensions
+            && dimensions != manifest.dimensions
+        {
+            return Err(Failure::Usage(format!(
+                "this index version has vectors of {} values, not {dimensions}; leave --embedding-dimensions out",
+                manifest.dimensions
+            )));
+        }
         Ok(match recorded {
             EmbedderChoice::Minilm => Plan::Minilm,
             EmbedderChoice::Hash => Plan::Hash {
                 dimensions: manifest.dimensions,
             },
+            // The server recorded at build time, unless the flag (or
+            // OPENAI_BASE_URL) names another.
             EmbedderChoice::Openai => Plan::Openai {
                 model: manifest.embedder.clone(),
                 dimensions: manifest.dimensions,
-                base_url: self.embedding_base_url.clone(),
+                base_url: self
+                    .embedding_base_url
+                    .clone()
+                    .or_else(|| manifest.settings.embedder_endpoint.clone()),
             },
         })
     }
@@ -143,7 +181,7 @@ fn choice_name(choice: EmbedderChoice) -> &'static str {
     }
 }
 
-/// Which embedder made vectors recorded under `model`.
+/// Returns the kind of embedder whose vectors are recorded under `model`.
 fn recorded_choice(model: &str) -> EmbedderChoice {
     if model == EMBEDDING_MODEL_NAME {
         EmbedderChoice::Minilm
@@ -154,7 +192,7 @@ fn recorded_choice(model: &str) -> EmbedderChoice {
     }
 }
 
-/// Vector lengths of OpenAI's embedding models at their full size.
+/// Returns the vector length of an OpenAI embedding model at full size.
 fn known_dimensions(model: &str) -> Option<usize> {
     match model {
         "text-embedding-3-small" | "text-embedding-ada-002" => Some(1536),
@@ -166,9 +204,9 @@ fn known_dimensions(model: &str) -> Option<usize> {
 async fn load(plan: Plan) -> Result<Arc<dyn Embedder>, Failure> {
     match plan {
         Plan::Hash { dimensions } => Ok(Arc::new(HashEmbedder::new(dimensions))),
-        // Chunks are cut by the chunking tokenizer, whose count can fall
-        // under the embedder's 256 word pieces; the rest of a longer chunk
-        // is left out of its vector but stays in BM25.
+        // The chunking tokenizer can count fewer tokens than the embedder's
+        // 256 word pieces. The rest of such a chunk is left out of its
+        // vector, but BM25 still indexes it.
         Plan::Minilm => MiniLmEmbedder::load(EmbedderConfig::default().with_truncation(true))
             .await
             .map(|embedder| Arc::new(embedder) as Arc<dyn Embedder>)

@@ -247,7 +247,6 @@ fn openai_embedder_builds_and_queries_through_the_api() {
             .env_remove("OPENAI_BASE_URL")
             .args(["rag", "--db", &db, "--index-dir"])
             .arg(work.path("indexes"))
-            .args(["--embedding-base-url", &base])
             .args(args)
             .assert()
     };
@@ -257,6 +256,8 @@ fn openai_embedder_builds_and_queries_through_the_api() {
         "openai",
         "--embedding-model",
         "text-embedding-3-small",
+        "--embedding-base-url",
+        &base,
     ])
     .success();
     assert!(
@@ -267,7 +268,8 @@ fn openai_embedder_builds_and_queries_through_the_api() {
     let embedded = mock.requests().len();
     assert!(embedded >= 1, "no embeddings request reached the mock");
 
-    // The query names no embedder: the index's record picks the model.
+    // The query names no embedder and no server: the version's record
+    // picks the model and the mock.
     let query = remote(&["query", "income tax", "-k", "1"]).success();
     let text = stdout(&query);
     assert!(text.starts_with(&format!("1. {taxes} ")), "{text}");
@@ -276,4 +278,68 @@ fn openai_embedder_builds_and_queries_through_the_api() {
     let last = requests.last().unwrap();
     assert_eq!(last.path, "/v1/embeddings");
     assert_eq!(last.model(), Some("text-embedding-3-small"));
+
+    let other_model = remote(&[
+        "query",
+        "tax",
+        "--embedding-model",
+        "text-embedding-3-large",
+    ])
+    .code(2);
+    assert!(
+        stderr(&other_model).contains("not `text-embedding-3-large`"),
+        "{}",
+        stderr(&other_model)
+    );
+    let other_length = remote(&["query", "tax", "--embedding-dimensions", "768"]).code(2);
+    assert!(
+        stderr(&other_length).contains("not 768"),
+        "{}",
+        stderr(&other_length)
+    );
+    assert_eq!(mock.requests().len(), embedded + 1);
+}
+
+#[test]
+fn query_edge_cases() {
+    let work = Workspace::new();
+    let (cats, taxes) = write_pets_and_taxes(&work);
+    work.rag(&["ingest", &cats, &taxes]).success();
+    let misplaced = work
+        .rag(&["build", "--embedder", "hash", "--embedding-model", "m"])
+        .code(2);
+    assert!(
+        stderr(&misplaced).contains("--embedding-model applies only to --embedder openai"),
+        "{}",
+        stderr(&misplaced)
+    );
+    work.rag(&["build", "--embedder", "hash"]).success();
+
+    // Nothing matches: standard output stays empty, with a note on
+    // standard error.
+    let none = work.rag(&["query", "zebra", "--mode", "keyword"]).success();
+    assert_eq!(stdout(&none), "");
+    assert!(
+        stderr(&none).contains("no chunk matched"),
+        "{}",
+        stderr(&none)
+    );
+
+    // A query over the embedder's limit names the way out; keyword mode
+    // embeds nothing and takes it.
+    let long = "income tax ".repeat(300);
+    let refused = work.rag(&["query", &long]).code(2);
+    assert!(
+        stderr(&refused).contains("search with --mode keyword"),
+        "{}",
+        stderr(&refused)
+    );
+    let keyword = work
+        .rag(&["query", &long, "--mode", "keyword", "-k", "1"])
+        .success();
+    assert!(
+        stdout(&keyword).starts_with(&format!("1. {taxes} ")),
+        "{}",
+        stdout(&keyword)
+    );
 }

@@ -17,7 +17,7 @@ use llmops_store::Store;
 
 use crate::failure::Failure;
 use crate::output::{out, outln};
-use crate::rag_embedder::EmbedderArgs;
+use crate::rag_embedder::{EmbedderArgs, query_token_limit};
 use crate::records::block_on;
 
 /// Ingest documents, build index versions and query them.
@@ -310,6 +310,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 k,
                 mode: mode.into(),
                 filter,
+                max_query_tokens: query_token_limit(retriever.index().manifest()),
                 ..RetrievalOptions::default()
             };
             let hits = retriever
@@ -370,6 +371,7 @@ async fn run_async(args: Args) -> Result<(), Failure> {
             let options = RetrievalOptions {
                 k,
                 mode: mode.into(),
+                max_query_tokens: query_token_limit(retriever.index().manifest()),
                 ..RetrievalOptions::default()
             };
             let mut run = HashMap::new();
@@ -377,7 +379,14 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                 let hits = retriever
                     .retrieve(&query.text, &options)
                     .await
-                    .map_err(rag_failure)?;
+                    .map_err(|error| match rag_failure(error) {
+                        Failure::Usage(message) => {
+                            Failure::Usage(format!("query `{}`: {message}", query.id))
+                        }
+                        Failure::Other(error) => {
+                            Failure::Other(error.context(format!("query `{}`", query.id)))
+                        }
+                    })?;
                 let mut ranked: Vec<String> = Vec::with_capacity(hits.len());
                 for hit in hits {
                     if !ranked.contains(&hit.document_id) {

@@ -64,6 +64,19 @@ enum Plan {
     },
 }
 
+/// Returns the longest query, in chunking-tokenizer tokens, that the
+/// embedder of an index built as `manifest` records is sent.
+///
+/// all-MiniLM-L6-v2 was trained on 256 tokens. A remote server enforces
+/// its own limit and names it in its error, and the hash embedder has
+/// none.
+pub(crate) fn query_token_limit(manifest: &IndexManifest) -> u64 {
+    match recorded_choice(&manifest.embedder) {
+        EmbedderChoice::Minilm => 256,
+        EmbedderChoice::Openai | EmbedderChoice::Hash => u64::MAX,
+    }
+}
+
 impl EmbedderArgs {
     /// The embedder for a new index version.
     pub(crate) async fn for_build(&self) -> Result<Arc<dyn Embedder>, Failure> {
@@ -227,7 +240,11 @@ async fn load(plan: Plan) -> Result<Arc<dyn Embedder>, Failure> {
             if let Ok(key) = std::env::var(API_KEY_VARIABLE) {
                 config = config.api_key(key);
             }
-            OpenAiEmbedder::new(config, EmbeddingOptions::new(model, dimensions))
+            // OpenAI's own models return shorter vectors when asked; other
+            // servers may reject the field, so it is sent only for those.
+            let shorter = known_dimensions(&model).is_some_and(|full| full != dimensions);
+            let options = EmbeddingOptions::new(model, dimensions).request_dimensions(shorter);
+            OpenAiEmbedder::new(config, options)
                 .map(|embedder| Arc::new(embedder) as Arc<dyn Embedder>)
                 .map_err(|error| {
                     Failure::Usage(format!(

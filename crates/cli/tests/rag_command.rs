@@ -199,6 +199,17 @@ fn minilm_is_the_default_and_queries_follow_the_index() {
     let text = stdout(&query);
     assert!(text.starts_with(&format!("1. {cats} ")), "{text}");
 
+    // A query over MiniLM's 256 tokens names the way out, and keyword mode
+    // takes it.
+    let long = "kittens napping ".repeat(200);
+    let too_long = work.rag(&["query", &long]).code(2);
+    assert!(
+        stderr(&too_long).contains("search with --mode keyword"),
+        "{}",
+        stderr(&too_long)
+    );
+    work.rag(&["query", &long, "--mode", "keyword"]).success();
+
     let refused = work
         .rag(&["query", "kittens", "--embedder", "hash"])
         .code(2);
@@ -298,6 +309,34 @@ fn openai_embedder_builds_and_queries_through_the_api() {
         stderr(&other_length)
     );
     assert_eq!(mock.requests().len(), embedded + 1);
+
+    // The server enforces its own query limit, not MiniLM's 256 tokens.
+    let long = "income tax ".repeat(200);
+    remote(&["query", &long, "-k", "1"]).success();
+
+    // A shorter length of an OpenAI model is asked of the server, at build
+    // and at query time.
+    remote(&[
+        "build",
+        "--embedder",
+        "openai",
+        "--embedding-model",
+        "text-embedding-3-small",
+        "--embedding-dimensions",
+        "256",
+        "--embedding-base-url",
+        &base,
+    ])
+    .success();
+    remote(&["query", "tax", "-k", "1"]).success();
+    let requests = mock.requests();
+    let asked: Vec<_> = requests
+        .iter()
+        .rev()
+        .take(2)
+        .map(|request| request.json.as_ref().unwrap()["dimensions"].clone())
+        .collect();
+    assert_eq!(asked, [256, 256]);
 }
 
 #[test]
@@ -325,15 +364,10 @@ fn query_edge_cases() {
         stderr(&none)
     );
 
-    // A query over the embedder's limit names the way out; keyword mode
-    // embeds nothing and takes it.
+    // The hash embedder has no length limit, and keyword mode embeds
+    // nothing.
     let long = "income tax ".repeat(300);
-    let refused = work.rag(&["query", &long]).code(2);
-    assert!(
-        stderr(&refused).contains("search with --mode keyword"),
-        "{}",
-        stderr(&refused)
-    );
+    work.rag(&["query", &long, "-k", "1"]).success();
     let keyword = work
         .rag(&["query", &long, "--mode", "keyword", "-k", "1"])
         .success();

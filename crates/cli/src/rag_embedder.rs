@@ -64,8 +64,8 @@ enum Plan {
     },
 }
 
-/// Returns the longest query, in chunking-tokenizer tokens, that the
-/// embedder of an index built as `manifest` records is sent.
+/// Returns the longest query, in chunking-tokenizer tokens, to send to the
+/// embedder that `manifest` records.
 ///
 /// all-MiniLM-L6-v2 was trained on 256 tokens. A remote server enforces
 /// its own limit and names it in its error, and the hash embedder has
@@ -78,12 +78,12 @@ pub(crate) fn query_token_limit(manifest: &IndexManifest) -> u64 {
 }
 
 impl EmbedderArgs {
-    /// The embedder for a new index version.
+    /// Loads the embedder for a new index version.
     pub(crate) async fn for_build(&self) -> Result<Arc<dyn Embedder>, Failure> {
         load(self.build_plan()?).await
     }
 
-    /// The embedder for querying an index built as `manifest` records.
+    /// Loads the embedder for querying an index built as `manifest` records.
     pub(crate) async fn for_index(
         &self,
         manifest: &IndexManifest,
@@ -91,8 +91,8 @@ impl EmbedderArgs {
         load(self.query_plan(manifest)?).await
     }
 
-    /// The server that `build` embeds at, to record with the version: the
-    /// base URL of the openai embedder, when one is given.
+    /// Returns the server that `build` embeds at, to record with the
+    /// version: the base URL of the openai embedder, when one is given.
     pub(crate) fn endpoint(&self) -> Option<String> {
         match self.embedder {
             Some(EmbedderChoice::Openai) => self.embedding_base_url.clone(),

@@ -164,8 +164,8 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 }
 
 impl Args {
-    /// Whether the command runs long enough to log its progress: a build
-    /// embeds every chunk, which takes minutes on a large corpus.
+    /// Returns whether the command runs long enough to log its progress. A
+    /// build embeds every chunk, which takes minutes on a large corpus.
     pub(crate) fn logs_progress(&self) -> bool {
         matches!(self.command, RagCommand::Build { .. })
     }
@@ -337,8 +337,8 @@ async fn run_async(args: Args) -> Result<(), Failure> {
                     );
                 }
                 None => {
-                    // Standard output stays empty for scripts; the note
-                    // tells a person that the search ran.
+                    // Standard output stays empty for scripts, and the note
+                    // on standard error shows a person that the search ran.
                     if hits.is_empty() {
                         eprintln!("no chunk matched the query");
                     }

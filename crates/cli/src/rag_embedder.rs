@@ -33,8 +33,8 @@ pub(crate) enum EmbedderChoice {
 /// The embedder flags, shared by every `rag` subcommand.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct EmbedderArgs {
-    /// Embedder. `build` uses minilm unless told otherwise; `query` and
-    /// `eval` use the one the index version was built with.
+    /// Embedder. `build` uses minilm by default, and `query` and `eval` use
+    /// the one the index version was built with.
     #[arg(long, value_enum, global = true)]
     embedder: Option<EmbedderChoice>,
     /// Model of the openai embedder, for example text-embedding-3-small.

@@ -156,8 +156,8 @@ fn bad_input_exits_with_usage_errors() {
     assert!(message.contains("is a folder"), "{message}");
 }
 
-/// Two documents that share no word with the query, so only an embedder
-/// that knows meaning can rank them.
+/// Writes two documents that share no word with the queries, so only an
+/// embedder that models meaning can rank them.
 fn write_pets_and_taxes(work: &Workspace) -> (String, String) {
     std::fs::write(
         work.path("cats.txt"),
@@ -176,7 +176,7 @@ fn write_pets_and_taxes(work: &Workspace) -> (String, String) {
 }
 
 #[test]
-fn minilm_is_the_default_and_queries_follow_the_index() {
+fn minilm_default_and_recorded_embedder() {
     let work = Workspace::new();
     let (cats, taxes) = write_pets_and_taxes(&work);
     work.rag(&["ingest", &cats, &taxes]).success();

@@ -44,8 +44,8 @@ pub struct IndexSettings {
     pub embed_batch_size: usize,
     /// Base URL of a remote embedder's API, recorded so that queries embed
     /// at the same server. `None` for a local embedder or a provider's
-    /// default URL. The build does not read it: whoever creates the
-    /// embedder sets it.
+    /// default URL. The build does not read it, so the caller that creates
+    /// the embedder sets it.
     #[serde(default)]
     pub embedder_endpoint: Option<String>,
 }

@@ -119,7 +119,7 @@ impl WithSimd for Dot<'_> {
 /// Dot product of 8-bit vectors over their common length, exact in
 /// integers.
 ///
-/// The loop is plain Rust; dispatching it through `pulp` compiles it with
+/// The loop is plain Rust. Dispatching it through `pulp` compiles it with
 /// the CPU's widest vector unit enabled, so it runs as AVX2 or AVX-512
 /// multiply-adds of 16-bit products.
 pub(crate) fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
@@ -202,9 +202,9 @@ pub(crate) struct VectorIndex {
 impl VectorIndex {
     /// Builds the graph over `vectors`, where `vectors[i]` belongs to chunk `i`.
     ///
-    /// Each vector should hold `dimensions` values; a shorter one is padded
-    /// with zeros and a longer one cut, so one bad vector cannot shift the
-    /// others in the exact table.
+    /// Each vector should contain `dimensions` values. A shorter one is
+    /// padded with zeros and a longer one cut, so one bad vector cannot shift
+    /// the others in the exact table.
     pub(crate) fn build(vectors: Vec<Vec<f32>>, dimensions: usize, config: HnswConfig) -> Self {
         let mut exact = Vec::with_capacity(vectors.len() * dimensions);
         let mut points = Vec::with_capacity(vectors.len());
@@ -266,7 +266,7 @@ impl VectorIndex {
         Ok(())
     }
 
-    /// The f32 vector of chunk `chunk`.
+    /// Returns the f32 vector of chunk `chunk`.
     fn exact(&self, chunk: usize) -> &[f32] {
         let start = chunk * self.dimensions;
         &self.exact[start..start + self.dimensions]
@@ -276,7 +276,7 @@ impl VectorIndex {
     /// first, among the chunks that `keep` accepts.
     ///
     /// The graph search ranks by quantised distance and returns at most
-    /// `ef_search` candidates; each is scored again on its f32 vector
+    /// `ef_search` candidates, and each is scored again on its f32 vector
     /// before the best `k` are kept. When the filter leaves fewer than `k`
     /// of them, an exact scan over every vector takes over, so a selective
     /// filter still finds its matches.
@@ -350,7 +350,7 @@ mod tests {
         assert_eq!(dot(&ones, &ones), 37.0);
     }
 
-    /// A deterministic unit vector of `dimensions` values from `seed`.
+    /// Returns a deterministic unit vector of `dimensions` values from `seed`.
     fn unit_vector(seed: u64, dimensions: usize) -> Vec<f32> {
         let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
         let mut vector: Vec<f32> = (0..dimensions)
@@ -414,7 +414,7 @@ mod tests {
     }
 
     #[test]
-    fn vectors_of_the_wrong_length_are_padded_or_cut() {
+    fn wrong_length_vectors_padded_or_cut() {
         let index = VectorIndex::build(
             vec![vec![1.0], vec![0.0, 1.0, 5.0], vec![0.6, 0.8]],
             2,
@@ -491,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn dot_i8_of_a_long_vector_does_not_overflow() {
+    fn dot_i8_long_vector_no_overflow() {
         let a = vec![-128_i8; 200_000];
         assert_eq!(dot_i8(&a, &a), 200_000 * 128 * 128);
     }
